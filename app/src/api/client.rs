@@ -1,0 +1,107 @@
+//! The browser's HTTP client for `/api/v1`. Only called from effects and
+//! event handlers, never while rendering on the server.
+
+use gloo_net::http::{Request, Response};
+use serde::de::DeserializeOwned;
+
+use super::types::*;
+
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// What can go wrong talking to the server.
+#[derive(Debug, Clone)]
+pub enum ClientError {
+    /// No answer at all: offline, server down, connection cut.
+    Network(String),
+    /// The server answered with an error body.
+    Api { status: u16, body: ErrorResponse },
+    /// The server answered something we cannot read (a proxy page, say).
+    Unexpected { status: u16 },
+}
+
+impl ClientError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Network(_) => None,
+            ClientError::Api { status, .. } | ClientError::Unexpected { status } => Some(*status),
+        }
+    }
+
+    /// A sentence for the screen, Chinese first.
+    pub fn message(&self) -> String {
+        match self {
+            ClientError::Network(_) => "无法连接服务器（网络中断或服务器未启动）".into(),
+            ClientError::Api { body, .. } => body.error.message.clone(),
+            ClientError::Unexpected { status } => format!("服务器返回了无法识别的应答（{status}）"),
+        }
+    }
+}
+
+async fn read<T: DeserializeOwned>(resp: Response) -> Result<T, ClientError> {
+    let status = resp.status();
+    if resp.ok() {
+        return resp
+            .json::<T>()
+            .await
+            .map_err(|_| ClientError::Unexpected { status });
+    }
+    match resp.json::<ErrorResponse>().await {
+        Ok(body) => Err(ClientError::Api { status, body }),
+        Err(_) => Err(ClientError::Unexpected { status }),
+    }
+}
+
+fn net(e: gloo_net::Error) -> ClientError {
+    ClientError::Network(e.to_string())
+}
+
+pub async fn sync(req: &SyncRequest) -> Result<SyncResponse, ClientError> {
+    let resp = Request::post("/api/v1/sync")
+        .json(req)
+        .map_err(net)?
+        .send()
+        .await
+        .map_err(net)?;
+    read(resp).await
+}
+
+pub async fn device_config(code: &str) -> Result<DeviceConfig, ClientError> {
+    let url = format!("/api/v1/devices/{}", js_sys::encode_uri_component(code));
+    let resp = Request::get(&url).send().await.map_err(net)?;
+    read(resp).await
+}
+
+pub async fn login(req: &LoginRequest) -> Result<StaffSession, ClientError> {
+    let resp = Request::post("/api/v1/staff/login")
+        .json(req)
+        .map_err(net)?
+        .send()
+        .await
+        .map_err(net)?;
+    read(resp).await
+}
+
+pub async fn me() -> Result<StaffSession, ClientError> {
+    let resp = Request::get("/api/v1/staff/me")
+        .send()
+        .await
+        .map_err(net)?;
+    read(resp).await
+}
+
+pub async fn logout(csrf_token: &str) -> Result<(), ClientError> {
+    let resp = Request::post("/api/v1/staff/logout")
+        .header(CSRF_HEADER, csrf_token)
+        .send()
+        .await
+        .map_err(net)?;
+    read::<serde_json::Value>(resp).await.map(|_| ())
+}
+
+pub async fn inbox() -> Result<Vec<RatingView>, ClientError> {
+    let resp = Request::get("/api/v1/staff/inbox")
+        .send()
+        .await
+        .map_err(net)?;
+    read(resp).await
+}

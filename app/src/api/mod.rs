@@ -1,0 +1,4 @@
+//! The typed HTTP API: wire types shared with the server, and the browser's client.
+
+pub mod client;
+pub mod types;

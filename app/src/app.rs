@@ -1,0 +1,59 @@
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::pages::home::{HomePage, NotFound};
+use crate::pages::kiosk::KioskPage;
+use crate::pages::staff_inbox::InboxPage;
+use crate::pages::staff_login::LoginPage;
+
+/// Registers the service worker before (and independently of) the wasm, so
+/// that a page seen once online also loads offline.
+const REGISTER_SW: &str = "if('serviceWorker' in navigator){navigator.serviceWorker.register('/sw.js').catch(function(e){console.warn('service worker',e)})}";
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+                <script>{REGISTER_SW}</script>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Set only by an effect, which runs only once the wasm has hydrated the
+    // page: tests wait for it, since an SSR page looks right without wasm.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/hcp.css"/>
+        <Link rel="manifest" href="/manifest.webmanifest"/>
+        <Link rel="icon" href="/icons/icon-192.png"/>
+        <Meta name="theme-color" content="#b3261e"/>
+        <Title text="政务服务好差评"/>
+        <Router>
+            <main data-hydrated=move || hydrated.get().to_string()>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/kiosk/:device") view=KioskPage/>
+                    <Route path=path!("/staff/login") view=LoginPage/>
+                    <Route path=path!("/staff/inbox") view=InboxPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

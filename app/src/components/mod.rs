@@ -1,0 +1,2 @@
+pub mod face;
+pub mod sync_bar;

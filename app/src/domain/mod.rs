@@ -1,0 +1,14 @@
+//! The rules of 好差评, pure: no I/O, no clock, no randomness and no `cfg`.
+//! Both the kiosk (wasm) and the server use this module; whatever needs the
+//! time or random bytes takes them as arguments.
+
+pub mod catalog;
+pub mod channel;
+pub mod level;
+pub mod rating;
+pub mod sync;
+
+pub use catalog::{DimensionSet, ReasonTag, DEFAULT_DIMENSION_SET};
+pub use channel::Channel;
+pub use level::{CodeMap, Grade, Level};
+pub use rating::{ItemRating, RatingError, RatingRecord, COMMENT_MAX_CHARS};

@@ -1,0 +1,302 @@
+//! The sync engine: uploads the queue in batches on start, on the `online`
+//! event, after each rating's undo window, every 30 s while anything is
+//! pending, and after a failure on a doubling backoff capped at 5 minutes.
+//! One tab of the origin syncs at a time (a Web Lock).
+
+use std::collections::HashMap;
+
+use gloo_storage::{LocalStorage, Storage};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use super::queue::{self, Entry, QueueError, LOCAL_BUDGET_UNITS};
+use super::web;
+use crate::api::client::{self, ClientError};
+use crate::api::types::{DeviceConfig, ItemResult, SyncRequest};
+use crate::domain::sync::{backoff_ms, plan_batch, ItemStatus, QueueState, UNDO_WINDOW_MS};
+use crate::domain::RatingRecord;
+
+const LAST_SYNC_KEY: &str = "hcp.last_sync";
+const LOCK_NAME: &str = "hcp-sync";
+const PERIODIC_MS: u32 = 30_000;
+/// Warn staff when less than this remains of the browser's estimate.
+const LOW_QUOTA_BYTES: f64 = 20.0 * 1024.0 * 1024.0;
+
+/// Everything the page shows about the queue. Copy: all fields are signals.
+#[derive(Clone, Copy)]
+pub struct SyncState {
+    pub pending: RwSignal<usize>,
+    pub needs_review: RwSignal<Vec<Entry>>,
+    /// Ratings the device could not write to storage; held in memory and sent first.
+    pub unsaved: RwSignal<Vec<RatingRecord>>,
+    pub online: RwSignal<bool>,
+    pub syncing: RwSignal<bool>,
+    pub last_sync: RwSignal<Option<i64>>,
+    pub last_error: RwSignal<Option<String>>,
+    pub storage_warning: RwSignal<Option<String>>,
+    pub persisted: RwSignal<Option<bool>>,
+    failures: RwSignal<u32>,
+    rerun: RwSignal<bool>,
+    device: RwSignal<Option<DeviceConfig>>,
+}
+
+impl Default for SyncState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SyncState {
+    /// Plain defaults, identical on the server and in the browser, so that
+    /// hydration matches; `start` fills them in the browser.
+    pub fn new() -> Self {
+        SyncState {
+            pending: RwSignal::new(0),
+            needs_review: RwSignal::new(vec![]),
+            unsaved: RwSignal::new(vec![]),
+            online: RwSignal::new(true),
+            syncing: RwSignal::new(false),
+            last_sync: RwSignal::new(None),
+            last_error: RwSignal::new(None),
+            storage_warning: RwSignal::new(None),
+            persisted: RwSignal::new(None),
+            failures: RwSignal::new(0),
+            rerun: RwSignal::new(false),
+            device: RwSignal::new(None),
+        }
+    }
+
+    /// Browser only: loads the queue's state and starts syncing for `device`.
+    pub fn start(self, device: DeviceConfig) {
+        let first_start = self.device.get_untracked().is_none();
+        self.device.set(Some(device));
+        self.online.set(web::is_online());
+        self.last_sync.set(LocalStorage::get(LAST_SYNC_KEY).ok());
+        self.refresh();
+        if first_start {
+            web::on_connectivity_change(move |online| {
+                self.online.set(online);
+                if online {
+                    self.failures.set(0);
+                    self.sync_now();
+                }
+            });
+            gloo_timers::callback::Interval::new(PERIODIC_MS, move || {
+                if self.pending.get_untracked() + self.unsaved.with_untracked(Vec::len) > 0 {
+                    self.sync_now();
+                }
+            })
+            .forget();
+            spawn_local(async move {
+                self.persisted.set(Some(web::request_persistent_storage().await));
+                self.check_storage().await;
+            });
+        }
+        self.sync_now();
+    }
+
+    /// Re-reads the queue: pending count and what needs review.
+    pub fn refresh(self) {
+        let entries = queue::all();
+        let mut review: Vec<Entry> = entries
+            .iter()
+            .filter(|e| matches!(e.queue, QueueState::NeedsReview { .. }))
+            .cloned()
+            .collect();
+        review.sort_by_key(|e| e.record.seq);
+        self.pending.set(entries.len() - review.len());
+        self.needs_review.set(review);
+    }
+
+    async fn check_storage(self) {
+        let used = queue::units_used();
+        let mut warning = None;
+        if used * 10 > LOCAL_BUDGET_UNITS * 8 {
+            warning = Some(format!(
+                "本机评价存储已用 {}%，请尽快联网同步",
+                used * 100 / LOCAL_BUDGET_UNITS
+            ));
+        }
+        if let Some((usage, quota)) = web::storage_estimate().await {
+            if quota - usage < LOW_QUOTA_BYTES {
+                warning = Some(format!(
+                    "本机存储空间不足（剩余约 {:.1} MB），请尽快联网同步并联系管理员",
+                    (quota - usage) / 1_048_576.0
+                ));
+            }
+        }
+        self.storage_warning.set(warning);
+    }
+
+    /// Queues a rating; it is uploaded once its undo window has passed. The
+    /// rating is never lost: if storage refuses it, it is kept in memory,
+    /// staff are warned, and it is sent first.
+    pub fn submit(self, record: RatingRecord) -> Result<(), QueueError> {
+        let hold_until = web::now_ms() + UNDO_WINDOW_MS;
+        let entry = Entry {
+            record: record.clone(),
+            queue: QueueState::Pending { hold_until },
+        };
+        let stored = queue::put(&entry);
+        if let Err(e) = &stored {
+            self.unsaved.update(|u| u.push(record));
+            self.storage_warning.set(Some(e.message()));
+        }
+        self.refresh();
+        gloo_timers::callback::Timeout::new(UNDO_WINDOW_MS as u32 + 100, move || self.sync_now())
+            .forget();
+        spawn_local(self.check_storage());
+        stored
+    }
+
+    /// Takes a rating back within its undo window. False once it has left.
+    pub fn undo(self, id: Uuid) -> bool {
+        let in_memory = self.unsaved.with_untracked(|u| u.iter().any(|r| r.id == id));
+        if in_memory {
+            self.unsaved.update(|u| u.retain(|r| r.id != id));
+            return true;
+        }
+        let undone = match queue::get(&id) {
+            Some(Entry {
+                queue: QueueState::Pending { hold_until },
+                ..
+            }) if hold_until > web::now_ms() => {
+                queue::remove(&id);
+                true
+            }
+            _ => false,
+        };
+        self.refresh();
+        undone
+    }
+
+    /// Ends the undo window early (the citizen pressed 完成) and uploads.
+    pub fn release(self, id: Uuid) {
+        if let Some(mut entry) = queue::get(&id) {
+            if matches!(entry.queue, QueueState::Pending { .. }) {
+                entry.queue = QueueState::Pending { hold_until: 0 };
+                let _ = queue::put(&entry);
+            }
+        }
+        self.sync_now();
+    }
+
+    pub fn sync_now(self) {
+        spawn_local(self.run());
+    }
+
+    async fn run(self) {
+        if self.syncing.get_untracked() {
+            self.rerun.set(true);
+            return;
+        }
+        let Some(device) = self.device.get_untracked() else {
+            return;
+        };
+        web::with_lock_if_available(LOCK_NAME, async move {
+            self.syncing.set(true);
+            self.upload_all(device).await;
+            self.syncing.set(false);
+            self.refresh();
+        })
+        .await;
+    }
+
+    async fn upload_all(self, device: DeviceConfig) {
+        loop {
+            self.rerun.set(false);
+            let entries: HashMap<Uuid, Entry> =
+                queue::all().into_iter().map(|e| (e.record.id, e)).collect();
+            let plan_input: Vec<_> = entries
+                .values()
+                .map(|e| (e.record.id, e.record.seq, e.queue.clone()))
+                .collect();
+            let mut items = self.unsaved.get_untracked();
+            items.extend(
+                plan_batch(&plan_input, web::now_ms())
+                    .into_iter()
+                    .filter_map(|id| entries.get(&id).map(|e| e.record.clone())),
+            );
+            items.truncate(crate::domain::sync::MAX_BATCH);
+            if items.is_empty() {
+                return;
+            }
+            let req = SyncRequest {
+                device_id: device.device_id,
+                sent_at: web::now_ms(),
+                items,
+            };
+            let progressed = match client::sync(&req).await {
+                Ok(resp) => {
+                    self.failures.set(0);
+                    self.last_error.set(None);
+                    let now = web::now_ms();
+                    self.last_sync.set(Some(now));
+                    let _ = LocalStorage::set(LAST_SYNC_KEY, now);
+                    self.apply(&req.items, &resp.results)
+                }
+                // Some items failed validation and nothing was stored: set
+                // those aside for review and send the rest at once.
+                Err(ClientError::Api { status: 422, body }) if !body.results.is_empty() => {
+                    self.apply(&req.items, &body.results)
+                }
+                Err(e) => {
+                    self.fail(e);
+                    return;
+                }
+            };
+            self.refresh();
+            if !progressed {
+                return;
+            }
+        }
+    }
+
+    /// Applies per-item answers; true if any item left the pending state.
+    fn apply(self, sent: &[RatingRecord], results: &[ItemResult]) -> bool {
+        let mut progressed = false;
+        for r in results {
+            let Some(record) = sent.get(r.index) else { continue };
+            if r.status.device_may_forget() {
+                queue::remove(&record.id);
+                self.unsaved.update(|u| u.retain(|x| x.id != record.id));
+                progressed = true;
+            } else {
+                let (code, message) = match &r.error {
+                    Some(e) => (e.code.clone(), e.message.clone()),
+                    None if r.status == ItemStatus::Conflict => (
+                        "conflict".into(),
+                        "服务器已有同一编号但内容不同的评价，已留待人工核对".into(),
+                    ),
+                    None => ("rejected".into(), "服务器拒收".into()),
+                };
+                let entry = Entry {
+                    record: record.clone(),
+                    queue: QueueState::NeedsReview {
+                        status: r.status,
+                        code,
+                        message,
+                    },
+                };
+                if queue::put(&entry).is_ok() {
+                    self.unsaved.update(|u| u.retain(|x| x.id != record.id));
+                    progressed = true;
+                }
+            }
+        }
+        progressed
+    }
+
+    fn fail(self, e: ClientError) {
+        let failures = self.failures.get_untracked().saturating_add(1);
+        self.failures.set(failures);
+        self.last_error.set(match e {
+            ClientError::Network(_) => None, // the offline badge says it
+            other => Some(other.message()),
+        });
+        let jitter = (js_sys::Math::random() * 1000.0) as u16;
+        let delay = backoff_ms(failures, jitter);
+        gloo_timers::callback::Timeout::new(delay as u32, move || self.sync_now()).forget();
+    }
+}

@@ -1,0 +1,95 @@
+//! The unit 好差评 administrator's inbox: bad ratings, newest first. By
+//! construction (`RatingView`) it never carries the evaluator's identity.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+
+use crate::api::client;
+use crate::api::types::{RatingView, StaffSession};
+
+fn when(ms: i64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes()
+    )
+}
+
+fn go_to(path: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_href(path);
+    }
+}
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let session: RwSignal<Option<StaffSession>> = RwSignal::new(None);
+    let items: RwSignal<Option<Vec<RatingView>>> = RwSignal::new(None);
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+
+    Effect::new(move |_| {
+        spawn_local(async move {
+            match client::me().await {
+                Ok(s) => session.set(Some(s)),
+                Err(e) if e.status() == Some(401) => return go_to("/staff/login"),
+                Err(e) => return error.set(Some(e.message())),
+            }
+            match client::inbox().await {
+                Ok(list) => items.set(Some(list)),
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    });
+
+    let logout = move |_| {
+        let Some(token) = session.with_untracked(|s| s.as_ref().map(|s| s.csrf_token.clone())) else { return };
+        spawn_local(async move {
+            match client::logout(&token).await {
+                Ok(()) => go_to("/staff/login"),
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+
+    view! {
+        <Title text="差评待办 · 好差评"/>
+        <section class="page staff">
+            <header class="staff-header">
+                <h1>"差评待办"</h1>
+                {move || session.get().map(|s| view! {
+                    <span data-testid="whoami">{format!("{} · {}", s.unit_name, s.display_name)}</span>
+                    <button class="secondary" data-testid="logout" on:click=logout>"退出登录"</button>
+                })}
+            </header>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || match items.get() {
+                None => view! { <p>"正在加载…"</p> }.into_any(),
+                Some(list) if list.is_empty() => view! { <p data-testid="inbox-empty">"暂无差评。"</p> }.into_any(),
+                Some(list) => view! {
+                    <table class="inbox" data-testid="inbox">
+                        <thead><tr>
+                            <th>"评价时间"</th><th>"等级"</th><th>"场所 / 窗口"</th><th>"渠道"</th><th>"原因"</th><th>"意见"</th>
+                        </tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|r| view! {
+                                <tr data-testid="inbox-row" data-id=r.id.to_string()>
+                                    <td>{when(r.rated_at)}</td>
+                                    <td class="bad">{r.level.label_zh()}</td>
+                                    <td>{match &r.window_name { Some(w) => format!("{} / {}", r.place_name, w), None => r.place_name.clone() }}</td>
+                                    <td>{r.channel.label_zh()}</td>
+                                    <td>{r.reasons.iter().map(|x| x.label_zh()).collect::<Vec<_>>().join("、")}</td>
+                                    <td class="comment-cell">{r.comment.clone()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

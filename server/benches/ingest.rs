@@ -1,0 +1,208 @@
+//! `make bench`: prints `BENCH <name> <value> <unit>` lines.
+//!
+//! - sync ingest over HTTP: batches of 500 to `POST /api/v1/sync` on SQLite,
+//!   two devices sending at once;
+//! - the baseline, measured in the same run: the same rows inserted into the
+//!   same schema with plain batched INSERTs, no HTTP and no reconciliation;
+//! - their ratio (the figure that holds on a noisy machine);
+//! - the kiosk's wasm + js + css, raw, gzip and brotli (release build).
+
+use std::io::Write;
+use std::time::Instant;
+
+use app::api::types::SyncRequest;
+use app::domain::{Channel, ItemRating, Level, RatingRecord, ReasonTag, DEFAULT_DIMENSION_SET};
+use server::config::Settings;
+use server::startup::{now_ms, Application};
+use server::store::{CountedTable, NewRating, Store};
+use uuid::Uuid;
+
+const BATCH: usize = 500;
+const BATCHES_PER_DEVICE: usize = 40;
+
+fn settings(db: &std::path::Path) -> Settings {
+    Settings {
+        database_url: format!("sqlite://{}", db.display()),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        site_root: "target/site".into(),
+        site_pkg_dir: "pkg".into(),
+        output_name: "hcp".into(),
+        demo: true,
+        demo_password: Some("bench".into()),
+        secure_cookies: false,
+    }
+}
+
+/// Realistic ratings: mostly good, a few bad with reasons and a comment.
+fn ratings(device_id: Uuid, place_id: i64, n: usize, seq0: u64) -> Vec<RatingRecord> {
+    let t0 = now_ms();
+    (0..n)
+        .map(|i| {
+            let level = Level::ALL[[0, 0, 0, 1, 1, 1, 2, 0, 1, 3][i % 10]];
+            let t = t0 - 3_600_000 + i as i64;
+            let mut rnd = [0u8; 10];
+            rnd[..8].copy_from_slice(&(seq0 + i as u64).to_le_bytes());
+            rnd[8..].copy_from_slice(&device_id.as_bytes()[..2]);
+            RatingRecord {
+                id: app::domain::rating::new_rating_id(t as u64, &rnd),
+                device_id,
+                seq: seq0 + i as u64 + 1,
+                device_time: t,
+                channel: Channel::Kiosk,
+                case_no: None,
+                place_id,
+                window_id: None,
+                level,
+                dimension_set: DEFAULT_DIMENSION_SET.code.into(),
+                items: vec![ItemRating {
+                    dimension: "attitude".into(),
+                    level,
+                }],
+                reasons: if level.is_bad() { vec![ReasonTag::Slow] } else { vec![] },
+                comment: if level.is_bad() { "窗口排队时间太长，材料要求没有一次讲清楚".into() } else { String::new() },
+            }
+        })
+        .collect()
+}
+
+fn temp_db(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hcp-bench-{}", Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+async fn device(store: &Store, code: &str) -> (Uuid, i64) {
+    let d = store.device_by_code(code).await.unwrap().unwrap();
+    (d.id.parse().unwrap(), d.place_id)
+}
+
+async fn http_ingest() -> (f64, usize) {
+    let app = Application::build(settings(&temp_db("http.db"))).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store.clone();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let mut bodies = Vec::new();
+    for code in server::demo::KIOSKS {
+        let (id, place) = device(&store, code).await;
+        let all = ratings(id, place, BATCH * (BATCHES_PER_DEVICE + 1), 0);
+        let per_device: Vec<Vec<u8>> = all
+            .chunks(BATCH)
+            .map(|c| {
+                serde_json::to_vec(&SyncRequest { device_id: id, sent_at: now_ms(), items: c.to_vec() }).unwrap()
+            })
+            .collect();
+        bodies.push(per_device);
+    }
+    let send = |client: reqwest::Client, url: String, body: Vec<u8>| async move {
+        let r = client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "sync answered {}", r.status());
+    };
+    // Warm-up: the first batch of each device is not timed.
+    for b in &mut bodies {
+        send(client.clone(), format!("{base}/api/v1/sync"), b.remove(0)).await;
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for device_bodies in bodies {
+        let client = client.clone();
+        let url = format!("{base}/api/v1/sync");
+        tasks.push(tokio::spawn(async move {
+            for body in device_bodies {
+                send(client.clone(), url.clone(), body).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let timed = 2 * BATCH * BATCHES_PER_DEVICE;
+    let stored = store.count(CountedTable::Ratings).await.unwrap() as usize;
+    assert_eq!(stored, timed + 2 * BATCH, "every rating stored exactly once");
+    (timed as f64 / secs, timed)
+}
+
+fn rows(chunk: &[(RatingRecord, String)]) -> Vec<NewRating<'_>> {
+    chunk.iter().map(|(r, c)| NewRating { record: r, canonical: c, rated_at: r.device_time }).collect()
+}
+
+async fn raw_insert() -> f64 {
+    let store = Store::connect(&format!("sqlite://{}", temp_db("raw.db").display())).await.unwrap();
+    server::demo::load(&store, Some("bench")).await.unwrap();
+    let mut all = Vec::new();
+    for code in server::demo::KIOSKS {
+        let (id, place) = device(&store, code).await;
+        all.push(ratings(id, place, BATCH * (BATCHES_PER_DEVICE + 1), 0));
+    }
+    let received = now_ms();
+    let prepared: Vec<Vec<(RatingRecord, String)>> = all
+        .into_iter()
+        .map(|rs| rs.into_iter().map(|r| { let c = r.canonical(); (r, c) }).collect())
+        .collect();
+    for d in &prepared {
+        store.insert_ratings_raw(&rows(&d[..BATCH]), received).await.unwrap();
+    }
+    let start = Instant::now();
+    let mut n = 0;
+    for i in 1..=BATCHES_PER_DEVICE {
+        for d in &prepared {
+            let chunk = &d[i * BATCH..(i + 1) * BATCH];
+            store.insert_ratings_raw(&rows(chunk), received).await.unwrap();
+            n += chunk.len();
+        }
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn sizes() {
+    let pkg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
+    let files = ["hcp.wasm", "hcp.js", "hcp.css"];
+    let mut raw = Vec::new();
+    for f in files {
+        match std::fs::read(pkg.join(f)) {
+            Ok(b) => raw.extend(b),
+            Err(e) => {
+                println!("# kiosk sizes skipped: {} ({e}); run `make build` first", pkg.join(f).display());
+                return;
+            }
+        }
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&raw).unwrap();
+    let gz = gz.finish().unwrap().len();
+    let mut br = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut br, 4096, 11, 22);
+        w.write_all(&raw).unwrap();
+    }
+    let kb = |n: usize| n as f64 / 1000.0;
+    println!("BENCH kiosk_bundle_raw {:.1} KB", kb(raw.len()));
+    println!("BENCH kiosk_bundle_gzip {:.1} KB", kb(gz));
+    println!("BENCH kiosk_bundle_brotli {:.1} KB", kb(br.len()));
+    println!("# target: kiosk_bundle_brotli <= 250 KB: {}", if br.len() <= 250_000 { "met" } else { "MISSED" });
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (http, n) = http_ingest().await;
+        let raw = raw_insert().await;
+        println!("# {n} ratings in batches of {BATCH}, two devices at once, SQLite (WAL, synchronous=NORMAL)");
+        println!("BENCH sync_ingest_http_sqlite {http:.0} ratings/s");
+        println!("BENCH raw_batched_insert_sqlite {raw:.0} rows/s");
+        println!("BENCH sync_ingest_vs_raw_ratio {:.2} x", http / raw);
+        println!(
+            "# targets: ingest >= 30000 ratings/s: {}; ratio >= 0.3: {}",
+            if http >= 30_000.0 { "met" } else { "MISSED" },
+            if http / raw >= 0.3 { "met" } else { "MISSED" }
+        );
+    });
+    sizes();
+}

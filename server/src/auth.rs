@@ -1,0 +1,224 @@
+//! Staff sign-in: argon2 password hashes, a random session token in an
+//! HttpOnly SameSite=Strict cookie (only its SHA-256 is stored), and a
+//! per-session CSRF token that every unsafe request must echo in
+//! `X-CSRF-Token`. Cross-site unsafe requests are refused outright.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method};
+use rand::distributions::{Alphanumeric, DistString};
+use rand::rngs::OsRng;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::{Scope, SessionRow};
+
+pub const SESSION_COOKIE: &str = "hcp_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const SESSION_HOURS: i64 = 12;
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
+}
+
+/// Verifies on a blocking thread: argon2 is deliberately slow.
+pub async fn verify_password(password: String, hash: String) -> anyhow::Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await?
+}
+
+/// A hash of a password nobody has: verified against when the user is
+/// unknown, so that the answer takes the same time either way.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&random_token()).expect("argon2 with default parameters"))
+}
+
+pub fn random_token() -> String {
+    Alphanumeric.sample_string(&mut OsRng, 43)
+}
+
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        SESSION_HOURS * 3600,
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Refuses unsafe requests that a browser marks as coming from another
+/// site, or whose `Origin` is not this host.
+pub fn check_same_origin(method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    let origin_mismatch = match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
+        _ => false,
+    };
+    if cross_site || origin_mismatch {
+        return Err(ApiError::Forbidden {
+            code: "cross_site",
+            zh: "拒绝来自其他网站的请求".into(),
+            en: "Cross-site requests are refused".into(),
+        });
+    }
+    Ok(())
+}
+
+/// A signed-in staff member. Extracting it checks the session and, for
+/// unsafe methods, the origin and the CSRF token.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub session: SessionRow,
+    pub token_hash: String,
+}
+
+impl Staff {
+    /// Which ratings this staff member may see. Window staff see none here:
+    /// their feedback view (issue 4) never shows evaluator identity either.
+    pub fn scope(&self) -> Result<Scope, ApiError> {
+        let s = &self.session;
+        match s.role.as_str() {
+            "supervisor" | "system_admin" => Ok(Scope {
+                everything: true,
+                place_id: None,
+                department_id: None,
+            }),
+            "unit_admin" => Ok(Scope {
+                everything: false,
+                place_id: s.place_id,
+                department_id: s.department_id,
+            }),
+            _ => Err(ApiError::Forbidden {
+                code: "role",
+                zh: "您的角色无权查看此内容".into(),
+                en: "Your role may not see this".into(),
+            }),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for Staff
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
+        let hash = token_hash(token);
+        let session = state
+            .store
+            .session(&hash, crate::startup::now_ms())
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            check_same_origin(&parts.method, &parts.headers)?;
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .map(|v| v.as_bytes())
+                .unwrap_or_default();
+            if !constant_time_eq(sent, session.csrf_token.as_bytes()) {
+                return Err(ApiError::Forbidden {
+                    code: "csrf",
+                    zh: "页面已过期，请刷新后重试".into(),
+                    en: "The page is stale (CSRF token missing or wrong); reload and retry".into(),
+                });
+            }
+        }
+        Ok(Staff {
+            session,
+            token_hash: hash,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_hash_only() {
+        let h = hash_password("正确的密码").unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert!(rt.block_on(verify_password("正确的密码".into(), h.clone())).unwrap());
+        assert!(!rt.block_on(verify_password("wrong".into(), h)).unwrap());
+    }
+
+    #[test]
+    fn the_session_cookie_is_http_only_and_strict() {
+        let c = session_cookie("abc", false);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"));
+        assert!(session_cookie("abc", true).ends_with("; Secure"));
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; hcp_session=tok; b=2".parse().unwrap());
+        assert_eq!(cookie_value(&h, SESSION_COOKIE), Some("tok"));
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused_and_same_site_ones_pass() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "127.0.0.1:3000".parse().unwrap());
+        h.insert(header::ORIGIN, "http://127.0.0.1:3000".parse().unwrap());
+        assert!(check_same_origin(&Method::POST, &h).is_ok());
+        h.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+        assert!(check_same_origin(&Method::POST, &h).is_err());
+        assert!(check_same_origin(&Method::GET, &h).is_ok());
+    }
+}

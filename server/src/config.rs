@@ -1,0 +1,77 @@
+//! Typed settings from the environment. Secrets are never logged.
+
+use std::net::SocketAddr;
+
+#[derive(Clone)]
+pub struct Settings {
+    /// `sqlite://path` (the default, no setup) or `postgres://…`.
+    pub database_url: String,
+    pub addr: SocketAddr,
+    pub site_root: String,
+    pub site_pkg_dir: String,
+    pub output_name: String,
+    /// Load demo data into an empty database.
+    pub demo: bool,
+    /// Demo admin password; random (and printed) when unset.
+    pub demo_password: Option<String>,
+    /// Mark the session cookie `Secure` (set behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database", &redact(&self.database_url))
+            .field("addr", &self.addr)
+            .field("site_root", &self.site_root)
+            .field("demo", &self.demo)
+            .field("secure_cookies", &self.secure_cookies)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL without any password.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+fn flag(key: &str) -> bool {
+    matches!(env(key).as_deref(), Some("1" | "true" | "yes"))
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Settings> {
+        let addr = env("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        Ok(Settings {
+            database_url: env("DATABASE_URL").unwrap_or_else(|| "sqlite://data/hcp.db".into()),
+            addr: addr
+                .parse()
+                .map_err(|e| anyhow::anyhow!("LEPTOS_SITE_ADDR {addr:?}: {e}"))?,
+            site_root: env("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            site_pkg_dir: env("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()),
+            output_name: env("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "hcp".into()),
+            demo: flag("HCP_DEMO"),
+            demo_password: env("HCP_DEMO_PASSWORD"),
+            secure_cookies: flag("HCP_SECURE_COOKIES"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            super::redact("postgres://u:secret@db:5432/hcp"),
+            "postgres://***@db:5432/hcp"
+        );
+        assert_eq!(super::redact("sqlite://data/hcp.db"), "sqlite://data/hcp.db");
+    }
+}

@@ -1,0 +1,107 @@
+//! Demo data for `make run` and the browser tests: one city, two districts,
+//! a hall with four windows, departments, service items, staff, kiosks and
+//! one unit administrator. Loaded only into an empty database.
+
+use uuid::Uuid;
+
+use crate::auth::{hash_password, random_token};
+use crate::startup::now_ms;
+use crate::store::{CountedTable, NewStaff, Store};
+
+pub const ADMIN_USERNAME: &str = "admin";
+pub const KIOSKS: [&str; 2] = ["KIOSK-DC-01", "KIOSK-DC-02"];
+
+#[derive(Debug, Clone)]
+pub struct DemoSummary {
+    pub admin_username: String,
+    /// `None` when the data was loaded by an earlier start.
+    pub admin_password: Option<String>,
+    pub kiosks: Vec<String>,
+}
+
+pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result<DemoSummary> {
+    let kiosks = KIOSKS.iter().map(|k| k.to_string()).collect();
+    if store.count(CountedTable::Regions).await? > 0 {
+        return Ok(DemoSummary {
+            admin_username: ADMIN_USERNAME.into(),
+            admin_password: admin_password.map(str::to_string),
+            kiosks,
+        });
+    }
+    let password = admin_password.map(str::to_string).unwrap_or_else(|| random_token()[..12].to_string());
+    let admin_hash = hash_password(&password)?;
+    // Window staff cannot sign in to anything yet; their password is random.
+    let staff_hash = hash_password(&random_token())?;
+
+    let city = store.insert_region("410400", "示范市", "city", None).await?;
+    let east = store.insert_region("410402", "东城区", "district", Some(city)).await?;
+    let west = store.insert_region("410403", "西城区", "district", Some(city)).await?;
+    store.insert_region("410402001", "东关街道", "town", Some(east)).await?;
+
+    let city_depts = [
+        ("CITY-SJ", "市数据局"),
+        ("CITY-RS", "市人力资源和社会保障局"),
+    ];
+    for (code, name) in city_depts {
+        store.insert_department(code, name, city).await?;
+    }
+    let mut east_depts = Vec::new();
+    for (code, name) in [
+        ("DC-SC", "东城区市场监督管理局"),
+        ("DC-RS", "东城区人力资源和社会保障局"),
+        ("DC-BDC", "东城区不动产登记中心"),
+        ("DC-GA", "东城区公安分局"),
+    ] {
+        east_depts.push(store.insert_department(code, name, east).await?);
+    }
+    store.insert_department("XC-SC", "西城区市场监督管理局", west).await?;
+
+    for (code, name, dept) in [
+        ("DC-SC-001", "个体工商户设立登记", east_depts[0]),
+        ("DC-RS-001", "失业保险金申领", east_depts[1]),
+        ("DC-BDC-001", "不动产首次登记", east_depts[2]),
+        ("DC-GA-001", "居民身份证换领", east_depts[3]),
+    ] {
+        store.insert_service_item(code, name, dept).await?;
+    }
+
+    let hall = store.insert_place("HALL-DC", "东城区政务服务中心", "hall", east).await?;
+    for (i, (dept, staff_name)) in east_depts.iter().zip(["王芳", "李强", "张敏", "刘洋"]).enumerate() {
+        let n = i + 1;
+        let window = store
+            .insert_window(hall, &format!("W{n:02}"), &format!("{n}号综合受理窗口"), Some(*dept))
+            .await?;
+        store
+            .insert_staff(&NewStaff {
+                username: &format!("window{n}"),
+                display_name: staff_name,
+                role: "window_staff",
+                department_id: Some(*dept),
+                place_id: Some(hall),
+                window_id: Some(window),
+                password_hash: &staff_hash,
+            })
+            .await?;
+    }
+    store
+        .insert_staff(&NewStaff {
+            username: ADMIN_USERNAME,
+            display_name: "好差评管理员",
+            role: "unit_admin",
+            department_id: None,
+            place_id: Some(hall),
+            window_id: None,
+            password_hash: &admin_hash,
+        })
+        .await?;
+    for code in KIOSKS {
+        store
+            .insert_device(&Uuid::now_v7(), code, "kiosk", hall, None, app::domain::DEFAULT_DIMENSION_SET.code, now_ms())
+            .await?;
+    }
+    Ok(DemoSummary {
+        admin_username: ADMIN_USERNAME.into(),
+        admin_password: Some(password),
+        kiosks,
+    })
+}

@@ -1,0 +1,9 @@
+//! The 好差评 server: axum + sqlx behind the Leptos front end.
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod store;

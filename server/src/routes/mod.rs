@@ -1,0 +1,54 @@
+//! `/api/v1`: one module per resource, each with its own `router()`.
+
+pub mod devices;
+pub mod staff;
+pub mod sync;
+
+use axum::Router;
+
+use crate::startup::AppState;
+
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .merge(sync::router())
+        .merge(devices::router())
+        .merge(staff::router())
+}
+
+/// Reads a JSON body with our own errors (Chinese first) instead of axum's
+/// plain-text rejections.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    limit: usize,
+) -> Result<T, crate::error::ApiError> {
+    use crate::error::ApiError;
+    let is_json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if !is_json {
+        return Err(ApiError::NotJson);
+    }
+    let bytes = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge { limit }
+        } else {
+            ApiError::MalformedJson(e.body_text())
+        }
+    })?;
+    let de = &mut serde_json::Deserializer::from_slice(&bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::MalformedJson(inner.to_string())
+        } else {
+            ApiError::Unprocessable {
+                code: "invalid_field",
+                zh: format!("字段“{path}”的类型或取值不正确：{inner}"),
+                en: format!("Field '{path}' has the wrong type or value: {inner}"),
+            }
+        }
+    })
+}

@@ -1,0 +1,432 @@
+//! Every query, written once for both databases (see `with_pool!`).
+//! Placeholders are `$1, $2, …` in order of first use, which SQLite and
+//! PostgreSQL both read the same way.
+
+use std::collections::{HashMap, HashSet};
+
+use app::domain::sync::{self, ItemStatus, Slot};
+use app::domain::RatingRecord;
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use super::{with_pool, Store, StoreError};
+
+/// Rows per multi-row statement: 17 binds each stays far below both
+/// databases' parameter limits.
+const CHUNK: usize = 500;
+
+/// A validated rating with its canonical content and corrected time.
+pub struct NewRating<'a> {
+    pub record: &'a RatingRecord,
+    pub canonical: &'a str,
+    pub rated_at: i64,
+}
+
+/// An item refused at validation, kept as received.
+pub struct Rejection {
+    pub rating_id: Option<String>,
+    pub code: String,
+    pub message: String,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeviceRow {
+    pub id: String,
+    pub code: String,
+    pub kind: String,
+    pub place_id: i64,
+    pub place_name: String,
+    pub window_id: Option<i64>,
+    pub dimension_set: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffAuthRow {
+    pub id: i64,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub staff_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub department_id: Option<i64>,
+    pub place_id: Option<i64>,
+    pub unit_name: String,
+    pub csrf_token: String,
+}
+
+/// A rating as staff see it: no device, no evaluator identity.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RatingViewRow {
+    pub id: String,
+    pub rated_at: i64,
+    pub received_at: i64,
+    pub channel: String,
+    pub level: i32,
+    pub place_name: String,
+    pub window_name: Option<String>,
+    pub case_no: Option<String>,
+    pub reasons: String,
+    pub comment: String,
+}
+
+/// Which ratings a staff member may see.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    pub everything: bool,
+    pub place_id: Option<i64>,
+    pub department_id: Option<i64>,
+}
+
+pub struct NewStaff<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: &'a str,
+    pub department_id: Option<i64>,
+    pub place_id: Option<i64>,
+    pub window_id: Option<i64>,
+    pub password_hash: &'a str,
+}
+
+const RATING_COLUMNS: &str = "INSERT INTO ratings (id, device_id, device_seq, channel, case_no, place_id, window_id, \
+     level, grade, dimension_set, items, reasons, comment, device_time, rated_at, received_at, payload) ";
+
+/// Appends the VALUES of `rows` to an INSERT into `ratings`.
+fn push_rating_values<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    rows: &[&NewRating<'_>],
+    received_at: i64,
+) where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i32: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    use app::domain::CodeMap;
+    qb.push_values(rows, |mut b, n| {
+        let r = n.record;
+        b.push_bind(r.id.to_string())
+            .push_bind(r.device_id.to_string())
+            .push_bind(r.seq as i64)
+            .push_bind(r.channel.as_str().to_string())
+            .push_bind(r.case_no.clone())
+            .push_bind(r.place_id)
+            .push_bind(r.window_id)
+            .push_bind(i32::from(CodeMap::Gbt39046.encode(r.level)))
+            .push_bind(r.level.grade().as_str().to_string())
+            .push_bind(r.dimension_set.clone())
+            .push_bind(serde_json::to_string(&r.items).unwrap_or_default())
+            .push_bind(serde_json::to_string(&r.reasons).unwrap_or_default())
+            .push_bind(r.comment.clone())
+            .push_bind(r.device_time)
+            .push_bind(n.rated_at)
+            .push_bind(received_at)
+            .push_bind(n.canonical.to_string());
+    });
+}
+
+impl Store {
+    /// Stores a batch of validated ratings in one transaction and answers
+    /// per item (see `app::domain::sync`). Conflicts are kept aside.
+    #[tracing::instrument(skip_all, err, fields(n = items.len()))]
+    pub async fn ingest(
+        &self,
+        items: &[NewRating<'_>],
+        received_at: i64,
+    ) -> Result<Vec<ItemStatus>, StoreError> {
+        let keyed: Vec<(Uuid, &str)> = items.iter().map(|n| (n.record.id, n.canonical)).collect();
+        let firsts: Vec<&NewRating> = items
+            .iter()
+            .zip(sync::slots(keyed.iter().copied()))
+            .filter(|(_, s)| *s == Slot::First)
+            .map(|(n, _)| n)
+            .collect();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut inserted: HashSet<String> = HashSet::with_capacity(firsts.len());
+            for chunk in firsts.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new(RATING_COLUMNS);
+                push_rating_values(&mut qb, chunk, received_at);
+                qb.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+                let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+                inserted.extend(ids);
+            }
+            let known: Vec<String> = firsts
+                .iter()
+                .map(|n| n.record.id.to_string())
+                .filter(|id| !inserted.contains(id))
+                .collect();
+            let mut stored: HashMap<Uuid, String> = HashMap::new();
+            for chunk in known.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new("SELECT id, payload FROM ratings WHERE id IN (");
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.clone());
+                }
+                qb.push(")");
+                let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                stored.extend(rows.into_iter().filter_map(|(id, p)| Some((Uuid::parse_str(&id).ok()?, p))));
+            }
+            let statuses = sync::resolve(&keyed, |id| {
+                if inserted.contains(&id.to_string()) {
+                    None
+                } else {
+                    // Not inserted yet not found cannot happen; if it did, an
+                    // empty content makes it a conflict: kept, never claimed.
+                    Some(stored.get(id).map(String::as_str).unwrap_or(""))
+                }
+            });
+            for (n, status) in items.iter().zip(&statuses) {
+                if *status == ItemStatus::Conflict {
+                    sqlx::query("INSERT INTO sync_conflicts (rating_id, device_id, payload, received_at) VALUES ($1, $2, $3, $4)")
+                        .bind(n.record.id.to_string())
+                        .bind(n.record.device_id.to_string())
+                        .bind(n.canonical.to_string())
+                        .bind(received_at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(statuses)
+        })
+    }
+
+    /// A plain batched INSERT of the same rows, without reconciliation: the
+    /// baseline the sync ingest is measured against.
+    pub async fn insert_ratings_raw(
+        &self,
+        items: &[NewRating<'_>],
+        received_at: i64,
+    ) -> Result<(), StoreError> {
+        let rows: Vec<&NewRating> = items.iter().collect();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for chunk in rows.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new(RATING_COLUMNS);
+                push_rating_values(&mut qb, chunk, received_at);
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    pub async fn record_rejections(
+        &self,
+        device_id: &str,
+        rejections: &[Rejection],
+        received_at: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for r in rejections {
+                sqlx::query("INSERT INTO sync_rejections (device_id, rating_id, code, message, payload, received_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(device_id)
+                    .bind(r.rating_id.clone())
+                    .bind(r.code.clone())
+                    .bind(r.message.clone())
+                    .bind(r.payload.clone())
+                    .bind(received_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    pub async fn device(&self, id: &Uuid) -> Result<Option<DeviceRow>, StoreError> {
+        self.device_where("d.id", id.to_string()).await
+    }
+
+    pub async fn device_by_code(&self, code: &str) -> Result<Option<DeviceRow>, StoreError> {
+        self.device_where("d.code", code.to_string()).await
+    }
+
+    async fn device_where(&self, column: &'static str, value: String) -> Result<Option<DeviceRow>, StoreError> {
+        let sql = format!(
+            "SELECT d.id, d.code, d.kind, d.place_id, p.name AS place_name, d.window_id, d.dimension_set, d.active \
+             FROM devices d JOIN places p ON p.id = d.place_id WHERE {column} = $1"
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceRow>(&sql).bind(value).fetch_optional(pool).await?))
+    }
+
+    pub async fn window_ids_of_place(&self, place_id: i64) -> Result<Vec<i64>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar("SELECT id FROM windows WHERE place_id = $1")
+            .bind(place_id)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    pub async fn staff_for_login(&self, username: &str) -> Result<Option<StaffAuthRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, StaffAuthRow>(
+            "SELECT id, password_hash, active FROM staff WHERE username = $1")
+            .bind(username)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        staff_id: i64,
+        csrf_token: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("INSERT INTO sessions (token_hash, staff_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(token_hash)
+                .bind(staff_id)
+                .bind(csrf_token)
+                .bind(now)
+                .bind(expires_at)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+
+    pub async fn session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, SessionRow>(
+            "SELECT s.staff_id, st.username, st.display_name, st.role, st.department_id, st.place_id, \
+                    COALESCE(p.name, d.name, '') AS unit_name, s.csrf_token \
+             FROM sessions s JOIN staff st ON st.id = s.staff_id \
+             LEFT JOIN places p ON p.id = st.place_id LEFT JOIN departments d ON d.id = st.department_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND st.active")
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    /// Ratings in `scope`, newest first; only bad ones when `bad_only`.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn ratings_in_scope(
+        &self,
+        scope: Scope,
+        bad_only: bool,
+        limit: i64,
+    ) -> Result<Vec<RatingViewRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, RatingViewRow>(
+            "SELECT r.id, r.rated_at, r.received_at, r.channel, r.level, p.name AS place_name, \
+                    w.name AS window_name, r.case_no, r.reasons, r.comment \
+             FROM ratings r JOIN places p ON p.id = r.place_id LEFT JOIN windows w ON w.id = r.window_id \
+             WHERE ($1 OR r.place_id = $2 OR w.department_id = $3) AND (r.grade = 'bad' OR NOT $4) \
+             ORDER BY r.rated_at DESC, r.id DESC LIMIT $5")
+            .bind(scope.everything)
+            .bind(scope.place_id)
+            .bind(scope.department_id)
+            .bind(bad_only)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Counts rows of a table this module owns (for tests, benches, start-up).
+    pub async fn count(&self, table: CountedTable) -> Result<i64, StoreError> {
+        let sql = format!("SELECT COUNT(*) FROM {}", table.name());
+        with_pool!(self, pool => Ok(sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await?))
+    }
+
+    pub async fn insert_region(&self, code: &str, name: &str, level: &str, parent: Option<i64>) -> Result<i64, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "INSERT INTO regions (code, name, level, parent_id) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(code).bind(name).bind(level).bind(parent)
+            .fetch_one(pool).await?))
+    }
+
+    pub async fn insert_department(&self, code: &str, name: &str, region_id: i64) -> Result<i64, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "INSERT INTO departments (code, name, region_id) VALUES ($1, $2, $3) RETURNING id")
+            .bind(code).bind(name).bind(region_id)
+            .fetch_one(pool).await?))
+    }
+
+    pub async fn insert_place(&self, code: &str, name: &str, kind: &str, region_id: i64) -> Result<i64, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "INSERT INTO places (code, name, kind, region_id) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(code).bind(name).bind(kind).bind(region_id)
+            .fetch_one(pool).await?))
+    }
+
+    pub async fn insert_window(&self, place_id: i64, code: &str, name: &str, department_id: Option<i64>) -> Result<i64, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "INSERT INTO windows (place_id, code, name, department_id) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(place_id).bind(code).bind(name).bind(department_id)
+            .fetch_one(pool).await?))
+    }
+
+    pub async fn insert_service_item(&self, code: &str, name: &str, department_id: i64) -> Result<i64, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "INSERT INTO service_items (code, name, department_id) VALUES ($1, $2, $3) RETURNING id")
+            .bind(code).bind(name).bind(department_id)
+            .fetch_one(pool).await?))
+    }
+
+    pub async fn insert_staff(&self, s: &NewStaff<'_>) -> Result<i64, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "INSERT INTO staff (username, display_name, role, department_id, place_id, window_id, password_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+            .bind(s.username).bind(s.display_name).bind(s.role)
+            .bind(s.department_id).bind(s.place_id).bind(s.window_id).bind(s.password_hash)
+            .fetch_one(pool).await?))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_device(
+        &self,
+        id: &Uuid,
+        code: &str,
+        kind: &str,
+        place_id: i64,
+        window_id: Option<i64>,
+        dimension_set: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("INSERT INTO devices (id, code, kind, place_id, window_id, dimension_set, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(id.to_string()).bind(code).bind(kind).bind(place_id).bind(window_id).bind(dimension_set).bind(now)
+                .execute(pool).await?;
+            Ok(())
+        })
+    }
+}
+
+/// Tables whose size is observable; a closed set so no name is ever
+/// spliced into SQL from outside.
+#[derive(Debug, Clone, Copy)]
+pub enum CountedTable {
+    Ratings,
+    SyncConflicts,
+    SyncRejections,
+    Regions,
+}
+
+impl CountedTable {
+    fn name(self) -> &'static str {
+        match self {
+            CountedTable::Ratings => "ratings",
+            CountedTable::SyncConflicts => "sync_conflicts",
+            CountedTable::SyncRejections => "sync_rejections",
+            CountedTable::Regions => "regions",
+        }
+    }
+}
