@@ -8,9 +8,15 @@ use crate::pages::kiosk::KioskPage;
 use crate::pages::staff_inbox::InboxPage;
 use crate::pages::staff_login::LoginPage;
 
-/// Registers the service worker before (and independently of) the wasm, so
-/// that a page seen once online also loads offline.
-const REGISTER_SW: &str = "if('serviceWorker' in navigator){navigator.serviceWorker.register('/sw.js').catch(function(e){console.warn('service worker',e)})}";
+/// Registers the service worker before (and independently of) the wasm, then
+/// caches the page it runs on: the worker only caches what passes through
+/// it, and the first load of a kiosk page did not. The cache name is the
+/// one in `public/sw.js`.
+const REGISTER_SW: &str = "if('serviceWorker' in navigator){navigator.serviceWorker.register('/sw.js')\
+.then(function(){return navigator.serviceWorker.ready})\
+.then(function(){return caches.open('hcp-v1')})\
+.then(function(c){return c.add(location.pathname+location.search)})\
+.catch(function(e){console.warn('service worker',e)})}";
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -25,7 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </head>
             <body>
                 <App/>
-                <script>{REGISTER_SW}</script>
+                <script inner_html=REGISTER_SW></script>
             </body>
         </html>
     }

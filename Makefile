@@ -1,0 +1,37 @@
+# 好差评. Two commands do all set-up on a fresh machine:
+#   make run    build, create/migrate ./data/hcp.db, load demo data, serve on 127.0.0.1:3000
+#   make test   every test: unit, property, server on SQLite and PostgreSQL, clippy, browser
+# and `make bench` prints BENCH lines (see README).
+
+SHELL := /bin/bash
+# wasm-opt from npm binaryen (Debian's breaks hydration); cargo tools.
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+SITE_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=hcp
+
+.PHONY: setup build run test bench fmt lint
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	cargo leptos build --release
+
+run: build
+	mkdir -p data
+	$(SITE_ENV) LEPTOS_SITE_ADDR=127.0.0.1:3000 DATABASE_URL=sqlite://data/hcp.db HCP_DEMO=1 \
+		target/release/server
+
+test: setup
+	@scripts/test.sh
+
+bench: build
+	cargo bench -p server --bench ingest
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --features app/ssr -- -D warnings
+	cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings

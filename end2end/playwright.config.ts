@@ -1,0 +1,47 @@
+import { defineConfig } from '@playwright/test';
+
+// The release server on its own port, with a fresh SQLite database and the
+// demo data, driven in Debian's chromium (never a downloaded browser).
+const PORT = 3100;
+export const ADMIN_PASSWORD = 'e2e-管理员-password';
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    locale: 'zh-CN',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+    },
+    screenshot: 'only-on-failure',
+    trace: 'off',
+  },
+  webServer: {
+    command: `rm -rf ../target/e2e && mkdir -p ../target/e2e && exec ../target/release/server`,
+    url: `http://127.0.0.1:${PORT}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+      LEPTOS_SITE_ROOT: '../target/site',
+      LEPTOS_SITE_PKG_DIR: 'pkg',
+      LEPTOS_OUTPUT_NAME: 'hcp',
+      DATABASE_URL: 'sqlite://../target/e2e/e2e.db',
+      HCP_DEMO: '1',
+      HCP_DEMO_PASSWORD: ADMIN_PASSWORD,
+      RUST_LOG: 'warn',
+    },
+  },
+});

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make test`: every test. Stops at the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== test: %s\n' "$*"; }
+
+step "format and lints (server and wasm builds, warnings are errors)"
+make --no-print-directory lint
+
+if ! pg_isready -q -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" 2>/dev/null && [ -z "${TEST_DATABASE_URL:-}" ]; then
+  printf '\n%s\n%s\n%s\n\n' \
+    '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!' \
+    '!!! No PostgreSQL at 127.0.0.1:5432: every postgres:: server test will be SKIPPED !!!' \
+    '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
+fi
+
+step "unit and property tests (domain), server integration tests (SQLite and PostgreSQL)"
+cargo test --workspace --features app/ssr
+
+step "release build (server + hydrated wasm)"
+cargo leptos build --release
+
+step "browser tests (Playwright in Debian chromium)"
+cd end2end && npx playwright test

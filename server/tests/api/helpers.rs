@@ -1,0 +1,206 @@
+//! `spawn_app`: the real server on 127.0.0.1:0 with a fresh database per
+//! test (an SQLite file, or a PostgreSQL database created and dropped here).
+
+use app::api::types::DeviceConfig;
+use serde_json::{json, Value};
+use server::config::Settings;
+use server::startup::{now_ms, Application};
+use server::store::{CountedTable, Store};
+use sqlx::Connection;
+use uuid::Uuid;
+
+pub const ADMIN_PASSWORD: &str = "test-admin-密码";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Removes the test's database when the test ends, passed or failed.
+enum DbGuard {
+    Sqlite(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        match self {
+            DbGuard::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            DbGuard::Postgres { admin_url, name } => {
+                let (url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread of our own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    rt.block_on(async {
+                        if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                                .execute(&mut c)
+                                .await;
+                        }
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    /// Keeps cookies, like a browser.
+    pub client: reqwest::Client,
+    pub kiosk: DeviceConfig,
+    pub other_kiosk: DeviceConfig,
+    _db: DbGuard,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// `None` (after a loud message) when PostgreSQL is asked for but not reachable.
+pub async fn spawn_app(db: Db, test: &str) -> Option<TestApp> {
+    let (url, guard) = match db {
+        Db::Sqlite => {
+            let path = std::env::temp_dir().join(format!("hcp-test-{}.db", Uuid::now_v7().simple()));
+            (format!("sqlite://{}", path.display()), DbGuard::Sqlite(path))
+        }
+        Db::Postgres => {
+            let admin_url = pg_admin_url();
+            let connect = tokio::time::timeout(std::time::Duration::from_secs(3), sqlx::PgConnection::connect(&admin_url));
+            let mut conn = match connect.await {
+                Ok(Ok(c)) => c,
+                other => {
+                    let why = match other {
+                        Ok(Err(e)) => e.to_string(),
+                        _ => "timed out".into(),
+                    };
+                    eprintln!("\n!!!!! SKIPPED {test} on PostgreSQL: no server at {admin_url} ({why}) !!!!!\n");
+                    return None;
+                }
+            };
+            let name = format!("hcp_test_{}", Uuid::now_v7().simple());
+            sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.unwrap();
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+            (format!("{base}/{name}"), DbGuard::Postgres { admin_url, name })
+        }
+    };
+    let settings = Settings {
+        database_url: url,
+        addr: "127.0.0.1:0".parse().unwrap(),
+        site_root: "target/site".into(),
+        site_pkg_dir: "pkg".into(),
+        output_name: "hcp".into(),
+        demo: true,
+        demo_password: Some(ADMIN_PASSWORD.into()),
+        secure_cookies: false,
+    };
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store.clone();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let config = |code: &'static str| {
+        let (client, address) = (client.clone(), address.clone());
+        async move {
+            client
+                .get(format!("{address}/api/v1/devices/{code}"))
+                .send()
+                .await
+                .unwrap()
+                .json::<DeviceConfig>()
+                .await
+                .unwrap()
+        }
+    };
+    let kiosk = config(server::demo::KIOSKS[0]).await;
+    let other_kiosk = config(server::demo::KIOSKS[1]).await;
+    Some(TestApp { address, store, client, kiosk, other_kiosk, _db: guard })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// A valid kiosk rating as the device makes it.
+    pub fn rating(&self, seq: u64, level: &str) -> Value {
+        rating_for(&self.kiosk, seq, level)
+    }
+
+    pub fn batch(&self, items: Vec<Value>) -> Value {
+        json!({ "device_id": self.kiosk.device_id, "sent_at": now_ms(), "items": items })
+    }
+
+    pub async fn post_sync(&self, body: &Value) -> reqwest::Response {
+        self.client.post(self.url("/api/v1/sync")).json(body).send().await.unwrap()
+    }
+
+    pub async fn post_raw(&self, body: impl Into<reqwest::Body>, content_type: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/sync"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn count(&self, t: CountedTable) -> i64 {
+        self.store.count(t).await.unwrap()
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/staff/login"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in as the demo unit admin; returns the CSRF token.
+    pub async fn login_admin(&self) -> String {
+        let r = self.login(server::demo::ADMIN_USERNAME, ADMIN_PASSWORD).await;
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let r = self.client.get(self.url(path)).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+}
+
+pub fn rating_for(device: &DeviceConfig, seq: u64, level: &str) -> Value {
+    let bad = level.contains("dissatisfied");
+    json!({
+        "id": Uuid::now_v7(),
+        "device_id": device.device_id,
+        "seq": seq,
+        "device_time": now_ms(),
+        "channel": "kiosk",
+        "place_id": device.place_id,
+        "level": level,
+        "dimension_set": device.dimension_set,
+        "items": [{ "dimension": "attitude", "level": level }],
+        "reasons": if bad { json!(["slow"]) } else { json!([]) },
+        "comment": if bad { "等了一个小时" } else { "" },
+    })
+}
+
+pub fn statuses(body: &Value) -> Vec<String> {
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect()
+}
+

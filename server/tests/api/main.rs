@@ -1,0 +1,33 @@
+//! Server integration tests: one binary, every test against a real server
+//! on a free port, each on SQLite and on PostgreSQL with a fresh database.
+
+mod helpers;
+mod staff;
+mod sync;
+
+/// Declares each listed `async fn name(app: TestApp)` as two tests,
+/// `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite, stringify!($name)).await.unwrap();
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Db::Postgres, stringify!($name)).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,131 @@
+use serde_json::{json, Value};
+
+use crate::helpers::{TestApp, ADMIN_PASSWORD};
+
+crate::on_both_databases!(
+    signing_in_sets_an_http_only_same_site_strict_cookie,
+    a_wrong_password_is_refused_with_a_clear_message,
+    the_inbox_needs_a_signed_in_unit_admin,
+    the_inbox_lists_bad_ratings_newest_first_without_evaluator_identity,
+    signing_out_needs_the_csrf_token,
+    a_cross_site_sign_in_is_refused,
+    device_configuration_is_served_for_registered_kiosks_only,
+);
+
+async fn signing_in_sets_an_http_only_same_site_strict_cookie(app: TestApp) {
+    let r = app.login("admin", ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("hcp_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["role"], "unit_admin");
+    assert_eq!(body["unit_name"], "东城区政务服务中心");
+    assert!(body["csrf_token"].as_str().unwrap().len() >= 32);
+    let (status, me) = app.get_json("/api/v1/staff/me").await;
+    assert_eq!(status, 200);
+    assert_eq!(me["username"], "admin");
+}
+
+async fn a_wrong_password_is_refused_with_a_clear_message(app: TestApp) {
+    for (user, password) in [("admin", "not-the-password"), ("nobody", ADMIN_PASSWORD)] {
+        let r = app.login(user, password).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.headers().get("set-cookie").is_none());
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad_credentials");
+        assert_eq!(body["error"]["message"], "用户名或密码不正确");
+    }
+    assert_eq!(app.get_json("/api/v1/staff/me").await.0, 401);
+}
+
+async fn the_inbox_needs_a_signed_in_unit_admin(app: TestApp) {
+    let (status, body) = app.get_json("/api/v1/staff/inbox").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["message"], "请先登录");
+    // A forged cookie is no better.
+    let r = app
+        .client
+        .get(app.url("/api/v1/staff/inbox"))
+        .header("cookie", "hcp_session=forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+async fn the_inbox_lists_bad_ratings_newest_first_without_evaluator_identity(app: TestApp) {
+    let mut older = app.rating(1, "dissatisfied");
+    older["device_time"] = json!(server::startup::now_ms() - 3_600_000);
+    older["comment"] = json!("older");
+    let mut newer = app.rating(2, "very_dissatisfied");
+    newer["comment"] = json!("newer");
+    newer["reasons"] = json!(["runaround", "attitude"]);
+    let good = app.rating(3, "very_satisfied");
+    let batch = app.batch(vec![older, good, newer]);
+    assert_eq!(app.post_sync(&batch).await.status(), 200);
+
+    app.login_admin().await;
+    let (status, list) = app.get_json("/api/v1/staff/inbox").await;
+    assert_eq!(status, 200);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "only the bad ratings");
+    assert_eq!(list[0]["comment"], "newer");
+    assert_eq!(list[1]["comment"], "older");
+    assert_eq!(list[0]["reasons"], json!(["attitude", "runaround"]));
+    assert_eq!(list[0]["place_name"], "东城区政务服务中心");
+    assert_eq!(list[0]["channel"], "kiosk");
+    // Nothing that identifies who rated: no device, no phone, no id number.
+    let allowed = ["id", "rated_at", "received_at", "channel", "level", "place_name", "window_name", "case_no", "reasons", "comment"];
+    for row in list {
+        for key in row.as_object().unwrap().keys() {
+            assert!(allowed.contains(&key.as_str()), "unexpected field {key} in a staff view");
+        }
+    }
+    let text = serde_json::to_string(list).unwrap();
+    assert!(!text.contains(&app.kiosk.device_id.to_string()));
+    // All ratings, for the same scope, include the good one.
+    let (_, all) = app.get_json("/api/v1/staff/ratings").await;
+    assert_eq!(all.as_array().unwrap().len(), 3);
+}
+
+async fn signing_out_needs_the_csrf_token(app: TestApp) {
+    let csrf = app.login_admin().await;
+    let r = app.client.post(app.url("/api/v1/staff/logout")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "csrf");
+    assert_eq!(app.get_json("/api/v1/staff/me").await.0, 200, "still signed in");
+    let r = app
+        .client
+        .post(app.url("/api/v1/staff/logout"))
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.get_json("/api/v1/staff/me").await.0, 401);
+}
+
+async fn a_cross_site_sign_in_is_refused(app: TestApp) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/staff/login"))
+        .header("origin", "http://evil.example")
+        .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "cross_site");
+}
+
+async fn device_configuration_is_served_for_registered_kiosks_only(app: TestApp) {
+    let (status, cfg) = app.get_json("/api/v1/devices/KIOSK-DC-01").await;
+    assert_eq!(status, 200);
+    assert_eq!(cfg["kind"], "kiosk");
+    assert_eq!(cfg["place_name"], "东城区政务服务中心");
+    assert_eq!(cfg["dimension_set"], "onsite-v1");
+    let (status, body) = app.get_json("/api/v1/devices/NO-SUCH").await;
+    assert_eq!(status, 404);
+    assert!(body["error"]["message"].as_str().unwrap().contains("未登记"));
+}
