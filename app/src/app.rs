@@ -12,7 +12,8 @@ use crate::pages::staff_login::LoginPage;
 /// caches the page it runs on: the worker only caches what passes through
 /// it, and the first load of a kiosk page did not. The cache name is the
 /// one in `public/sw.js`.
-const REGISTER_SW: &str = "if('serviceWorker' in navigator){navigator.serviceWorker.register('/sw.js')\
+const REGISTER_SW: &str =
+    "if('serviceWorker' in navigator){navigator.serviceWorker.register('/sw.js')\
 .then(function(){return navigator.serviceWorker.ready})\
 .then(function(){return caches.open('hcp-v1')})\
 .then(function(c){return c.add(location.pathname+location.search)})\

@@ -58,8 +58,16 @@ fn ratings(device_id: Uuid, place_id: i64, n: usize, seq0: u64) -> Vec<RatingRec
                     dimension: "attitude".into(),
                     level,
                 }],
-                reasons: if level.is_bad() { vec![ReasonTag::Slow] } else { vec![] },
-                comment: if level.is_bad() { "窗口排队时间太长，材料要求没有一次讲清楚".into() } else { String::new() },
+                reasons: if level.is_bad() {
+                    vec![ReasonTag::Slow]
+                } else {
+                    vec![]
+                },
+                comment: if level.is_bad() {
+                    "窗口排队时间太长，材料要求没有一次讲清楚".into()
+                } else {
+                    String::new()
+                },
             }
         })
         .collect()
@@ -77,7 +85,9 @@ async fn device(store: &Store, code: &str) -> (Uuid, i64) {
 }
 
 async fn http_ingest() -> (f64, usize) {
-    let app = Application::build(settings(&temp_db("http.db"))).await.unwrap();
+    let app = Application::build(settings(&temp_db("http.db")))
+        .await
+        .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let store = app.store.clone();
     tokio::spawn(app.run_until_stopped());
@@ -89,7 +99,12 @@ async fn http_ingest() -> (f64, usize) {
         let per_device: Vec<Vec<u8>> = all
             .chunks(BATCH)
             .map(|c| {
-                serde_json::to_vec(&SyncRequest { device_id: id, sent_at: now_ms(), items: c.to_vec() }).unwrap()
+                serde_json::to_vec(&SyncRequest {
+                    device_id: id,
+                    sent_at: now_ms(),
+                    items: c.to_vec(),
+                })
+                .unwrap()
             })
             .collect();
         bodies.push(per_device);
@@ -125,16 +140,29 @@ async fn http_ingest() -> (f64, usize) {
     let secs = start.elapsed().as_secs_f64();
     let timed = 2 * BATCH * BATCHES_PER_DEVICE;
     let stored = store.count(CountedTable::Ratings).await.unwrap() as usize;
-    assert_eq!(stored, timed + 2 * BATCH, "every rating stored exactly once");
+    assert_eq!(
+        stored,
+        timed + 2 * BATCH,
+        "every rating stored exactly once"
+    );
     (timed as f64 / secs, timed)
 }
 
 fn rows(chunk: &[(RatingRecord, String)]) -> Vec<NewRating<'_>> {
-    chunk.iter().map(|(r, c)| NewRating { record: r, canonical: c, rated_at: r.device_time }).collect()
+    chunk
+        .iter()
+        .map(|(r, c)| NewRating {
+            record: r,
+            canonical: c,
+            rated_at: r.device_time,
+        })
+        .collect()
 }
 
 async fn raw_insert() -> f64 {
-    let store = Store::connect(&format!("sqlite://{}", temp_db("raw.db").display())).await.unwrap();
+    let store = Store::connect(&format!("sqlite://{}", temp_db("raw.db").display()))
+        .await
+        .unwrap();
     server::demo::load(&store, Some("bench")).await.unwrap();
     let mut all = Vec::new();
     for code in server::demo::KIOSKS {
@@ -144,17 +172,30 @@ async fn raw_insert() -> f64 {
     let received = now_ms();
     let prepared: Vec<Vec<(RatingRecord, String)>> = all
         .into_iter()
-        .map(|rs| rs.into_iter().map(|r| { let c = r.canonical(); (r, c) }).collect())
+        .map(|rs| {
+            rs.into_iter()
+                .map(|r| {
+                    let c = r.canonical();
+                    (r, c)
+                })
+                .collect()
+        })
         .collect();
     for d in &prepared {
-        store.insert_ratings_raw(&rows(&d[..BATCH]), received).await.unwrap();
+        store
+            .insert_ratings_raw(&rows(&d[..BATCH]), received)
+            .await
+            .unwrap();
     }
     let start = Instant::now();
     let mut n = 0;
     for i in 1..=BATCHES_PER_DEVICE {
         for d in &prepared {
             let chunk = &d[i * BATCH..(i + 1) * BATCH];
-            store.insert_ratings_raw(&rows(chunk), received).await.unwrap();
+            store
+                .insert_ratings_raw(&rows(chunk), received)
+                .await
+                .unwrap();
             n += chunk.len();
         }
     }
@@ -169,7 +210,10 @@ fn sizes() {
         match std::fs::read(pkg.join(f)) {
             Ok(b) => raw.extend(b),
             Err(e) => {
-                println!("# kiosk sizes skipped: {} ({e}); run `make build` first", pkg.join(f).display());
+                println!(
+                    "# kiosk sizes skipped: {} ({e}); run `make build` first",
+                    pkg.join(f).display()
+                );
                 return;
             }
         }
@@ -186,11 +230,17 @@ fn sizes() {
     println!("BENCH kiosk_bundle_raw {:.1} KB", kb(raw.len()));
     println!("BENCH kiosk_bundle_gzip {:.1} KB", kb(gz));
     println!("BENCH kiosk_bundle_brotli {:.1} KB", kb(br.len()));
-    println!("# target: kiosk_bundle_brotli <= 250 KB: {}", if br.len() <= 250_000 { "met" } else { "MISSED" });
+    println!(
+        "# target: kiosk_bundle_brotli <= 250 KB: {}",
+        if br.len() <= 250_000 { "met" } else { "MISSED" }
+    );
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let (http, n) = http_ingest().await;
         let raw = raw_insert().await;

@@ -192,8 +192,12 @@ mod tests {
     #[test]
     fn a_password_verifies_against_its_hash_only() {
         let h = hash_password("正确的密码").unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        assert!(rt.block_on(verify_password("正确的密码".into(), h.clone())).unwrap());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(rt
+            .block_on(verify_password("正确的密码".into(), h.clone()))
+            .unwrap());
         assert!(!rt.block_on(verify_password("wrong".into(), h)).unwrap());
     }
 

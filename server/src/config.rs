@@ -72,6 +72,9 @@ mod tests {
             super::redact("postgres://u:secret@db:5432/hcp"),
             "postgres://***@db:5432/hcp"
         );
-        assert_eq!(super::redact("sqlite://data/hcp.db"), "sqlite://data/hcp.db");
+        assert_eq!(
+            super::redact("sqlite://data/hcp.db"),
+            "sqlite://data/hcp.db"
+        );
     }
 }

@@ -28,15 +28,25 @@ pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result
             kiosks,
         });
     }
-    let password = admin_password.map(str::to_string).unwrap_or_else(|| random_token()[..12].to_string());
+    let password = admin_password
+        .map(str::to_string)
+        .unwrap_or_else(|| random_token()[..12].to_string());
     let admin_hash = hash_password(&password)?;
     // Window staff cannot sign in to anything yet; their password is random.
     let staff_hash = hash_password(&random_token())?;
 
-    let city = store.insert_region("410400", "示范市", "city", None).await?;
-    let east = store.insert_region("410402", "东城区", "district", Some(city)).await?;
-    let west = store.insert_region("410403", "西城区", "district", Some(city)).await?;
-    store.insert_region("410402001", "东关街道", "town", Some(east)).await?;
+    let city = store
+        .insert_region("410400", "示范市", "city", None)
+        .await?;
+    let east = store
+        .insert_region("410402", "东城区", "district", Some(city))
+        .await?;
+    let west = store
+        .insert_region("410403", "西城区", "district", Some(city))
+        .await?;
+    store
+        .insert_region("410402001", "东关街道", "town", Some(east))
+        .await?;
 
     let city_depts = [
         ("CITY-SJ", "市数据局"),
@@ -54,7 +64,9 @@ pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result
     ] {
         east_depts.push(store.insert_department(code, name, east).await?);
     }
-    store.insert_department("XC-SC", "西城区市场监督管理局", west).await?;
+    store
+        .insert_department("XC-SC", "西城区市场监督管理局", west)
+        .await?;
 
     for (code, name, dept) in [
         ("DC-SC-001", "个体工商户设立登记", east_depts[0]),
@@ -65,11 +77,22 @@ pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result
         store.insert_service_item(code, name, dept).await?;
     }
 
-    let hall = store.insert_place("HALL-DC", "东城区政务服务中心", "hall", east).await?;
-    for (i, (dept, staff_name)) in east_depts.iter().zip(["王芳", "李强", "张敏", "刘洋"]).enumerate() {
+    let hall = store
+        .insert_place("HALL-DC", "东城区政务服务中心", "hall", east)
+        .await?;
+    for (i, (dept, staff_name)) in east_depts
+        .iter()
+        .zip(["王芳", "李强", "张敏", "刘洋"])
+        .enumerate()
+    {
         let n = i + 1;
         let window = store
-            .insert_window(hall, &format!("W{n:02}"), &format!("{n}号综合受理窗口"), Some(*dept))
+            .insert_window(
+                hall,
+                &format!("W{n:02}"),
+                &format!("{n}号综合受理窗口"),
+                Some(*dept),
+            )
             .await?;
         store
             .insert_staff(&NewStaff {
@@ -96,7 +119,15 @@ pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result
         .await?;
     for code in KIOSKS {
         store
-            .insert_device(&Uuid::now_v7(), code, "kiosk", hall, None, app::domain::DEFAULT_DIMENSION_SET.code, now_ms())
+            .insert_device(
+                &Uuid::now_v7(),
+                code,
+                "kiosk",
+                hall,
+                None,
+                app::domain::DEFAULT_DIMENSION_SET.code,
+                now_ms(),
+            )
             .await?;
     }
     Ok(DemoSummary {

@@ -28,7 +28,10 @@ pub enum ApiError {
     },
     /// 422: some items of a batch failed; nothing of the batch was stored.
     #[error("invalid items in batch")]
-    InvalidItems { total: usize, results: Vec<ItemResult> },
+    InvalidItems {
+        total: usize,
+        results: Vec<ItemResult>,
+    },
     /// 401: no valid staff session.
     #[error("not signed in")]
     Unauthorized,

@@ -5,7 +5,9 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
         .init();
     let settings = Settings::from_env()?;
     let database = redact(&settings.database_url);
@@ -44,6 +46,10 @@ fn remember_demo_password(demo: &mut server::demo::DemoSummary) {
                 tracing::warn!(error = %e, "could not save the demo password");
             }
         }
-        None => demo.admin_password = std::fs::read_to_string(path).ok().map(|s| s.trim().to_string()),
+        None => {
+            demo.admin_password = std::fs::read_to_string(path)
+                .ok()
+                .map(|s| s.trim().to_string())
+        }
     }
 }

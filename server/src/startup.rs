@@ -80,7 +80,9 @@ fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api_router())
         .leptos_routes(&state, routes, move || app::shell(opts.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -82,10 +82,7 @@ pub async fn login(req: &LoginRequest) -> Result<StaffSession, ClientError> {
 }
 
 pub async fn me() -> Result<StaffSession, ClientError> {
-    let resp = Request::get("/api/v1/staff/me")
-        .send()
-        .await
-        .map_err(net)?;
+    let resp = Request::get("/api/v1/staff/me").send().await.map_err(net)?;
     read(resp).await
 }
 
@@ -95,7 +92,7 @@ pub async fn logout(csrf_token: &str) -> Result<(), ClientError> {
         .send()
         .await
         .map_err(net)?;
-    read::<serde_json::Value>(resp).await.map(|_| ())
+    read::<serde::de::IgnoredAny>(resp).await.map(|_| ())
 }
 
 pub async fn inbox() -> Result<Vec<RatingView>, ClientError> {

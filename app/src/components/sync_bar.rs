@@ -5,18 +5,6 @@ use leptos::prelude::*;
 
 use crate::offline::engine::SyncState;
 
-fn clock(ms: i64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    format!(
-        "{:02}-{:02} {:02}:{:02}:{:02}",
-        d.get_month() + 1,
-        d.get_date(),
-        d.get_hours(),
-        d.get_minutes(),
-        d.get_seconds()
-    )
-}
-
 #[component]
 pub fn SyncBar(state: SyncState) -> impl IntoView {
     let show_review = RwSignal::new(false);
@@ -32,7 +20,7 @@ pub fn SyncBar(state: SyncState) -> impl IntoView {
             </span>
             <span data-testid="last-sync">
                 "上次同步："
-                {move || state.last_sync.get().map(clock).unwrap_or_else(|| "尚未同步".into())}
+                {move || state.last_sync.get().map(super::local_time).unwrap_or_else(|| "尚未同步".into())}
             </span>
             <Show when=move || state.syncing.get()>
                 <span>"正在同步…"</span>

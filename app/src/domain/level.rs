@@ -150,7 +150,13 @@ mod tests {
         let grades: Vec<Grade> = Level::ALL.iter().map(|l| l.grade()).collect();
         assert_eq!(
             grades,
-            [Grade::Good, Grade::Good, Grade::Medium, Grade::Bad, Grade::Bad]
+            [
+                Grade::Good,
+                Grade::Good,
+                Grade::Medium,
+                Grade::Bad,
+                Grade::Bad
+            ]
         );
     }
 

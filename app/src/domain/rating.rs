@@ -129,9 +129,9 @@ impl RatingError {
             RatingError::UnknownDimensionSet(s) => format!("未知的分项评价方案：{s}"),
             RatingError::UnknownDimension(d) => format!("未知的分项评价维度：{d}"),
             RatingError::RepeatedDimension(d) => format!("分项评价维度重复：{d}"),
-            RatingError::CaseNoInvalid => format!(
-                "办件编号格式不正确（1 至 {CASE_NO_MAX_CHARS} 位字母、数字、“-”或“_”）"
-            ),
+            RatingError::CaseNoInvalid => {
+                format!("办件编号格式不正确（1 至 {CASE_NO_MAX_CHARS} 位字母、数字、“-”或“_”）")
+            }
             RatingError::DeviceMismatch => "评价不是由发送它的设备产生的".into(),
             RatingError::PlaceMismatch => "评价场所与设备登记的场所不符".into(),
             RatingError::WindowMismatch => "评价窗口不属于该设备".into(),
@@ -161,8 +161,7 @@ impl RatingError {
 fn case_no_ok(s: &str) -> bool {
     let n = s.chars().count();
     (1..=CASE_NO_MAX_CHARS).contains(&n)
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
@@ -364,17 +363,33 @@ pub(crate) mod tests {
         at_window.window_id = Some(11);
         assert!(at_window.check_binding(&kiosk).is_ok());
         at_window.window_id = Some(99);
-        assert_eq!(at_window.check_binding(&kiosk), Err(RatingError::WindowMismatch));
+        assert_eq!(
+            at_window.check_binding(&kiosk),
+            Err(RatingError::WindowMismatch)
+        );
         let mut elsewhere = r.clone();
         elsewhere.place_id = 2;
-        assert_eq!(elsewhere.check_binding(&kiosk), Err(RatingError::PlaceMismatch));
+        assert_eq!(
+            elsewhere.check_binding(&kiosk),
+            Err(RatingError::PlaceMismatch)
+        );
         let mut other = r.clone();
         other.device_id = Uuid::from_u128(7);
-        assert_eq!(other.check_binding(&kiosk), Err(RatingError::DeviceMismatch));
+        assert_eq!(
+            other.check_binding(&kiosk),
+            Err(RatingError::DeviceMismatch)
+        );
         let mut sms = r.clone();
         sms.channel = Channel::Sms;
-        assert!(matches!(sms.check_binding(&kiosk), Err(RatingError::ChannelMismatch(_))));
-        let pad = DeviceBinding { channel: Channel::WindowPad, window_id: Some(10), ..kiosk };
+        assert!(matches!(
+            sms.check_binding(&kiosk),
+            Err(RatingError::ChannelMismatch(_))
+        ));
+        let pad = DeviceBinding {
+            channel: Channel::WindowPad,
+            window_id: Some(10),
+            ..kiosk
+        };
         let mut on_pad = r.clone();
         on_pad.channel = Channel::WindowPad;
         on_pad.window_id = Some(10);

@@ -106,9 +106,7 @@ pub fn resolve<'a>(
 /// never lies in the future of the receipt.
 pub fn corrected_time(device_time: i64, device_sent_at: i64, server_received_at: i64) -> i64 {
     let skew = server_received_at.saturating_sub(device_sent_at);
-    device_time
-        .saturating_add(skew)
-        .min(server_received_at)
+    device_time.saturating_add(skew).min(server_received_at)
 }
 
 /// Delay before the next attempt after `failures` failed attempts in a row.
@@ -146,7 +144,11 @@ pub fn plan_batch(queue: &[(Uuid, u64, QueueState)], now: i64) -> Vec<Uuid> {
         .map(|(id, seq, _)| (*seq, *id))
         .collect();
     ready.sort();
-    ready.into_iter().take(MAX_BATCH).map(|(_, id)| id).collect()
+    ready
+        .into_iter()
+        .take(MAX_BATCH)
+        .map(|(_, id)| id)
+        .collect()
 }
 
 #[cfg(test)]

@@ -89,7 +89,8 @@ impl SyncState {
             })
             .forget();
             spawn_local(async move {
-                self.persisted.set(Some(web::request_persistent_storage().await));
+                self.persisted
+                    .set(Some(web::request_persistent_storage().await));
                 self.check_storage().await;
             });
         }
@@ -152,7 +153,9 @@ impl SyncState {
 
     /// Takes a rating back within its undo window. False once it has left.
     pub fn undo(self, id: Uuid) -> bool {
-        let in_memory = self.unsaved.with_untracked(|u| u.iter().any(|r| r.id == id));
+        let in_memory = self
+            .unsaved
+            .with_untracked(|u| u.iter().any(|r| r.id == id));
         if in_memory {
             self.unsaved.update(|u| u.retain(|r| r.id != id));
             return true;
@@ -257,7 +260,9 @@ impl SyncState {
     fn apply(self, sent: &[RatingRecord], results: &[ItemResult]) -> bool {
         let mut progressed = false;
         for r in results {
-            let Some(record) = sent.get(r.index) else { continue };
+            let Some(record) = sent.get(r.index) else {
+                continue;
+            };
             if r.status.device_may_forget() {
                 queue::remove(&record.id);
                 self.unsaved.update(|u| u.retain(|x| x.id != record.id));

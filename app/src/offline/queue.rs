@@ -34,8 +34,12 @@ pub enum QueueError {
 impl QueueError {
     pub fn message(&self) -> String {
         match self {
-            QueueError::Full => "本机存储空间已满，评价暂存于内存，请保持设备通电并尽快联网同步".into(),
-            QueueError::Unavailable(e) => format!("本机存储不可用（{e}），评价暂存于内存，请尽快联网同步"),
+            QueueError::Full => {
+                "本机存储空间已满，评价暂存于内存，请保持设备通电并尽快联网同步".into()
+            }
+            QueueError::Unavailable(e) => {
+                format!("本机存储不可用（{e}），评价暂存于内存，请尽快联网同步")
+            }
         }
     }
 }

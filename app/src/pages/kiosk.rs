@@ -100,7 +100,9 @@ pub fn KioskPage() -> impl IntoView {
     };
 
     let submit = move || {
-        let Some(cfg) = device.get_untracked() else { return };
+        let Some(cfg) = device.get_untracked() else {
+            return;
+        };
         let d = draft.get_untracked();
         let Some(level) = d.level else { return };
         let now = web::now_ms();
@@ -150,12 +152,14 @@ pub fn KioskPage() -> impl IntoView {
 
     let screen = move || {
         if let Some(err) = device_error.get().filter(|_| device.with(Option::is_none)) {
-            return view! { <div class="kiosk-message" data-testid="device-error">{err}</div> }.into_any();
+            return view! { <div class="kiosk-message" data-testid="device-error">{err}</div> }
+                .into_any();
         }
         let Some(cfg) = device.get() else {
             return view! { <div class="kiosk-message">"正在加载设备信息…"</div> }.into_any();
         };
-        let set = DimensionSet::find(&cfg.dimension_set).unwrap_or(crate::domain::DEFAULT_DIMENSION_SET);
+        let set =
+            DimensionSet::find(&cfg.dimension_set).unwrap_or(crate::domain::DEFAULT_DIMENSION_SET);
         match step.get() {
             Step::Attract => view! {
                 <button class="attract" data-testid="start" on:click=move |_| go(Step::Level)>

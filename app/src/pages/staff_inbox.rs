@@ -7,18 +7,7 @@ use leptos_meta::Title;
 
 use crate::api::client;
 use crate::api::types::{RatingView, StaffSession};
-
-fn when(ms: i64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    format!(
-        "{}-{:02}-{:02} {:02}:{:02}",
-        d.get_full_year(),
-        d.get_month() + 1,
-        d.get_date(),
-        d.get_hours(),
-        d.get_minutes()
-    )
-}
+use crate::components::local_time;
 
 fn go_to(path: &str) {
     if let Some(w) = web_sys::window() {
@@ -47,7 +36,10 @@ pub fn InboxPage() -> impl IntoView {
     });
 
     let logout = move |_| {
-        let Some(token) = session.with_untracked(|s| s.as_ref().map(|s| s.csrf_token.clone())) else { return };
+        let Some(token) = session.with_untracked(|s| s.as_ref().map(|s| s.csrf_token.clone()))
+        else {
+            return;
+        };
         spawn_local(async move {
             match client::logout(&token).await {
                 Ok(()) => go_to("/staff/login"),
@@ -78,7 +70,7 @@ pub fn InboxPage() -> impl IntoView {
                         <tbody>
                             {list.into_iter().map(|r| view! {
                                 <tr data-testid="inbox-row" data-id=r.id.to_string()>
-                                    <td>{when(r.rated_at)}</td>
+                                    <td>{local_time(r.rated_at)}</td>
                                     <td class="bad">{r.level.label_zh()}</td>
                                     <td>{match &r.window_name { Some(w) => format!("{} / {}", r.place_name, w), None => r.place_name.clone() }}</td>
                                     <td>{r.channel.label_zh()}</td>

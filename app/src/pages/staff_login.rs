@@ -14,7 +14,9 @@ pub fn LoginPage() -> impl IntoView {
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if username.with_untracked(|u| u.trim().is_empty()) || password.with_untracked(String::is_empty) {
+        if username.with_untracked(|u| u.trim().is_empty())
+            || password.with_untracked(String::is_empty)
+        {
             error.set(Some("请输入用户名和密码".into()));
             return;
         }

@@ -70,7 +70,13 @@ async fn login(
     let now = now_ms();
     state
         .store
-        .create_session(&token_hash, staff.id, &auth::random_token(), now, now + auth::SESSION_HOURS * 3_600_000)
+        .create_session(
+            &token_hash,
+            staff.id,
+            &auth::random_token(),
+            now,
+            now + auth::SESSION_HOURS * 3_600_000,
+        )
         .await?;
     let session = state
         .store
@@ -78,16 +84,25 @@ async fn login(
         .await?
         .ok_or_else(|| anyhow::anyhow!("session vanished after creation"))?;
     Ok((
-        AppendHeaders([(header::SET_COOKIE, auth::session_cookie(&token, state.settings.secure_cookies))]),
+        AppendHeaders([(
+            header::SET_COOKIE,
+            auth::session_cookie(&token, state.settings.secure_cookies),
+        )]),
         Json(session_view(&session)),
     ))
 }
 
 #[tracing::instrument(skip_all, err)]
-async fn logout(State(state): State<AppState>, staff: Staff) -> Result<impl IntoResponse, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<impl IntoResponse, ApiError> {
     state.store.delete_session(&staff.token_hash).await?;
     Ok((
-        AppendHeaders([(header::SET_COOKIE, auth::clear_cookie(state.settings.secure_cookies))]),
+        AppendHeaders([(
+            header::SET_COOKIE,
+            auth::clear_cookie(state.settings.secure_cookies),
+        )]),
         Json(serde_json::json!({ "ok": true })),
     ))
 }
@@ -97,7 +112,8 @@ async fn me(staff: Staff) -> Json<StaffSession> {
 }
 
 fn view(row: RatingViewRow) -> Result<RatingView, ApiError> {
-    let bad_row = |what: &str| ApiError::Internal(anyhow::anyhow!("rating {} has a bad {what}", row.id));
+    let bad_row =
+        |what: &str| ApiError::Internal(anyhow::anyhow!("rating {} has a bad {what}", row.id));
     Ok(RatingView {
         id: row.id.parse().map_err(|_| bad_row("id"))?,
         rated_at: row.rated_at,
@@ -110,7 +126,8 @@ fn view(row: RatingViewRow) -> Result<RatingView, ApiError> {
         place_name: row.place_name.clone(),
         window_name: row.window_name.clone(),
         case_no: row.case_no.clone(),
-        reasons: serde_json::from_str::<Vec<ReasonTag>>(&row.reasons).map_err(|_| bad_row("reasons"))?,
+        reasons: serde_json::from_str::<Vec<ReasonTag>>(&row.reasons)
+            .map_err(|_| bad_row("reasons"))?,
         comment: row.comment,
     })
 }
@@ -120,20 +137,36 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
-async fn list(state: &AppState, staff: &Staff, bad_only: bool, q: ListQuery) -> Result<Json<Vec<RatingView>>, ApiError> {
+async fn list(
+    state: &AppState,
+    staff: &Staff,
+    bad_only: bool,
+    q: ListQuery,
+) -> Result<Json<Vec<RatingView>>, ApiError> {
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
-    let rows = state.store.ratings_in_scope(staff.scope()?, bad_only, limit).await?;
+    let rows = state
+        .store
+        .ratings_in_scope(staff.scope()?, bad_only, limit)
+        .await?;
     Ok(Json(rows.into_iter().map(view).collect::<Result<_, _>>()?))
 }
 
 /// Bad ratings in the staff member's scope, newest first.
 #[tracing::instrument(skip_all, err)]
-async fn inbox(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQuery>) -> Result<Json<Vec<RatingView>>, ApiError> {
+async fn inbox(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<RatingView>>, ApiError> {
     list(&state, &staff, true, q).await
 }
 
 /// All ratings in the staff member's scope, newest first.
 #[tracing::instrument(skip_all, err)]
-async fn ratings(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQuery>) -> Result<Json<Vec<RatingView>>, ApiError> {
+async fn ratings(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<RatingView>>, ApiError> {
     list(&state, &staff, false, q).await
 }

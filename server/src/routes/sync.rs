@@ -53,8 +53,15 @@ fn rejected(index: usize, id: Option<Uuid>, code: &str, zh: String, en: String) 
 }
 
 /// Parses, validates and checks one item against the sending device.
-fn check_item(index: usize, raw: &serde_json::Value, binding: &DeviceBinding<'_>) -> Result<RatingRecord, ItemResult> {
-    let id = raw.get("id").and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok());
+fn check_item(
+    index: usize,
+    raw: &serde_json::Value,
+    binding: &DeviceBinding<'_>,
+) -> Result<RatingRecord, ItemResult> {
+    let id = raw
+        .get("id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| Uuid::parse_str(s).ok());
     let n = index + 1;
     let record: RatingRecord = serde_path_to_error::deserialize(raw).map_err(|e| {
         let path = e.path().to_string();
@@ -91,8 +98,14 @@ async fn sync(
     if batch.items.len() > MAX_BATCH {
         return Err(ApiError::Unprocessable {
             code: "batch_too_large",
-            zh: format!("每批最多 {MAX_BATCH} 条评价（本批 {} 条）", batch.items.len()),
-            en: format!("At most {MAX_BATCH} ratings per batch (got {})", batch.items.len()),
+            zh: format!(
+                "每批最多 {MAX_BATCH} 条评价（本批 {} 条）",
+                batch.items.len()
+            ),
+            en: format!(
+                "At most {MAX_BATCH} ratings per batch (got {})",
+                batch.items.len()
+            ),
         });
     }
     let device = state
@@ -103,7 +116,8 @@ async fn sync(
         .ok_or_else(|| ApiError::Forbidden {
             code: "device_not_registered",
             zh: "设备未登记或已停用；评价仍保留在设备上，请联系管理员".into(),
-            en: "This device is not registered or was deactivated; its ratings stay on the device".into(),
+            en: "This device is not registered or was deactivated; its ratings stay on the device"
+                .into(),
         })?;
     let place_windows = state.store.window_ids_of_place(device.place_id).await?;
     let binding = DeviceBinding {
@@ -138,7 +152,10 @@ async fn sync(
         }
     }
     if !refused.is_empty() {
-        state.store.record_rejections(&device.id, &rejections, received_at).await?;
+        state
+            .store
+            .record_rejections(&device.id, &rejections, received_at)
+            .await?;
         return Err(ApiError::InvalidItems {
             total: batch.items.len(),
             results: refused,

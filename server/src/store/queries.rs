@@ -253,7 +253,11 @@ impl Store {
         self.device_where("d.code", code.to_string()).await
     }
 
-    async fn device_where(&self, column: &'static str, value: String) -> Result<Option<DeviceRow>, StoreError> {
+    async fn device_where(
+        &self,
+        column: &'static str,
+        value: String,
+    ) -> Result<Option<DeviceRow>, StoreError> {
         let sql = format!(
             "SELECT d.id, d.code, d.kind, d.place_id, p.name AS place_name, d.window_id, d.dimension_set, d.active \
              FROM devices d JOIN places p ON p.id = d.place_id WHERE {column} = $1"
@@ -268,7 +272,10 @@ impl Store {
             .await?))
     }
 
-    pub async fn staff_for_login(&self, username: &str) -> Result<Option<StaffAuthRow>, StoreError> {
+    pub async fn staff_for_login(
+        &self,
+        username: &str,
+    ) -> Result<Option<StaffAuthRow>, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, StaffAuthRow>(
             "SELECT id, password_hash, active FROM staff WHERE username = $1")
             .bind(username)
@@ -297,7 +304,11 @@ impl Store {
         })
     }
 
-    pub async fn session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
+    pub async fn session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, SessionRow>(
             "SELECT s.staff_id, st.username, st.display_name, st.role, st.department_id, st.place_id, \
                     COALESCE(p.name, d.name, '') AS unit_name, s.csrf_token \
@@ -346,35 +357,63 @@ impl Store {
         with_pool!(self, pool => Ok(sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await?))
     }
 
-    pub async fn insert_region(&self, code: &str, name: &str, level: &str, parent: Option<i64>) -> Result<i64, StoreError> {
+    pub async fn insert_region(
+        &self,
+        code: &str,
+        name: &str,
+        level: &str,
+        parent: Option<i64>,
+    ) -> Result<i64, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_scalar(
             "INSERT INTO regions (code, name, level, parent_id) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(code).bind(name).bind(level).bind(parent)
             .fetch_one(pool).await?))
     }
 
-    pub async fn insert_department(&self, code: &str, name: &str, region_id: i64) -> Result<i64, StoreError> {
+    pub async fn insert_department(
+        &self,
+        code: &str,
+        name: &str,
+        region_id: i64,
+    ) -> Result<i64, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_scalar(
             "INSERT INTO departments (code, name, region_id) VALUES ($1, $2, $3) RETURNING id")
             .bind(code).bind(name).bind(region_id)
             .fetch_one(pool).await?))
     }
 
-    pub async fn insert_place(&self, code: &str, name: &str, kind: &str, region_id: i64) -> Result<i64, StoreError> {
+    pub async fn insert_place(
+        &self,
+        code: &str,
+        name: &str,
+        kind: &str,
+        region_id: i64,
+    ) -> Result<i64, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_scalar(
             "INSERT INTO places (code, name, kind, region_id) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(code).bind(name).bind(kind).bind(region_id)
             .fetch_one(pool).await?))
     }
 
-    pub async fn insert_window(&self, place_id: i64, code: &str, name: &str, department_id: Option<i64>) -> Result<i64, StoreError> {
+    pub async fn insert_window(
+        &self,
+        place_id: i64,
+        code: &str,
+        name: &str,
+        department_id: Option<i64>,
+    ) -> Result<i64, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_scalar(
             "INSERT INTO windows (place_id, code, name, department_id) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(place_id).bind(code).bind(name).bind(department_id)
             .fetch_one(pool).await?))
     }
 
-    pub async fn insert_service_item(&self, code: &str, name: &str, department_id: i64) -> Result<i64, StoreError> {
+    pub async fn insert_service_item(
+        &self,
+        code: &str,
+        name: &str,
+        department_id: i64,
+    ) -> Result<i64, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_scalar(
             "INSERT INTO service_items (code, name, department_id) VALUES ($1, $2, $3) RETURNING id")
             .bind(code).bind(name).bind(department_id)

@@ -35,12 +35,17 @@ impl Drop for DbGuard {
                 let (url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime: use a thread of our own.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
                     rt.block_on(async {
                         if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                                .execute(&mut c)
-                                .await;
+                            let _ = sqlx::query(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .execute(&mut c)
+                            .await;
                         }
                     })
                 })
@@ -61,19 +66,27 @@ pub struct TestApp {
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// `None` (after a loud message) when PostgreSQL is asked for but not reachable.
 pub async fn spawn_app(db: Db, test: &str) -> Option<TestApp> {
     let (url, guard) = match db {
         Db::Sqlite => {
-            let path = std::env::temp_dir().join(format!("hcp-test-{}.db", Uuid::now_v7().simple()));
-            (format!("sqlite://{}", path.display()), DbGuard::Sqlite(path))
+            let path =
+                std::env::temp_dir().join(format!("hcp-test-{}.db", Uuid::now_v7().simple()));
+            (
+                format!("sqlite://{}", path.display()),
+                DbGuard::Sqlite(path),
+            )
         }
         Db::Postgres => {
             let admin_url = pg_admin_url();
-            let connect = tokio::time::timeout(std::time::Duration::from_secs(3), sqlx::PgConnection::connect(&admin_url));
+            let connect = tokio::time::timeout(
+                std::time::Duration::from_secs(3),
+                sqlx::PgConnection::connect(&admin_url),
+            );
             let mut conn = match connect.await {
                 Ok(Ok(c)) => c,
                 other => {
@@ -86,9 +99,18 @@ pub async fn spawn_app(db: Db, test: &str) -> Option<TestApp> {
                 }
             };
             let name = format!("hcp_test_{}", Uuid::now_v7().simple());
-            sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.unwrap();
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-            (format!("{base}/{name}"), DbGuard::Postgres { admin_url, name })
+            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap();
+            (
+                format!("{base}/{name}"),
+                DbGuard::Postgres { admin_url, name },
+            )
         }
     };
     let settings = Settings {
@@ -105,7 +127,10 @@ pub async fn spawn_app(db: Db, test: &str) -> Option<TestApp> {
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store.clone();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let config = |code: &'static str| {
         let (client, address) = (client.clone(), address.clone());
         async move {
@@ -121,7 +146,14 @@ pub async fn spawn_app(db: Db, test: &str) -> Option<TestApp> {
     };
     let kiosk = config(server::demo::KIOSKS[0]).await;
     let other_kiosk = config(server::demo::KIOSKS[1]).await;
-    Some(TestApp { address, store, client, kiosk, other_kiosk, _db: guard })
+    Some(TestApp {
+        address,
+        store,
+        client,
+        kiosk,
+        other_kiosk,
+        _db: guard,
+    })
 }
 
 impl TestApp {
@@ -139,10 +171,19 @@ impl TestApp {
     }
 
     pub async fn post_sync(&self, body: &Value) -> reqwest::Response {
-        self.client.post(self.url("/api/v1/sync")).json(body).send().await.unwrap()
+        self.client
+            .post(self.url("/api/v1/sync"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
-    pub async fn post_raw(&self, body: impl Into<reqwest::Body>, content_type: &str) -> reqwest::Response {
+    pub async fn post_raw(
+        &self,
+        body: impl Into<reqwest::Body>,
+        content_type: &str,
+    ) -> reqwest::Response {
         self.client
             .post(self.url("/api/v1/sync"))
             .header("content-type", content_type)
@@ -167,9 +208,14 @@ impl TestApp {
 
     /// Signs in as the demo unit admin; returns the CSRF token.
     pub async fn login_admin(&self) -> String {
-        let r = self.login(server::demo::ADMIN_USERNAME, ADMIN_PASSWORD).await;
+        let r = self
+            .login(server::demo::ADMIN_USERNAME, ADMIN_PASSWORD)
+            .await;
         assert_eq!(r.status(), 200);
-        r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string()
+        r.json::<Value>().await.unwrap()["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
@@ -203,4 +249,3 @@ pub fn statuses(body: &Value) -> Vec<String> {
         .map(|r| r["status"].as_str().unwrap().to_string())
         .collect()
 }
-

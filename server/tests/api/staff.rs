@@ -17,7 +17,10 @@ async fn signing_in_sets_an_http_only_same_site_strict_cookie(app: TestApp) {
     assert_eq!(r.status(), 200);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("hcp_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["role"], "unit_admin");
     assert_eq!(body["unit_name"], "东城区政务服务中心");
@@ -76,10 +79,24 @@ async fn the_inbox_lists_bad_ratings_newest_first_without_evaluator_identity(app
     assert_eq!(list[0]["place_name"], "东城区政务服务中心");
     assert_eq!(list[0]["channel"], "kiosk");
     // Nothing that identifies who rated: no device, no phone, no id number.
-    let allowed = ["id", "rated_at", "received_at", "channel", "level", "place_name", "window_name", "case_no", "reasons", "comment"];
+    let allowed = [
+        "id",
+        "rated_at",
+        "received_at",
+        "channel",
+        "level",
+        "place_name",
+        "window_name",
+        "case_no",
+        "reasons",
+        "comment",
+    ];
     for row in list {
         for key in row.as_object().unwrap().keys() {
-            assert!(allowed.contains(&key.as_str()), "unexpected field {key} in a staff view");
+            assert!(
+                allowed.contains(&key.as_str()),
+                "unexpected field {key} in a staff view"
+            );
         }
     }
     let text = serde_json::to_string(list).unwrap();
@@ -91,10 +108,19 @@ async fn the_inbox_lists_bad_ratings_newest_first_without_evaluator_identity(app
 
 async fn signing_out_needs_the_csrf_token(app: TestApp) {
     let csrf = app.login_admin().await;
-    let r = app.client.post(app.url("/api/v1/staff/logout")).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/staff/logout"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "csrf");
-    assert_eq!(app.get_json("/api/v1/staff/me").await.0, 200, "still signed in");
+    assert_eq!(
+        app.get_json("/api/v1/staff/me").await.0,
+        200,
+        "still signed in"
+    );
     let r = app
         .client
         .post(app.url("/api/v1/staff/logout"))
@@ -116,7 +142,10 @@ async fn a_cross_site_sign_in_is_refused(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "cross_site");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "cross_site"
+    );
 }
 
 async fn device_configuration_is_served_for_registered_kiosks_only(app: TestApp) {
@@ -127,5 +156,8 @@ async fn device_configuration_is_served_for_registered_kiosks_only(app: TestApp)
     assert_eq!(cfg["dimension_set"], "onsite-v1");
     let (status, body) = app.get_json("/api/v1/devices/NO-SUCH").await;
     assert_eq!(status, 404);
-    assert!(body["error"]["message"].as_str().unwrap().contains("未登记"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("未登记"));
 }

@@ -22,7 +22,9 @@ crate::on_both_databases!(
 );
 
 async fn a_batch_is_stored_and_every_item_accepted(app: TestApp) {
-    let items: Vec<Value> = (1..=6).map(|i| app.rating(i, if i == 3 { "dissatisfied" } else { "satisfied" })).collect();
+    let items: Vec<Value> = (1..=6)
+        .map(|i| app.rating(i, if i == 3 { "dissatisfied" } else { "satisfied" }))
+        .collect();
     let r = app.post_sync(&app.batch(items)).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
@@ -46,7 +48,12 @@ async fn retried_batch_is_accepted_once(app: TestApp) {
 async fn an_item_repeated_in_a_batch_is_stored_once(app: TestApp) {
     let a = app.rating(1, "basic");
     let b = app.rating(2, "satisfied");
-    let body: Value = app.post_sync(&app.batch(vec![a.clone(), b, a])).await.json().await.unwrap();
+    let body: Value = app
+        .post_sync(&app.batch(vec![a.clone(), b, a]))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(statuses(&body), ["accepted", "accepted", "duplicate"]);
     assert_eq!(app.count(CountedTable::Ratings).await, 2);
 }
@@ -59,7 +66,12 @@ async fn a_changed_payload_under_an_old_id_is_a_conflict_kept_for_review(app: Te
     changed["reasons"] = json!([]);
     changed["comment"] = json!("");
     changed["items"] = json!([]);
-    let body: Value = app.post_sync(&app.batch(vec![changed, original.clone()])).await.json().await.unwrap();
+    let body: Value = app
+        .post_sync(&app.batch(vec![changed, original.clone()]))
+        .await
+        .json()
+        .await
+        .unwrap();
     // The changed copy is a conflict; the original, sent again, a replay.
     assert_eq!(statuses(&body), ["conflict", "duplicate"]);
     assert_eq!(app.count(CountedTable::Ratings).await, 1);
@@ -76,12 +88,23 @@ fn error_code(body: &Value) -> &str {
 }
 
 async fn malformed_json_gets_a_400_with_a_clear_message(app: TestApp) {
-    let r = app.post_raw(r#"{"items": [ {"level": "satisfied",, "#, "application/json").await;
+    let r = app
+        .post_raw(
+            r#"{"items": [ {"level": "satisfied",, "#,
+            "application/json",
+        )
+        .await;
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.unwrap();
     assert_eq!(error_code(&body), "malformed_json");
-    assert!(body["error"]["message"].as_str().unwrap().contains("不是合法的 JSON"));
-    assert!(body["error"]["message_en"].as_str().unwrap().contains("not valid JSON"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("不是合法的 JSON"));
+    assert!(body["error"]["message_en"]
+        .as_str()
+        .unwrap()
+        .contains("not valid JSON"));
 }
 
 async fn wrong_types_get_a_422_naming_the_field(app: TestApp) {
@@ -91,7 +114,13 @@ async fn wrong_types_get_a_422_naming_the_field(app: TestApp) {
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert_eq!(error_code(&body), "invalid_field");
-    assert!(body["error"]["message"].as_str().unwrap().contains("sent_at"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sent_at"),
+        "{body}"
+    );
 
     let mut item = app.rating(1, "satisfied");
     item["seq"] = json!("one");
@@ -99,7 +128,13 @@ async fn wrong_types_get_a_422_naming_the_field(app: TestApp) {
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["results"][0]["error"]["code"], "invalid_item");
-    assert!(body["results"][0]["error"]["message"].as_str().unwrap().contains("seq"), "{body}");
+    assert!(
+        body["results"][0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("seq"),
+        "{body}"
+    );
 }
 
 async fn an_unknown_level_is_rejected_with_its_position_and_nothing_is_stored(app: TestApp) {
@@ -116,7 +151,10 @@ async fn an_unknown_level_is_rejected_with_its_position_and_nothing_is_stored(ap
     assert_eq!(results[0]["id"], bad["id"]);
     assert_eq!(results[0]["status"], "rejected");
     let message = results[0]["error"]["message"].as_str().unwrap();
-    assert!(message.contains("第 2 条") && message.contains("level") && message.contains("excellent"), "{message}");
+    assert!(
+        message.contains("第 2 条") && message.contains("level") && message.contains("excellent"),
+        "{message}"
+    );
     // Nothing of the batch is stored, but the refused item is kept as received.
     assert_eq!(app.count(CountedTable::Ratings).await, 0);
     assert_eq!(app.count(CountedTable::SyncRejections).await, 1);
@@ -140,7 +178,11 @@ async fn an_over_long_comment_is_rejected_with_a_clear_message(app: TestApp) {
 }
 
 async fn an_oversized_body_gets_a_413(app: TestApp) {
-    let huge = format!(r#"{{"device_id":"{}","sent_at":0,"items":[],"pad":"{}"}}"#, app.kiosk.device_id, "x".repeat(3 * 1024 * 1024));
+    let huge = format!(
+        r#"{{"device_id":"{}","sent_at":0,"items":[],"pad":"{}"}}"#,
+        app.kiosk.device_id,
+        "x".repeat(3 * 1024 * 1024)
+    );
     let r = app.post_raw(huge, "application/json").await;
     assert_eq!(r.status(), 413);
     let body: Value = r.json().await.unwrap();
@@ -149,7 +191,9 @@ async fn an_oversized_body_gets_a_413(app: TestApp) {
 }
 
 async fn a_body_that_is_not_json_gets_a_415(app: TestApp) {
-    let r = app.post_raw("level=good", "application/x-www-form-urlencoded").await;
+    let r = app
+        .post_raw("level=good", "application/x-www-form-urlencoded")
+        .await;
     assert_eq!(r.status(), 415);
     assert_eq!(error_code(&r.json::<Value>().await.unwrap()), "not_json");
 }
@@ -158,7 +202,10 @@ async fn more_than_500_items_are_refused(app: TestApp) {
     let items: Vec<Value> = (1..=501).map(|i| app.rating(i, "satisfied")).collect();
     let r = app.post_sync(&app.batch(items)).await;
     assert_eq!(r.status(), 422);
-    assert_eq!(error_code(&r.json::<Value>().await.unwrap()), "batch_too_large");
+    assert_eq!(
+        error_code(&r.json::<Value>().await.unwrap()),
+        "batch_too_large"
+    );
     assert_eq!(app.count(CountedTable::Ratings).await, 0);
 }
 
@@ -169,7 +216,10 @@ async fn an_unregistered_device_is_refused_and_told_its_ratings_stay(app: TestAp
     assert_eq!(r.status(), 403);
     let body: Value = r.json().await.unwrap();
     assert_eq!(error_code(&body), "device_not_registered");
-    assert!(body["error"]["message"].as_str().unwrap().contains("保留在设备上"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("保留在设备上"));
 }
 
 async fn a_rating_claiming_another_place_is_rejected(app: TestApp) {
@@ -181,7 +231,12 @@ async fn a_rating_claiming_another_place_is_rejected(app: TestApp) {
     assert_eq!(body["results"][0]["error"]["code"], "place_mismatch");
     // A rating made by the other kiosk cannot be uploaded as this one's.
     let foreign = rating_for(&app.other_kiosk, 1, "satisfied");
-    let body: Value = app.post_sync(&app.batch(vec![foreign])).await.json().await.unwrap();
+    let body: Value = app
+        .post_sync(&app.batch(vec![foreign]))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["results"][0]["error"]["code"], "device_mismatch");
 }
 
@@ -199,5 +254,8 @@ async fn device_clock_skew_is_corrected_on_receipt(app: TestApp) {
     let rated_at = list[0]["rated_at"].as_i64().unwrap();
     let received_at = list[0]["received_at"].as_i64().unwrap();
     let off_by = (received_at - 60_000 - rated_at).abs();
-    assert!(off_by < 5_000, "rated_at {rated_at} should be a minute before receipt {received_at}");
+    assert!(
+        off_by < 5_000,
+        "rated_at {rated_at} should be a minute before receipt {received_at}"
+    );
 }
