@@ -39,6 +39,14 @@ export async function rate(page: Page, r: Rating) {
   await expect(page.getByTestId('start')).toBeVisible();
 }
 
+/** Waits until the service worker controls the page and has cached it, so that it loads offline. */
+export async function cachedForOffline(page: Page) {
+  await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+  await expect
+    .poll(() => page.evaluate(async () => !!(await caches.match(location.pathname))))
+    .toBe(true);
+}
+
 /** Ids of the ratings this page's kiosk holds in its local queue. */
 export async function queuedIds(page: Page): Promise<string[]> {
   return page.evaluate(() =>
@@ -50,6 +58,9 @@ export async function adminApi(request: APIRequestContext) {
   const r = await request.post('/api/v1/staff/login', { data: { username: 'admin', password: ADMIN_PASSWORD } });
   expect(r.status()).toBe(200);
   return {
+    async summary(): Promise<{ ratings: number; bad: number }> {
+      return (await request.get('/api/v1/staff/summary')).json();
+    },
     async ratingIds(): Promise<string[]> {
       const list = await (await request.get('/api/v1/staff/ratings?limit=1000')).json();
       return list.map((x: { id: string }) => x.id).sort();
@@ -65,4 +76,30 @@ export async function signInAsAdmin(page: Page) {
   await page.getByTestId('login').click();
   await page.waitForURL('**/staff/inbox');
   await hydrated(page);
+}
+
+/**
+ * Puts `n` valid pending ratings straight into the kiosk's local queue, in
+ * the queue's own format, as if the kiosk had been offline for a long time.
+ */
+export async function prefillQueue(page: Page, code: string, n: number) {
+  await page.evaluate(async ({ code, n }) => {
+    // The configuration the kiosk cached: this works offline too.
+    const cfg = JSON.parse(localStorage.getItem(`hcp.device.${code}`) ?? 'null');
+    if (!cfg) throw new Error(`kiosk ${code} has no cached configuration`);
+    const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const t0 = Date.now() - 86_400_000;
+    for (let i = 0; i < n; i++) {
+      const t = (t0 + i).toString(16).padStart(12, '0');
+      const r = hex(crypto.getRandomValues(new Uint8Array(10)));
+      const id = `${t.slice(0, 8)}-${t.slice(8)}-7${r.slice(0, 3)}-${(8 | (parseInt(r[3], 16) & 3)).toString(16)}${r.slice(4, 7)}-${r.slice(7, 19)}`;
+      const record = {
+        id, device_id: cfg.device_id, seq: i + 1, device_time: t0 + i, channel: 'kiosk', case_no: null,
+        place_id: cfg.place_id, window_id: null, level: 'satisfied', dimension_set: cfg.dimension_set,
+        items: [], reasons: [], comment: '',
+      };
+      localStorage.setItem(`hcp.q.${id}`, JSON.stringify({ record, queue: { state: 'pending', hold_until: 0 } }));
+    }
+    localStorage.setItem(`hcp.seq.${cfg.device_id}`, String(n));
+  }, { code, n });
 }

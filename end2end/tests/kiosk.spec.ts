@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { adminApi, hydrated, openKiosk, queuedIds, rate, signInAsAdmin } from './helpers';
+import { adminApi, cachedForOffline, hydrated, openKiosk, queuedIds, rate, signInAsAdmin } from './helpers';
 
 test('(a) a bad rating given online appears in the signed-in admin inbox', async ({ page }) => {
   await openKiosk(page, 'KIOSK-DC-01');
@@ -43,9 +43,7 @@ test('a bad rating needs confirming, and a mis-tap can be taken back', async ({ 
 test('(b)+(c) offline: five ratings, a reload while offline, one more; online again the server holds exactly those six', async ({ page, context, request }) => {
   const api = await adminApi(request);
   await openKiosk(page, 'KIOSK-DC-02');
-  // The service worker must control the page and hold it before going offline.
-  await page.evaluate(async () => { await navigator.serviceWorker.ready; });
-  await expect.poll(() => page.evaluate(async () => (await caches.keys()).length > 0 && !!(await caches.match(location.pathname)))).toBe(true);
+  await cachedForOffline(page);
   const before = await api.ratingIds();
 
   await context.setOffline(true);

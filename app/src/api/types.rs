@@ -92,3 +92,10 @@ pub struct RatingView {
     pub reasons: Vec<ReasonTag>,
     pub comment: String,
 }
+
+/// `GET /api/v1/staff/summary`: counts in the caller's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub ratings: i64,
+    pub bad: i64,
+}

@@ -86,6 +86,7 @@ impl SyncState {
                 if self.pending.get_untracked() + self.unsaved.with_untracked(Vec::len) > 0 {
                     self.sync_now();
                 }
+                spawn_local(self.check_storage());
             })
             .forget();
             spawn_local(async move {
@@ -132,7 +133,8 @@ impl SyncState {
 
     /// Queues a rating; it is uploaded once its undo window has passed. The
     /// rating is never lost: if storage refuses it, it is kept in memory,
-    /// staff are warned, and it is sent first.
+    /// staff are warned, and it is sent first. One `setItem` and no reading
+    /// of the queue: the cost is the same however many ratings wait.
     pub fn submit(self, record: RatingRecord) -> Result<(), QueueError> {
         let hold_until = web::now_ms() + UNDO_WINDOW_MS;
         let entry = Entry {
@@ -140,14 +142,15 @@ impl SyncState {
             queue: QueueState::Pending { hold_until },
         };
         let stored = queue::put(&entry);
-        if let Err(e) = &stored {
-            self.unsaved.update(|u| u.push(record));
-            self.storage_warning.set(Some(e.message()));
+        match &stored {
+            Ok(()) => self.pending.update(|n| *n += 1),
+            Err(e) => {
+                self.unsaved.update(|u| u.push(record));
+                self.storage_warning.set(Some(e.message()));
+            }
         }
-        self.refresh();
         gloo_timers::callback::Timeout::new(UNDO_WINDOW_MS as u32 + 100, move || self.sync_now())
             .forget();
-        spawn_local(self.check_storage());
         stored
     }
 
@@ -166,11 +169,11 @@ impl SyncState {
                 ..
             }) if hold_until > web::now_ms() => {
                 queue::remove(&id);
+                self.pending.update(|n| *n = n.saturating_sub(1));
                 true
             }
             _ => false,
         };
-        self.refresh();
         undone
     }
 
@@ -207,10 +210,12 @@ impl SyncState {
     }
 
     async fn upload_all(self, device: DeviceConfig) {
+        // The queue is read once per run; answers update this copy as they
+        // update storage.
+        let mut entries: HashMap<Uuid, Entry> =
+            queue::all().into_iter().map(|e| (e.record.id, e)).collect();
         loop {
             self.rerun.set(false);
-            let entries: HashMap<Uuid, Entry> =
-                queue::all().into_iter().map(|e| (e.record.id, e)).collect();
             let plan_input: Vec<_> = entries
                 .values()
                 .map(|e| (e.record.id, e.record.seq, e.queue.clone()))
@@ -230,34 +235,46 @@ impl SyncState {
                 sent_at: web::now_ms(),
                 items,
             };
-            let progressed = match client::sync(&req).await {
+            let results = match client::sync(&req).await {
                 Ok(resp) => {
                     self.failures.set(0);
                     self.last_error.set(None);
                     let now = web::now_ms();
                     self.last_sync.set(Some(now));
                     let _ = LocalStorage::set(LAST_SYNC_KEY, now);
-                    self.apply(&req.items, &resp.results)
+                    resp.results
                 }
                 // Some items failed validation and nothing was stored: set
                 // those aside for review and send the rest at once.
                 Err(ClientError::Api { status: 422, body }) if !body.results.is_empty() => {
-                    self.apply(&req.items, &body.results)
+                    body.results
                 }
                 Err(e) => {
                     self.fail(e);
                     return;
                 }
             };
-            self.refresh();
+            let progressed = self.apply(&req.items, &results, &mut entries);
+            self.pending.set(
+                entries
+                    .values()
+                    .filter(|e| matches!(e.queue, QueueState::Pending { .. }))
+                    .count(),
+            );
             if !progressed {
                 return;
             }
         }
     }
 
-    /// Applies per-item answers; true if any item left the pending state.
-    fn apply(self, sent: &[RatingRecord], results: &[ItemResult]) -> bool {
+    /// Applies per-item answers to storage and to `entries`; true if any
+    /// item left the pending state.
+    fn apply(
+        self,
+        sent: &[RatingRecord],
+        results: &[ItemResult],
+        entries: &mut HashMap<Uuid, Entry>,
+    ) -> bool {
         let mut progressed = false;
         for r in results {
             let Some(record) = sent.get(r.index) else {
@@ -265,29 +282,31 @@ impl SyncState {
             };
             if r.status.device_may_forget() {
                 queue::remove(&record.id);
+                entries.remove(&record.id);
                 self.unsaved.update(|u| u.retain(|x| x.id != record.id));
                 progressed = true;
-            } else {
-                let (code, message) = match &r.error {
-                    Some(e) => (e.code.clone(), e.message.clone()),
-                    None if r.status == ItemStatus::Conflict => (
-                        "conflict".into(),
-                        "服务器已有同一编号但内容不同的评价，已留待人工核对".into(),
-                    ),
-                    None => ("rejected".into(), "服务器拒收".into()),
-                };
-                let entry = Entry {
-                    record: record.clone(),
-                    queue: QueueState::NeedsReview {
-                        status: r.status,
-                        code,
-                        message,
-                    },
-                };
-                if queue::put(&entry).is_ok() {
-                    self.unsaved.update(|u| u.retain(|x| x.id != record.id));
-                    progressed = true;
-                }
+                continue;
+            }
+            let (code, message) = match &r.error {
+                Some(e) => (e.code.clone(), e.message.clone()),
+                None if r.status == ItemStatus::Conflict => (
+                    "conflict".into(),
+                    "服务器已有同一编号但内容不同的评价，已留待人工核对".into(),
+                ),
+                None => ("rejected".into(), "服务器拒收".into()),
+            };
+            let entry = Entry {
+                record: record.clone(),
+                queue: QueueState::NeedsReview {
+                    status: r.status,
+                    code,
+                    message,
+                },
+            };
+            if queue::put(&entry).is_ok() {
+                self.unsaved.update(|u| u.retain(|x| x.id != record.id));
+                entries.insert(record.id, entry);
+                progressed = true;
             }
         }
         progressed

@@ -1,6 +1,6 @@
 //! Staff sign-in and the unit administrator's views of ratings.
 
-use app::api::types::{LoginRequest, RatingView, StaffSession};
+use app::api::types::{LoginRequest, RatingView, StaffSession, Summary};
 use app::domain::{Channel, CodeMap, ReasonTag};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/me", get(me))
         .route("/staff/inbox", get(inbox))
         .route("/staff/ratings", get(ratings))
+        .route("/staff/summary", get(summary))
 }
 
 fn bad_credentials() -> ApiError {
@@ -169,4 +170,11 @@ async fn ratings(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<RatingView>>, ApiError> {
     list(&state, &staff, false, q).await
+}
+
+/// How many ratings, and how many bad ones, the staff member's scope holds.
+#[tracing::instrument(skip_all, err)]
+async fn summary(State(state): State<AppState>, staff: Staff) -> Result<Json<Summary>, ApiError> {
+    let (ratings, bad) = state.store.count_in_scope(staff.scope()?).await?;
+    Ok(Json(Summary { ratings, bad }))
 }

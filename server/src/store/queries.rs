@@ -351,6 +351,19 @@ impl Store {
             .await?))
     }
 
+    /// (all ratings, bad ratings) in `scope`.
+    pub async fn count_in_scope(&self, scope: Scope) -> Result<(i64, i64), StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, (i64, i64)>(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.grade = 'bad' THEN 1 ELSE 0 END), 0) \
+             FROM ratings r LEFT JOIN windows w ON w.id = r.window_id \
+             WHERE ($1 OR r.place_id = $2 OR w.department_id = $3)")
+            .bind(scope.everything)
+            .bind(scope.place_id)
+            .bind(scope.department_id)
+            .fetch_one(pool)
+            .await?))
+    }
+
     /// Counts rows of a table this module owns (for tests, benches, start-up).
     pub async fn count(&self, table: CountedTable) -> Result<i64, StoreError> {
         let sql = format!("SELECT COUNT(*) FROM {}", table.name());

@@ -104,6 +104,8 @@ async fn the_inbox_lists_bad_ratings_newest_first_without_evaluator_identity(app
     // All ratings, for the same scope, include the good one.
     let (_, all) = app.get_json("/api/v1/staff/ratings").await;
     assert_eq!(all.as_array().unwrap().len(), 3);
+    let (_, summary) = app.get_json("/api/v1/staff/summary").await;
+    assert_eq!(summary, json!({ "ratings": 3, "bad": 2 }));
 }
 
 async fn signing_out_needs_the_csrf_token(app: TestApp) {
