@@ -27,6 +27,7 @@ test: setup
 
 bench: build
 	cargo bench -p server --bench ingest
+	cd end2end && npx playwright test -c playwright.bench.config.ts
 
 fmt:
 	cargo fmt --all
