@@ -55,35 +55,42 @@ fn net(e: gloo_net::Error) -> ClientError {
     ClientError::Network(e.to_string())
 }
 
-pub async fn sync(req: &SyncRequest) -> Result<SyncResponse, ClientError> {
-    let resp = Request::post("/api/v1/sync")
-        .json(req)
+async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
+    url: &str,
+    body: &B,
+) -> Result<T, ClientError> {
+    let resp = Request::post(url)
+        .json(body)
         .map_err(net)?
         .send()
         .await
         .map_err(net)?;
     read(resp).await
+}
+
+async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ClientError> {
+    let resp = Request::get(url).send().await.map_err(net)?;
+    read(resp).await
+}
+
+pub async fn sync(req: &SyncRequest) -> Result<SyncResponse, ClientError> {
+    post_json("/api/v1/sync", req).await
 }
 
 pub async fn device_config(code: &str) -> Result<DeviceConfig, ClientError> {
-    let url = format!("/api/v1/devices/{}", js_sys::encode_uri_component(code));
-    let resp = Request::get(&url).send().await.map_err(net)?;
-    read(resp).await
+    get_json(&format!(
+        "/api/v1/devices/{}",
+        js_sys::encode_uri_component(code)
+    ))
+    .await
 }
 
 pub async fn login(req: &LoginRequest) -> Result<StaffSession, ClientError> {
-    let resp = Request::post("/api/v1/staff/login")
-        .json(req)
-        .map_err(net)?
-        .send()
-        .await
-        .map_err(net)?;
-    read(resp).await
+    post_json("/api/v1/staff/login", req).await
 }
 
 pub async fn me() -> Result<StaffSession, ClientError> {
-    let resp = Request::get("/api/v1/staff/me").send().await.map_err(net)?;
-    read(resp).await
+    get_json("/api/v1/staff/me").await
 }
 
 pub async fn logout(csrf_token: &str) -> Result<(), ClientError> {
@@ -96,9 +103,5 @@ pub async fn logout(csrf_token: &str) -> Result<(), ClientError> {
 }
 
 pub async fn inbox() -> Result<Vec<RatingView>, ClientError> {
-    let resp = Request::get("/api/v1/staff/inbox")
-        .send()
-        .await
-        .map_err(net)?;
-    read(resp).await
+    get_json("/api/v1/staff/inbox").await
 }

@@ -163,7 +163,7 @@ impl SyncState {
             self.unsaved.update(|u| u.retain(|r| r.id != id));
             return true;
         }
-        let undone = match queue::get(&id) {
+        match queue::get(&id) {
             Some(Entry {
                 queue: QueueState::Pending { hold_until },
                 ..
@@ -173,8 +173,7 @@ impl SyncState {
                 true
             }
             _ => false,
-        };
-        undone
+        }
     }
 
     /// Ends the undo window early (the citizen pressed 完成) and uploads.
