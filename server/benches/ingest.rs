@@ -34,7 +34,7 @@ fn settings(db: &std::path::Path) -> Settings {
 }
 
 /// Realistic ratings: mostly good, a few bad with reasons and a comment.
-fn ratings(device_id: Uuid, place_id: i64, n: usize, seq0: u64) -> Vec<RatingRecord> {
+fn ratings(device_no: u8, device_id: Uuid, place_id: i64, n: usize, seq0: u64) -> Vec<RatingRecord> {
     let t0 = now_ms();
     (0..n)
         .map(|i| {
@@ -42,7 +42,8 @@ fn ratings(device_id: Uuid, place_id: i64, n: usize, seq0: u64) -> Vec<RatingRec
             let t = t0 - 3_600_000 + i as i64;
             let mut rnd = [0u8; 10];
             rnd[..8].copy_from_slice(&(seq0 + i as u64).to_le_bytes());
-            rnd[8..].copy_from_slice(&device_id.as_bytes()[..2]);
+            // Ids differ across devices even when their clocks agree.
+            rnd[8] = device_no;
             RatingRecord {
                 id: app::domain::rating::new_rating_id(t as u64, &rnd),
                 device_id,
@@ -93,9 +94,9 @@ async fn http_ingest() -> (f64, usize) {
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
     let mut bodies = Vec::new();
-    for code in server::demo::KIOSKS {
+    for (no, code) in server::demo::KIOSKS.into_iter().enumerate() {
         let (id, place) = device(&store, code).await;
-        let all = ratings(id, place, BATCH * (BATCHES_PER_DEVICE + 1), 0);
+        let all = ratings(no as u8, id, place, BATCH * (BATCHES_PER_DEVICE + 1), 0);
         let per_device: Vec<Vec<u8>> = all
             .chunks(BATCH)
             .map(|c| {
@@ -165,9 +166,9 @@ async fn raw_insert() -> f64 {
         .unwrap();
     server::demo::load(&store, Some("bench")).await.unwrap();
     let mut all = Vec::new();
-    for code in server::demo::KIOSKS {
+    for (no, code) in server::demo::KIOSKS.into_iter().enumerate() {
         let (id, place) = device(&store, code).await;
-        all.push(ratings(id, place, BATCH * (BATCHES_PER_DEVICE + 1), 0));
+        all.push(ratings(no as u8, id, place, BATCH * (BATCHES_PER_DEVICE + 1), 0));
     }
     let received = now_ms();
     let prepared: Vec<Vec<(RatingRecord, String)>> = all
