@@ -34,7 +34,13 @@ fn settings(db: &std::path::Path) -> Settings {
 }
 
 /// Realistic ratings: mostly good, a few bad with reasons and a comment.
-fn ratings(device_no: u8, device_id: Uuid, place_id: i64, n: usize, seq0: u64) -> Vec<RatingRecord> {
+fn ratings(
+    device_no: u8,
+    device_id: Uuid,
+    place_id: i64,
+    n: usize,
+    seq0: u64,
+) -> Vec<RatingRecord> {
     let t0 = now_ms();
     (0..n)
         .map(|i| {
@@ -168,7 +174,13 @@ async fn raw_insert() -> f64 {
     let mut all = Vec::new();
     for (no, code) in server::demo::KIOSKS.into_iter().enumerate() {
         let (id, place) = device(&store, code).await;
-        all.push(ratings(no as u8, id, place, BATCH * (BATCHES_PER_DEVICE + 1), 0));
+        all.push(ratings(
+            no as u8,
+            id,
+            place,
+            BATCH * (BATCHES_PER_DEVICE + 1),
+            0,
+        ));
     }
     let received = now_ms();
     let prepared: Vec<Vec<(RatingRecord, String)>> = all
