@@ -8,10 +8,11 @@ step() { printf '\n== test: %s\n' "$*"; }
 step "format and lints (server and wasm builds, warnings are errors)"
 make --no-print-directory lint
 
-if ! pg_isready -q -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" 2>/dev/null && [ -z "${TEST_DATABASE_URL:-}" ]; then
+pg_url=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+if ! pg_isready -q -d "$pg_url" 2>/dev/null; then
   printf '\n%s\n%s\n%s\n\n' \
     '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!' \
-    '!!! No PostgreSQL at 127.0.0.1:5432: every postgres:: server test will be SKIPPED !!!' \
+    "!!! No PostgreSQL at $pg_url: every postgres:: server test will be SKIPPED !!!" \
     '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
 fi
 

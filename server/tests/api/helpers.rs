@@ -94,7 +94,12 @@ pub async fn spawn_app(db: Db, test: &str) -> Option<TestApp> {
                         Ok(Err(e)) => e.to_string(),
                         _ => "timed out".into(),
                     };
-                    eprintln!("\n!!!!! SKIPPED {test} on PostgreSQL: no server at {admin_url} ({why}) !!!!!\n");
+                    // Straight to stderr: libtest swallows eprintln! from passing tests.
+                    use std::io::Write;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "\n!!!!! SKIPPED {test} on PostgreSQL: no server at {admin_url} ({why}) !!!!!\n"
+                    );
                     return None;
                 }
             };
