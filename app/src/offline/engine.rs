@@ -206,6 +206,12 @@ impl SyncState {
             self.refresh();
         })
         .await;
+        // Asked again while this run was busy (a rating's undo window ended):
+        // go once more rather than wait for the periodic tick.
+        if self.rerun.get_untracked() && self.failures.get_untracked() == 0 {
+            self.rerun.set(false);
+            self.sync_now();
+        }
     }
 
     async fn upload_all(self, device: DeviceConfig) {
@@ -219,9 +225,17 @@ impl SyncState {
                 .values()
                 .map(|e| (e.record.id, e.record.seq, e.queue.clone()))
                 .collect();
-            let mut items = self.unsaved.get_untracked();
+            // Ratings held in memory go first, but also only once their undo
+            // window has passed.
+            let now = web::now_ms();
+            let mut items: Vec<RatingRecord> = self.unsaved.with_untracked(|u| {
+                u.iter()
+                    .filter(|r| r.device_time + UNDO_WINDOW_MS <= now)
+                    .cloned()
+                    .collect()
+            });
             items.extend(
-                plan_batch(&plan_input, web::now_ms())
+                plan_batch(&plan_input, now)
                     .into_iter()
                     .filter_map(|id| entries.get(&id).map(|e| e.record.clone())),
             );
