@@ -74,17 +74,18 @@ fn check_item(
             format!("Item {n}: field '{path}' has the wrong type or value: {inner}"),
         )
     })?;
+    let record_id = record.id;
     let fail = |e: app::domain::RatingError| {
         rejected(
             index,
-            Some(record.id),
+            Some(record_id),
             e.code(),
             format!("第 {n} 条评价：{}", e.message_zh()),
             format!("Item {n}: {}", e.message_en()),
         )
     };
     record.check_binding(binding).map_err(fail)?;
-    record.clone().validate().map_err(fail)
+    record.validate().map_err(fail)
 }
 
 #[tracing::instrument(skip_all, err)]
