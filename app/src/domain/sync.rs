@@ -38,34 +38,11 @@ impl ItemStatus {
     }
 }
 
-/// Where an item stands within its own batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Slot {
-    /// The first time this id appears in the batch.
-    First,
-    /// The id appeared earlier at `first`; `same_content` compares the two.
-    RepeatOf { first: usize, same_content: bool },
-}
-
-/// Finds repeated ids inside one batch, so that only first occurrences go to
-/// the store. Items are `(id, canonical content)`.
-pub fn slots<'a>(items: impl IntoIterator<Item = (Uuid, &'a str)>) -> Vec<Slot> {
-    let mut seen: std::collections::HashMap<Uuid, (usize, &'a str)> =
-        std::collections::HashMap::new();
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, (id, content))| match seen.get(&id) {
-            None => {
-                seen.insert(id, (i, content));
-                Slot::First
-            }
-            Some(&(first, first_content)) => Slot::RepeatOf {
-                first,
-                same_content: first_content == content,
-            },
-        })
-        .collect()
+/// Which items are the first occurrence of their id within one batch: only
+/// those go to the store; [`resolve`] answers the repeats.
+pub fn first_occurrences(ids: impl IntoIterator<Item = Uuid>) -> Vec<bool> {
+    let mut seen = std::collections::HashSet::new();
+    ids.into_iter().map(|id| seen.insert(id)).collect()
 }
 
 /// The answer for a first occurrence, given what the store held before it.
@@ -159,6 +136,14 @@ mod tests {
 
     fn id(n: u8) -> Uuid {
         Uuid::from_u128(u128::from(n))
+    }
+
+    #[test]
+    fn only_the_first_occurrence_of_an_id_goes_to_the_store() {
+        assert_eq!(
+            first_occurrences([id(1), id(2), id(1), id(3), id(2)]),
+            [true, true, false, true, false]
+        );
     }
 
     #[test]

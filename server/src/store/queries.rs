@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use app::domain::sync::{self, ItemStatus, Slot};
+use app::domain::sync::{self, ItemStatus};
 use app::domain::RatingRecord;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
@@ -145,8 +145,8 @@ impl Store {
         let keyed: Vec<(Uuid, &str)> = items.iter().map(|n| (n.record.id, n.canonical)).collect();
         let firsts: Vec<&NewRating> = items
             .iter()
-            .zip(sync::slots(keyed.iter().copied()))
-            .filter(|(_, s)| *s == Slot::First)
+            .zip(sync::first_occurrences(keyed.iter().map(|(id, _)| *id)))
+            .filter(|(_, first)| *first)
             .map(|(n, _)| n)
             .collect();
         with_pool!(self, pool => {
