@@ -3,10 +3,15 @@ use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title}
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::i18n::Prefs;
 use crate::pages::home::{HomePage, NotFound};
 use crate::pages::kiosk::KioskPage;
+use crate::pages::pad::PadPage;
+use crate::pages::rate::RatePage;
 use crate::pages::staff_inbox::InboxPage;
 use crate::pages::staff_login::LoginPage;
+use crate::pages::staff_tools::{DevicesPage, EntryPage, ImportPage, PostersPage};
+use crate::pages::staff_window::WindowPage;
 
 /// Registers the service worker before (and independently of) the wasm, then
 /// caches the page it runs on: the worker only caches what passes through
@@ -44,7 +49,12 @@ pub fn App() -> impl IntoView {
     // Set only by an effect, which runs only once the wasm has hydrated the
     // page: tests wait for it, since an SSR page looks right without wasm.
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let prefs = Prefs::new();
+    provide_context(prefs);
+    Effect::new(move |_| {
+        prefs.restore();
+        hydrated.set(true);
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/hcp.css"/>
@@ -59,6 +69,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/kiosk/:device") view=KioskPage/>
                     <Route path=path!("/staff/login") view=LoginPage/>
                     <Route path=path!("/staff/inbox") view=InboxPage/>
+                    <Route path=path!("/pad/:device") view=PadPage/>
+                    <Route path=path!("/q/:place") view=RatePage/>
+                    <Route path=path!("/q/:place/:window") view=RatePage/>
+                    <Route path=path!("/r/:token") view=RatePage/>
+                    <Route path=path!("/staff/window") view=WindowPage/>
+                    <Route path=path!("/staff/entry") view=EntryPage/>
+                    <Route path=path!("/staff/devices") view=DevicesPage/>
+                    <Route path=path!("/staff/posters") view=PostersPage/>
+                    <Route path=path!("/staff/import") view=ImportPage/>
                 </Routes>
             </main>
         </Router>

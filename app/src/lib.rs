@@ -6,6 +6,7 @@ pub mod api;
 mod app;
 pub mod components;
 pub mod domain;
+pub mod i18n;
 pub mod offline;
 pub mod pages;
 

@@ -72,6 +72,16 @@ pub fn clear_cookie(secure: bool) -> String {
     )
 }
 
+/// The token of an `Authorization: Bearer` header (devices, integrations).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -182,6 +192,42 @@ where
             session,
             token_hash: hash,
         })
+    }
+}
+
+/// `Option<Staff>`: `None` without a session, so a route can also accept
+/// other credentials (an integration token).
+impl<S> axum::extract::OptionalFromRequestParts<S> for Staff
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match <Staff as FromRequestParts<S>>::from_request_parts(parts, state).await {
+            Ok(s) => Ok(Some(s)),
+            Err(ApiError::Unauthorized) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Staff {
+    /// Refuses roles not in `roles`.
+    pub fn require(&self, roles: &[&str]) -> Result<(), ApiError> {
+        if roles.contains(&self.session.role.as_str()) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden {
+                code: "role",
+                zh: "您的角色无权进行此操作".into(),
+                en: "Your role may not do this".into(),
+            })
+        }
     }
 }
 

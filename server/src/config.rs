@@ -16,6 +16,32 @@ pub struct Settings {
     pub demo_password: Option<String>,
     /// Mark the session cookie `Secure` (set behind HTTPS).
     pub secure_cookies: bool,
+    /// Base of links sent to citizens (SMS, QR posters), e.g.
+    /// `https://hcp.example.gov.cn`; the listening address when unset.
+    pub public_url: Option<String>,
+    pub policy: Policy,
+}
+
+/// Rules a city sets (seed 004 leaves days and levels to policy).
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub default_rating: app::domain::case::DefaultPolicy,
+    pub reminders: app::domain::case::ReminderPolicy,
+    /// Phone number on phone and PC rating pages.
+    pub real_name: app::domain::case::RealName,
+    /// Run the jobs (default ratings, SMS reminders) this often.
+    pub jobs_every_secs: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            default_rating: Default::default(),
+            reminders: Default::default(),
+            real_name: app::domain::case::RealName::Optional,
+            jobs_every_secs: 600,
+        }
+    }
 }
 
 impl std::fmt::Debug for Settings {
@@ -60,6 +86,16 @@ impl Settings {
             demo: flag("HCP_DEMO"),
             demo_password: env("HCP_DEMO_PASSWORD"),
             secure_cookies: flag("HCP_SECURE_COOKIES"),
+            public_url: env("HCP_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
+            policy: {
+                let mut p = Policy::default();
+                if let Some(d) = env("HCP_DEFAULT_RATING_DAYS") {
+                    p.default_rating.after_days = d
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("HCP_DEFAULT_RATING_DAYS {d:?}: {e}"))?;
+                }
+                p
+            },
         })
     }
 }

@@ -10,30 +10,74 @@ use crate::store::{CountedTable, NewStaff, Store};
 
 pub const ADMIN_USERNAME: &str = "admin";
 pub const KIOSKS: [&str; 2] = ["KIOSK-DC-01", "KIOSK-DC-02"];
+/// Window pads of windows W01 and W02.
+pub const PADS: [&str; 2] = ["PAD-DC-W01", "PAD-DC-W02"];
+pub const SUPERVISOR_USERNAME: &str = "supervisor";
+pub const SYSADMIN_USERNAME: &str = "sysadmin";
+/// The demo business system (一体化政务服务平台) pushing cases.
+pub const INTEGRATION_SOURCE: &str = "yth";
 
 #[derive(Debug, Clone)]
 pub struct DemoSummary {
     pub admin_username: String,
     /// `None` when the data was loaded by an earlier start.
     pub admin_password: Option<String>,
-    pub kiosks: Vec<String>,
+    /// (device code, fresh one-time enrolment code) of devices not yet enrolled.
+    pub kiosks: Vec<(String, String)>,
+    pub pads: Vec<(String, String)>,
+}
+
+/// The demo business system's token, derived from the demo password so
+/// that it can be printed again on later starts.
+pub fn integration_token(password: &str) -> String {
+    format!(
+        "yth-{}",
+        &crate::auth::token_hash(&format!("integration:{password}"))[..32]
+    )
+}
+
+/// Fresh enrolment codes for the demo devices that have no token yet.
+async fn enrolment_codes(store: &Store, codes: &[&str]) -> anyhow::Result<Vec<(String, String)>> {
+    use rand::Rng;
+    let mut out = Vec::new();
+    for code in codes {
+        let enrolled = store
+            .device_auth_by_code(code)
+            .await?
+            .is_some_and(|d| d.token_hash.is_some());
+        let one_time = if enrolled {
+            "(已启用 enrolled)".to_string()
+        } else {
+            let c = format!("{:08}", rand::rngs::OsRng.gen_range(0..100_000_000u32));
+            store
+                .set_enrol_code(
+                    code,
+                    &crate::auth::token_hash(&c),
+                    now_ms() + 7 * 24 * 3_600_000,
+                )
+                .await?;
+            c
+        };
+        out.push((code.to_string(), one_time));
+    }
+    Ok(out)
 }
 
 pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result<DemoSummary> {
-    let kiosks = KIOSKS.iter().map(|k| k.to_string()).collect();
     if store.count(CountedTable::Regions).await? > 0 {
         return Ok(DemoSummary {
             admin_username: ADMIN_USERNAME.into(),
             admin_password: admin_password.map(str::to_string),
-            kiosks,
+            kiosks: enrolment_codes(store, &KIOSKS).await?,
+            pads: enrolment_codes(store, &PADS).await?,
         });
     }
     let password = admin_password
         .map(str::to_string)
         .unwrap_or_else(|| random_token()[..12].to_string());
     let admin_hash = hash_password(&password)?;
-    // Window staff cannot sign in to anything yet; their password is random.
-    let staff_hash = hash_password(&random_token())?;
+    // Every demo account has the same password.
+    let staff_hash = admin_hash.clone();
 
     let city = store
         .insert_region("410400", "示范市", "city", None)
@@ -94,6 +138,19 @@ pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result
                 Some(*dept),
             )
             .await?;
+        if let Some(pad) = PADS.get(i) {
+            store
+                .insert_device(
+                    &Uuid::now_v7(),
+                    pad,
+                    "window_pad",
+                    hall,
+                    Some(window),
+                    app::domain::DEFAULT_DIMENSION_SET.code,
+                    now_ms(),
+                )
+                .await?;
+        }
         store
             .insert_staff(&NewStaff {
                 username: &format!("window{n}"),
@@ -117,6 +174,30 @@ pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result
             password_hash: &admin_hash,
         })
         .await?;
+    for (username, name, role) in [
+        (SUPERVISOR_USERNAME, "政务服务中心督查员", "supervisor"),
+        (SYSADMIN_USERNAME, "系统管理员", "system_admin"),
+    ] {
+        store
+            .insert_staff(&NewStaff {
+                username,
+                display_name: name,
+                role,
+                department_id: None,
+                place_id: None,
+                window_id: None,
+                password_hash: &admin_hash,
+            })
+            .await?;
+    }
+    store
+        .insert_integration(
+            INTEGRATION_SOURCE,
+            "一体化政务服务平台（演示）",
+            &crate::auth::token_hash(&integration_token(&password)),
+            now_ms(),
+        )
+        .await?;
     for code in KIOSKS {
         store
             .insert_device(
@@ -133,6 +214,7 @@ pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result
     Ok(DemoSummary {
         admin_username: ADMIN_USERNAME.into(),
         admin_password: Some(password),
-        kiosks,
+        kiosks: enrolment_codes(store, &KIOSKS).await?,
+        pads: enrolment_codes(store, &PADS).await?,
     })
 }

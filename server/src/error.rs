@@ -35,6 +35,13 @@ pub enum ApiError {
     /// 401: no valid staff session.
     #[error("not signed in")]
     Unauthorized,
+    /// 401: a device without a valid token (not enrolled, or re-enrolled elsewhere).
+    #[error("{code}: device not authenticated")]
+    DeviceUnauthenticated {
+        code: &'static str,
+        zh: String,
+        en: String,
+    },
     /// 403: signed in (or a device), but not allowed.
     #[error("{code}: forbidden")]
     Forbidden {
@@ -135,6 +142,9 @@ impl IntoResponse for ApiError {
                 body("not_signed_in", "请先登录", "Please sign in"),
                 vec![],
             ),
+            ApiError::DeviceUnauthenticated { code, zh, en } => {
+                (StatusCode::UNAUTHORIZED, body(code, zh, en), vec![])
+            }
             ApiError::Forbidden { code, zh, en } => (StatusCode::FORBIDDEN, body(code, zh, en), vec![]),
             ApiError::NotFound { code, zh, en } => (StatusCode::NOT_FOUND, body(code, zh, en), vec![]),
             ApiError::Conflict { code, zh, en } => (StatusCode::CONFLICT, body(code, zh, en), vec![]),

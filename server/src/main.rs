@@ -17,12 +17,30 @@ async fn main() -> anyhow::Result<()> {
     if let Some(demo) = app.demo.as_mut() {
         remember_demo_password(demo);
         let mut lines = vec![format!("好差评 demo is running at {base}")];
-        for k in &demo.kiosks {
-            lines.push(format!("  kiosk (自助终端):      {base}/kiosk/{k}"));
+        for (k, code) in &demo.kiosks {
+            lines.push(format!(
+                "  kiosk (自助终端):      {base}/kiosk/{k}   enrolment code 启用码 {code}"
+            ));
         }
+        for (k, code) in &demo.pads {
+            lines.push(format!(
+                "  window pad (评价器):   {base}/pad/{k}   enrolment code 启用码 {code}"
+            ));
+        }
+        lines.push(format!("  phone (扫码评价):      {base}/q/HALL-DC/W01"));
+        lines.push(format!(
+            "  window staff tablet:  {base}/staff/login  (window1 / same password)"
+        ));
         lines.push(format!("  staff (工作人员登录):  {base}/staff/login"));
         match &demo.admin_password {
-            Some(p) => lines.push(format!("  unit admin login:     {} / {p}", demo.admin_username)),
+            Some(p) => {
+                lines.push(format!("  unit admin login:     {} / {p}", demo.admin_username));
+                lines.push("  also: supervisor, sysadmin, window1…window4 (same password)".into());
+                lines.push(format!(
+                    "  business system token (POST /api/v1/cases): {}",
+                    server::demo::integration_token(p)
+                ));
+            }
             None => lines.push(format!(
                 "  unit admin login:     {} (password set when ./data was first created; delete ./data to reset)",
                 demo.admin_username
@@ -31,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
         // The one place the server writes to stdout: the operator asked for it.
         tracing::info!("\n{}", lines.join("\n"));
     }
+    app.spawn_jobs();
     app.run_until_stopped().await?;
     Ok(())
 }

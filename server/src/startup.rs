@@ -9,7 +9,9 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
+use crate::push::PadHub;
 use crate::routes::api_router;
+use crate::sms::{OutboxGateway, SmsGateway};
 use crate::store::Store;
 
 #[derive(Clone, FromRef)]
@@ -17,6 +19,12 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub leptos_options: LeptosOptions,
+    /// Signs case links; made on first start and kept in the database.
+    pub link_key: Arc<Vec<u8>>,
+    pub pad_hub: PadHub,
+    pub sms: Arc<dyn SmsGateway>,
+    /// Where citizens' links point (`Settings::public_url` or this server).
+    pub public_url: Arc<str>,
 }
 
 pub fn now_ms() -> i64 {
@@ -31,6 +39,7 @@ pub struct Application {
     router: Router,
     pub store: Store,
     pub demo: Option<crate::demo::DemoSummary>,
+    jobs_state: AppState,
 }
 
 impl Application {
@@ -50,21 +59,65 @@ impl Application {
             .site_pkg_dir(settings.site_pkg_dir.clone())
             .site_addr(listener.local_addr()?)
             .build();
+        let link_key = store
+            .secret("link_signing_key", crate::auth::random_token)
+            .await?
+            .into_bytes();
+        let public_url: Arc<str> = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| {
+                format!(
+                    "http://{}",
+                    listener
+                        .local_addr()
+                        .map(|a| a.to_string())
+                        .unwrap_or_default()
+                )
+            })
+            .into();
         let state = AppState {
             store: store.clone(),
+            sms: Arc::new(OutboxGateway::new(store.clone())),
             settings: Arc::new(settings),
             leptos_options,
+            link_key: Arc::new(link_key),
+            pad_hub: PadHub::default(),
+            public_url,
         };
+        let jobs_state = state.clone();
         Ok(Application {
             listener,
             router: router(state),
             store,
             demo,
+            jobs_state,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Runs the jobs (default ratings, reminders) every
+    /// `policy.jobs_every_secs` while the server runs.
+    pub fn spawn_jobs(&self) {
+        let state = self.jobs_state.clone();
+        let every = std::time::Duration::from_secs(state.settings.policy.jobs_every_secs.max(10));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match crate::jobs::run(&state, now_ms()).await {
+                    Ok(r) => tracing::info!(
+                        default_ratings = r.default_ratings,
+                        reminders = r.reminders,
+                        "jobs ran"
+                    ),
+                    Err(e) => tracing::error!(error = ?e, "jobs failed; they run again next time"),
+                }
+            }
+        });
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -79,6 +132,7 @@ fn router(state: AppState) -> Router {
     let opts = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", api_router())
+        .route("/qr.svg", axum::routing::get(crate::routes::rate::qr_svg))
         .leptos_routes(&state, routes, move || app::shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,

@@ -73,16 +73,82 @@ async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ClientError> {
     read(resp).await
 }
 
-pub async fn sync(req: &SyncRequest) -> Result<SyncResponse, ClientError> {
-    post_json("/api/v1/sync", req).await
+/// `POST` with the device's bearer token (kiosks and pads) if it has one.
+pub async fn sync(req: &SyncRequest, token: Option<&str>) -> Result<SyncResponse, ClientError> {
+    let mut r = Request::post("/api/v1/sync");
+    if let Some(t) = token {
+        r = r.header("Authorization", &format!("Bearer {t}"));
+    }
+    let resp = r.json(req).map_err(net)?.send().await.map_err(net)?;
+    read(resp).await
 }
 
-pub async fn device_config(code: &str) -> Result<DeviceConfig, ClientError> {
-    get_json(&format!(
-        "/api/v1/devices/{}",
-        js_sys::encode_uri_component(code)
-    ))
-    .await
+fn enc(s: &str) -> String {
+    js_sys::encode_uri_component(s).into()
+}
+
+pub async fn device_config(code: &str, token: Option<&str>) -> Result<DeviceConfig, ClientError> {
+    let mut r = Request::get(&format!("/api/v1/devices/{}", enc(code)));
+    if let Some(t) = token {
+        r = r.header("Authorization", &format!("Bearer {t}"));
+    }
+    read(r.send().await.map_err(net)?).await
+}
+
+pub async fn enrol(req: &EnrolRequest) -> Result<EnrolResponse, ClientError> {
+    post_json("/api/v1/devices/enrol", req).await
+}
+
+pub async fn rate_config(
+    place: &str,
+    window: Option<&str>,
+    link: Option<&str>,
+) -> Result<RateConfig, ClientError> {
+    let url = match (link, window) {
+        (Some(l), _) => format!("/api/v1/rate/link/{}", enc(l)),
+        (None, Some(w)) => format!("/api/v1/rate/place/{}/{}", enc(place), enc(w)),
+        (None, None) => format!("/api/v1/rate/place/{}", enc(place)),
+    };
+    get_json(&url).await
+}
+
+/// A staff request with the session's CSRF token.
+pub async fn staff_post<B: serde::Serialize, T: DeserializeOwned>(
+    url: &str,
+    csrf: &str,
+    body: &B,
+) -> Result<T, ClientError> {
+    let resp = Request::post(url)
+        .header(CSRF_HEADER, csrf)
+        .json(body)
+        .map_err(net)?
+        .send()
+        .await
+        .map_err(net)?;
+    read(resp).await
+}
+
+pub async fn staff_get<T: DeserializeOwned>(url: &str) -> Result<T, ClientError> {
+    get_json(url).await
+}
+
+/// A slice of a CSV file; `first_line` keeps the report's line numbers
+/// those of the whole file.
+pub async fn import_csv(
+    csrf: &str,
+    text: String,
+    first_line: usize,
+) -> Result<ImportReport, ClientError> {
+    let resp = Request::post("/api/v1/cases/import")
+        .header(CSRF_HEADER, csrf)
+        .header("Content-Type", "text/csv; charset=utf-8")
+        .header("X-First-Line", &first_line.to_string())
+        .body(text)
+        .map_err(net)?
+        .send()
+        .await
+        .map_err(net)?;
+    read(resp).await
 }
 
 pub async fn login(req: &LoginRequest) -> Result<StaffSession, ClientError> {

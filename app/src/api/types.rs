@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::case::{RatingKind, RealName, Stage};
 use crate::domain::sync::ItemStatus;
 use crate::domain::{Channel, Level, RatingRecord, ReasonTag};
 
@@ -41,6 +42,9 @@ pub struct ItemResult {
     pub status: ItemStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
+    /// For a stored item: first rating, or 追加评价 of a case already rated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<RatingKind>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,6 +63,246 @@ pub struct DeviceConfig {
     pub place_name: String,
     pub window_id: Option<i64>,
     pub dimension_set: String,
+}
+
+/// `POST /api/v1/devices/enrol`: a device trades its one-time code for a token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    pub device_code: String,
+    pub enrol_code: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    /// Sent as `Authorization: Bearer` on every device request.
+    pub token: String,
+    pub config: DeviceConfig,
+}
+
+/// What a phone or PC page needs to rate: from a static QR code
+/// (`GET /api/v1/rate/place/{place}[/{window}]`) or a case link
+/// (`GET /api/v1/rate/link/{token}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateConfig {
+    pub device: DeviceConfig,
+    pub channel: Channel,
+    pub window_name: Option<String>,
+    pub case_no: Option<String>,
+    pub service_name: Option<String>,
+    /// Stages the citizen may rate apart (empty: the case as a whole).
+    pub stages: Vec<Stage>,
+    pub link: Option<String>,
+    /// The link was used already: a rating now is a 追加评价.
+    pub link_used: bool,
+    pub real_name: RealName,
+}
+
+/// One case from a business system (`POST /api/v1/cases`) or a CSV row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseIn {
+    pub case_no: String,
+    pub place_code: String,
+    #[serde(default)]
+    pub window_code: Option<String>,
+    #[serde(default)]
+    pub service_item_code: Option<String>,
+    #[serde(default)]
+    pub staff_username: Option<String>,
+    /// `in_service` or `finished`.
+    pub status: String,
+    #[serde(default)]
+    pub stages: bool,
+    #[serde(default)]
+    pub applicant_phone: Option<String>,
+    #[serde(default)]
+    pub applicant_id_no: Option<String>,
+    #[serde(default)]
+    pub started_at: Option<i64>,
+    #[serde(default)]
+    pub finished_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CasesRequest {
+    pub cases: Vec<serde_json::Value>,
+}
+
+/// Per case: `created`, `updated`, `unchanged` or `rejected` (with the error).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    pub index: usize,
+    pub case_no: Option<String>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CasesResponse {
+    pub results: Vec<CaseResult>,
+}
+
+/// `POST /api/v1/cases/import` (CSV): good rows kept, bad rows listed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub imported: usize,
+    pub errors: Vec<RowError>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RowError {
+    /// 1-based line number in the file (the header is line 1).
+    pub line: usize,
+    pub case_no: String,
+    pub message: String,
+    pub message_en: String,
+}
+
+/// A link to rate one case (`POST /api/v1/cases/{id}/links`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkRequest {
+    pub channel: Channel,
+    #[serde(default)]
+    pub stage: Option<Stage>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkResponse {
+    pub token: String,
+    /// Path on this server, e.g. `/r/<token>`.
+    pub path: String,
+}
+
+/// Window staff start serving a citizen (开始服务).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StartService {
+    #[serde(default)]
+    pub case_no: Option<String>,
+    #[serde(default)]
+    pub service_item_code: Option<String>,
+    #[serde(default)]
+    pub applicant_phone: Option<String>,
+}
+
+/// A case as window staff see it: never the applicant's phone or ID.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseView {
+    pub id: i64,
+    pub case_no: String,
+    pub status: String,
+    pub service_name: Option<String>,
+    pub window_name: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub rated: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StartedService {
+    pub case: CaseView,
+    /// The window's pad is connected: the case is on its screen now.
+    pub pad_online: bool,
+    /// When the pad is not connected: a per-case link to show as a QR code.
+    pub qr_path: Option<String>,
+}
+
+/// Pushed to a window pad (server-sent events).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PadEvent {
+    /// A citizen is being served: rate this case.
+    Case {
+        case_id: i64,
+        case_no: String,
+        service_name: Option<String>,
+        staff_name: Option<String>,
+    },
+    /// Nothing to rate: show the idle screen.
+    Idle,
+}
+
+/// A device as administrators see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceView {
+    pub code: String,
+    pub kind: String,
+    pub place_name: String,
+    pub window_name: Option<String>,
+    /// `waiting` (no token yet), `enrolled` or `revoked`.
+    pub state: String,
+    pub enrolled_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisterDevice {
+    pub code: String,
+    /// `kiosk` or `window_pad`.
+    pub kind: String,
+    pub place_code: String,
+    #[serde(default)]
+    pub window_code: Option<String>,
+}
+
+/// A one-time enrolment code, shown once to the administrator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolmentCode {
+    pub device_code: String,
+    pub enrol_code: String,
+    pub expires_at: i64,
+    /// Page the device opens to enrol (also shown as a QR code).
+    pub path: String,
+}
+
+/// A paper form or phone call typed in by staff (`POST /api/v1/staff/entries`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffEntry {
+    /// Made by the entry page, so a retried submission is stored once.
+    pub id: Uuid,
+    pub channel: Channel,
+    pub level: Level,
+    #[serde(default)]
+    pub case_no: Option<String>,
+    #[serde(default)]
+    pub window_code: Option<String>,
+    #[serde(default)]
+    pub reasons: Vec<ReasonTag>,
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub evaluator_phone: Option<String>,
+    /// When the citizen rated (the form's date), ms since the epoch.
+    #[serde(default)]
+    pub rated_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntryResult {
+    pub id: Uuid,
+    pub status: ItemStatus,
+    pub kind: Option<RatingKind>,
+}
+
+/// One message of the default SMS gateway's outbox (admins only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub case_id: Option<i64>,
+    pub phone: String,
+    pub body: String,
+    pub purpose: String,
+    pub created_at: i64,
+}
+
+/// What a jobs run did (`POST /api/v1/admin/jobs/run`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobsReport {
+    pub default_ratings: usize,
+    pub reminders: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -91,6 +335,18 @@ pub struct RatingView {
     pub case_no: Option<String>,
     pub reasons: Vec<ReasonTag>,
     pub comment: String,
+    pub kind: RatingKind,
+    pub stage: Option<Stage>,
+    /// False for 系统默认.
+    pub proactive: bool,
+    /// Who typed it in, for paper forms and phone calls.
+    pub entered_by: Option<String>,
+    /// Unit admins and supervisors: in full; other roles: masked
+    /// (138****1234); window staff never get these fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluator_phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluator_id_no: Option<String>,
 }
 
 /// `GET /api/v1/staff/summary`: counts in the caller's scope.

@@ -1,4 +1,6 @@
+pub mod enrol;
 pub mod face;
+pub mod rating_flow;
 pub mod sync_bar;
 
 /// Local date and time of a millisecond timestamp, `YYYY-MM-DD HH:MM:SS`.

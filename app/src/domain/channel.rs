@@ -23,10 +23,12 @@ pub enum Channel {
     Phone,
     /// Entered by staff from a paper form (书面评价表格, 004 §11).
     Paper,
+    /// Made by the server: 系统默认 for a case left unrated (004 §15).
+    System,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 9] = [
+    pub const ALL: [Channel; 10] = [
         Channel::Kiosk,
         Channel::WindowPad,
         Channel::QrStatic,
@@ -36,7 +38,20 @@ impl Channel {
         Channel::Sms,
         Channel::Phone,
         Channel::Paper,
+        Channel::System,
     ];
+
+    /// What a place's web endpoint (phone, PC, SMS links) may produce.
+    pub const WEB: [Channel; 5] = [
+        Channel::QrStatic,
+        Channel::QrCase,
+        Channel::Mobile,
+        Channel::PcWeb,
+        Channel::Sms,
+    ];
+
+    /// Staff enter these from paper forms and phone calls.
+    pub const STAFF_ENTRY: [Channel; 2] = [Channel::Paper, Channel::Phone];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,6 +64,7 @@ impl Channel {
             Channel::Sms => "sms",
             Channel::Phone => "phone",
             Channel::Paper => "paper",
+            Channel::System => "system",
         }
     }
 
@@ -67,14 +83,49 @@ impl Channel {
             Channel::Sms => "短信",
             Channel::Phone => "电话/12345",
             Channel::Paper => "书面评价表",
+            Channel::System => "系统默认",
         }
     }
 
-    /// The channel a registered device of `kind` produces.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Channel::Kiosk => "Kiosk",
+            Channel::WindowPad => "Window pad",
+            Channel::QrStatic => "Static QR code",
+            Channel::QrCase => "Case QR code",
+            Channel::Mobile => "Mobile",
+            Channel::PcWeb => "PC web",
+            Channel::Sms => "SMS",
+            Channel::Phone => "Phone / 12345",
+            Channel::Paper => "Paper form",
+            Channel::System => "System default",
+        }
+    }
+
+    /// Ratings on these channels are about one case and must carry its
+    /// signed single-use link.
+    pub fn needs_link(self) -> bool {
+        matches!(self, Channel::QrCase | Channel::Sms | Channel::PcWeb)
+    }
+
+    /// The channels a device of `kind` may send: a kiosk or pad its own
+    /// one; a place's web endpoint the phone and PC channels; staff entry
+    /// goes through the web endpoint with a staff member's name on it.
+    pub fn allowed_for_device_kind(kind: &str) -> &'static [Channel] {
+        match kind {
+            "kiosk" => &[Channel::Kiosk],
+            "window_pad" => &[Channel::WindowPad],
+            "web" => &Channel::WEB,
+            _ => &[],
+        }
+    }
+
+    /// The channel a registered device of `kind` produces by default.
     pub fn for_device_kind(kind: &str) -> Option<Channel> {
         match kind {
             "kiosk" => Some(Channel::Kiosk),
             "window_pad" => Some(Channel::WindowPad),
+            "web" => Some(Channel::QrStatic),
             _ => None,
         }
     }

@@ -2,12 +2,15 @@
 //! Both the kiosk (wasm) and the server use this module; whatever needs the
 //! time or random bytes takes them as arguments.
 
+pub mod case;
 pub mod catalog;
 pub mod channel;
 pub mod level;
+pub mod link;
 pub mod rating;
 pub mod sync;
 
+pub use case::{RatingKind, Stage};
 pub use catalog::{DimensionSet, ReasonTag, DEFAULT_DIMENSION_SET};
 pub use channel::Channel;
 pub use level::{CodeMap, Grade, Level};

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::case::{valid_id_no, valid_mobile, Stage};
 use super::catalog::{DimensionSet, ReasonTag};
 use super::channel::Channel;
 use super::level::Level;
@@ -17,8 +18,8 @@ pub const MAX_SEQ: u64 = (1 << 53) - 1;
 /// What the server knows of the device that sent a rating.
 pub struct DeviceBinding<'a> {
     pub device_id: Uuid,
-    /// The one channel this kind of device produces.
-    pub channel: Channel,
+    /// The channels this kind of device may produce.
+    pub channels: &'a [Channel],
     pub place_id: i64,
     /// A window pad's own window; `None` for a kiosk serving the whole place.
     pub window_id: Option<i64>,
@@ -58,6 +59,17 @@ pub struct RatingRecord {
     pub reasons: Vec<ReasonTag>,
     #[serde(default)]
     pub comment: String,
+    /// The stage of the case rated, where policy lets stages be rated apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Stage>,
+    /// The signed single-use link the rating came through (case channels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// Real name, where policy collects it: never shown to window staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluator_phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluator_id_no: Option<String>,
 }
 
 /// Why a rating cannot be stored. Each has a stable code and a message in
@@ -92,6 +104,14 @@ pub enum RatingError {
     WindowMismatch,
     #[error("channel {0} cannot come from this device")]
     ChannelMismatch(&'static str),
+    #[error("a rating of a case on this channel needs its rating link")]
+    LinkMissing,
+    #[error("only ratings of a case carry a rating link")]
+    LinkUnexpected,
+    #[error("the mobile number is not valid")]
+    PhoneInvalid,
+    #[error("the ID number is not valid")]
+    IdNoInvalid,
 }
 
 impl RatingError {
@@ -111,6 +131,10 @@ impl RatingError {
             RatingError::PlaceMismatch => "place_mismatch",
             RatingError::WindowMismatch => "window_mismatch",
             RatingError::ChannelMismatch(_) => "channel_mismatch",
+            RatingError::LinkMissing => "link_missing",
+            RatingError::LinkUnexpected => "link_unexpected",
+            RatingError::PhoneInvalid => "phone_invalid",
+            RatingError::IdNoInvalid => "id_no_invalid",
         }
     }
 
@@ -136,6 +160,10 @@ impl RatingError {
             RatingError::PlaceMismatch => "评价场所与设备登记的场所不符".into(),
             RatingError::WindowMismatch => "评价窗口不属于该设备".into(),
             RatingError::ChannelMismatch(c) => format!("此设备不能产生“{c}”渠道的评价"),
+            RatingError::LinkMissing => "办件评价缺少评价链接，请重新扫码或打开短信中的链接".into(),
+            RatingError::LinkUnexpected => "只有办件评价才带评价链接".into(),
+            RatingError::PhoneInvalid => "手机号码格式不正确（11 位数字，以 1 开头）".into(),
+            RatingError::IdNoInvalid => "身份证号码不正确（18 位，最后一位可为 X）".into(),
         }
     }
 
@@ -207,6 +235,33 @@ impl RatingRecord {
                 return Err(RatingError::CaseNoInvalid);
             }
         }
+        match (self.channel.needs_link(), &self.link) {
+            (true, None) => return Err(RatingError::LinkMissing),
+            (false, Some(_)) => return Err(RatingError::LinkUnexpected),
+            _ => {}
+        }
+        self.evaluator_phone = self
+            .evaluator_phone
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty());
+        if self
+            .evaluator_phone
+            .as_deref()
+            .is_some_and(|p| !valid_mobile(p))
+        {
+            return Err(RatingError::PhoneInvalid);
+        }
+        self.evaluator_id_no = self
+            .evaluator_id_no
+            .map(|p| p.trim().to_ascii_uppercase())
+            .filter(|p| !p.is_empty());
+        if self
+            .evaluator_id_no
+            .as_deref()
+            .is_some_and(|p| !valid_id_no(p))
+        {
+            return Err(RatingError::IdNoInvalid);
+        }
         Ok(self)
     }
 
@@ -215,7 +270,7 @@ impl RatingRecord {
         if self.device_id != b.device_id {
             return Err(RatingError::DeviceMismatch);
         }
-        if self.channel != b.channel {
+        if !b.channels.contains(&self.channel) {
             return Err(RatingError::ChannelMismatch(self.channel.label_zh()));
         }
         if self.place_id != b.place_id {
@@ -262,6 +317,10 @@ pub(crate) mod tests {
             items: vec![],
             reasons: vec![],
             comment: String::new(),
+            stage: None,
+            link: None,
+            evaluator_phone: None,
+            evaluator_id_no: None,
         }
     }
 
@@ -353,7 +412,7 @@ pub(crate) mod tests {
         let windows = [10, 11];
         let kiosk = DeviceBinding {
             device_id: r.device_id,
-            channel: Channel::Kiosk,
+            channels: &[Channel::Kiosk],
             place_id: 1,
             window_id: None,
             place_windows: &windows,
@@ -386,7 +445,7 @@ pub(crate) mod tests {
             Err(RatingError::ChannelMismatch(_))
         ));
         let pad = DeviceBinding {
-            channel: Channel::WindowPad,
+            channels: &[Channel::WindowPad],
             window_id: Some(10),
             ..kiosk
         };
@@ -396,6 +455,34 @@ pub(crate) mod tests {
         assert!(on_pad.check_binding(&pad).is_ok());
         on_pad.window_id = Some(11);
         assert_eq!(on_pad.check_binding(&pad), Err(RatingError::WindowMismatch));
+    }
+
+    #[test]
+    fn case_channels_need_a_link_and_others_refuse_one() {
+        let mut r = sample(Level::Satisfied);
+        r.channel = Channel::Sms;
+        assert_eq!(r.clone().validate(), Err(RatingError::LinkMissing));
+        r.link = Some("1.abc.00".into());
+        assert!(r.clone().validate().is_ok());
+        r.channel = Channel::Kiosk;
+        assert_eq!(r.validate(), Err(RatingError::LinkUnexpected));
+    }
+
+    #[test]
+    fn real_name_fields_are_checked_and_blank_ones_dropped() {
+        let mut r = sample(Level::Satisfied);
+        r.evaluator_phone = Some(" 13812341234 ".into());
+        r.evaluator_id_no = Some("11010519491231002x".into());
+        let v = r.clone().validate().unwrap();
+        assert_eq!(v.evaluator_phone.as_deref(), Some("13812341234"));
+        assert_eq!(v.evaluator_id_no.as_deref(), Some("11010519491231002X"));
+        r.evaluator_phone = Some("   ".into());
+        assert_eq!(r.clone().validate().unwrap().evaluator_phone, None);
+        r.evaluator_phone = Some("1234".into());
+        assert_eq!(r.clone().validate(), Err(RatingError::PhoneInvalid));
+        r.evaluator_phone = None;
+        r.evaluator_id_no = Some("110105194912310021".into());
+        assert_eq!(r.validate(), Err(RatingError::IdNoInvalid));
     }
 
     #[test]
@@ -412,7 +499,7 @@ pub(crate) mod tests {
     #[test]
     fn unknown_fields_are_refused_rather_than_dropped() {
         let mut v = serde_json::to_value(sample(Level::Satisfied)).unwrap();
-        v["phone"] = "13800000000".into();
+        v["citizen_name"] = "张三".into();
         assert!(serde_json::from_value::<RatingRecord>(v).is_err());
     }
 
@@ -433,6 +520,10 @@ pub(crate) mod tests {
             RatingError::UnknownDimension("x".into()),
             RatingError::RepeatedDimension("x".into()),
             RatingError::CaseNoInvalid,
+            RatingError::LinkMissing,
+            RatingError::LinkUnexpected,
+            RatingError::PhoneInvalid,
+            RatingError::IdNoInvalid,
         ];
         for e in errors {
             assert!(e.message_zh().chars().any(|c| c > '\u{2e80}'), "{e:?}");

@@ -14,6 +14,7 @@ use super::queue::{self, Entry, QueueError, LOCAL_BUDGET_UNITS};
 use super::web;
 use crate::api::client::{self, ClientError};
 use crate::api::types::{DeviceConfig, ItemResult, SyncRequest};
+use crate::domain::case::RatingKind;
 use crate::domain::sync::{backoff_ms, plan_batch, ItemStatus, QueueState, UNDO_WINDOW_MS};
 use crate::domain::RatingRecord;
 
@@ -36,6 +37,11 @@ pub struct SyncState {
     pub last_error: RwSignal<Option<String>>,
     pub storage_warning: RwSignal<Option<String>>,
     pub persisted: RwSignal<Option<bool>>,
+    /// The server's answer per stored rating: first or 追加评价.
+    pub kinds: RwSignal<HashMap<Uuid, RatingKind>>,
+    /// The server no longer accepts this device's token (not enrolled, or
+    /// enrolled again elsewhere): the page asks for an enrolment code.
+    pub needs_enrol: RwSignal<bool>,
     failures: RwSignal<u32>,
     rerun: RwSignal<bool>,
     device: RwSignal<Option<DeviceConfig>>,
@@ -61,6 +67,8 @@ impl SyncState {
             last_error: RwSignal::new(None),
             storage_warning: RwSignal::new(None),
             persisted: RwSignal::new(None),
+            kinds: RwSignal::new(HashMap::new()),
+            needs_enrol: RwSignal::new(false),
             failures: RwSignal::new(0),
             rerun: RwSignal::new(false),
             device: RwSignal::new(None),
@@ -248,7 +256,8 @@ impl SyncState {
                 sent_at: web::now_ms(),
                 items,
             };
-            let results = match client::sync(&req).await {
+            let token = web::device_token(&device.code);
+            let results = match client::sync(&req, token.as_deref()).await {
                 Ok(resp) => {
                     self.failures.set(0);
                     self.last_error.set(None);
@@ -263,6 +272,9 @@ impl SyncState {
                     body.results
                 }
                 Err(e) => {
+                    if e.status() == Some(401) {
+                        self.needs_enrol.set(true);
+                    }
                     self.fail(e);
                     return;
                 }
@@ -293,6 +305,11 @@ impl SyncState {
             let Some(record) = sent.get(r.index) else {
                 continue;
             };
+            if let Some(kind) = r.kind {
+                self.kinds.update(|k| {
+                    k.insert(record.id, kind);
+                });
+            }
             if r.status.device_may_forget() {
                 queue::remove(&record.id);
                 entries.remove(&record.id);

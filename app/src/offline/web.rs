@@ -114,3 +114,30 @@ pub async fn storage_estimate() -> Option<(f64, f64)> {
     };
     Some((get("usage")?, get("quota")?))
 }
+
+/// Reads `text` aloud with the Web Speech API where the browser has it;
+/// silently does nothing elsewhere (many kiosks have no voices).
+pub fn speak(text: &str, lang: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let Ok(synth) = w.speech_synthesis() else {
+        return;
+    };
+    let Ok(u) = web_sys::SpeechSynthesisUtterance::new_with_text(text) else {
+        return;
+    };
+    u.set_lang(lang);
+    u.set_rate(0.9);
+    synth.cancel();
+    synth.speak(&u);
+}
+
+/// The device's stored token (`Authorization: Bearer`), if it has enrolled.
+pub fn device_token(code: &str) -> Option<String> {
+    use gloo_storage::{LocalStorage, Storage};
+    LocalStorage::get::<String>(format!("hcp.token.{code}")).ok()
+}
+
+pub fn set_device_token(code: &str, token: &str) {
+    use gloo_storage::{LocalStorage, Storage};
+    let _ = LocalStorage::set(format!("hcp.token.{code}"), token);
+}

@@ -1,4 +1,9 @@
 pub mod home;
 pub mod kiosk;
+pub mod pad;
+pub mod rate;
+pub mod staff_common;
 pub mod staff_inbox;
 pub mod staff_login;
+pub mod staff_tools;
+pub mod staff_window;

@@ -27,9 +27,14 @@ pub fn LoginPage() -> impl IntoView {
         };
         spawn_local(async move {
             match client::login(&req).await {
-                Ok(_) => {
+                Ok(s) => {
+                    let home = if s.role == "window_staff" {
+                        "/staff/window"
+                    } else {
+                        "/staff/inbox"
+                    };
                     if let Some(w) = web_sys::window() {
-                        let _ = w.location().set_href("/staff/inbox");
+                        let _ = w.location().set_href(home);
                     }
                 }
                 Err(e) => {

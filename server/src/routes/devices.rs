@@ -1,34 +1,37 @@
-use app::api::types::DeviceConfig;
-use axum::extract::{Path, State};
-use axum::routing::get;
+//! Devices: a kiosk or pad enrols once with a one-time code and then sends
+//! its token; a window pad listens for the cases its window starts.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use app::api::types::{DeviceConfig, EnrolRequest, EnrolResponse, PadEvent};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
 use uuid::Uuid;
 
+use super::json_body;
+use crate::auth;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::startup::{now_ms, AppState};
+use crate::store::DeviceRow;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/devices/{code}", get(device_config))
+    Router::new()
+        .route("/devices/enrol", post(enrol))
+        .route("/devices/{code}", get(device_config))
+        .route("/pad/events", get(pad_events))
 }
 
-/// What a registered kiosk or pad needs to rate offline.
-#[tracing::instrument(skip_all, err, fields(code = %code))]
-async fn device_config(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-) -> Result<Json<DeviceConfig>, ApiError> {
-    let device = state
-        .store
-        .device_by_code(&code)
-        .await?
-        .filter(|d| d.active)
-        .ok_or_else(|| ApiError::NotFound {
-            code: "device_not_found",
-            zh: format!("设备“{code}”未登记或已停用"),
-            en: format!("Device '{code}' is not registered or was deactivated"),
-        })?;
+pub fn config_of(device: DeviceRow) -> Result<DeviceConfig, ApiError> {
     let device_id = Uuid::parse_str(&device.id).map_err(|e| anyhow::anyhow!("device id: {e}"))?;
-    Ok(Json(DeviceConfig {
+    Ok(DeviceConfig {
         device_id,
         code: device.code,
         kind: device.kind,
@@ -36,5 +39,126 @@ async fn device_config(
         place_name: device.place_name,
         window_id: device.window_id,
         dimension_set: device.dimension_set,
+    })
+}
+
+fn not_found(code: &str) -> ApiError {
+    ApiError::NotFound {
+        code: "device_not_found",
+        zh: format!("设备“{code}”未登记"),
+        en: format!("Device '{code}' is not registered"),
+    }
+}
+
+/// What an enrolled kiosk or pad needs to rate offline.
+#[tracing::instrument(skip_all, err, fields(code = %code))]
+async fn device_config(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<DeviceConfig>, ApiError> {
+    let device = state
+        .store
+        .device_by_code(&code)
+        .await?
+        .filter(|d| d.kind != "web")
+        .ok_or_else(|| not_found(&code))?;
+    let id = Uuid::parse_str(&device.id).map_err(|e| anyhow::anyhow!("device id: {e}"))?;
+    crate::ratings::authenticate_device(&state, &id, &headers).await?;
+    Ok(Json(config_of(device)?))
+}
+
+/// Trades a one-time enrolment code for the device's token.
+#[tracing::instrument(skip_all, err)]
+async fn enrol(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EnrolResponse>, ApiError> {
+    let req: EnrolRequest = json_body(&headers, body, 4096)?;
+    let code = req.device_code.trim();
+    let enrol_code = req.enrol_code.trim();
+    let token = auth::random_token();
+    let ok = state
+        .store
+        .enrol_device(
+            code,
+            &auth::token_hash(enrol_code),
+            &auth::token_hash(&token),
+            now_ms(),
+        )
+        .await?;
+    if !ok {
+        return Err(ApiError::Unprocessable {
+            code: "enrol_code_invalid",
+            zh: "启用码不正确或已过期，请向管理员重新获取".into(),
+            en: "The enrolment code is wrong or has expired; ask an administrator for a new one"
+                .into(),
+        });
+    }
+    let device = state
+        .store
+        .device_by_code(code)
+        .await?
+        .ok_or_else(|| not_found(code))?;
+    Ok(Json(EnrolResponse {
+        token,
+        config: config_of(device)?,
     }))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: String,
+}
+
+/// Server-sent events for a window pad: the case to rate now, then every
+/// case its window starts. (EventSource cannot send headers, hence the
+/// token in the query.)
+#[tracing::instrument(skip_all, err)]
+async fn pad_events(
+    State(state): State<AppState>,
+    Query(q): Query<TokenQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let device = state
+        .store
+        .device_by_token(&auth::token_hash(&q.token))
+        .await?
+        .filter(|d| d.active && d.kind == "window_pad")
+        .ok_or_else(|| ApiError::DeviceUnauthenticated {
+            code: "device_not_enrolled",
+            zh: "评价器尚未启用或已被停用".into(),
+            en: "This pad is not enrolled or was revoked".into(),
+        })?;
+    let window_id = device
+        .window_id
+        .ok_or_else(|| anyhow::anyhow!("pad {} has no window", device.code))?;
+    let (rx, conn) = state.pad_hub.subscribe(window_id);
+    let first = match state.store.current_case_at_window(window_id).await? {
+        Some(c) => PadEvent::Case {
+            case_id: c.id,
+            case_no: c.case_no,
+            service_name: c.service_name,
+            staff_name: c.staff_name,
+        },
+        None => PadEvent::Idle,
+    };
+    let events = stream::unfold(
+        (Some(first), rx, conn),
+        |(first, mut rx, conn)| async move {
+            let ev = match first {
+                Some(ev) => ev,
+                None => loop {
+                    match rx.recv().await {
+                        Ok(ev) => break ev,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => return None,
+                    }
+                },
+            };
+            let data = serde_json::to_string(&ev).unwrap_or_default();
+            Some((Ok(Event::default().data(data)), (None, rx, conn)))
+        },
+    );
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

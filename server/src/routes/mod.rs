@@ -1,6 +1,9 @@
 //! `/api/v1`: one module per resource, each with its own `router()`.
 
+pub mod admin;
+pub mod cases;
 pub mod devices;
+pub mod rate;
 pub mod staff;
 pub mod sync;
 
@@ -13,6 +16,9 @@ pub fn api_router() -> Router<AppState> {
         .merge(sync::router())
         .merge(devices::router())
         .merge(staff::router())
+        .merge(cases::router())
+        .merge(rate::router())
+        .merge(admin::router())
 }
 
 /// Reads a JSON body with our own errors (Chinese first) instead of axum's

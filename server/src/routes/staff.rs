@@ -1,10 +1,14 @@
 //! Staff sign-in and the unit administrator's views of ratings.
 
-use app::api::types::{LoginRequest, RatingView, StaffSession, Summary};
-use app::domain::{Channel, CodeMap, ReasonTag};
+use app::api::types::{
+    CaseView, EntryResult, LoginRequest, PadEvent, RatingView, StaffEntry, StaffSession,
+    StartService, StartedService, Summary,
+};
+use app::domain::case::{mask_id_no, mask_phone, RatingKind, Stage};
+use app::domain::{Channel, CodeMap, RatingRecord, ReasonTag, DEFAULT_DIMENSION_SET};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::response::{AppendHeaders, IntoResponse};
 use axum::routing::{get, post};
@@ -14,8 +18,9 @@ use serde::Deserialize;
 use super::json_body;
 use crate::auth::{self, Staff};
 use crate::error::ApiError;
+use crate::ratings::{self, Prepared};
 use crate::startup::{now_ms, AppState};
-use crate::store::RatingViewRow;
+use crate::store::{CaseRow, CaseUpsert, RatingViewRow};
 
 const LOGIN_BODY_LIMIT: usize = 4 * 1024;
 
@@ -27,6 +32,10 @@ pub fn router() -> Router<AppState> {
         .route("/staff/inbox", get(inbox))
         .route("/staff/ratings", get(ratings))
         .route("/staff/summary", get(summary))
+        .route("/staff/cases", get(window_cases))
+        .route("/staff/service", post(start_service))
+        .route("/staff/service/{id}/finish", post(finish_service))
+        .route("/staff/entries", post(enter_rating))
 }
 
 fn bad_credentials() -> ApiError {
@@ -112,7 +121,19 @@ async fn me(staff: Staff) -> Json<StaffSession> {
     Json(session_view(&staff.session))
 }
 
-fn view(row: RatingViewRow) -> Result<RatingView, ApiError> {
+/// Evaluator identity by role: unit admins and supervisors see it whole
+/// (they contact the evaluator), system admins masked; window staff never
+/// reach a rating list at all (`Staff::scope`).
+fn view(row: RatingViewRow, role: &str) -> Result<RatingView, ApiError> {
+    let full = matches!(role, "unit_admin" | "supervisor");
+    let phone = row
+        .evaluator_phone
+        .clone()
+        .map(|p| if full { p } else { mask_phone(&p) });
+    let id_no = row
+        .evaluator_id_no
+        .clone()
+        .map(|p| if full { p } else { mask_id_no(&p) });
     let bad_row =
         |what: &str| ApiError::Internal(anyhow::anyhow!("rating {} has a bad {what}", row.id));
     Ok(RatingView {
@@ -129,7 +150,13 @@ fn view(row: RatingViewRow) -> Result<RatingView, ApiError> {
         case_no: row.case_no.clone(),
         reasons: serde_json::from_str::<Vec<ReasonTag>>(&row.reasons)
             .map_err(|_| bad_row("reasons"))?,
+        kind: RatingKind::parse(&row.kind).ok_or_else(|| bad_row("kind"))?,
+        stage: row.stage.as_deref().and_then(Stage::parse),
+        proactive: row.proactive,
+        entered_by: row.entered_by_name.clone(),
         comment: row.comment,
+        evaluator_phone: phone,
+        evaluator_id_no: id_no,
     })
 }
 
@@ -149,7 +176,12 @@ async fn list(
         .store
         .ratings_in_scope(staff.scope()?, bad_only, limit)
         .await?;
-    Ok(Json(rows.into_iter().map(view).collect::<Result<_, _>>()?))
+    let role = staff.session.role.as_str();
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| view(r, role))
+            .collect::<Result<_, _>>()?,
+    ))
 }
 
 /// Bad ratings in the staff member's scope, newest first.
@@ -177,4 +209,280 @@ async fn ratings(
 async fn summary(State(state): State<AppState>, staff: Staff) -> Result<Json<Summary>, ApiError> {
     let (ratings, bad) = state.store.count_in_scope(staff.scope()?).await?;
     Ok(Json(Summary { ratings, bad }))
+}
+
+fn case_view(c: CaseRow) -> CaseView {
+    CaseView {
+        id: c.id,
+        case_no: c.case_no,
+        status: c.status,
+        service_name: c.service_name,
+        window_name: c.window_name,
+        started_at: c.started_at,
+        finished_at: c.finished_at,
+        rated: c.ratings > 0,
+    }
+}
+
+/// The window a window staff member serves at.
+fn own_window(staff: &Staff) -> Result<(i64, i64), ApiError> {
+    staff.require(&["window_staff"])?;
+    match (staff.session.place_id, staff.session.window_id) {
+        (Some(p), Some(w)) => Ok((p, w)),
+        _ => Err(ApiError::Unprocessable {
+            code: "no_window",
+            zh: "您的账号未绑定窗口，请联系管理员".into(),
+            en: "Your account is not bound to a window".into(),
+        }),
+    }
+}
+
+/// The cases of the staff member's window, newest first: no applicant
+/// phone or ID, no evaluator.
+async fn window_cases(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<CaseView>>, ApiError> {
+    let (_, window) = own_window(&staff)?;
+    let rows = state.store.cases_at_window(window, 50).await?;
+    Ok(Json(rows.into_iter().map(case_view).collect()))
+}
+
+/// 开始服务: the case appears on the window's pad at once; when the pad is
+/// not connected, the tablet gets a per-case QR link instead.
+#[tracing::instrument(skip_all, err)]
+async fn start_service(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<StartedService>, ApiError> {
+    let (place_id, window_id) = own_window(&staff)?;
+    let req: StartService = json_body(&headers, body, 4096)?;
+    let now = now_ms();
+    let case_no = req
+        .case_no
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("CK{now}"));
+    let (place_code, _) = state
+        .store
+        .place_name(place_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("place {place_id}"))?;
+    let (window_code, _) = state
+        .store
+        .window_name(window_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("window {window_id}"))?;
+    let input = app::api::types::CaseIn {
+        case_no,
+        place_code,
+        window_code: Some(window_code),
+        service_item_code: req.service_item_code.clone(),
+        staff_username: Some(staff.session.username.clone()),
+        status: "in_service".into(),
+        stages: false,
+        applicant_phone: req.applicant_phone.clone(),
+        applicant_id_no: None,
+        started_at: Some(now),
+        finished_at: None,
+    };
+    let upsert: CaseUpsert = match super::cases::resolve(&state, "window", &input, now).await? {
+        Ok(u) => u,
+        Err(e) => {
+            return Err(ApiError::Unprocessable {
+                code: "case_invalid",
+                zh: e.message,
+                en: e.message_en,
+            })
+        }
+    };
+    let (id, _) = state.store.upsert_case(&upsert, now).await?;
+    let case = state
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("case {id} vanished"))?;
+    let pad_online = state.pad_hub.publish(
+        window_id,
+        PadEvent::Case {
+            case_id: case.id,
+            case_no: case.case_no.clone(),
+            service_name: case.service_name.clone(),
+            staff_name: case.staff_name.clone(),
+        },
+    );
+    let qr_path = if pad_online {
+        None
+    } else {
+        let token = ratings::make_link(&state, case.id, Channel::QrCase, None, now).await?;
+        Some(ratings::link_path(&token))
+    };
+    Ok(Json(StartedService {
+        case: case_view(case),
+        pad_online,
+        qr_path,
+    }))
+}
+
+/// 办结: the pad goes back to idle; the applicant, if a phone is known and
+/// the case is unrated, gets an SMS invitation.
+#[tracing::instrument(skip_all, err)]
+async fn finish_service(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Json<CaseView>, ApiError> {
+    let (_, window_id) = own_window(&staff)?;
+    let case = state
+        .store
+        .case(id)
+        .await?
+        .filter(|c| c.window_id == Some(window_id))
+        .ok_or(ApiError::NotFound {
+            code: "case_not_found",
+            zh: "本窗口没有这个办件".into(),
+            en: "No such case at your window".into(),
+        })?;
+    let now = now_ms();
+    if state.store.finish_case(case.id, now).await? && case.ratings == 0 {
+        if let Some(c) = state.store.case(case.id).await? {
+            crate::sms::invite(&state, &c, "invitation", now).await?;
+        }
+    }
+    state.pad_hub.publish(window_id, PadEvent::Idle);
+    let case = state
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("case {id} vanished"))?;
+    Ok(Json(case_view(case)))
+}
+
+/// A paper form (书面评价表) or a phone / 12345 rating typed in by a unit
+/// administrator or supervisor: marked with the channel and who entered it.
+#[tracing::instrument(skip_all, err)]
+async fn enter_rating(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EntryResult>, ApiError> {
+    staff.require(&["unit_admin", "supervisor"])?;
+    let entry: StaffEntry = json_body(&headers, body, 16 * 1024)?;
+    let place_id = staff.session.place_id.ok_or(ApiError::Unprocessable {
+        code: "no_place",
+        zh: "您的账号未绑定服务场所，不能录入评价".into(),
+        en: "Your account is not bound to a place".into(),
+    })?;
+    if !Channel::STAFF_ENTRY.contains(&entry.channel) {
+        return Err(ApiError::Unprocessable {
+            code: "channel_invalid",
+            zh: "录入渠道应为书面评价表或电话/12345".into(),
+            en: "The channel must be paper or phone".into(),
+        });
+    }
+    let now = now_ms();
+    let window_id = match entry
+        .window_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(w) => Some(
+            state
+                .store
+                .window_by_code(place_id, w)
+                .await?
+                .ok_or_else(|| ApiError::Unprocessable {
+                    code: "window_unknown",
+                    zh: format!("本场所没有编码为“{w}”的窗口"),
+                    en: format!("Your place has no window '{w}'"),
+                })?
+                .0,
+        ),
+    };
+    let device_id = state
+        .store
+        .web_device(place_id, DEFAULT_DIMENSION_SET.code, now)
+        .await?;
+    let record = RatingRecord {
+        id: entry.id,
+        device_id,
+        seq: 1,
+        device_time: entry.rated_at.unwrap_or(now),
+        channel: entry.channel,
+        case_no: entry
+            .case_no
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty()),
+        place_id,
+        window_id,
+        level: entry.level,
+        dimension_set: DEFAULT_DIMENSION_SET.code.into(),
+        items: vec![],
+        reasons: entry.reasons,
+        comment: entry.comment.trim().to_string(),
+        stage: None,
+        link: None,
+        evaluator_phone: entry.evaluator_phone,
+        evaluator_id_no: None,
+    }
+    .validate()
+    .map_err(|e| ApiError::Unprocessable {
+        code: e.code(),
+        zh: e.message_zh(),
+        en: e.message_en(),
+    })?;
+    if record.device_time > now + 300_000 {
+        return Err(ApiError::Unprocessable {
+            code: "rated_at_future",
+            zh: "评价日期不能晚于今天".into(),
+            en: "The rating date cannot be in the future".into(),
+        });
+    }
+    let (case_id, _) = match ratings::resolve_case(&state, &record).await? {
+        Ok(c) => c,
+        Err(e) => {
+            return Err(ApiError::Unprocessable {
+                code: "case_invalid",
+                zh: e.message,
+                en: e.message_en,
+            })
+        }
+    };
+    let id = record.id;
+    let prepared = [Prepared {
+        record,
+        case_id,
+        link_nonce: None,
+    }];
+    let answer = ratings::store(
+        &state,
+        &prepared,
+        |r| r.device_time,
+        Some(staff.session.staff_id),
+        now,
+    )
+    .await?;
+    let a = answer
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("no answer"))?;
+    if a.status == app::domain::sync::ItemStatus::Conflict {
+        return Err(ApiError::Conflict {
+            code: "entry_conflict",
+            zh: "同一编号的评价已录入且内容不同，请刷新页面后重新录入".into(),
+            en: "A different rating was entered under this id; reload and enter again".into(),
+        });
+    }
+    Ok(Json(EntryResult {
+        id,
+        status: a.status,
+        kind: a.kind,
+    }))
 }

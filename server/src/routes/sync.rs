@@ -17,8 +17,9 @@ use uuid::Uuid;
 
 use super::json_body;
 use crate::error::ApiError;
+use crate::ratings::{self, Prepared};
 use crate::startup::{now_ms, AppState};
-use crate::store::{NewRating, Rejection};
+use crate::store::Rejection;
 
 /// 500 ratings with 500-character comments fit with room to spare.
 pub const SYNC_BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -49,6 +50,7 @@ fn rejected(index: usize, id: Option<Uuid>, code: &str, zh: String, en: String) 
             message: zh,
             message_en: en,
         }),
+        kind: None,
     }
 }
 
@@ -109,22 +111,11 @@ async fn sync(
             ),
         });
     }
-    let device = state
-        .store
-        .device(&batch.device_id)
-        .await?
-        .filter(|d| d.active)
-        .ok_or_else(|| ApiError::Forbidden {
-            code: "device_not_registered",
-            zh: "设备未登记或已停用；评价仍保留在设备上，请联系管理员".into(),
-            en: "This device is not registered or was deactivated; its ratings stay on the device"
-                .into(),
-        })?;
+    let device = ratings::authenticate_device(&state, &batch.device_id, &headers).await?;
     let place_windows = state.store.window_ids_of_place(device.place_id).await?;
     let binding = DeviceBinding {
         device_id: batch.device_id,
-        channel: Channel::for_device_kind(&device.kind)
-            .ok_or_else(|| anyhow::anyhow!("device kind {}", device.kind))?,
+        channels: Channel::allowed_for_device_kind(&device.kind),
         place_id: device.place_id,
         window_id: device.window_id,
         place_windows: &place_windows,
@@ -134,8 +125,25 @@ async fn sync(
     let mut refused = Vec::new();
     let mut rejections = Vec::new();
     for (i, raw) in batch.items.iter().enumerate() {
-        match check_item(i, raw, &binding) {
-            Ok(r) => records.push(r),
+        let checked = match check_item(i, raw, &binding) {
+            Ok(record) => match ratings::resolve_case(&state, &record).await? {
+                Ok((case_id, link_nonce)) => Ok(Prepared {
+                    record,
+                    case_id,
+                    link_nonce,
+                }),
+                Err(e) => Err(rejected(
+                    i,
+                    Some(record.id),
+                    &e.code,
+                    format!("第 {} 条评价：{}", i + 1, e.message),
+                    format!("Item {}: {}", i + 1, e.message_en),
+                )),
+            },
+            Err(result) => Err(result),
+        };
+        match checked {
+            Ok(p) => records.push(p),
             Err(result) => {
                 let error = result.error.clone().unwrap_or_else(|| ErrorBody {
                     code: "rejected".into(),
@@ -163,26 +171,24 @@ async fn sync(
         });
     }
 
-    let canonical: Vec<String> = records.iter().map(RatingRecord::canonical).collect();
-    let new: Vec<NewRating> = records
-        .iter()
-        .zip(&canonical)
-        .map(|(record, canonical)| NewRating {
-            record,
-            canonical,
-            rated_at: corrected_time(record.device_time, batch.sent_at, received_at),
-        })
-        .collect();
-    let statuses = state.store.ingest(&new, received_at).await?;
+    let answers = ratings::store(
+        &state,
+        &records,
+        |r| corrected_time(r.device_time, batch.sent_at, received_at),
+        None,
+        received_at,
+    )
+    .await?;
     let results = records
         .iter()
-        .zip(statuses)
+        .zip(answers)
         .enumerate()
-        .map(|(index, (r, status))| ItemResult {
+        .map(|(index, (p, a))| ItemResult {
             index,
-            id: Some(r.id),
-            status,
+            id: Some(p.record.id),
+            status: a.status,
             error: None,
+            kind: a.kind,
         })
         .collect();
     Ok(Json(SyncResponse {

@@ -6,6 +6,7 @@
 //! each pool type, so both implementations are type-checked separately
 //! and can only diverge where a method matches on the pool itself.
 
+mod channels;
 mod queries;
 
 use std::str::FromStr;
@@ -16,6 +17,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use channels::*;
 pub use queries::*;
 
 #[derive(Clone, Debug)]

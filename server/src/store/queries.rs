@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use app::domain::case::{self as cases, RatingKind, Stage};
 use app::domain::sync::{self, ItemStatus};
 use app::domain::RatingRecord;
 use sqlx::QueryBuilder;
@@ -11,7 +12,7 @@ use uuid::Uuid;
 
 use super::{with_pool, Store, StoreError};
 
-/// Rows per multi-row statement: 17 binds each stays far below both
+/// Rows per multi-row statement: 24 binds each stays far below both
 /// databases' parameter limits.
 const CHUNK: usize = 500;
 
@@ -20,6 +21,37 @@ pub struct NewRating<'a> {
     pub record: &'a RatingRecord,
     pub canonical: &'a str,
     pub rated_at: i64,
+    /// The case rated, when the rating names a known one.
+    pub case_id: Option<i64>,
+    /// Set only for server-made ratings (系统默认); otherwise classified
+    /// at ingest (一次一评).
+    pub preset_kind: Option<RatingKind>,
+    /// The staff member who typed it in (paper form, phone call).
+    pub entered_by: Option<i64>,
+    /// The single-use link it came through, used up when it is stored.
+    pub link_nonce: Option<String>,
+}
+
+impl<'a> NewRating<'a> {
+    pub fn plain(record: &'a RatingRecord, canonical: &'a str, rated_at: i64) -> Self {
+        NewRating {
+            record,
+            canonical,
+            rated_at,
+            case_id: None,
+            preset_kind: None,
+            entered_by: None,
+            link_nonce: None,
+        }
+    }
+}
+
+/// The answer for one item of an ingested batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ingested {
+    pub status: ItemStatus,
+    /// First, follow-up or default, for items stored by this call.
+    pub kind: Option<RatingKind>,
 }
 
 /// An item refused at validation, kept as received.
@@ -57,6 +89,7 @@ pub struct SessionRow {
     pub role: String,
     pub department_id: Option<i64>,
     pub place_id: Option<i64>,
+    pub window_id: Option<i64>,
     pub unit_name: String,
     pub csrf_token: String,
 }
@@ -74,6 +107,14 @@ pub struct RatingViewRow {
     pub case_no: Option<String>,
     pub reasons: String,
     pub comment: String,
+    pub kind: String,
+    pub stage: Option<String>,
+    pub proactive: bool,
+    pub entered_by_name: Option<String>,
+    /// Evaluator identity: only for roles allowed to see it, masked or not
+    /// (see `routes::staff::rating_view`).
+    pub evaluator_phone: Option<String>,
+    pub evaluator_id_no: Option<String>,
 }
 
 /// Which ratings a staff member may see.
@@ -95,12 +136,13 @@ pub struct NewStaff<'a> {
 }
 
 const RATING_COLUMNS: &str = "INSERT INTO ratings (id, device_id, device_seq, channel, case_no, place_id, window_id, \
-     level, grade, dimension_set, items, reasons, comment, device_time, rated_at, received_at, payload) ";
+     level, grade, dimension_set, items, reasons, comment, device_time, rated_at, received_at, payload, \
+     case_id, stage, kind, proactive, entered_by, evaluator_phone, evaluator_id_no) ";
 
 /// Appends the VALUES of `rows` to an INSERT into `ratings`.
 fn push_rating_values<'a, DB>(
     qb: &mut QueryBuilder<'a, DB>,
-    rows: &[&NewRating<'_>],
+    rows: &[(&NewRating<'_>, RatingKind)],
     received_at: i64,
 ) where
     DB: sqlx::Database,
@@ -109,9 +151,10 @@ fn push_rating_values<'a, DB>(
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     Option<i64>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     i32: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     use app::domain::CodeMap;
-    qb.push_values(rows, |mut b, n| {
+    qb.push_values(rows, |mut b, (n, kind)| {
         let r = n.record;
         b.push_bind(r.id.to_string())
             .push_bind(r.device_id.to_string())
@@ -129,7 +172,14 @@ fn push_rating_values<'a, DB>(
             .push_bind(r.device_time)
             .push_bind(n.rated_at)
             .push_bind(received_at)
-            .push_bind(n.canonical.to_string());
+            .push_bind(n.canonical.to_string())
+            .push_bind(n.case_id)
+            .push_bind(r.stage.map(|s| s.as_str().to_string()))
+            .push_bind(kind.as_str().to_string())
+            .push_bind(*kind != RatingKind::SystemDefault)
+            .push_bind(n.entered_by)
+            .push_bind(r.evaluator_phone.clone())
+            .push_bind(r.evaluator_id_no.clone());
     });
 }
 
@@ -141,7 +191,7 @@ impl Store {
         &self,
         items: &[NewRating<'_>],
         received_at: i64,
-    ) -> Result<Vec<ItemStatus>, StoreError> {
+    ) -> Result<Vec<Ingested>, StoreError> {
         let keyed: Vec<(Uuid, &str)> = items.iter().map(|n| (n.record.id, n.canonical)).collect();
         let firsts: Vec<&NewRating> = items
             .iter()
@@ -149,10 +199,37 @@ impl Store {
             .filter(|(_, first)| *first)
             .map(|(n, _)| n)
             .collect();
+        let case_ids: Vec<i64> = {
+            let mut v: Vec<i64> = firsts.iter().filter_map(|n| n.case_id).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // 一次一评: which cases (and stages) already have their first rating.
+            let mut rated: HashSet<(i64, Option<Stage>)> = HashSet::new();
+            for chunk in case_ids.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new("SELECT case_id, stage FROM ratings WHERE kind <> 'follow_up' AND case_id IN (");
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                let rows: Vec<(i64, Option<String>)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                rated.extend(rows.into_iter().map(|(c, s)| (c, s.as_deref().and_then(Stage::parse))));
+            }
+            let keys: Vec<Option<(i64, Option<Stage>)>> =
+                firsts.iter().map(|n| n.case_id.map(|c| (c, n.record.stage))).collect();
+            let classified = cases::classify(&keys, |c, s| rated.contains(&(c, s)));
+            let rows: Vec<(&NewRating, RatingKind)> = firsts
+                .iter()
+                .zip(classified)
+                .map(|(n, k)| (*n, n.preset_kind.unwrap_or(k)))
+                .collect();
+            let kind_of: HashMap<Uuid, RatingKind> = rows.iter().map(|(n, k)| (n.record.id, *k)).collect();
             let mut inserted: HashSet<String> = HashSet::with_capacity(firsts.len());
-            for chunk in firsts.chunks(CHUNK) {
+            for chunk in rows.chunks(CHUNK) {
                 let mut qb = QueryBuilder::new(RATING_COLUMNS);
                 push_rating_values(&mut qb, chunk, received_at);
                 qb.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
@@ -185,6 +262,16 @@ impl Store {
                 }
             });
             for (n, status) in items.iter().zip(&statuses) {
+                if *status == ItemStatus::Accepted {
+                    if let Some(nonce) = &n.link_nonce {
+                        sqlx::query("UPDATE case_links SET used_at = $1, rating_id = $2 WHERE nonce = $3 AND used_at IS NULL")
+                            .bind(received_at)
+                            .bind(n.record.id.to_string())
+                            .bind(nonce)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
                 if *status == ItemStatus::Conflict {
                     sqlx::query("INSERT INTO sync_conflicts (rating_id, device_id, payload, received_at) VALUES ($1, $2, $3, $4)")
                         .bind(n.record.id.to_string())
@@ -196,7 +283,16 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            Ok(statuses)
+            Ok(items
+                .iter()
+                .zip(statuses)
+                .map(|(n, status)| Ingested {
+                    status,
+                    kind: (status == ItemStatus::Accepted)
+                        .then(|| kind_of.get(&n.record.id).copied())
+                        .flatten(),
+                })
+                .collect())
         })
     }
 
@@ -207,7 +303,8 @@ impl Store {
         items: &[NewRating<'_>],
         received_at: i64,
     ) -> Result<(), StoreError> {
-        let rows: Vec<&NewRating> = items.iter().collect();
+        let rows: Vec<(&NewRating, RatingKind)> =
+            items.iter().map(|n| (n, RatingKind::First)).collect();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             for chunk in rows.chunks(CHUNK) {
@@ -251,6 +348,11 @@ impl Store {
 
     pub async fn device_by_code(&self, code: &str) -> Result<Option<DeviceRow>, StoreError> {
         self.device_where("d.code", code.to_string()).await
+    }
+
+    pub async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceRow>, StoreError> {
+        self.device_where("d.token_hash", token_hash.to_string())
+            .await
     }
 
     async fn device_where(
@@ -310,7 +412,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<SessionRow>, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, SessionRow>(
-            "SELECT s.staff_id, st.username, st.display_name, st.role, st.department_id, st.place_id, \
+            "SELECT s.staff_id, st.username, st.display_name, st.role, st.department_id, st.place_id, st.window_id, \
                     COALESCE(p.name, d.name, '') AS unit_name, s.csrf_token \
              FROM sessions s JOIN staff st ON st.id = s.staff_id \
              LEFT JOIN places p ON p.id = st.place_id LEFT JOIN departments d ON d.id = st.department_id \
@@ -338,8 +440,10 @@ impl Store {
     ) -> Result<Vec<RatingViewRow>, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, RatingViewRow>(
             "SELECT r.id, r.rated_at, r.received_at, r.channel, r.level, p.name AS place_name, \
-                    w.name AS window_name, r.case_no, r.reasons, r.comment \
+                    w.name AS window_name, r.case_no, r.reasons, r.comment, r.kind, r.stage, r.proactive, \
+                    eb.display_name AS entered_by_name, r.evaluator_phone, r.evaluator_id_no \
              FROM ratings r JOIN places p ON p.id = r.place_id LEFT JOIN windows w ON w.id = r.window_id \
+             LEFT JOIN staff eb ON eb.id = r.entered_by \
              WHERE ($1 OR r.place_id = $2 OR w.department_id = $3) AND (r.grade = 'bad' OR NOT $4) \
              ORDER BY r.rated_at DESC, r.id DESC LIMIT $5")
             .bind(scope.everything)

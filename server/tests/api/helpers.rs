@@ -62,7 +62,55 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub kiosk: DeviceConfig,
     pub other_kiosk: DeviceConfig,
+    /// Device tokens by device id (kiosks enrolled at spawn).
+    pub tokens: std::collections::HashMap<Uuid, String>,
     _db: DbGuard,
+}
+
+/// Enrols a demo device the way a hall does it: the unit admin asks for a
+/// one-time code (own session, not the test's client), the device trades it.
+pub async fn enrol(address: &str, code: &str) -> (DeviceConfig, String) {
+    let admin = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = admin
+        .post(format!("{address}/api/v1/staff/login"))
+        .json(&json!({ "username": server::demo::ADMIN_USERNAME, "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let issued: Value = admin
+        .post(format!("{address}/api/v1/admin/devices/{code}/enrolment"))
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let enrol_code = issued["enrol_code"]
+        .as_str()
+        .expect("an enrolment code")
+        .to_string();
+    let resp: Value = reqwest::Client::new()
+        .post(format!("{address}/api/v1/devices/enrol"))
+        .json(&json!({ "device_code": code, "enrol_code": enrol_code }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = resp["token"].as_str().expect("a device token").to_string();
+    (
+        serde_json::from_value(resp["config"].clone()).unwrap(),
+        token,
+    )
 }
 
 fn pg_admin_url() -> String {
@@ -127,6 +175,8 @@ pub async fn spawn_app(db: Db, test: &str) -> Option<TestApp> {
         demo: true,
         demo_password: Some(ADMIN_PASSWORD.into()),
         secure_cookies: false,
+        public_url: None,
+        policy: Default::default(),
     };
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -136,27 +186,21 @@ pub async fn spawn_app(db: Db, test: &str) -> Option<TestApp> {
         .cookie_store(true)
         .build()
         .unwrap();
-    let config = |code: &'static str| {
-        let (client, address) = (client.clone(), address.clone());
-        async move {
-            client
-                .get(format!("{address}/api/v1/devices/{code}"))
-                .send()
-                .await
-                .unwrap()
-                .json::<DeviceConfig>()
-                .await
-                .unwrap()
-        }
-    };
-    let kiosk = config(server::demo::KIOSKS[0]).await;
-    let other_kiosk = config(server::demo::KIOSKS[1]).await;
+    let (kiosk, kiosk_token) = enrol(&address, server::demo::KIOSKS[0]).await;
+    let (other_kiosk, other_token) = enrol(&address, server::demo::KIOSKS[1]).await;
+    let tokens = [
+        (kiosk.device_id, kiosk_token),
+        (other_kiosk.device_id, other_token),
+    ]
+    .into_iter()
+    .collect();
     Some(TestApp {
         address,
         store,
         client,
         kiosk,
         other_kiosk,
+        tokens,
         _db: guard,
     })
 }
@@ -175,13 +219,43 @@ impl TestApp {
         json!({ "device_id": self.kiosk.device_id, "sent_at": now_ms(), "items": items })
     }
 
+    /// Posts a batch with the token of the device it names, if enrolled.
     pub async fn post_sync(&self, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url("/api/v1/sync"))
+        let mut r = self.client.post(self.url("/api/v1/sync")).json(body);
+        let id = body["device_id"]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok());
+        if let Some(t) = id.and_then(|id| self.tokens.get(&id)) {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap()
+    }
+
+    /// Signs this app's client in as a demo account; returns the CSRF token.
+    pub async fn login_as(&self, username: &str) -> String {
+        let r = self.login(username, ADMIN_PASSWORD).await;
+        assert_eq!(r.status(), 200, "login as {username}");
+        r.json::<Value>().await.unwrap()["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn post_json(&self, path: &str, csrf: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.url(path))
+            .header("x-csrf-token", csrf)
             .json(body)
             .send()
             .await
-            .unwrap()
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn post_raw(
@@ -191,6 +265,7 @@ impl TestApp {
     ) -> reqwest::Response {
         self.client
             .post(self.url("/api/v1/sync"))
+            .bearer_auth(&self.tokens[&self.kiosk.device_id])
             .header("content-type", content_type)
             .body(body)
             .send()

@@ -9,7 +9,7 @@ crate::on_both_databases!(
     the_inbox_lists_bad_ratings_newest_first_without_evaluator_identity,
     signing_out_needs_the_csrf_token,
     a_cross_site_sign_in_is_refused,
-    device_configuration_is_served_for_registered_kiosks_only,
+    device_configuration_is_served_to_the_enrolled_device_only,
 );
 
 async fn signing_in_sets_an_http_only_same_site_strict_cookie(app: TestApp) {
@@ -90,6 +90,10 @@ async fn the_inbox_lists_bad_ratings_newest_first_without_evaluator_identity(app
         "case_no",
         "reasons",
         "comment",
+        "kind",
+        "stage",
+        "proactive",
+        "entered_by",
     ];
     for row in list {
         for key in row.as_object().unwrap().keys() {
@@ -150,9 +154,19 @@ async fn a_cross_site_sign_in_is_refused(app: TestApp) {
     );
 }
 
-async fn device_configuration_is_served_for_registered_kiosks_only(app: TestApp) {
-    let (status, cfg) = app.get_json("/api/v1/devices/KIOSK-DC-01").await;
-    assert_eq!(status, 200);
+async fn device_configuration_is_served_to_the_enrolled_device_only(app: TestApp) {
+    let (status, body) = app.get_json("/api/v1/devices/KIOSK-DC-01").await;
+    assert_eq!(status, 401, "no token: {body}");
+    assert_eq!(body["error"]["code"], "device_not_enrolled");
+    let r = app
+        .client
+        .get(app.url("/api/v1/devices/KIOSK-DC-01"))
+        .bearer_auth(&app.tokens[&app.kiosk.device_id])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cfg: Value = r.json().await.unwrap();
     assert_eq!(cfg["kind"], "kiosk");
     assert_eq!(cfg["place_name"], "东城区政务服务中心");
     assert_eq!(cfg["dimension_set"], "onsite-v1");

@@ -1,0 +1,131 @@
+//! The window staff member's tablet: 开始服务 puts the case on the paired
+//! pad (一机双屏); if the pad is not connected, a per-case QR code is shown
+//! for the citizen's phone instead. 办结 finishes the case. Cases list shows
+//! whether each was rated — never who rated or their phone.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+
+use crate::api::client;
+use crate::api::types::{CaseView, StartService, StartedService};
+use crate::components::local_time;
+use crate::pages::staff_common::{csrf, use_session};
+
+#[component]
+pub fn WindowPage() -> impl IntoView {
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let cases: RwSignal<Vec<CaseView>> = RwSignal::new(vec![]);
+    let reload = move || {
+        spawn_local(async move {
+            match client::staff_get::<Vec<CaseView>>("/api/v1/staff/cases").await {
+                Ok(list) => cases.set(list),
+                Err(e) => error.set(Some(e.message())),
+            }
+        })
+    };
+    let session = use_session(error, move |_| reload());
+    let case_no = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let started: RwSignal<Option<StartedService>> = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let req = StartService {
+            case_no: Some(case_no.get_untracked().trim().to_string()).filter(|s| !s.is_empty()),
+            service_item_code: None,
+            applicant_phone: Some(phone.get_untracked().trim().to_string())
+                .filter(|s| !s.is_empty()),
+        };
+        busy.set(true);
+        spawn_local(async move {
+            match client::staff_post::<_, StartedService>(
+                "/api/v1/staff/service",
+                &csrf(session),
+                &req,
+            )
+            .await
+            {
+                Ok(s) => {
+                    error.set(None);
+                    started.set(Some(s));
+                    case_no.set(String::new());
+                    phone.set(String::new());
+                    reload();
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+            busy.set(false);
+        });
+    };
+    let finish = move |id: i64| {
+        spawn_local(async move {
+            match client::staff_post::<_, CaseView>(
+                &format!("/api/v1/staff/service/{id}/finish"),
+                &csrf(session),
+                &(),
+            )
+            .await
+            {
+                Ok(_) => {
+                    started.set(None);
+                    reload();
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+
+    view! {
+        <Title text="窗口服务 · 好差评"/>
+        <section class="page staff tablet">
+            <header class="staff-header">
+                <h1>"窗口服务"</h1>
+                {move || session.get().map(|s| view! { <span data-testid="whoami">{format!("{} · {}", s.unit_name, s.display_name)}</span> })}
+            </header>
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="error">{e}</p> })}
+            <form class="form start-service" on:submit=start>
+                <label><span>"办件编号（不填则自动生成）"</span>
+                    <input data-testid="case-no" autocomplete="off" prop:value=move || case_no.get() on:input=move |ev| case_no.set(event_target_value(&ev))/></label>
+                <label><span>"申请人手机（选填，用于办结后短信邀评）"</span>
+                    <input data-testid="applicant-phone" type="tel" inputmode="numeric" prop:value=move || phone.get() on:input=move |ev| phone.set(event_target_value(&ev))/></label>
+                <button class="primary" type="submit" data-testid="start-service" disabled=move || busy.get()>"开始服务"</button>
+            </form>
+            {move || started.get().map(|s| {
+                let id = s.case.id;
+                view! {
+                    <div class="started" data-testid="started" data-case=s.case.case_no.clone()>
+                        {if s.pad_online {
+                            view! { <p data-testid="pushed">{format!("办件 {} 已推送到评价器，请请办事人评价", s.case.case_no)}</p> }.into_any()
+                        } else {
+                            let path = s.qr_path.clone().unwrap_or_default();
+                            view! {
+                                <div data-testid="case-qr" data-path=path.clone()>
+                                    <p>"评价器未连接：请办事人用手机扫描下方二维码评价本办件"</p>
+                                    <img alt="办件评价二维码" width="240" height="240" src=format!("/qr.svg?path={}", js_sys::encode_uri_component(&path))/>
+                                </div>
+                            }.into_any()
+                        }}
+                        <button class="secondary" data-testid="finish" on:click=move |_| finish(id)>"办结"</button>
+                    </div>
+                }
+            })}
+            <h2>"本窗口办件"</h2>
+            <table class="inbox" data-testid="cases">
+                <thead><tr><th>"办件编号"</th><th>"开始时间"</th><th>"状态"</th><th>"评价"</th><th></th></tr></thead>
+                <tbody>
+                    <For each=move || cases.get() key=|c| (c.id, c.status.clone(), c.rated) let:c>
+                        <tr data-testid="case-row" data-case=c.case_no.clone()>
+                            <td>{c.case_no.clone()}</td>
+                            <td>{local_time(c.started_at)}</td>
+                            <td>{if c.status == "finished" { "已办结" } else { "办理中" }}</td>
+                            <td data-testid="rated">{if c.rated { "已评价" } else { "未评价" }}</td>
+                            <td>{(c.status != "finished").then(|| { let id = c.id; view! { <button class="secondary" on:click=move |_| finish(id)>"办结"</button> } })}</td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+        </section>
+    }
+}

@@ -1,0 +1,104 @@
+//! Periodic jobs, each idempotent and safe to rerun: 系统默认 ratings for
+//! cases left unrated (seed 004 §15) and SMS reminders while unrated.
+
+use app::api::types::JobsReport;
+use app::domain::case::{default_due, reminder_due, RatingKind, DAY_MS};
+use app::domain::rating::new_rating_id;
+use app::domain::{Channel, RatingRecord, DEFAULT_DIMENSION_SET};
+use rand::RngCore;
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::NewRating;
+
+const BATCH: i64 = 500;
+
+pub async fn run(state: &AppState, now: i64) -> Result<JobsReport, ApiError> {
+    Ok(JobsReport {
+        default_ratings: default_ratings(state, now).await?,
+        reminders: reminders(state, now).await?,
+    })
+}
+
+/// Gives every finished case unrated for the policy's days its default
+/// rating: 满意 unless policy says otherwise, kind 系统默认, not proactive.
+pub async fn default_ratings(state: &AppState, now: i64) -> Result<usize, ApiError> {
+    let policy = &state.settings.policy.default_rating;
+    let cutoff = now - i64::from(policy.after_days) * DAY_MS;
+    let mut made = 0;
+    loop {
+        let due: Vec<_> = state
+            .store
+            .unrated_cases_finished_before(cutoff, BATCH)
+            .await?
+            .into_iter()
+            .filter(|c| default_due(c.finished_at, now, policy))
+            .collect();
+        if due.is_empty() {
+            return Ok(made);
+        }
+        let mut records = Vec::with_capacity(due.len());
+        for c in &due {
+            let device_id = state
+                .store
+                .web_device(c.place_id, DEFAULT_DIMENSION_SET.code, now)
+                .await?;
+            let mut random = [0u8; 10];
+            rand::thread_rng().fill_bytes(&mut random);
+            let record = RatingRecord {
+                id: new_rating_id(now as u64, &random),
+                device_id,
+                seq: c.id as u64,
+                device_time: now,
+                channel: Channel::System,
+                case_no: Some(c.case_no.clone()),
+                place_id: c.place_id,
+                window_id: c.window_id,
+                level: policy.level,
+                dimension_set: DEFAULT_DIMENSION_SET.code.into(),
+                items: vec![],
+                reasons: vec![],
+                comment: String::new(),
+                stage: None,
+                link: None,
+                evaluator_phone: None,
+                evaluator_id_no: None,
+            };
+            records.push((
+                record
+                    .validate()
+                    .map_err(|e| anyhow::anyhow!("default rating of case {}: {e}", c.id))?,
+                c.id,
+            ));
+        }
+        let canonical: Vec<String> = records.iter().map(|(r, _)| r.canonical()).collect();
+        let new: Vec<NewRating> = records
+            .iter()
+            .zip(&canonical)
+            .map(|((r, case_id), c)| NewRating {
+                case_id: Some(*case_id),
+                preset_kind: Some(RatingKind::SystemDefault),
+                ..NewRating::plain(r, c, now)
+            })
+            .collect();
+        state.store.ingest(&new, now).await?;
+        made += new.len();
+    }
+}
+
+/// Reminds applicants who have not rated, per the reminder policy.
+pub async fn reminders(state: &AppState, now: i64) -> Result<usize, ApiError> {
+    let policy = &state.settings.policy.reminders;
+    let mut sent = 0;
+    for c in state.store.reminder_candidates(10_000).await? {
+        if !reminder_due(c.sent as u32, c.last_sent_at, now, policy) {
+            continue;
+        }
+        if let Some(case) = state.store.case(c.id).await? {
+            if crate::sms::invite(state, &case, "reminder", now).await? {
+                sent += 1;
+            }
+        }
+    }
+    Ok(sent)
+}

@@ -1,0 +1,183 @@
+//! Storing ratings, whatever the channel: device batches (`routes::sync`),
+//! staff entry and the default-rating job all end here, so 一次一评 and
+//! the single-use links hold for every channel alike.
+
+use app::api::types::ErrorBody;
+use app::domain::case::Stage;
+use app::domain::link;
+use app::domain::{Channel, RatingRecord};
+use axum::http::HeaderMap;
+use uuid::Uuid;
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::{DeviceRow, Ingested, NewRating};
+
+/// A validated rating with its case resolved.
+pub struct Prepared {
+    pub record: RatingRecord,
+    pub case_id: Option<i64>,
+    pub link_nonce: Option<String>,
+}
+
+fn item_error(code: &str, zh: impl Into<String>, en: impl Into<String>) -> ErrorBody {
+    ErrorBody {
+        code: code.into(),
+        message: zh.into(),
+        message_en: en.into(),
+    }
+}
+
+/// Finds the case a rating is about: through its signed link (phone, SMS,
+/// PC) or by its case number at the device's place (kiosk, pad, staff).
+/// `Ok(Err(_))` refuses the item; `Err(_)` is a server failure.
+pub async fn resolve_case(
+    state: &AppState,
+    record: &RatingRecord,
+) -> Result<Result<(Option<i64>, Option<String>), ErrorBody>, ApiError> {
+    let Some(token) = &record.link else {
+        let case_id = match &record.case_no {
+            Some(no) => state.store.case_id_at_place(record.place_id, no).await?,
+            None => None,
+        };
+        return Ok(Ok((case_id, None)));
+    };
+    let claims = match link::verify(&state.link_key, token) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(item_error(e.code(), e.message_zh(), e.message_en()))),
+    };
+    let unknown = || {
+        item_error(
+            "link_unknown",
+            "评价链接无效，请重新扫码或打开短信中的链接",
+            "This rating link is not valid",
+        )
+    };
+    let Some(row) = state.store.link(&claims.nonce).await? else {
+        return Ok(Err(unknown()));
+    };
+    if row.case_id != claims.case_id || row.channel != record.channel.as_str() {
+        return Ok(Err(unknown()));
+    }
+    if row.used_at.is_some() && row.rating_id.as_deref() != Some(&record.id.to_string()) {
+        return Ok(Err(item_error(
+            "link_used",
+            "此评价链接已经使用过，每个链接只能评价一次",
+            "This rating link has been used already; each link rates once",
+        )));
+    }
+    if row.stage.as_deref().and_then(Stage::parse) != record.stage && row.stage.is_some() {
+        return Ok(Err(item_error(
+            "stage_mismatch",
+            "评价的办理环节与链接不符",
+            "The stage rated does not match the link",
+        )));
+    }
+    let Some(case) = state.store.case(row.case_id).await? else {
+        return Ok(Err(unknown()));
+    };
+    if case.place_id != record.place_id
+        || record.case_no.as_deref() != Some(case.case_no.as_str())
+        || (record.window_id.is_some() && record.window_id != case.window_id)
+    {
+        return Ok(Err(item_error(
+            "case_mismatch",
+            "评价的办件与链接不符",
+            "The case rated does not match the link",
+        )));
+    }
+    Ok(Ok((Some(case.id), Some(row.nonce))))
+}
+
+/// Stores prepared ratings in one transaction; answers per item.
+pub async fn store(
+    state: &AppState,
+    items: &[Prepared],
+    rated_at: impl Fn(&RatingRecord) -> i64,
+    entered_by: Option<i64>,
+    received_at: i64,
+) -> Result<Vec<Ingested>, ApiError> {
+    let canonical: Vec<String> = items.iter().map(|p| p.record.canonical()).collect();
+    let new: Vec<NewRating> = items
+        .iter()
+        .zip(&canonical)
+        .map(|(p, c)| NewRating {
+            case_id: p.case_id,
+            entered_by,
+            link_nonce: p.link_nonce.clone(),
+            ..NewRating::plain(&p.record, c, rated_at(&p.record))
+        })
+        .collect();
+    Ok(state.store.ingest(&new, received_at).await?)
+}
+
+/// The device a batch claims to come from, checked against its token. A
+/// place's web endpoint has no token: anyone may rate through it, but only
+/// on the web channels and, for a case, only with that case's link.
+pub async fn authenticate_device(
+    state: &AppState,
+    device_id: &Uuid,
+    headers: &HeaderMap,
+) -> Result<DeviceRow, ApiError> {
+    let not_registered = || ApiError::Forbidden {
+        code: "device_not_registered",
+        zh: "设备未登记；评价仍保留在设备上，请联系管理员".into(),
+        en: "This device is not registered; its ratings stay on the device".into(),
+    };
+    let auth = state
+        .store
+        .device_auth(device_id)
+        .await?
+        .ok_or_else(not_registered)?;
+    if auth.kind != "web" {
+        if auth.revoked_at.is_some() {
+            return Err(ApiError::Forbidden {
+                code: "device_revoked",
+                zh: "此设备已被管理员停用，不能再上传评价；已录入的评价仍完整保存在本机，请联系管理员重新启用".into(),
+                en: "This device was revoked by an administrator; the ratings on it are kept. Ask an administrator to re-enrol it".into(),
+            });
+        }
+        let sent = auth::bearer(headers).map(auth::token_hash);
+        if sent.is_none() || sent != auth.token_hash {
+            return Err(ApiError::DeviceUnauthenticated {
+                code: "device_not_enrolled",
+                zh: "此设备尚未启用或启用凭证已失效，请输入管理员提供的启用码".into(),
+                en: "This device is not enrolled or its token is no longer valid; enter an enrolment code".into(),
+            });
+        }
+    }
+    let device = state
+        .store
+        .device(device_id)
+        .await?
+        .filter(|d| d.active)
+        .ok_or_else(not_registered)?;
+    Ok(device)
+}
+
+/// Makes a signed single-use link to rate `case_id`; returns the token.
+pub async fn make_link(
+    state: &AppState,
+    case_id: i64,
+    channel: Channel,
+    stage: Option<Stage>,
+    now: i64,
+) -> Result<String, ApiError> {
+    let nonce = auth::random_token();
+    state
+        .store
+        .insert_link(
+            &nonce,
+            case_id,
+            channel.as_str(),
+            stage.map(Stage::as_str),
+            now,
+        )
+        .await?;
+    Ok(link::sign(&state.link_key, case_id, &nonce))
+}
+
+pub fn link_path(token: &str) -> String {
+    format!("/r/{token}")
+}

@@ -1,0 +1,308 @@
+//! Administration: devices (register, enrolment codes, revoke), the SMS
+//! outbox, the jobs, and the poster list (展示牌).
+
+use app::api::types::{DeviceView, EnrolmentCode, JobsReport, OutboxMessage, RegisterDevice};
+use app::domain::DEFAULT_DIMENSION_SET;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rand::Rng;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::json_body;
+use crate::auth::{self, Staff};
+use crate::error::ApiError;
+use crate::startup::{now_ms, AppState};
+
+/// Enrolment codes last a day.
+const ENROL_VALID_MS: i64 = 24 * 3_600_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/devices", get(list_devices).post(register_device))
+        .route("/admin/devices/{code}/enrolment", post(new_enrolment))
+        .route("/admin/devices/{code}/revoke", post(revoke))
+        .route("/admin/outbox", get(outbox))
+        .route("/admin/jobs/run", post(run_jobs))
+        .route("/admin/posters", get(posters))
+}
+
+const DEVICE_ADMINS: [&str; 2] = ["unit_admin", "system_admin"];
+
+/// A unit admin manages their own place's devices; a system admin all.
+fn place_scope(staff: &Staff) -> Result<Option<i64>, ApiError> {
+    staff.require(&DEVICE_ADMINS)?;
+    Ok(if staff.session.role == "system_admin" {
+        None
+    } else {
+        staff.session.place_id.or(Some(-1))
+    })
+}
+
+async fn list_devices(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<DeviceView>>, ApiError> {
+    let scope = place_scope(&staff)?;
+    let rows = state.store.devices_admin(scope).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|d| DeviceView {
+                state: if d.revoked_at.is_some() {
+                    "revoked"
+                } else if d.enrolled_at.is_some() {
+                    "enrolled"
+                } else {
+                    "waiting"
+                }
+                .into(),
+                code: d.code,
+                kind: d.kind,
+                place_name: d.place_name,
+                window_name: d.window_name,
+                enrolled_at: d.enrolled_at,
+            })
+            .collect(),
+    ))
+}
+
+async fn issue_code(state: &AppState, device_code: &str) -> Result<EnrolmentCode, ApiError> {
+    let enrol_code = format!("{:08}", rand::rngs::OsRng.gen_range(0..100_000_000u32));
+    let expires_at = now_ms() + ENROL_VALID_MS;
+    if !state
+        .store
+        .set_enrol_code(device_code, &auth::token_hash(&enrol_code), expires_at)
+        .await?
+    {
+        return Err(ApiError::NotFound {
+            code: "device_not_found",
+            zh: format!("设备“{device_code}”未登记"),
+            en: format!("Device '{device_code}' is not registered"),
+        });
+    }
+    let kind = state
+        .store
+        .device_by_code(device_code)
+        .await?
+        .map(|d| d.kind)
+        .unwrap_or_default();
+    let page = if kind == "window_pad" { "pad" } else { "kiosk" };
+    Ok(EnrolmentCode {
+        device_code: device_code.into(),
+        enrol_code,
+        expires_at,
+        path: format!("/{page}/{device_code}"),
+    })
+}
+
+async fn check_device_scope(state: &AppState, staff: &Staff, code: &str) -> Result<(), ApiError> {
+    let scope = place_scope(staff)?;
+    let device = state
+        .store
+        .device_by_code(code)
+        .await?
+        .filter(|d| d.kind != "web");
+    match device {
+        Some(d) if scope.is_none() || scope == Some(d.place_id) => Ok(()),
+        _ => Err(ApiError::NotFound {
+            code: "device_not_found",
+            zh: format!("您管理的场所中没有设备“{code}”"),
+            en: format!("No device '{code}' at your places"),
+        }),
+    }
+}
+
+#[tracing::instrument(skip_all, err)]
+async fn register_device(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EnrolmentCode>, ApiError> {
+    let scope = place_scope(&staff)?;
+    let req: RegisterDevice = json_body(&headers, body, 4096)?;
+    let code = req.code.trim();
+    let code_ok = (3..=32).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !code_ok {
+        return Err(ApiError::Unprocessable {
+            code: "device_code_invalid",
+            zh: "设备编号为 3 至 32 位字母、数字、“-”或“_”".into(),
+            en: "A device code is 3 to 32 letters, digits, '-' or '_'".into(),
+        });
+    }
+    let (place_id, _) = state
+        .store
+        .place_by_code(req.place_code.trim())
+        .await?
+        .ok_or_else(|| ApiError::Unprocessable {
+            code: "place_unknown",
+            zh: format!("服务场所编码“{}”不存在", req.place_code.trim()),
+            en: format!("No place has code '{}'", req.place_code.trim()),
+        })?;
+    if scope.is_some_and(|p| p != place_id) {
+        return Err(ApiError::Forbidden {
+            code: "scope",
+            zh: "只能为本单位的场所登记设备".into(),
+            en: "Only for your own place".into(),
+        });
+    }
+    let window_id = match (
+        req.kind.as_str(),
+        req.window_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
+    ) {
+        ("kiosk", None) => None,
+        ("kiosk", Some(_)) => {
+            return Err(ApiError::Unprocessable {
+                code: "kiosk_window",
+                zh: "自助终端绑定场所，不绑定窗口".into(),
+                en: "A kiosk is bound to a place, not a window".into(),
+            })
+        }
+        ("window_pad", Some(w)) => Some(
+            state
+                .store
+                .window_by_code(place_id, w)
+                .await?
+                .ok_or_else(|| ApiError::Unprocessable {
+                    code: "window_unknown",
+                    zh: format!("该场所没有编码为“{w}”的窗口"),
+                    en: format!("The place has no window '{w}'"),
+                })?
+                .0,
+        ),
+        ("window_pad", None) => {
+            return Err(ApiError::Unprocessable {
+                code: "pad_window",
+                zh: "窗口评价器必须绑定一个窗口".into(),
+                en: "A window pad must be bound to a window".into(),
+            })
+        }
+        _ => {
+            return Err(ApiError::Unprocessable {
+                code: "device_kind",
+                zh: "设备类型应为 kiosk（自助终端）或 window_pad（窗口评价器）".into(),
+                en: "Kind must be kiosk or window_pad".into(),
+            })
+        }
+    };
+    state
+        .store
+        .insert_device(
+            &Uuid::now_v7(),
+            code,
+            &req.kind,
+            place_id,
+            window_id,
+            DEFAULT_DIMENSION_SET.code,
+            now_ms(),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Unique { .. } => ApiError::Conflict {
+                code: "device_exists",
+                zh: format!("设备编号“{code}”已被使用"),
+                en: format!("Device code '{code}' is taken"),
+            },
+            other => other.into(),
+        })?;
+    Ok(Json(issue_code(&state, code).await?))
+}
+
+/// A new one-time code: to set up a replaced terminal or re-enrol a
+/// revoked one. The old token stops working once the code is used.
+async fn new_enrolment(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+) -> Result<Json<EnrolmentCode>, ApiError> {
+    check_device_scope(&state, &staff, &code).await?;
+    Ok(Json(issue_code(&state, &code).await?))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    check_device_scope(&state, &staff, &code).await?;
+    state.store.revoke_device(&code, now_ms()).await?;
+    Ok(Json(serde_json::json!({ "revoked": code })))
+}
+
+/// The default SMS gateway's outbox (phone numbers in full: system admins
+/// and supervisors only).
+async fn outbox(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<OutboxMessage>>, ApiError> {
+    staff.require(&["system_admin", "supervisor"])?;
+    let rows = state.store.outbox(500).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| OutboxMessage {
+                id: r.id,
+                case_id: r.case_id,
+                phone: r.phone,
+                body: r.body,
+                purpose: r.purpose,
+                created_at: r.created_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Runs the jobs now (they also run on a timer); idempotent.
+async fn run_jobs(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<JobsReport>, ApiError> {
+    staff.require(&["system_admin"])?;
+    Ok(Json(crate::jobs::run(&state, now_ms()).await?))
+}
+
+#[derive(Serialize)]
+struct Poster {
+    place_name: String,
+    window_name: Option<String>,
+    /// The static QR link (`/q/{place}` or `/q/{place}/{window}`).
+    path: String,
+}
+
+async fn posters(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    staff.require(&["unit_admin", "supervisor", "system_admin"])?;
+    let scope = if staff.session.role == "unit_admin" {
+        staff.session.place_id.or(Some(-1))
+    } else {
+        None
+    };
+    let rows = state.store.poster_targets(scope).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(pc, pn, wc, wn)| {
+                let path = match &wc {
+                    Some(w) => format!("/q/{pc}/{w}"),
+                    None => format!("/q/{pc}"),
+                };
+                serde_json::to_value(Poster {
+                    place_name: pn,
+                    window_name: wn,
+                    path,
+                })
+                .unwrap_or_default()
+            })
+            .collect(),
+    ))
+}

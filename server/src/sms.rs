@@ -1,0 +1,100 @@
+//! SMS invitations (评价短信). The gateway is a trait; the default one
+//! writes an outbox table (and a log line) that an operator can read or
+//! forward to the city's SMS platform.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use app::domain::Channel;
+
+use crate::error::ApiError;
+use crate::ratings;
+use crate::startup::AppState;
+use crate::store::{CaseRow, Store, StoreError};
+
+pub struct Sms<'a> {
+    pub case_id: Option<i64>,
+    pub phone: &'a str,
+    pub body: &'a str,
+    pub link_nonce: Option<&'a str>,
+    /// `invitation` or `reminder`.
+    pub purpose: &'a str,
+    pub now: i64,
+}
+
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
+
+pub trait SmsGateway: Send + Sync {
+    fn send<'a>(&'a self, sms: Sms<'a>) -> SendFuture<'a>;
+}
+
+/// The default gateway: the `sms_outbox` table.
+pub struct OutboxGateway {
+    store: Store,
+}
+
+impl OutboxGateway {
+    pub fn new(store: Store) -> Self {
+        OutboxGateway { store }
+    }
+}
+
+impl SmsGateway for OutboxGateway {
+    fn send<'a>(&'a self, sms: Sms<'a>) -> SendFuture<'a> {
+        Box::pin(async move {
+            let id = self
+                .store
+                .insert_outbox(
+                    sms.case_id,
+                    sms.phone,
+                    sms.body,
+                    sms.link_nonce,
+                    sms.purpose,
+                    sms.now,
+                )
+                .await?;
+            tracing::info!(outbox_id = id, case_id = ?sms.case_id, purpose = sms.purpose, "SMS queued in outbox");
+            Ok(())
+        })
+    }
+}
+
+/// Sends the case's applicant a signed single-use link to rate it. Nothing
+/// is sent without a phone number.
+pub async fn invite(
+    state: &AppState,
+    case: &CaseRow,
+    purpose: &str,
+    now: i64,
+) -> Result<bool, ApiError> {
+    let Some(phone) = case.applicant_phone.as_deref() else {
+        return Ok(false);
+    };
+    let token = ratings::make_link(state, case.id, Channel::Sms, None, now).await?;
+    let nonce = app::domain::link::verify(&state.link_key, &token)
+        .map_err(|e| anyhow::anyhow!("own link: {e}"))?
+        .nonce;
+    let what = case
+        .service_name
+        .clone()
+        .unwrap_or_else(|| "政务服务".into());
+    let body = format!(
+        "【{}】您办理的“{what}”（办件编号 {}）已办结，请对本次服务作出评价：{}{}",
+        case.place_name,
+        case.case_no,
+        state.public_url,
+        ratings::link_path(&token)
+    );
+    state
+        .sms
+        .send(Sms {
+            case_id: Some(case.id),
+            phone,
+            body: &body,
+            link_nonce: Some(&nonce),
+            purpose,
+            now,
+        })
+        .await?;
+    Ok(true)
+}

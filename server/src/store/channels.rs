@@ -1,0 +1,509 @@
+//! Queries for devices' enrolment, cases, case links, the SMS outbox,
+//! integrations and the jobs (default ratings, reminders). Written once for
+//! both databases, like `queries.rs`.
+
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use super::{with_pool, Store, StoreError};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeviceAdminRow {
+    pub id: String,
+    pub code: String,
+    pub kind: String,
+    pub place_id: i64,
+    pub place_name: String,
+    pub window_id: Option<i64>,
+    pub window_name: Option<String>,
+    pub active: bool,
+    pub enrolled_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub enrol_expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeviceAuthRow {
+    pub id: String,
+    pub kind: String,
+    pub token_hash: Option<String>,
+    pub revoked_at: Option<i64>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseRow {
+    pub id: i64,
+    pub source: String,
+    pub case_no: String,
+    pub place_id: i64,
+    pub place_name: String,
+    pub window_id: Option<i64>,
+    pub window_name: Option<String>,
+    pub service_item_id: Option<i64>,
+    pub service_name: Option<String>,
+    pub staff_id: Option<i64>,
+    pub staff_name: Option<String>,
+    pub status: String,
+    pub stages: bool,
+    pub applicant_phone: Option<String>,
+    pub applicant_id_no: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    /// How many ratings (of any kind) the case has.
+    pub ratings: i64,
+}
+
+const CASE_SELECT: &str = "SELECT c.id, c.source, c.case_no, c.place_id, p.name AS place_name, c.window_id, \
+        w.name AS window_name, c.service_item_id, si.name AS service_name, c.staff_id, \
+        st.display_name AS staff_name, c.status, c.stages, c.applicant_phone, c.applicant_id_no, \
+        c.started_at, c.finished_at, \
+        (SELECT COUNT(*) FROM ratings r WHERE r.case_id = c.id) AS ratings \
+     FROM cases c JOIN places p ON p.id = c.place_id LEFT JOIN windows w ON w.id = c.window_id \
+     LEFT JOIN service_items si ON si.id = c.service_item_id LEFT JOIN staff st ON st.id = c.staff_id ";
+
+/// A case to create or update, with references already resolved to ids.
+#[derive(Debug, Clone)]
+pub struct CaseUpsert {
+    pub source: String,
+    pub case_no: String,
+    pub place_id: i64,
+    pub window_id: Option<i64>,
+    pub service_item_id: Option<i64>,
+    pub staff_id: Option<i64>,
+    pub finished: bool,
+    pub stages: bool,
+    pub applicant_phone: Option<String>,
+    pub applicant_id_no: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertOutcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LinkRow {
+    pub nonce: String,
+    pub case_id: i64,
+    pub channel: String,
+    pub stage: Option<String>,
+    pub used_at: Option<i64>,
+    pub rating_id: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub case_id: Option<i64>,
+    pub phone: String,
+    pub body: String,
+    pub purpose: String,
+    pub created_at: i64,
+}
+
+/// A finished case nobody has rated, for the default-rating job.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnratedCase {
+    pub id: i64,
+    pub case_no: String,
+    pub place_id: i64,
+    pub window_id: Option<i64>,
+    pub finished_at: i64,
+}
+
+/// A finished unrated case with a phone, and its invitations so far.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReminderCandidate {
+    pub id: i64,
+    pub phone: String,
+    pub sent: i64,
+    pub last_sent_at: i64,
+}
+
+impl Store {
+    // ---- devices: registration, enrolment, tokens ----
+
+    pub async fn devices_admin(
+        &self,
+        place_id: Option<i64>,
+    ) -> Result<Vec<DeviceAdminRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceAdminRow>(
+            "SELECT d.id, d.code, d.kind, d.place_id, p.name AS place_name, d.window_id, w.name AS window_name, \
+                    d.active, d.enrolled_at, d.revoked_at, d.enrol_expires_at \
+             FROM devices d JOIN places p ON p.id = d.place_id LEFT JOIN windows w ON w.id = d.window_id \
+             WHERE d.kind <> 'web' AND ($1 IS NULL OR d.place_id = $1) ORDER BY d.code")
+            .bind(place_id)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    pub async fn device_auth(&self, id: &Uuid) -> Result<Option<DeviceAuthRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceAuthRow>(
+            "SELECT id, kind, token_hash, revoked_at, active FROM devices WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    pub async fn device_auth_by_code(
+        &self,
+        code: &str,
+    ) -> Result<Option<DeviceAuthRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceAuthRow>(
+            "SELECT id, kind, token_hash, revoked_at, active FROM devices WHERE code = $1")
+            .bind(code)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    /// Sets a fresh one-time enrolment code (its hash) on a device.
+    pub async fn set_enrol_code(
+        &self,
+        code: &str,
+        enrol_hash: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let n = sqlx::query("UPDATE devices SET enrol_code_hash = $1, enrol_expires_at = $2 WHERE code = $3 AND kind <> 'web'")
+                .bind(enrol_hash).bind(expires_at).bind(code)
+                .execute(pool).await?.rows_affected();
+            Ok(n == 1)
+        })
+    }
+
+    /// Exchanges a valid enrolment code for a token: the code is used up,
+    /// a previous token stops working and a revoked device is reinstated.
+    pub async fn enrol_device(
+        &self,
+        code: &str,
+        enrol_hash: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let n = sqlx::query(
+                "UPDATE devices SET token_hash = $1, enrolled_at = $2, enrol_code_hash = NULL, enrol_expires_at = NULL, \
+                        revoked_at = NULL, active = TRUE \
+                 WHERE code = $3 AND enrol_code_hash = $4 AND enrol_expires_at > $2")
+                .bind(token_hash).bind(now).bind(code).bind(enrol_hash)
+                .execute(pool).await?.rows_affected();
+            Ok(n == 1)
+        })
+    }
+
+    pub async fn revoke_device(&self, code: &str, now: i64) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let n = sqlx::query("UPDATE devices SET revoked_at = $1, active = FALSE, enrol_code_hash = NULL WHERE code = $2 AND kind <> 'web'")
+                .bind(now).bind(code)
+                .execute(pool).await?.rows_affected();
+            Ok(n == 1)
+        })
+    }
+
+    /// The place's web endpoint (phone, PC and SMS ratings, staff entry),
+    /// made on first use.
+    pub async fn web_device(
+        &self,
+        place_id: i64,
+        dimension_set: &str,
+        now: i64,
+    ) -> Result<Uuid, StoreError> {
+        let code = format!("WEB-{place_id}");
+        with_pool!(self, pool => {
+            sqlx::query("INSERT INTO devices (id, code, kind, place_id, dimension_set, created_at) VALUES ($1, $2, 'web', $3, $4, $5) ON CONFLICT (code) DO NOTHING")
+                .bind(Uuid::now_v7().to_string()).bind(&code).bind(place_id).bind(dimension_set).bind(now)
+                .execute(pool).await?;
+            let id: String = sqlx::query_scalar("SELECT id FROM devices WHERE code = $1").bind(&code).fetch_one(pool).await?;
+            Uuid::parse_str(&id).map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))
+        })
+    }
+
+    // ---- places and windows by code ----
+
+    pub async fn place_by_code(&self, code: &str) -> Result<Option<(i64, String)>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as("SELECT id, name FROM places WHERE code = $1")
+            .bind(code).fetch_optional(pool).await?))
+    }
+
+    pub async fn window_by_code(
+        &self,
+        place_id: i64,
+        code: &str,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as("SELECT id, name FROM windows WHERE place_id = $1 AND code = $2")
+            .bind(place_id).bind(code).fetch_optional(pool).await?))
+    }
+
+    pub async fn place_name(&self, place_id: i64) -> Result<Option<(String, String)>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as("SELECT code, name FROM places WHERE id = $1")
+            .bind(place_id).fetch_optional(pool).await?))
+    }
+
+    pub async fn window_name(
+        &self,
+        window_id: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as("SELECT code, name FROM windows WHERE id = $1")
+            .bind(window_id).fetch_optional(pool).await?))
+    }
+
+    /// (place code, place name, window code, window name) of every window, for posters.
+    pub async fn poster_targets(
+        &self,
+        place_id: Option<i64>,
+    ) -> Result<Vec<(String, String, Option<String>, Option<String>)>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as(
+            "SELECT p.code, p.name, NULL AS wcode, NULL AS wname FROM places p WHERE ($1 IS NULL OR p.id = $1) \
+             UNION ALL \
+             SELECT p.code, p.name, w.code, w.name FROM windows w JOIN places p ON p.id = w.place_id WHERE ($1 IS NULL OR p.id = $1) \
+             ORDER BY 1, 3")
+            .bind(place_id).fetch_all(pool).await?))
+    }
+
+    pub async fn service_item_by_code(&self, code: &str) -> Result<Option<i64>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar("SELECT id FROM service_items WHERE code = $1")
+            .bind(code).fetch_optional(pool).await?))
+    }
+
+    pub async fn staff_by_username(&self, username: &str) -> Result<Option<i64>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar("SELECT id FROM staff WHERE username = $1")
+            .bind(username).fetch_optional(pool).await?))
+    }
+
+    // ---- cases ----
+
+    /// Creates or updates a case by (source, case number). A finished case
+    /// stays finished; times already recorded are kept.
+    pub async fn upsert_case(
+        &self,
+        c: &CaseUpsert,
+        now: i64,
+    ) -> Result<(i64, UpsertOutcome), StoreError> {
+        let status = if c.finished { "finished" } else { "in_service" };
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let existing: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+                "SELECT id, status, finished_at FROM cases WHERE source = $1 AND case_no = $2")
+                .bind(&c.source).bind(&c.case_no).fetch_optional(&mut *tx).await?;
+            let out = match existing {
+                None => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO cases (source, case_no, place_id, window_id, service_item_id, staff_id, status, stages, \
+                             applicant_phone, applicant_id_no, started_at, finished_at, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id")
+                        .bind(&c.source).bind(&c.case_no).bind(c.place_id).bind(c.window_id).bind(c.service_item_id)
+                        .bind(c.staff_id).bind(status).bind(c.stages).bind(&c.applicant_phone).bind(&c.applicant_id_no)
+                        .bind(c.started_at).bind(c.finished_at).bind(now)
+                        .fetch_one(&mut *tx).await?;
+                    (id, UpsertOutcome::Created)
+                }
+                Some((id, old_status, _)) if old_status == "finished" || !c.finished => (id, UpsertOutcome::Unchanged),
+                Some((id, _, _)) => {
+                    sqlx::query("UPDATE cases SET status = 'finished', finished_at = $1, updated_at = $2, \
+                                 applicant_phone = COALESCE(applicant_phone, $3), applicant_id_no = COALESCE(applicant_id_no, $4) WHERE id = $5")
+                        .bind(c.finished_at.unwrap_or(now)).bind(now).bind(&c.applicant_phone).bind(&c.applicant_id_no).bind(id)
+                        .execute(&mut *tx).await?;
+                    (id, UpsertOutcome::Updated)
+                }
+            };
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    pub async fn finish_case(&self, id: i64, now: i64) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let n = sqlx::query("UPDATE cases SET status = 'finished', finished_at = $1, updated_at = $1 WHERE id = $2 AND status <> 'finished'")
+                .bind(now).bind(id).execute(pool).await?.rows_affected();
+            Ok(n == 1)
+        })
+    }
+
+    pub async fn case(&self, id: i64) -> Result<Option<CaseRow>, StoreError> {
+        let sql = format!("{CASE_SELECT} WHERE c.id = $1");
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, CaseRow>(&sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    pub async fn case_by_source(
+        &self,
+        source: &str,
+        case_no: &str,
+    ) -> Result<Option<CaseRow>, StoreError> {
+        let sql = format!("{CASE_SELECT} WHERE c.source = $1 AND c.case_no = $2");
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, CaseRow>(&sql).bind(source).bind(case_no).fetch_optional(pool).await?))
+    }
+
+    /// The newest case with this number at the place (kiosk and pad ratings
+    /// carry only the number).
+    pub async fn case_id_at_place(
+        &self,
+        place_id: i64,
+        case_no: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "SELECT id FROM cases WHERE place_id = $1 AND case_no = $2 ORDER BY started_at DESC, id DESC LIMIT 1")
+            .bind(place_id).bind(case_no).fetch_optional(pool).await?))
+    }
+
+    /// Cases served at a window, newest first.
+    pub async fn cases_at_window(
+        &self,
+        window_id: i64,
+        limit: i64,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let sql = format!(
+            "{CASE_SELECT} WHERE c.window_id = $1 ORDER BY c.started_at DESC, c.id DESC LIMIT $2"
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, CaseRow>(&sql).bind(window_id).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// The case a window's pad should show: the newest one in service there
+    /// and not yet rated.
+    pub async fn current_case_at_window(
+        &self,
+        window_id: i64,
+    ) -> Result<Option<CaseRow>, StoreError> {
+        let sql = format!(
+            "{CASE_SELECT} WHERE c.window_id = $1 AND c.status = 'in_service' \
+             AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id) ORDER BY c.started_at DESC, c.id DESC LIMIT 1");
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, CaseRow>(&sql).bind(window_id).fetch_optional(pool).await?))
+    }
+
+    /// Which of `case_ids` hold a first or default rating, per stage.
+    pub async fn rated_case_stages(
+        &self,
+        case_ids: &[i64],
+    ) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+        if case_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new("SELECT case_id, stage FROM ratings WHERE kind <> 'follow_up' AND case_id IN (");
+            let mut list = qb.separated(", ");
+            for id in case_ids {
+                list.push_bind(*id);
+            }
+            qb.push(")");
+            Ok(qb.build_query_as().fetch_all(pool).await?)
+        })
+    }
+
+    // ---- links ----
+
+    pub async fn insert_link(
+        &self,
+        nonce: &str,
+        case_id: i64,
+        channel: &str,
+        stage: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("INSERT INTO case_links (nonce, case_id, channel, stage, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(nonce).bind(case_id).bind(channel).bind(stage).bind(now)
+                .execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    pub async fn link(&self, nonce: &str) -> Result<Option<LinkRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, LinkRow>(
+            "SELECT nonce, case_id, channel, stage, used_at, rating_id FROM case_links WHERE nonce = $1")
+            .bind(nonce).fetch_optional(pool).await?))
+    }
+
+    // ---- SMS outbox ----
+
+    pub async fn insert_outbox(
+        &self,
+        case_id: Option<i64>,
+        phone: &str,
+        body: &str,
+        nonce: Option<&str>,
+        purpose: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "INSERT INTO sms_outbox (case_id, phone, body, link_nonce, purpose, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(case_id).bind(phone).bind(body).bind(nonce).bind(purpose).bind(now)
+            .fetch_one(pool).await?))
+    }
+
+    pub async fn outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, OutboxRow>(
+            "SELECT id, case_id, phone, body, purpose, created_at FROM sms_outbox ORDER BY id DESC LIMIT $1")
+            .bind(limit).fetch_all(pool).await?))
+    }
+
+    // ---- integrations ----
+
+    pub async fn integration_source(&self, token_hash: &str) -> Result<Option<String>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "SELECT source FROM integrations WHERE token_hash = $1 AND active")
+            .bind(token_hash).fetch_optional(pool).await?))
+    }
+
+    pub async fn insert_integration(
+        &self,
+        source: &str,
+        name: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("INSERT INTO integrations (source, name, token_hash, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(source).bind(name).bind(token_hash).bind(now).execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    // ---- secrets ----
+
+    /// The named secret, made with `make` on first use and kept.
+    pub async fn secret(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<String, StoreError> {
+        let fresh = make();
+        with_pool!(self, pool => {
+            sqlx::query("INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(name).bind(&fresh).execute(pool).await?;
+            Ok(sqlx::query_scalar("SELECT value FROM app_secrets WHERE name = $1").bind(name).fetch_one(pool).await?)
+        })
+    }
+
+    // ---- jobs ----
+
+    /// Finished cases with no rating at all that finished at or before `cutoff`.
+    pub async fn unrated_cases_finished_before(
+        &self,
+        cutoff: i64,
+        limit: i64,
+    ) -> Result<Vec<UnratedCase>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, UnratedCase>(
+            "SELECT c.id, c.case_no, c.place_id, c.window_id, c.finished_at FROM cases c \
+             WHERE c.status = 'finished' AND c.finished_at <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id) ORDER BY c.id LIMIT $2")
+            .bind(cutoff).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// Finished unrated cases with a phone and at least one invitation sent.
+    pub async fn reminder_candidates(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<ReminderCandidate>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, ReminderCandidate>(
+            "SELECT c.id, c.applicant_phone AS phone, COUNT(o.id) AS sent, MAX(o.created_at) AS last_sent_at \
+             FROM cases c JOIN sms_outbox o ON o.case_id = c.id \
+             WHERE c.status = 'finished' AND c.applicant_phone IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id) \
+             GROUP BY c.id, c.applicant_phone ORDER BY c.id LIMIT $1")
+            .bind(limit).fetch_all(pool).await?))
+    }
+}
