@@ -4,6 +4,7 @@ import { defineConfig } from '@playwright/test';
 // demo data, driven in Debian's chromium (never a downloaded browser).
 const PORT = 3100;
 export const ADMIN_PASSWORD = 'e2e-管理员-password';
+export const BASE_URL = `http://127.0.0.1:${PORT}`;
 
 export default defineConfig({
   testDir: './tests',

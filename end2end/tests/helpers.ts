@@ -1,16 +1,73 @@
-import { expect, type Page, type APIRequestContext } from '@playwright/test';
-import { ADMIN_PASSWORD } from '../playwright.config';
+import { expect, request as pwRequest, type Page, type APIRequestContext } from '@playwright/test';
+import { ADMIN_PASSWORD, BASE_URL } from '../playwright.config';
 
 /** Waits until the wasm has hydrated the page: an SSR page looks right without it. */
 export async function hydrated(page: Page) {
   await expect(page.locator('main[data-hydrated="true"]')).toBeAttached();
 }
 
-/** Opens a kiosk and waits until it is interactive with its device configuration. */
-export async function openKiosk(page: Page, code: string) {
-  await page.goto(`/kiosk/${code}`);
+/** An API session of its own (not the page's cookies) signed in as `username`. */
+export async function staffApi(username = 'admin') {
+  const ctx = await pwRequest.newContext({ baseURL: BASE_URL });
+  const r = await ctx.post('/api/v1/staff/login', { data: { username, password: ADMIN_PASSWORD } });
+  expect(r.status()).toBe(200);
+  const csrf: string = (await r.json()).csrf_token;
+  return {
+    ctx,
+    async get(path: string) {
+      const res = await ctx.get(path);
+      expect(res.status(), `${path}`).toBe(200);
+      return res.json();
+    },
+    async post(path: string, data: unknown = {}) {
+      const res = await ctx.post(path, { data, headers: { 'X-CSRF-Token': csrf } });
+      expect(res.status(), `${path}: ${await res.text()}`).toBe(200);
+      return res.json();
+    },
+  };
+}
+
+/** The admin issues a one-time code; the device page enrols with it, as staff would type it. */
+export async function enrolOnPage(page: Page, code: string) {
+  const admin = await staffApi('admin');
+  const issued = await admin.post(`/api/v1/admin/devices/${code}/enrolment`);
+  await page.getByTestId('enrol-code').fill(issued.enrol_code);
+  await page.getByTestId('enrol-submit').click();
+  await admin.ctx.dispose();
+}
+
+/** Opens a kiosk (enrolling it if needed) and waits until it is interactive. */
+export async function openKiosk(page: Page, code: string, path = `/kiosk/${code}`) {
+  await page.goto(path);
   await hydrated(page);
-  await expect(page.getByTestId('start')).toBeVisible();
+  if (await page.getByTestId('enrol-form').isVisible()) {
+    await enrolOnPage(page, code);
+  }
+  if (!path.includes('?case=')) await expect(page.getByTestId('start')).toBeVisible();
+}
+
+/** Opens a window pad (enrolling it if needed) until it is idle and connected. */
+export async function openPad(page: Page, code: string) {
+  await page.goto(`/pad/${code}`);
+  await hydrated(page);
+  await expect(page.getByTestId('enrol-form')).toBeVisible();
+  await enrolOnPage(page, code);
+  await expect(page.getByTestId('pad-idle')).toBeVisible();
+  await expect(page.getByTestId('pad-connected')).toHaveAttribute('data-connected', 'true');
+}
+
+/** Rates on a phone / PC page already at the level screen; optional phone on the confirm step. */
+export async function rateOnPhone(page: Page, level: string, phone?: string) {
+  await page.getByTestId(`level-${level}`).click();
+  await page.getByTestId('next').click();
+  if (level.includes('dissatisfied')) {
+    await page.getByTestId('reason-slow').click();
+    await page.getByTestId('next').click();
+  }
+  if (phone) await page.getByTestId('phone').fill(phone);
+  await page.getByTestId('confirm').click();
+  await expect(page.getByTestId('thanks')).toBeVisible();
+  await page.getByTestId('done').click();
 }
 
 export type Rating = { level: string; reasons?: string[]; comment?: string; dims?: Record<string, string> };

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { cachedForOffline, openKiosk, queuedIds, signInAsAdmin } from './helpers';
+import { cachedForOffline, hydrated, openKiosk, queuedIds, signInAsAdmin } from './helpers';
 
 test('an unfinished rating is abandoned after a minute untouched, and the thank-you screen times out', async ({ page }) => {
   await page.clock.install();
@@ -69,5 +69,10 @@ test('the app is installable: a manifest with its icons and a service worker tha
 
 test('a kiosk that was never configured says so instead of showing an empty screen', async ({ page }) => {
   await page.goto('/kiosk/NO-SUCH-KIOSK');
-  await expect(page.getByTestId('device-error')).toContainText('未登记');
+  await hydrated(page);
+  // Not enrolled: the kiosk asks for an enrolment code, and a made-up one is refused clearly.
+  await page.getByTestId('enrol-code').fill('12345678');
+  await page.getByTestId('enrol-submit').click();
+  await expect(page.getByTestId('enrol-error')).toContainText('启用码不正确');
+  await expect(page.getByTestId('start')).toHaveCount(0);
 });

@@ -35,7 +35,7 @@ pub const TEXTS: Texts = Texts {
     rate_without_case: "Rate without a case number",
     follow_up_recorded: "This case was rated before; this is recorded as a follow-up rating",
     first_recorded: "Your rating is recorded",
-    link_used: "This link was used already; you may add a follow-up rating below",
+    link_used: "This rating link has been used (each link rates once). Thank you!",
     phone_label: "Mobile number (optional, for a call back)",
     phone_hint: "Only the unit's administrator sees it; window staff never do",
     stage_label: "Stage rated",

@@ -35,7 +35,7 @@ pub const TEXTS: Texts = Texts {
     rate_without_case: "不输入编号，直接评价",
     follow_up_recorded: "此办件已评价过，本次记录为追加评价",
     first_recorded: "评价已记录",
-    link_used: "此链接已评价过；如仍有意见，可在下方追加评价",
+    link_used: "此评价链接已经使用过（每个链接只能评价一次），感谢您的评价！",
     phone_label: "手机号码（选填，便于回访）",
     phone_hint: "仅单位管理员回访时可见，窗口工作人员看不到",
     stage_label: "评价环节",

@@ -72,6 +72,9 @@ pub fn KioskPage() -> impl IntoView {
                 .into_any();
         };
         view! {
+            // Revoked (or otherwise refused) with a configuration cached: the
+            // device keeps working offline and keeps its queue, and says why.
+            {move || device_error.get().map(|e| view! { <div class="notice" role="alert" data-testid="device-error">{e}</div> })}
             <Show when=move || step.get() == Step::Start>
                 <section class="attract">
                     <span class="attract-place">{cfg.place_name.clone()}</span>

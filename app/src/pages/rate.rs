@@ -79,6 +79,14 @@ pub fn RatePage() -> impl IntoView {
                 .into_any();
         };
         let ask_phone = cfg.real_name != RealName::Off;
+        if cfg.link_used && !rated_once.get_untracked() {
+            return view! {
+                <section class="screen thanks">
+                    <p class="notice" data-testid="link-used">{move || t.get().link_used}</p>
+                </section>
+            }
+            .into_any();
+        }
         let heading = match (&cfg.window_name, &cfg.service_name) {
             (Some(w), Some(s)) => format!("{} · {w} · {s}", cfg.device.place_name),
             (Some(w), None) => format!("{} · {w}", cfg.device.place_name),
@@ -88,13 +96,25 @@ pub fn RatePage() -> impl IntoView {
         view! {
             <header class="rate-head">
                 <p class="rate-place" data-testid="rate-place">{heading}</p>
-                {cfg.link_used.then(|| view! { <p class="notice" data-testid="link-used">{move || t.get().link_used}</p> })}
             </header>
             <Show when=move || step.get() == Step::Start>
-                <section class="screen thanks" data-testid="rate-done">
-                    <h1>{move || t.get().thanks}</h1>
-                    <p data-testid="rate-answer">{answer}</p>
-                </section>
+                {move || if rated_once.get() {
+                    view! {
+                        <section class="screen thanks" data-testid="rate-done">
+                            <h1>{move || t.get().thanks}</h1>
+                            <p data-testid="rate-answer">{answer}</p>
+                        </section>
+                    }.into_any()
+                } else {
+                    // Left idle before rating: start again, nothing was saved.
+                    view! {
+                        <section class="screen">
+                            <button class="primary attract-start" data-testid="start" on:click=move |_| step.set(Step::Level)>
+                                {move || t.get().please_rate}
+                            </button>
+                        </section>
+                    }.into_any()
+                }}
             </Show>
             <RatingFlow device channel=cfg.channel sync step subject ask_phone=ask_phone/>
         }.into_any()

@@ -28,10 +28,11 @@ fn today() -> String {
     )
 }
 
-/// Noon, local time, of a `YYYY-MM-DD` date (the form's date).
-fn noon_of(date: &str) -> Option<i64> {
+/// When a form dated `YYYY-MM-DD` was filled in: noon local time of that
+/// day, or now for a form dated today (noon may not have come yet).
+fn time_of(date: &str) -> Option<i64> {
     let ms = js_sys::Date::new(&format!("{date}T12:00:00").into()).get_time();
-    (!ms.is_nan()).then_some(ms as i64)
+    (!ms.is_nan()).then_some((ms as i64).min(web::now_ms()))
 }
 
 /// 书面评价表 / 电话 entry. Keys: type the GB/T 39046 code 1–5 for the level
@@ -96,7 +97,7 @@ pub fn EntryPage() -> impl IntoView {
                 String::new()
             },
             evaluator_phone: None,
-            rated_at: noon_of(&date.get_untracked()),
+            rated_at: time_of(&date.get_untracked()),
         };
         busy.set(true);
         spawn_local(async move {
@@ -327,7 +328,7 @@ pub fn PostersPage() -> impl IntoView {
                 <label class="check"><input type="checkbox" data-testid="poster-a5" prop:checked=move || a5.get() on:change=move |_| a5.update(|v| *v = !*v)/>"A5 尺寸（默认 A4）"</label>
                 <button class="primary" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>"打印"</button>
             </div>
-            <style>{move || if a5.get() { "@page { size: A5; margin: 10mm; }" } else { "@page { size: A4; margin: 15mm; }" }}</style>
+            <style inner_html=move || if a5.get() { "@page { size: A5; margin: 10mm; }" } else { "@page { size: A4; margin: 15mm; }" }></style>
             {move || posters.get().into_iter().map(|p| view! {
                 <article class="poster" data-testid="poster" data-path=p.path.clone()>
                     <h2>"政务服务“好差评”"</h2>

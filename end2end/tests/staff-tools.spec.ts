@@ -1,0 +1,105 @@
+import { test, expect, type Page } from '@playwright/test';
+import { hydrated } from './helpers';
+import { ADMIN_PASSWORD } from '../playwright.config';
+
+async function signIn(page: Page, username = 'admin') {
+  await page.goto('/staff/login');
+  await hydrated(page);
+  await page.getByTestId('username').fill(username);
+  await page.getByTestId('password').fill(ADMIN_PASSWORD);
+  await page.getByTestId('login').click();
+  await page.waitForURL(/\/staff\/(inbox|window)/);
+}
+
+test('an admin registers a window pad, enrols it with the one-time code, then revokes it', async ({ page, browser }) => {
+  await signIn(page);
+  await page.goto('/staff/devices');
+  await hydrated(page);
+  const code = `PAD-E2E-${Date.now() % 100000}`;
+  await page.getByTestId('device-code').fill(code);
+  await page.getByTestId('device-kind').selectOption('window_pad');
+  await page.getByTestId('device-window').fill('W03');
+  await page.getByTestId('device-register').click();
+  const issued = page.getByTestId('enrol-issued');
+  await expect(issued).toBeVisible();
+  const enrolCode = await issued.getAttribute('data-code');
+  expect(enrolCode).toMatch(/^\d{8}$/);
+  await expect(page.getByTestId('device-row').filter({ hasText: code })).toHaveAttribute('data-state', 'waiting');
+  // A kiosk cannot be bound to a window: a clear error, nothing lost from the form.
+  await page.getByTestId('device-code').fill(`${code}-K`);
+  await page.getByTestId('device-kind').selectOption('kiosk');
+  await page.getByTestId('device-register').click();
+  await expect(page.getByTestId('devices-error')).toContainText('自助终端绑定场所');
+
+  const padCtx = await browser.newContext();
+  const pad = await padCtx.newPage();
+  await pad.goto(`/pad/${code}`);
+  await hydrated(pad);
+  await pad.getByTestId('enrol-code').fill(enrolCode!);
+  await pad.getByTestId('enrol-submit').click();
+  await expect(pad.getByTestId('pad-connected')).toHaveAttribute('data-connected', 'true');
+  // The code works once only.
+  const again = await padCtx.request.post('/api/v1/devices/enrol', { data: { device_code: code, enrol_code: enrolCode } });
+  expect(again.status()).toBe(422);
+
+  await page.reload();
+  await hydrated(page);
+  const row = page.getByTestId('device-row').filter({ hasText: code });
+  await expect(row).toHaveAttribute('data-state', 'enrolled');
+  await row.getByTestId('revoke').click();
+  await expect(row).toHaveAttribute('data-state', 'revoked');
+  // The revoked pad is refused and told why; its screen stays usable.
+  await pad.reload();
+  await hydrated(pad);
+  await expect(pad.getByTestId('device-error')).toContainText('停用');
+  await padCtx.close();
+});
+
+test('QR posters (展示牌): one per place and window, with a scannable code, printable on A4 or A5', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/staff/posters');
+  await hydrated(page);
+  const w01 = page.getByTestId('poster').filter({ hasText: '1号综合受理窗口' });
+  await expect(w01).toHaveAttribute('data-path', '/q/HALL-DC/W01');
+  await expect(page.getByTestId('poster').filter({ hasText: '东城区政务服务中心' }).first()).toBeVisible();
+  await expect.poll(() => w01.locator('img').evaluate((i: HTMLImageElement) => i.naturalWidth)).toBeGreaterThan(100);
+  // The printed page size follows the choice: A4, then A5 (PDF points).
+  const pageSize = async () => {
+    const pdf = (await page.pdf({ preferCSSPageSize: true })).toString('latin1');
+    const m = pdf.match(/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)/)!;
+    return [Math.round(Number(m[1])), Math.round(Number(m[2]))];
+  };
+  expect(await pageSize()).toEqual([595, 842]);
+  await page.getByTestId('poster-a5').check();
+  expect(await pageSize()).toEqual([420, 595]);
+  // In print, the controls go and each poster takes a page of its own.
+  await page.emulateMedia({ media: 'print' });
+  await expect(page.getByTestId('poster-a5')).toBeHidden();
+  expect(await w01.evaluate((e) => getComputedStyle(e).breakAfter)).toBe('page');
+});
+
+test('a 10,000-row case file imports with visible progress and lists its bad rows', async ({ page }) => {
+  test.setTimeout(300_000);
+  await signIn(page);
+  await page.goto('/staff/import');
+  await hydrated(page);
+  const stamp = Date.now().toString(36).toUpperCase();
+  const lines = ['case_no,place_code,window_code,status,applicant_phone,finished_at'];
+  const bad = new Set([17, 4_321, 9_999]);
+  for (let i = 1; i <= 10_000; i++) {
+    if (i === 17) lines.push(`IMP-${stamp}-${i},NO-SUCH-PLACE,W01,finished,,`);
+    else if (i === 4_321) lines.push(`IMP-${stamp}-${i},HALL-DC,W01,finished,123,`);
+    else if (i === 9_999) lines.push(`IMP ${stamp} ${i},HALL-DC,W01,finished,,`);
+    else lines.push(`IMP-${stamp}-${i},HALL-DC,W0${(i % 4) + 1},in_service,,`);
+  }
+  await page.getByTestId('import-file').setInputFiles({ name: 'cases.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+  const progress = page.getByTestId('import-progress');
+  await expect(progress).toHaveAttribute('max', '10000');
+  // Progress shows while it runs (value below max at some point), then completes.
+  await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 240_000 }).toBeGreaterThan(0);
+  await expect(page.getByTestId('import-status')).toHaveAttribute('data-done', 'true', { timeout: 240_000 });
+  await expect(page.getByTestId('import-status')).toContainText('已处理 10000 / 10000 行，导入 9997 行，错误 3 行');
+  const errLines = await page.getByTestId('import-error-row').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-line'))));
+  // Line numbers are the file's (header = line 1).
+  expect(errLines).toEqual([...bad].map((i) => i + 1));
+});
