@@ -30,6 +30,8 @@ fn settings(db: &std::path::Path) -> Settings {
         demo: true,
         demo_password: Some("bench".into()),
         secure_cookies: false,
+        public_url: None,
+        policy: Default::default(),
     }
 }
 
@@ -75,6 +77,10 @@ fn ratings(
                 } else {
                     String::new()
                 },
+                stage: None,
+                link: None,
+                evaluator_phone: None,
+                evaluator_id_no: None,
             }
         })
         .collect()
@@ -91,6 +97,21 @@ async fn device(store: &Store, code: &str) -> (Uuid, i64) {
     (d.id.parse().unwrap(), d.place_id)
 }
 
+/// Enrols a demo kiosk straight in the store; returns its token.
+async fn enrol(store: &Store, code: &str) -> String {
+    use server::auth::token_hash;
+    let (one_time, token) = ("bench-enrol", format!("bench-token-{code}"));
+    assert!(store
+        .set_enrol_code(code, &token_hash(one_time), now_ms() + 60_000)
+        .await
+        .unwrap());
+    assert!(store
+        .enrol_device(code, &token_hash(one_time), &token_hash(&token), now_ms())
+        .await
+        .unwrap());
+    token
+}
+
 async fn http_ingest() -> (f64, usize) {
     let app = Application::build(settings(&temp_db("http.db")))
         .await
@@ -102,23 +123,26 @@ async fn http_ingest() -> (f64, usize) {
     let mut bodies = Vec::new();
     for (no, code) in server::demo::KIOSKS.into_iter().enumerate() {
         let (id, place) = device(&store, code).await;
+        let token = enrol(&store, code).await;
         let all = ratings(no as u8, id, place, BATCH * (BATCHES_PER_DEVICE + 1), 0);
-        let per_device: Vec<Vec<u8>> = all
+        let per_device: Vec<(String, Vec<u8>)> = all
             .chunks(BATCH)
             .map(|c| {
-                serde_json::to_vec(&SyncRequest {
+                let body = serde_json::to_vec(&SyncRequest {
                     device_id: id,
                     sent_at: now_ms(),
                     items: c.to_vec(),
                 })
-                .unwrap()
+                .unwrap();
+                (token.clone(), body)
             })
             .collect();
         bodies.push(per_device);
     }
-    let send = |client: reqwest::Client, url: String, body: Vec<u8>| async move {
+    let send = |client: reqwest::Client, url: String, (token, body): (String, Vec<u8>)| async move {
         let r = client
             .post(url)
+            .bearer_auth(token)
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -158,11 +182,7 @@ async fn http_ingest() -> (f64, usize) {
 fn rows(chunk: &[(RatingRecord, String)]) -> Vec<NewRating<'_>> {
     chunk
         .iter()
-        .map(|(r, c)| NewRating {
-            record: r,
-            canonical: c,
-            rated_at: r.device_time,
-        })
+        .map(|(r, c)| NewRating::plain(r, c, r.device_time))
         .collect()
 }
 

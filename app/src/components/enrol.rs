@@ -88,7 +88,7 @@ pub fn EnrolForm(
         <form class="page narrow form enrol" on:submit=submit data-testid="enrol-form">
             <h1>{move || t.get().enrol_title}</h1>
             <p>{move || t.get().enrol_hint}</p>
-            <p>{move || format!("{}", code.get())}</p>
+            <p>{move || code.get()}</p>
             <label>
                 <span>{move || t.get().enrol_code}</span>
                 <input inputmode="numeric" autocomplete="off" data-testid="enrol-code"
