@@ -103,3 +103,48 @@ test('a 10,000-row case file imports with visible progress and lists its bad row
   // Line numbers are the file's (header = line 1).
   expect(errLines).toEqual([...bad].map((i) => i + 1));
 });
+
+test('a system admin creates, edits and deactivates organisation units, and imports the tree from CSV', async ({ page }) => {
+  await signIn(page, 'sysadmin');
+  await page.goto('/staff/org');
+  await hydrated(page);
+  await page.getByTestId('org-type').selectOption('provider');
+  const code = `HEAT-${Date.now() % 100000}`;
+  await page.getByTestId('org-code').fill(code);
+  await page.getByTestId('org-name').fill('示范市热力公司');
+  await page.getByTestId('org-parent').fill('410400');
+  await page.getByTestId('org-kind').selectOption('heat');
+  await page.getByTestId('org-save').click();
+  const row = page.getByTestId('org-row').filter({ hasText: code });
+  await expect(row).toContainText('示范市热力公司');
+  // A mistake: an unknown parent. The error says which, the form keeps its content.
+  await page.getByTestId('org-code').fill(`${code}-2`);
+  await page.getByTestId('org-name').fill('第二热力公司');
+  await page.getByTestId('org-parent').fill('999999');
+  await page.getByTestId('org-kind').selectOption('heat');
+  await page.getByTestId('org-save').click();
+  await expect(page.getByTestId('org-error')).toContainText('999999');
+  await expect(page.getByTestId('org-name')).toHaveValue('第二热力公司');
+  // Edit, then deactivate (kept, marked).
+  await row.getByTestId('org-edit').click();
+  await expect(page.getByTestId('org-code')).toHaveValue(code);
+  await page.getByTestId('org-name').fill('示范市热力集团');
+  await page.getByTestId('org-save').click();
+  await expect(row).toContainText('示范市热力集团');
+  await row.getByTestId('org-toggle').click();
+  await expect(row).toHaveAttribute('data-active', 'false');
+  // The tree from a CSV file: good rows kept, bad rows listed by line.
+  const stamp = Date.now() % 100000;
+  const csv = [
+    'type,code,name,parent_code,kind,department_code',
+    `region,4104${stamp},东郊区,410400,district,`,
+    `place,HALL-${stamp},东郊区政务服务中心,4104${stamp},hall,`,
+    `window,W01,综合窗口,HALL-${stamp},,`,
+    `place,BAD-${stamp},坏场所,4104${stamp},shop,`,
+  ].join('\n');
+  await page.getByTestId('org-import-file').setInputFiles({ name: 'org.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect(page.getByTestId('org-import-status')).toHaveText('共 4 行，导入 3 行，错误 1 行');
+  await expect(page.getByTestId('org-import-errors').locator('li')).toHaveAttribute('data-line', '5');
+  await page.getByTestId('org-type').selectOption('place');
+  await expect(page.getByTestId('org-row').filter({ hasText: `HALL-${stamp}` })).toHaveCount(1);
+});

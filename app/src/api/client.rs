@@ -128,6 +128,38 @@ pub async fn staff_post<B: serde::Serialize, T: DeserializeOwned>(
     read(resp).await
 }
 
+pub async fn staff_put<B: serde::Serialize, T: DeserializeOwned>(
+    url: &str,
+    csrf: &str,
+    body: &B,
+) -> Result<T, ClientError> {
+    let resp = Request::put(url)
+        .header(CSRF_HEADER, csrf)
+        .json(body)
+        .map_err(net)?
+        .send()
+        .await
+        .map_err(net)?;
+    read(resp).await
+}
+
+/// A whole CSV file (the organisation tree).
+pub async fn post_csv<T: DeserializeOwned>(
+    url: &str,
+    csrf: &str,
+    text: String,
+) -> Result<T, ClientError> {
+    let resp = Request::post(url)
+        .header(CSRF_HEADER, csrf)
+        .header("Content-Type", "text/csv; charset=utf-8")
+        .body(text)
+        .map_err(net)?
+        .send()
+        .await
+        .map_err(net)?;
+    read(resp).await
+}
+
 pub async fn staff_get<T: DeserializeOwned>(url: &str) -> Result<T, ClientError> {
     get_json(url).await
 }

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod channel;
 pub mod level;
 pub mod link;
+pub mod org;
 pub mod rating;
 pub mod sync;
 

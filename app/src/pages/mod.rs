@@ -5,5 +5,6 @@ pub mod rate;
 pub mod staff_common;
 pub mod staff_inbox;
 pub mod staff_login;
+pub mod staff_org;
 pub mod staff_tools;
 pub mod staff_window;

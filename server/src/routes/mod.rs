@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod cases;
 pub mod devices;
+pub mod org;
 pub mod rate;
 pub mod staff;
 pub mod sync;
@@ -19,6 +20,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(cases::router())
         .merge(rate::router())
         .merge(admin::router())
+        .merge(org::router())
 }
 
 /// Reads a JSON body with our own errors (Chinese first) instead of axum's

@@ -226,7 +226,7 @@ impl Store {
     // ---- places and windows by code ----
 
     pub async fn place_by_code(&self, code: &str) -> Result<Option<(i64, String)>, StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query_as("SELECT id, name FROM places WHERE code = $1")
+        with_pool!(self, pool => Ok(sqlx::query_as("SELECT id, name FROM places WHERE code = $1 AND active")
             .bind(code).fetch_optional(pool).await?))
     }
 
@@ -235,7 +235,7 @@ impl Store {
         place_id: i64,
         code: &str,
     ) -> Result<Option<(i64, String)>, StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query_as("SELECT id, name FROM windows WHERE place_id = $1 AND code = $2")
+        with_pool!(self, pool => Ok(sqlx::query_as("SELECT id, name FROM windows WHERE place_id = $1 AND code = $2 AND active")
             .bind(place_id).bind(code).fetch_optional(pool).await?))
     }
 
@@ -266,7 +266,7 @@ impl Store {
     }
 
     pub async fn service_item_by_code(&self, code: &str) -> Result<Option<i64>, StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query_scalar("SELECT id FROM service_items WHERE code = $1")
+        with_pool!(self, pool => Ok(sqlx::query_scalar("SELECT id FROM service_items WHERE code = $1 AND active")
             .bind(code).fetch_optional(pool).await?))
     }
 

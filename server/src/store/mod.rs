@@ -7,6 +7,7 @@
 //! and can only diverge where a method matches on the pool itself.
 
 mod channels;
+mod org;
 mod queries;
 
 use std::str::FromStr;
@@ -18,6 +19,7 @@ use sqlx::sqlite::{
 };
 
 pub use channels::*;
+pub use org::*;
 pub use queries::*;
 
 #[derive(Clone, Debug)]

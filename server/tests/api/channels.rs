@@ -19,6 +19,7 @@ crate::on_both_databases!(
     a_case_unrated_for_seven_days_gets_one_default_rating,
     a_paper_form_entered_by_staff_records_channel_and_who_entered_it,
     starting_service_reaches_the_window_pad_or_gives_a_case_qr,
+    each_stage_of_a_case_is_rated_once,
 );
 
 const PHONE: &str = "13912345678";
@@ -537,4 +538,37 @@ async fn starting_service_reaches_the_window_pad_or_gives_a_case_qr(app: TestApp
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+}
+
+async fn each_stage_of_a_case_is_rated_once(app: TestApp) {
+    let case = push_case(&app, json!({ "case_no": "STG-1", "place_code": "HALL-DC", "status": "finished", "stages": true })).await;
+    let id = case["case_id"].as_i64().unwrap();
+    let mut kinds = vec![];
+    for (channel, stage) in [
+        ("sms", "accept"),
+        ("pc_web", "review"),
+        ("pc_web", "accept"),
+    ] {
+        let cfg = config(
+            &app,
+            &format!("/api/v1/rate/link/{}", link_for(&app, id, channel).await),
+        )
+        .await;
+        assert_eq!(cfg.stages.len(), 4, "a case with stages offers all four");
+        let mut item = web_rating(&cfg, "satisfied");
+        item["stage"] = json!(stage);
+        let (status, body) = sync_web(&app, &cfg, vec![item]).await;
+        assert_eq!(status, 200, "{body}");
+        kinds.push(body["results"][0]["kind"].as_str().unwrap().to_string());
+    }
+    assert_eq!(kinds, ["first", "first", "follow_up"]);
+    app.login_admin().await;
+    let (_, list) = app.get_json("/api/v1/staff/ratings").await;
+    let stages: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["stage"].as_str())
+        .collect();
+    assert_eq!(stages.len(), 3);
 }

@@ -3,6 +3,7 @@
 
 mod channels;
 mod helpers;
+mod org;
 mod staff;
 mod sync;
 

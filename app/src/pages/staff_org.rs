@@ -1,0 +1,225 @@
+//! Organisation admin (system administrators): one table per unit type,
+//! a form to create or edit, deactivate / reactivate, and the CSV import of
+//! the whole tree with its per-row report.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use serde::Deserialize;
+use wasm_bindgen::JsCast;
+
+use crate::api::client;
+use crate::api::types::ImportReport;
+use crate::domain::org::{OrgInput, OrgType};
+use crate::pages::staff_common::{csrf, use_session};
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+struct Row {
+    id: i64,
+    code: String,
+    name: String,
+    parent_code: Option<String>,
+    kind: Option<String>,
+    department_code: Option<String>,
+    active: bool,
+}
+
+#[component]
+pub fn OrgPage() -> impl IntoView {
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let notice: RwSignal<Option<String>> = RwSignal::new(None);
+    let kind_of = RwSignal::new(OrgType::Place);
+    let rows: RwSignal<Vec<Row>> = RwSignal::new(vec![]);
+    let reload = move || {
+        let t = kind_of.get_untracked();
+        spawn_local(async move {
+            match client::staff_get::<Vec<Row>>(&format!("/api/v1/admin/org/{}", t.as_str())).await
+            {
+                Ok(r) => rows.set(r),
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+    let session = use_session(error, move |_| reload());
+    // The form: `editing` holds the id when it edits an existing unit.
+    let editing: RwSignal<Option<i64>> = RwSignal::new(None);
+    let code = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let parent = RwSignal::new(String::new());
+    let kind = RwSignal::new(String::new());
+    let dept = RwSignal::new(String::new());
+    let clear = move || {
+        editing.set(None);
+        for s in [code, name, parent, kind, dept] {
+            s.set(String::new());
+        }
+    };
+    let report: RwSignal<Option<ImportReport>> = RwSignal::new(None);
+
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let t = kind_of.get_untracked();
+        let input = OrgInput {
+            org_type: t,
+            code: code.get_untracked(),
+            name: name.get_untracked(),
+            parent_code: Some(parent.get_untracked()),
+            kind: Some(kind.get_untracked()),
+            department_code: Some(dept.get_untracked()),
+        };
+        let id = editing.get_untracked();
+        spawn_local(async move {
+            let url = match id {
+                Some(id) => format!("/api/v1/admin/org/{}/{id}", t.as_str()),
+                None => format!("/api/v1/admin/org/{}", t.as_str()),
+            };
+            let r = match id {
+                Some(_) => {
+                    client::staff_put::<_, serde_json::Value>(&url, &csrf(session), &input).await
+                }
+                None => {
+                    client::staff_post::<_, serde_json::Value>(&url, &csrf(session), &input).await
+                }
+            };
+            match r {
+                Ok(_) => {
+                    error.set(None);
+                    notice.set(Some(format!("已保存：{}", input.code.trim())));
+                    clear();
+                    reload();
+                }
+                // The form keeps what was typed.
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+    let toggle = move |row: Row| {
+        let t = kind_of.get_untracked();
+        spawn_local(async move {
+            let url = format!("/api/v1/admin/org/{}/{}/active", t.as_str(), row.id);
+            match client::staff_post::<_, serde_json::Value>(
+                &url,
+                &csrf(session),
+                &serde_json::json!({ "active": !row.active }),
+            )
+            .await
+            {
+                Ok(_) => reload(),
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        spawn_local(async move {
+            let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await else {
+                error.set(Some("无法读取文件".into()));
+                return;
+            };
+            match client::post_csv(
+                "/api/v1/admin/org/import",
+                &csrf(session),
+                text.as_string().unwrap_or_default(),
+            )
+            .await
+            {
+                Ok(r) => {
+                    report.set(Some(r));
+                    reload();
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+
+    view! {
+        <Title text="组织机构 · 好差评"/>
+        <section class="page staff">
+            <h1>"组织机构管理"</h1>
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="org-error">{e}</p> })}
+            {move || notice.get().map(|n| view! { <p role="status" data-testid="org-notice">{n}</p> })}
+            <div class="row form">
+                <label><span>"类型"</span>
+                    <select data-testid="org-type" on:change=move |ev| {
+                        kind_of.set(OrgType::parse(&event_target_value(&ev)).unwrap_or(OrgType::Place));
+                        clear();
+                        reload();
+                    }>
+                        {OrgType::ALL.into_iter().map(|t| view! {
+                            <option value=t.as_str() selected=t == OrgType::Place>{t.label_zh()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <form class="form row" on:submit=save data-testid="org-form">
+                <label><span>"编码"</span><input data-testid="org-code" prop:value=move || code.get() prop:readOnly=move || editing.get().is_some() on:input=move |ev| code.set(event_target_value(&ev))/></label>
+                <label><span>"名称"</span><input data-testid="org-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
+                <label><span>{move || format!("上级{}编码", kind_of.get().parent().label_zh())}</span>
+                    <input data-testid="org-parent" prop:value=move || parent.get() on:input=move |ev| parent.set(event_target_value(&ev))/></label>
+                <Show when=move || !kind_of.get().kinds().is_empty()>
+                    <label><span>"类别"</span>
+                        <select data-testid="org-kind" prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
+                            <option value="">"请选择"</option>
+                            {move || kind_of.get().kinds().iter().map(|k| view! { <option value=*k>{*k}</option> }).collect_view()}
+                        </select></label>
+                </Show>
+                <Show when=move || kind_of.get() == OrgType::Window>
+                    <label><span>"所属部门编码（选填）"</span><input data-testid="org-dept" prop:value=move || dept.get() on:input=move |ev| dept.set(event_target_value(&ev))/></label>
+                </Show>
+                <button class="primary" type="submit" data-testid="org-save">{move || if editing.get().is_some() { "保存修改" } else { "新增" }}</button>
+                <Show when=move || editing.get().is_some()>
+                    <button class="secondary" type="button" on:click=move |_| clear()>"取消"</button>
+                </Show>
+            </form>
+            <table class="inbox" data-testid="org-table">
+                <thead><tr><th>"编码"</th><th>"名称"</th><th>"上级"</th><th>"类别 / 部门"</th><th>"状态"</th><th></th></tr></thead>
+                <tbody>
+                    {move || rows.get().into_iter().map(|r| {
+                        let edit_row = r.clone();
+                        let toggle_row = r.clone();
+                        view! {
+                            <tr data-testid="org-row" data-code=r.code.clone() data-active=r.active.to_string()>
+                                <td>{r.code.clone()}</td>
+                                <td>{r.name.clone()}</td>
+                                <td>{r.parent_code.clone().unwrap_or_default()}</td>
+                                <td>{r.kind.clone().or(r.department_code.clone()).unwrap_or_default()}</td>
+                                <td>{if r.active { "启用" } else { "已停用" }}</td>
+                                <td>
+                                    <button class="secondary" data-testid="org-edit" on:click=move |_| {
+                                        let r = edit_row.clone();
+                                        editing.set(Some(r.id));
+                                        code.set(r.code);
+                                        name.set(r.name);
+                                        parent.set(r.parent_code.unwrap_or_default());
+                                        kind.set(r.kind.unwrap_or_default());
+                                        dept.set(r.department_code.unwrap_or_default());
+                                    }>"编辑"</button>
+                                    <button class="secondary" data-testid="org-toggle" on:click=move |_| toggle(toggle_row.clone())>
+                                        {if r.active { "停用" } else { "启用" }}
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <h2>"批量导入（CSV）"</h2>
+            <p class="hint">"表头：type,code,name,parent_code,kind,department_code；上级须在下级之前。type 为 region/department/place/window/service_item/provider。"</p>
+            <input type="file" accept=".csv,text/csv" data-testid="org-import-file" on:change=on_file/>
+            {move || report.get().map(|r| view! {
+                <p data-testid="org-import-status">{format!("共 {} 行，导入 {} 行，错误 {} 行", r.rows, r.imported, r.errors.len())}</p>
+                <ul data-testid="org-import-errors">
+                    {r.errors.into_iter().map(|e| view! { <li data-line=e.line.to_string()>{format!("第 {} 行（{}）：{}", e.line, e.case_no, e.message)}</li> }).collect_view()}
+                </ul>
+            })}
+        </section>
+    }
+}

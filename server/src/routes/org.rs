@@ -1,0 +1,321 @@
+//! Organisation admin (system administrators): regions, departments,
+//! places, windows, service items and providers — create, edit,
+//! deactivate — and a CSV import of the whole tree with a per-row report.
+
+use app::api::types::{ErrorBody, ImportReport, RowError};
+use app::domain::org::{parent_level_ok, OrgInput, OrgType};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+
+use super::json_body;
+use crate::auth::Staff;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::{OrgRow, OrgWrite, StoreError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/org/import", post(import))
+        .route("/admin/org/{type}", get(list).post(create))
+        .route("/admin/org/{type}/{id}", put(update))
+        .route("/admin/org/{type}/{id}/active", post(set_active))
+}
+
+fn org_type(s: &str) -> Result<OrgType, ApiError> {
+    OrgType::parse(s).ok_or_else(|| ApiError::NotFound {
+        code: "org_type_unknown",
+        zh: format!("未知的组织类型“{s}”"),
+        en: format!("Unknown organisation type '{s}'"),
+    })
+}
+
+fn err(code: &str, zh: String, en: String) -> ErrorBody {
+    ErrorBody {
+        code: code.into(),
+        message: zh,
+        message_en: en,
+    }
+}
+
+/// Validates and resolves parent and department codes. `Ok(Err(_))` is
+/// the user's mistake, to show; `Err(_)` a server failure.
+async fn resolve(
+    state: &AppState,
+    input: OrgInput,
+) -> Result<Result<(OrgInput, Option<i64>, Option<i64>), ErrorBody>, ApiError> {
+    let input = match input.validate() {
+        Ok(i) => i,
+        Err(e) => return Ok(Err(err(e.code(), e.message_zh(), e.message_en()))),
+    };
+    let t = input.org_type;
+    let parent_id = match input.parent_code.as_deref() {
+        None => None,
+        Some(code) => {
+            let found = match t.parent() {
+                OrgType::Region => match state.store.region_by_code(code).await? {
+                    Some((id, level)) => {
+                        if let Err(e) = parent_level_ok(t, input.kind.as_deref(), &level) {
+                            return Ok(Err(err(e.code(), e.message_zh(), e.message_en())));
+                        }
+                        Some(id)
+                    }
+                    None => None,
+                },
+                OrgType::Place => state.store.place_by_code(code).await?.map(|(id, _)| id),
+                OrgType::Department => state.store.department_by_code(code).await?,
+                _ => None,
+            };
+            match found {
+                Some(id) => Some(id),
+                None => {
+                    return Ok(Err(err(
+                        "org_parent_unknown",
+                        format!("上级{}编码“{code}”不存在", t.parent().label_zh()),
+                        format!("No {} has code '{code}'", t.parent().as_str()),
+                    )))
+                }
+            }
+        }
+    };
+    let department_id = match input.department_code.as_deref() {
+        None => None,
+        Some(code) => match state.store.department_by_code(code).await? {
+            Some(id) => Some(id),
+            None => {
+                return Ok(Err(err(
+                    "org_department_unknown",
+                    format!("部门编码“{code}”不存在"),
+                    format!("No department has code '{code}'"),
+                )))
+            }
+        },
+    };
+    Ok(Ok((input, parent_id, department_id)))
+}
+
+fn duplicate(t: OrgType, code: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "org_code_taken",
+        zh: format!("{}编码“{code}”已存在", t.label_zh()),
+        en: format!("A {} with code '{code}' exists already", t.as_str()),
+    }
+}
+
+async fn write(state: &AppState, input: OrgInput, id: Option<i64>) -> Result<i64, ApiError> {
+    let (input, parent_id, department_id) = match resolve(state, input).await? {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(ApiError::Unprocessable {
+                code: "org_invalid",
+                zh: e.message,
+                en: e.message_en,
+            })
+        }
+    };
+    let w = OrgWrite {
+        code: &input.code,
+        name: &input.name,
+        parent_id,
+        kind: input.kind.as_deref(),
+        department_id,
+    };
+    let t = input.org_type;
+    match id {
+        None => state.store.org_insert(t, &w).await.map_err(|e| match e {
+            StoreError::Unique { .. } => duplicate(t, &input.code),
+            other => other.into(),
+        }),
+        Some(id) => {
+            if state.store.org_update(t, id, &w).await? {
+                Ok(id)
+            } else {
+                Err(ApiError::NotFound {
+                    code: "org_not_found",
+                    zh: "记录不存在".into(),
+                    en: "No such record".into(),
+                })
+            }
+        }
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(t): Path<String>,
+) -> Result<Json<Vec<OrgRow>>, ApiError> {
+    staff.require(&["system_admin", "supervisor"])?;
+    Ok(Json(state.store.org_list(org_type(&t)?).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(t): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    staff.require(&["system_admin"])?;
+    let t = org_type(&t)?;
+    let mut input: OrgInput = json_body(&headers, body, 8192)?;
+    input.org_type = t;
+    let id = write(&state, input, None).await?;
+    Ok(Json(serde_json::json!({ "id": id })))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((t, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    staff.require(&["system_admin"])?;
+    let t = org_type(&t)?;
+    let mut input: OrgInput = json_body(&headers, body, 8192)?;
+    input.org_type = t;
+    write(&state, input, Some(id)).await?;
+    Ok(Json(serde_json::json!({ "id": id })))
+}
+
+#[derive(serde::Deserialize)]
+struct Active {
+    active: bool,
+}
+
+/// Deactivating keeps the unit (ratings refer to it); it can be reactivated.
+async fn set_active(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((t, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    staff.require(&["system_admin"])?;
+    let t = org_type(&t)?;
+    let a: Active = json_body(&headers, body, 1024)?;
+    if !state.store.org_set_active(t, id, a.active).await? {
+        return Err(ApiError::NotFound {
+            code: "org_not_found",
+            zh: "记录不存在".into(),
+            en: "No such record".into(),
+        });
+    }
+    Ok(Json(serde_json::json!({ "id": id, "active": a.active })))
+}
+
+/// CSV of the whole tree: `type,code,name,parent_code,kind,department_code`,
+/// parents before children. Good rows are kept; bad rows are listed.
+#[tracing::instrument(skip_all, err)]
+async fn import(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportReport>, ApiError> {
+    staff.require(&["system_admin"])?;
+    let bytes = body.map_err(|_| ApiError::TooLarge {
+        limit: 8 * 1024 * 1024,
+    })?;
+    let text = String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::Unprocessable {
+        code: "csv_not_utf8",
+        zh: "文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8”".into(),
+        en: "The file is not UTF-8; save it as CSV UTF-8".into(),
+    })?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| ApiError::Unprocessable {
+            code: "csv_header",
+            zh: format!("无法读取表头：{e}"),
+            en: format!("Cannot read the header: {e}"),
+        })?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    const COLUMNS: [&str; 6] = [
+        "type",
+        "code",
+        "name",
+        "parent_code",
+        "kind",
+        "department_code",
+    ];
+    if let Some(bad) = header.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
+        return Err(ApiError::Unprocessable {
+            code: "csv_header",
+            zh: format!("表头中有未知的列“{bad}”；可用的列：{}", COLUMNS.join(",")),
+            en: format!(
+                "Unknown column '{bad}'; known columns: {}",
+                COLUMNS.join(",")
+            ),
+        });
+    }
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let mut report = ImportReport {
+        rows: 0,
+        imported: 0,
+        errors: vec![],
+    };
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        report.rows += 1;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                report.errors.push(RowError {
+                    line,
+                    case_no: String::new(),
+                    message: format!("无法读取此行：{e}"),
+                    message_en: format!("Unreadable row: {e}"),
+                });
+                continue;
+            }
+        };
+        let get = |name: &str| {
+            col(name)
+                .and_then(|i| rec.get(i))
+                .map(str::trim)
+                .unwrap_or("")
+                .to_string()
+        };
+        let code = get("code");
+        let Some(t) = OrgType::parse(&get("type")) else {
+            report.errors.push(RowError {
+                line,
+                case_no: code,
+                message: format!(
+                    "类型“{}”不正确，应为 region/department/place/window/service_item/provider",
+                    get("type")
+                ),
+                message_en: "Unknown type".into(),
+            });
+            continue;
+        };
+        let input = OrgInput {
+            org_type: t,
+            code: code.clone(),
+            name: get("name"),
+            parent_code: Some(get("parent_code")),
+            kind: Some(get("kind")),
+            department_code: Some(get("department_code")),
+        };
+        match write(&state, input, None).await {
+            Ok(_) => report.imported += 1,
+            Err(ApiError::Unprocessable { zh, en, .. })
+            | Err(ApiError::Conflict { zh, en, .. }) => report.errors.push(RowError {
+                line,
+                case_no: code,
+                message: zh,
+                message_en: en,
+            }),
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(Json(report))
+}
