@@ -97,7 +97,7 @@ pub fn WindowPage() -> impl IntoView {
                 view! {
                     <div class="started" data-testid="started" data-case=s.case.case_no.clone()>
                         {if s.pad_online {
-                            view! { <p data-testid="pushed">{format!("办件 {} 已推送到评价器，请请办事人评价", s.case.case_no)}</p> }.into_any()
+                            view! { <p data-testid="pushed">{format!("办件 {} 已推送到窗口评价器，请办事人评价", s.case.case_no)}</p> }.into_any()
                         } else {
                             let path = s.qr_path.clone().unwrap_or_default();
                             view! {
