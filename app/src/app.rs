@@ -10,7 +10,7 @@ use crate::pages::pad::PadPage;
 use crate::pages::rate::RatePage;
 use crate::pages::staff_inbox::InboxPage;
 use crate::pages::staff_login::LoginPage;
-use crate::pages::staff_org::OrgPage;
+use crate::pages::staff_org::{OrgPage, StaffAccounts};
 use crate::pages::staff_tools::{DevicesPage, EntryPage, ImportPage, PostersPage};
 use crate::pages::staff_window::WindowPage;
 
@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/posters") view=PostersPage/>
                     <Route path=path!("/staff/import") view=ImportPage/>
                     <Route path=path!("/staff/org") view=OrgPage/>
+                    <Route path=path!("/staff/accounts") view=StaffAccounts/>
                 </Routes>
             </main>
         </Router>

@@ -148,3 +148,34 @@ test('a system admin creates, edits and deactivates organisation units, and impo
   await page.getByTestId('org-type').selectOption('place');
   await expect(page.getByTestId('org-row').filter({ hasText: `HALL-${stamp}` })).toHaveCount(1);
 });
+
+test('a system admin creates a window staff account who can then sign in to the window tablet', async ({ page, browser }) => {
+  await signIn(page, 'sysadmin');
+  await page.goto('/staff/accounts');
+  await hydrated(page);
+  const username = `w${Date.now() % 100000}`;
+  await page.getByTestId('staff-username').fill(username);
+  await page.getByTestId('staff-name').fill('孙悦');
+  await page.getByTestId('staff-role').selectOption('window_staff');
+  await page.getByTestId('staff-place').fill('HALL-DC');
+  // Forgot the window: told, nothing typed is lost.
+  await page.getByTestId('staff-password').fill('初始密码-0123456');
+  await page.getByTestId('staff-save').click();
+  await expect(page.getByTestId('staff-error')).toContainText('必须绑定窗口');
+  await expect(page.getByTestId('staff-name')).toHaveValue('孙悦');
+  await page.getByTestId('staff-window').fill('W02');
+  await page.getByTestId('staff-save').click();
+  await expect(page.getByTestId('staff-row').filter({ hasText: username })).toHaveAttribute('data-active', 'true');
+
+  const ctx = await browser.newContext();
+  const tablet = await ctx.newPage();
+  await tablet.goto('/staff/login');
+  await hydrated(tablet);
+  await tablet.getByTestId('username').fill(username);
+  await tablet.getByTestId('password').fill('初始密码-0123456');
+  await tablet.getByTestId('login').click();
+  await tablet.waitForURL('**/staff/window');
+  await hydrated(tablet);
+  await expect(tablet.getByTestId('whoami')).toContainText('孙悦');
+  await ctx.close();
+});

@@ -94,6 +94,16 @@ impl Settings {
                         .parse()
                         .map_err(|e| anyhow::anyhow!("HCP_DEFAULT_RATING_DAYS {d:?}: {e}"))?;
                 }
+                if let Some(l) = env("HCP_DEFAULT_RATING_LEVEL") {
+                    p.default_rating.level = app::domain::Level::parse(&l).ok_or_else(|| {
+                        anyhow::anyhow!("HCP_DEFAULT_RATING_LEVEL {l:?}: use very_satisfied, satisfied or basic")
+                    })?;
+                }
+                if let Some(r) = env("HCP_REAL_NAME") {
+                    p.real_name = app::domain::case::RealName::parse(&r).ok_or_else(|| {
+                        anyhow::anyhow!("HCP_REAL_NAME {r:?}: use off, optional or required")
+                    })?;
+                }
                 p
             },
         })

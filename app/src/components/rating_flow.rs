@@ -73,6 +73,9 @@ pub fn RatingFlow(
     /// Offer the optional phone field (real-name policy on phone/PC pages).
     #[prop(optional)]
     ask_phone: bool,
+    /// Policy makes the phone number compulsory.
+    #[prop(optional)]
+    require_phone: bool,
     /// Where to go after the thank-you countdown.
     #[prop(default = Step::Start)]
     after_thanks: Step,
@@ -131,6 +134,10 @@ pub fn RatingFlow(
         let d = draft.get_untracked();
         let Some(level) = d.level else { return };
         let subj = subject.get_untracked();
+        if require_phone && d.phone.trim().is_empty() {
+            notice.set(Some(t.get_untracked().phone_required.into()));
+            return;
+        }
         let now = web::now_ms();
         // If storage cannot even hold the counter, the clock keeps the
         // sequence increasing; the rating itself is still kept (in memory).

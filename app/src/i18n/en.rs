@@ -37,6 +37,7 @@ pub const TEXTS: Texts = Texts {
     first_recorded: "Your rating is recorded",
     link_used: "This rating link has been used (each link rates once). Thank you!",
     phone_label: "Mobile number (optional, for a call back)",
+    phone_required: "Please enter your mobile number (required here)",
     phone_hint: "Only the unit's administrator sees it; window staff never do",
     stage_label: "Stage rated",
     whole_case: "The whole case",

@@ -54,6 +54,7 @@ pub struct Texts {
     pub first_recorded: &'static str,
     pub link_used: &'static str,
     pub phone_label: &'static str,
+    pub phone_required: &'static str,
     pub phone_hint: &'static str,
     pub stage_label: &'static str,
     pub whole_case: &'static str,

@@ -37,6 +37,7 @@ pub const TEXTS: Texts = Texts {
     first_recorded: "评价已记录",
     link_used: "此评价链接已经使用过（每个链接只能评价一次），感谢您的评价！",
     phone_label: "手机号码（选填，便于回访）",
+    phone_required: "请填写手机号码（按规定实名评价）",
     phone_hint: "仅单位管理员回访时可见，窗口工作人员看不到",
     stage_label: "评价环节",
     whole_case: "整体评价",

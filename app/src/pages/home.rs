@@ -11,7 +11,7 @@ pub fn HomePage() -> impl IntoView {
             <ul class="links">
                 <li><a href="/staff/login">"工作人员登录"</a></li>
                 <li><a href="/staff/inbox">"差评待办"</a>" · "<a href="/staff/window">"窗口服务"</a>" · "<a href="/staff/entry">"录入评价"</a></li>
-                <li><a href="/staff/devices">"评价设备"</a>" · "<a href="/staff/posters">"二维码展示牌"</a>" · "<a href="/staff/import">"导入办件"</a>" · "<a href="/staff/org">"组织机构"</a></li>
+                <li><a href="/staff/devices">"评价设备"</a>" · "<a href="/staff/posters">"二维码展示牌"</a>" · "<a href="/staff/import">"导入办件"</a>" · "<a href="/staff/org">"组织机构"</a>" · "<a href="/staff/accounts">"工作人员账号"</a></li>
             </ul>
         </section>
     }

@@ -116,7 +116,7 @@ pub fn RatePage() -> impl IntoView {
                     }.into_any()
                 }}
             </Show>
-            <RatingFlow device channel=cfg.channel sync step subject ask_phone=ask_phone/>
+            <RatingFlow device channel=cfg.channel sync step subject ask_phone=ask_phone require_phone={cfg.real_name == RealName::Required}/>
         }.into_any()
     };
 

@@ -223,3 +223,156 @@ pub fn OrgPage() -> impl IntoView {
         </section>
     }
 }
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+struct StaffRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    place_code: Option<String>,
+    window_code: Option<String>,
+    department_code: Option<String>,
+    active: bool,
+}
+
+fn role_zh(role: &str) -> &'static str {
+    match role {
+        "window_staff" => "窗口工作人员",
+        "unit_admin" => "单位好差评管理员",
+        "supervisor" => "督查（管理机构）",
+        "system_admin" => "系统管理员",
+        _ => "未知角色",
+    }
+}
+
+/// Staff accounts: create with an initial password, edit (blank password
+/// keeps it), deactivate (ends their sessions).
+#[component]
+pub fn StaffAccounts() -> impl IntoView {
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let rows: RwSignal<Vec<StaffRow>> = RwSignal::new(vec![]);
+    let reload = move || {
+        spawn_local(async move {
+            match client::staff_get::<Vec<StaffRow>>("/api/v1/admin/staff").await {
+                Ok(r) => rows.set(r),
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+    let session = use_session(error, move |_| reload());
+    let editing: RwSignal<Option<i64>> = RwSignal::new(None);
+    let f: [RwSignal<String>; 7] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [username, name, role, place, window, dept, password] = f;
+    let clear = move || {
+        editing.set(None);
+        for s in f {
+            s.set(String::new());
+        }
+        role.set("window_staff".into());
+    };
+    Effect::new(move |_| role.set("window_staff".into()));
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = serde_json::json!({
+            "username": username.get_untracked(), "display_name": name.get_untracked(), "role": role.get_untracked(),
+            "place_code": place.get_untracked(), "window_code": window.get_untracked(),
+            "department_code": dept.get_untracked(), "password": password.get_untracked(),
+        });
+        let id = editing.get_untracked();
+        spawn_local(async move {
+            let r = match id {
+                Some(id) => {
+                    client::staff_put::<_, serde_json::Value>(
+                        &format!("/api/v1/admin/staff/{id}"),
+                        &csrf(session),
+                        &body,
+                    )
+                    .await
+                }
+                None => {
+                    client::staff_post::<_, serde_json::Value>(
+                        "/api/v1/admin/staff",
+                        &csrf(session),
+                        &body,
+                    )
+                    .await
+                }
+            };
+            match r {
+                Ok(_) => {
+                    error.set(None);
+                    clear();
+                    reload();
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+    let toggle = move |r: StaffRow| {
+        spawn_local(async move {
+            match client::staff_post::<_, serde_json::Value>(
+                &format!("/api/v1/admin/staff/{}/active", r.id),
+                &csrf(session),
+                &serde_json::json!({ "active": !r.active }),
+            )
+            .await
+            {
+                Ok(_) => reload(),
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+    let input = move |s: RwSignal<String>, label: &'static str, id: &'static str| {
+        view! {
+            <label><span>{label}</span><input data-testid=id prop:value=move || s.get() on:input=move |ev| s.set(event_target_value(&ev))/></label>
+        }
+    };
+    view! {
+        <section class="page staff">
+            <h2>"工作人员账号"</h2>
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="staff-error">{e}</p> })}
+            <form class="form row" on:submit=save>
+                <label><span>"用户名"</span><input data-testid="staff-username" prop:value=move || username.get() prop:readOnly=move || editing.get().is_some() on:input=move |ev| username.set(event_target_value(&ev))/></label>
+                {input(name, "姓名", "staff-name")}
+                <label><span>"角色"</span>
+                    <select data-testid="staff-role" prop:value=move || role.get() on:change=move |ev| role.set(event_target_value(&ev))>
+                        {["window_staff", "unit_admin", "supervisor", "system_admin"].into_iter().map(|r| view! { <option value=r>{role_zh(r)}</option> }).collect_view()}
+                    </select></label>
+                {input(place, "场所编码", "staff-place")}
+                {input(window, "窗口编码", "staff-window")}
+                {input(dept, "部门编码", "staff-dept")}
+                <label><span>{move || if editing.get().is_some() { "新密码（不改请留空）" } else { "初始密码（至少 10 位）" }}</span>
+                    <input type="password" autocomplete="new-password" data-testid="staff-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/></label>
+                <button class="primary" type="submit" data-testid="staff-save">{move || if editing.get().is_some() { "保存修改" } else { "新增账号" }}</button>
+            </form>
+            <table class="inbox" data-testid="staff-table">
+                <thead><tr><th>"用户名"</th><th>"姓名"</th><th>"角色"</th><th>"场所 / 窗口 / 部门"</th><th>"状态"</th><th></th></tr></thead>
+                <tbody>
+                    {move || rows.get().into_iter().map(|r| {
+                        let (e, t) = (r.clone(), r.clone());
+                        view! {
+                            <tr data-testid="staff-row" data-username=r.username.clone() data-active=r.active.to_string()>
+                                <td>{r.username.clone()}</td>
+                                <td>{r.display_name.clone()}</td>
+                                <td>{role_zh(&r.role)}</td>
+                                <td>{[r.place_code.clone(), r.window_code.clone(), r.department_code.clone()].into_iter().flatten().collect::<Vec<_>>().join(" / ")}</td>
+                                <td>{if r.active { "启用" } else { "已停用" }}</td>
+                                <td>
+                                    <button class="secondary" on:click=move |_| {
+                                        let r = e.clone();
+                                        editing.set(Some(r.id));
+                                        username.set(r.username); name.set(r.display_name); role.set(r.role);
+                                        place.set(r.place_code.unwrap_or_default()); window.set(r.window_code.unwrap_or_default());
+                                        dept.set(r.department_code.unwrap_or_default()); password.set(String::new());
+                                    }>"编辑"</button>
+                                    <button class="secondary" data-testid="staff-toggle" on:click=move |_| toggle(t.clone())>{if r.active { "停用" } else { "启用" }}</button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}

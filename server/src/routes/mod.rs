@@ -21,6 +21,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(rate::router())
         .merge(admin::router())
         .merge(org::router())
+        .merge(org::staff_router())
 }
 
 /// Reads a JSON body with our own errors (Chinese first) instead of axum's

@@ -319,3 +319,258 @@ async fn import(
     }
     Ok(Json(report))
 }
+
+/// A staff account as the system admin enters it.
+#[derive(serde::Deserialize)]
+pub struct StaffInput {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    #[serde(default)]
+    pub place_code: Option<String>,
+    #[serde(default)]
+    pub window_code: Option<String>,
+    #[serde(default)]
+    pub department_code: Option<String>,
+    /// Required for a new account; blank keeps the current one.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+pub const PASSWORD_MIN_CHARS: usize = 10;
+
+fn bad(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+    ApiError::Unprocessable {
+        code,
+        zh: zh.into(),
+        en: en.into(),
+    }
+}
+
+fn blank(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Checks a staff account and resolves its place, window and department.
+async fn staff_write<'a>(
+    state: &AppState,
+    s: &'a StaffInput,
+    new: bool,
+) -> Result<(crate::store::StaffWrite<'a>, Option<String>), ApiError> {
+    let name = s.display_name.trim();
+    if !(1..=32).contains(&name.chars().count()) {
+        return Err(bad(
+            "staff_name_invalid",
+            "姓名应为 1 至 32 个字",
+            "The name must be 1 to 32 characters",
+        ));
+    }
+    if !["window_staff", "unit_admin", "supervisor", "system_admin"].contains(&s.role.as_str()) {
+        return Err(bad(
+            "staff_role_invalid",
+            "角色应为 window_staff / unit_admin / supervisor / system_admin",
+            "Unknown role",
+        ));
+    }
+    let place_id = match blank(&s.place_code) {
+        None => None,
+        Some(code) => Some(
+            state
+                .store
+                .place_by_code(code)
+                .await?
+                .ok_or_else(|| {
+                    bad(
+                        "place_unknown",
+                        format!("服务场所编码“{code}”不存在"),
+                        format!("No place '{code}'"),
+                    )
+                })?
+                .0,
+        ),
+    };
+    let window_id = match (blank(&s.window_code), place_id) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(bad(
+                "window_without_place",
+                "填写窗口时须同时填写服务场所",
+                "A window needs its place",
+            ))
+        }
+        (Some(w), Some(p)) => Some(
+            state
+                .store
+                .window_by_code(p, w)
+                .await?
+                .ok_or_else(|| {
+                    bad(
+                        "window_unknown",
+                        format!("该场所没有编码为“{w}”的窗口"),
+                        format!("No window '{w}' at the place"),
+                    )
+                })?
+                .0,
+        ),
+    };
+    let department_id = match blank(&s.department_code) {
+        None => None,
+        Some(code) => Some(state.store.department_by_code(code).await?.ok_or_else(|| {
+            bad(
+                "org_department_unknown",
+                format!("部门编码“{code}”不存在"),
+                format!("No department '{code}'"),
+            )
+        })?),
+    };
+    if s.role == "window_staff" && window_id.is_none() {
+        return Err(bad(
+            "window_required",
+            "窗口工作人员必须绑定窗口",
+            "Window staff must be bound to a window",
+        ));
+    }
+    if s.role == "unit_admin" && place_id.is_none() && department_id.is_none() {
+        return Err(bad(
+            "unit_required",
+            "单位管理员必须绑定服务场所或部门",
+            "A unit admin needs a place or a department",
+        ));
+    }
+    let hash = match blank(&s.password) {
+        None if new => {
+            return Err(bad(
+                "password_required",
+                "新账号必须设置初始密码",
+                "A new account needs a password",
+            ))
+        }
+        None => None,
+        Some(p) if p.chars().count() < PASSWORD_MIN_CHARS => {
+            return Err(bad(
+                "password_short",
+                format!("密码至少 {PASSWORD_MIN_CHARS} 位"),
+                format!("The password needs at least {PASSWORD_MIN_CHARS} characters"),
+            ))
+        }
+        Some(p) => Some(crate::auth::hash_password(p)?),
+    };
+    Ok((
+        crate::store::StaffWrite {
+            display_name: name,
+            role: &s.role,
+            place_id,
+            window_id,
+            department_id,
+            password_hash: None,
+        },
+        hash,
+    ))
+}
+
+async fn staff_list(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<crate::store::StaffAdminRow>>, ApiError> {
+    staff.require(&["system_admin"])?;
+    Ok(Json(state.store.staff_admin_list().await?))
+}
+
+async fn staff_create(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    staff.require(&["system_admin"])?;
+    let s: StaffInput = json_body(&headers, body, 8192)?;
+    let username = s.username.trim().to_string();
+    let ok = (2..=32).contains(&username.len())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    if !ok {
+        return Err(bad(
+            "username_invalid",
+            "用户名为 2 至 32 位字母、数字、“_”“-”或“.”",
+            "A username is 2 to 32 letters, digits, '_', '-' or '.'",
+        ));
+    }
+    let (w, hash) = staff_write(&state, &s, true).await?;
+    let hash = hash.unwrap_or_default();
+    let id = state
+        .store
+        .insert_staff(&crate::store::NewStaff {
+            username: &username,
+            display_name: w.display_name,
+            role: w.role,
+            department_id: w.department_id,
+            place_id: w.place_id,
+            window_id: w.window_id,
+            password_hash: &hash,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Unique { .. } => ApiError::Conflict {
+                code: "username_taken",
+                zh: format!("用户名“{username}”已被使用"),
+                en: format!("Username '{username}' is taken"),
+            },
+            other => other.into(),
+        })?;
+    Ok(Json(serde_json::json!({ "id": id })))
+}
+
+async fn staff_update(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    staff.require(&["system_admin"])?;
+    let s: StaffInput = json_body(&headers, body, 8192)?;
+    let (mut w, hash) = staff_write(&state, &s, false).await?;
+    w.password_hash = hash.as_deref();
+    if !state.store.staff_update(id, &w).await? {
+        return Err(ApiError::NotFound {
+            code: "staff_not_found",
+            zh: "账号不存在".into(),
+            en: "No such account".into(),
+        });
+    }
+    Ok(Json(serde_json::json!({ "id": id })))
+}
+
+async fn staff_active(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    staff.require(&["system_admin"])?;
+    let a: Active = json_body(&headers, body, 1024)?;
+    if id == staff.session.staff_id && !a.active {
+        return Err(bad(
+            "self_deactivate",
+            "不能停用自己的账号",
+            "You cannot deactivate your own account",
+        ));
+    }
+    if !state.store.staff_set_active(id, a.active).await? {
+        return Err(ApiError::NotFound {
+            code: "staff_not_found",
+            zh: "账号不存在".into(),
+            en: "No such account".into(),
+        });
+    }
+    Ok(Json(serde_json::json!({ "id": id, "active": a.active })))
+}
+
+pub fn staff_router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/staff", get(staff_list).post(staff_create))
+        .route("/admin/staff/{id}", put(staff_update))
+        .route("/admin/staff/{id}/active", post(staff_active))
+}

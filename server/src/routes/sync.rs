@@ -3,6 +3,7 @@
 //! `app::domain::sync`.
 
 use app::api::types::{ErrorBody, ItemResult, SyncResponse};
+use app::domain::case::RealName;
 use app::domain::rating::DeviceBinding;
 use app::domain::sync::{corrected_time, ItemStatus, MAX_BATCH};
 use app::domain::{Channel, RatingRecord};
@@ -125,7 +126,20 @@ async fn sync(
     let mut refused = Vec::new();
     let mut rejections = Vec::new();
     for (i, raw) in batch.items.iter().enumerate() {
+        let real_name_missing = |r: &RatingRecord| {
+            device.kind == "web"
+                && state.settings.policy.real_name == RealName::Required
+                && Channel::WEB.contains(&r.channel)
+                && r.evaluator_phone.is_none()
+        };
         let checked = match check_item(i, raw, &binding) {
+            Ok(record) if real_name_missing(&record) => Err(rejected(
+                i,
+                Some(record.id),
+                "phone_required",
+                format!("第 {} 条评价：按规定须填写手机号码", i + 1),
+                format!("Item {}: a mobile number is required", i + 1),
+            )),
             Ok(record) => match ratings::resolve_case(&state, &record).await? {
                 Ok((case_id, link_nonce)) => Ok(Prepared {
                     record,

@@ -136,3 +136,62 @@ impl Store {
         with_pool!(self, pool => Ok(sqlx::query(&sql).bind(active).bind(id).execute(pool).await?.rows_affected() == 1))
     }
 }
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct StaffAdminRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub place_code: Option<String>,
+    pub window_code: Option<String>,
+    pub department_code: Option<String>,
+    pub active: bool,
+}
+
+/// A staff account with references resolved; `password_hash` only when set.
+pub struct StaffWrite<'a> {
+    pub display_name: &'a str,
+    pub role: &'a str,
+    pub place_id: Option<i64>,
+    pub window_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub password_hash: Option<&'a str>,
+}
+
+impl Store {
+    pub async fn staff_admin_list(&self) -> Result<Vec<StaffAdminRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, StaffAdminRow>(
+            "SELECT s.id, s.username, s.display_name, s.role, p.code AS place_code, w.code AS window_code, \
+                    d.code AS department_code, s.active \
+             FROM staff s LEFT JOIN places p ON p.id = s.place_id LEFT JOIN windows w ON w.id = s.window_id \
+             LEFT JOIN departments d ON d.id = s.department_id ORDER BY s.username")
+            .fetch_all(pool).await?))
+    }
+
+    pub async fn staff_update(&self, id: i64, w: &StaffWrite<'_>) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let n = sqlx::query(
+                "UPDATE staff SET display_name = $1, role = $2, place_id = $3, window_id = $4, department_id = $5, \
+                 password_hash = COALESCE($6, password_hash) WHERE id = $7")
+                .bind(w.display_name).bind(w.role).bind(w.place_id).bind(w.window_id).bind(w.department_id)
+                .bind(w.password_hash).bind(id)
+                .execute(pool).await?.rows_affected();
+            Ok(n == 1)
+        })
+    }
+
+    /// Deactivating also ends the account's sessions.
+    pub async fn staff_set_active(&self, id: i64, active: bool) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE staff SET active = $1 WHERE id = $2").bind(active).bind(id)
+                .execute(&mut *tx).await?.rows_affected();
+            if !active {
+                sqlx::query("DELETE FROM sessions WHERE staff_id = $1").bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(n == 1)
+        })
+    }
+}

@@ -572,3 +572,46 @@ async fn each_stage_of_a_case_is_rated_once(app: TestApp) {
         .collect();
     assert_eq!(stages.len(), 3);
 }
+
+fn real_name_required(s: &mut server::config::Settings) {
+    s.policy.real_name = app::domain::case::RealName::Required;
+}
+
+async fn where_policy_requires_a_phone_a_rating_without_one_is_set_aside(app: TestApp) {
+    let web = config(&app, "/api/v1/rate/place/HALL-DC").await;
+    assert_eq!(web.real_name, app::domain::case::RealName::Required);
+    let (status, body) = sync_web(&app, &web, vec![web_rating(&web, "satisfied")]).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["results"][0]["error"]["code"], "phone_required");
+    let mut item = web_rating(&web, "satisfied");
+    item["evaluator_phone"] = json!(PHONE);
+    assert_eq!(sync_web(&app, &web, vec![item]).await.0, 200);
+    // Kiosks are not phone channels: unaffected.
+    assert_eq!(
+        app.post_sync(&app.batch(vec![app.rating(1, "satisfied")]))
+            .await
+            .status(),
+        200
+    );
+}
+
+mod real_name {
+    use crate::helpers::{spawn_app_with, Db};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_where_policy_requires_a_phone_a_rating_without_one_is_set_aside() {
+        let app = spawn_app_with(Db::Sqlite, "real_name", super::real_name_required)
+            .await
+            .unwrap();
+        super::where_policy_requires_a_phone_a_rating_without_one_is_set_aside(app).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_where_policy_requires_a_phone_a_rating_without_one_is_set_aside() {
+        if let Some(app) =
+            spawn_app_with(Db::Postgres, "real_name", super::real_name_required).await
+        {
+            super::where_policy_requires_a_phone_a_rating_without_one_is_set_aside(app).await;
+        }
+    }
+}

@@ -120,6 +120,11 @@ fn pg_admin_url() -> String {
 
 /// `None` (after a loud message) when PostgreSQL is asked for but not reachable.
 pub async fn spawn_app(db: Db, test: &str) -> Option<TestApp> {
+    spawn_app_with(db, test, |_| {}).await
+}
+
+/// As `spawn_app`, with settings changed by `tweak` (a policy, say).
+pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Option<TestApp> {
     let (url, guard) = match db {
         Db::Sqlite => {
             let path =
@@ -178,6 +183,8 @@ pub async fn spawn_app(db: Db, test: &str) -> Option<TestApp> {
         public_url: None,
         policy: Default::default(),
     };
+    let mut settings = settings;
+    tweak(&mut settings);
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store.clone();

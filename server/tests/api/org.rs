@@ -9,6 +9,7 @@ crate::on_both_databases!(
     a_deactivated_place_takes_no_more_ratings_or_cases,
     the_tree_imports_from_csv_keeping_good_rows,
     only_system_admins_change_the_organisation,
+    staff_accounts_are_created_edited_and_deactivated,
 );
 
 async fn create(app: &TestApp, csrf: &str, t: &str, body: Value) -> (u16, Value) {
@@ -201,4 +202,98 @@ async fn only_system_admins_change_the_organisation(app: TestApp) {
     assert_eq!(app.get_json("/api/v1/admin/org/region").await.0, 200);
     app.login_as("window1").await;
     assert_eq!(app.get_json("/api/v1/admin/org/region").await.0, 403);
+}
+
+async fn staff_accounts_are_created_edited_and_deactivated(app: TestApp) {
+    let csrf = app.login_as("sysadmin").await;
+    let new = json!({ "username": "window9", "display_name": "赵丽", "role": "window_staff",
+        "place_code": "HALL-DC", "window_code": "W04", "password": "初始密码-0123456" });
+    let (s, b) = app.post_json("/api/v1/admin/staff", &csrf, &new).await;
+    assert_eq!(s, 200, "{b}");
+    let id = b["id"].as_i64().unwrap();
+    let (s, b) = app.post_json("/api/v1/admin/staff", &csrf, &new).await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (409, Some("username_taken"))
+    );
+    let mut no_window = new.clone();
+    no_window["username"] = json!("window10");
+    no_window["window_code"] = json!("");
+    let (s, b) = app
+        .post_json("/api/v1/admin/staff", &csrf, &no_window)
+        .await;
+    assert_eq!(s, 422);
+    assert!(b["error"]["message"].as_str().unwrap().contains("窗口"));
+    let mut short = new.clone();
+    short["username"] = json!("window11");
+    short["password"] = json!("123");
+    assert_eq!(
+        app.post_json("/api/v1/admin/staff", &csrf, &short).await.0,
+        422
+    );
+
+    // The new account signs in and sees its own window.
+    let other = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = other
+        .post(app.url("/api/v1/staff/login"))
+        .json(&json!({ "username": "window9", "password": "初始密码-0123456" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        other
+            .get(app.url("/api/v1/staff/cases"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Edited (new name, password kept), then deactivated: its session ends.
+    let mut edit = new.clone();
+    edit["display_name"] = json!("赵丽华");
+    edit["password"] = json!("");
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/admin/staff/{id}")))
+        .header("x-csrf-token", &csrf)
+        .json(&edit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, list) = app.get_json("/api/v1/admin/staff").await;
+    assert!(list.to_string().contains("赵丽华"));
+    assert!(
+        !list.to_string().contains("password"),
+        "hashes never leave the server"
+    );
+    let (s, _) = app
+        .post_json(
+            &format!("/api/v1/admin/staff/{id}/active"),
+            &csrf,
+            &json!({ "active": false }),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        other
+            .get(app.url("/api/v1/staff/cases"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let r = other
+        .post(app.url("/api/v1/staff/login"))
+        .json(&json!({ "username": "window9", "password": "初始密码-0123456" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
 }
