@@ -156,14 +156,20 @@ pub async fn authenticate_device(
     Ok(device)
 }
 
-/// Makes a signed single-use link to rate `case_id`; returns the token.
+/// A case link: the token to hand out and the nonce that makes it single-use.
+pub struct Link {
+    pub token: String,
+    pub nonce: String,
+}
+
+/// Makes a signed single-use link to rate `case_id`.
 pub async fn make_link(
     state: &AppState,
     case_id: i64,
     channel: Channel,
     stage: Option<Stage>,
     now: i64,
-) -> Result<String, ApiError> {
+) -> Result<Link, ApiError> {
     let nonce = auth::random_token();
     state
         .store
@@ -175,7 +181,10 @@ pub async fn make_link(
             now,
         )
         .await?;
-    Ok(link::sign(&state.link_key, case_id, &nonce))
+    Ok(Link {
+        token: link::sign(&state.link_key, case_id, &nonce),
+        nonce,
+    })
 }
 
 pub fn link_path(token: &str) -> String {

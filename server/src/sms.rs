@@ -70,10 +70,7 @@ pub async fn invite(
     let Some(phone) = case.applicant_phone.as_deref() else {
         return Ok(false);
     };
-    let token = ratings::make_link(state, case.id, Channel::Sms, None, now).await?;
-    let nonce = app::domain::link::verify(&state.link_key, &token)
-        .map_err(|e| anyhow::anyhow!("own link: {e}"))?
-        .nonce;
+    let link = ratings::make_link(state, case.id, Channel::Sms, None, now).await?;
     let what = case
         .service_name
         .clone()
@@ -83,7 +80,7 @@ pub async fn invite(
         case.place_name,
         case.case_no,
         state.public_url,
-        ratings::link_path(&token)
+        ratings::link_path(&link.token)
     );
     state
         .sms
@@ -91,7 +88,7 @@ pub async fn invite(
             case_id: Some(case.id),
             phone,
             body: &body,
-            link_nonce: Some(&nonce),
+            link_nonce: Some(&link.nonce),
             purpose,
             now,
         })

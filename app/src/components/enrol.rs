@@ -102,3 +102,37 @@ pub fn EnrolForm(
         </form>
     }
 }
+
+/// What a kiosk or pad shows before it can rate: the enrolment form, why it
+/// was refused, or that it is loading. `Ok` with the configuration once it
+/// can rate.
+pub fn device_gate(
+    code: Signal<String>,
+    device: RwSignal<Option<DeviceConfig>>,
+    device_error: RwSignal<Option<String>>,
+    sync: SyncState,
+) -> Result<DeviceConfig, AnyView> {
+    if sync.needs_enrol.get() && device.with(Option::is_none) {
+        return Err(view! { <EnrolForm code device sync/> }.into_any());
+    }
+    if let Some(err) = device_error.get().filter(|_| device.with(Option::is_none)) {
+        return Err(
+            view! { <div class="kiosk-message" data-testid="device-error">{err}</div> }.into_any(),
+        );
+    }
+    device.get().ok_or_else(|| {
+        let t = texts();
+        view! { <div class="kiosk-message">{move || t.get().loading_device}</div> }.into_any()
+    })
+}
+
+/// Revoked (or otherwise refused) with a configuration cached: the device
+/// keeps working offline and keeps its queue, and says why.
+#[component]
+pub fn DeviceNotice(device_error: RwSignal<Option<String>>) -> impl IntoView {
+    move || {
+        device_error.get().map(
+            |e| view! { <div class="notice" role="alert" data-testid="device-error">{e}</div> },
+        )
+    }
+}

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::types::DeviceConfig;
-use crate::components::enrol::{load_device, EnrolForm};
+use crate::components::enrol::{device_gate, load_device, DeviceNotice};
 use crate::components::rating_flow::{CitizenToolbar, RatingFlow, Step, Subject};
 use crate::components::sync_bar::SyncBar;
 use crate::domain::Channel;
@@ -60,21 +60,12 @@ pub fn KioskPage() -> impl IntoView {
     };
 
     let body = move || {
-        if sync.needs_enrol.get() && device.with(Option::is_none) {
-            return view! { <EnrolForm code device sync/> }.into_any();
-        }
-        if let Some(err) = device_error.get().filter(|_| device.with(Option::is_none)) {
-            return view! { <div class="kiosk-message" data-testid="device-error">{err}</div> }
-                .into_any();
-        }
-        let Some(cfg) = device.get() else {
-            return view! { <div class="kiosk-message">{move || t.get().loading_device}</div> }
-                .into_any();
+        let cfg = match device_gate(code, device, device_error, sync) {
+            Ok(cfg) => cfg,
+            Err(screen) => return screen,
         };
         view! {
-            // Revoked (or otherwise refused) with a configuration cached: the
-            // device keeps working offline and keeps its queue, and says why.
-            {move || device_error.get().map(|e| view! { <div class="notice" role="alert" data-testid="device-error">{e}</div> })}
+            <DeviceNotice device_error/>
             <Show when=move || step.get() == Step::Start>
                 <section class="attract">
                     <span class="attract-place">{cfg.place_name.clone()}</span>

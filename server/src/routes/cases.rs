@@ -15,6 +15,7 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 
+use super::csv_file::{unreadable, CsvFile};
 use super::json_body;
 use crate::auth::{self, Staff};
 use crate::error::ApiError;
@@ -359,7 +360,6 @@ async fn import_csv(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReport>, ApiError> {
     let source = source_of(&state, &HeaderMap::new(), Some(&staff)).await?;
-    let bytes = body.map_err(|_| ApiError::TooLarge { limit: CSV_LIMIT })?;
     // Slices of a large file keep their line numbers: the page says where
     // the slice starts.
     let first_line: usize = headers
@@ -367,83 +367,39 @@ async fn import_csv(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .unwrap_or(2);
-    let text = String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::Unprocessable {
-        code: "csv_not_utf8",
-        zh: "文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8”".into(),
-        en: "The file is not UTF-8; save it as CSV UTF-8".into(),
-    })?;
-    let text = text.trim_start_matches('\u{feff}');
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| ApiError::Unprocessable {
-            code: "csv_header",
-            zh: format!("无法读取表头：{e}"),
-            en: format!("Cannot read the header: {e}"),
-        })?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    const KNOWN: [&str; 8] = [
-        "case_no",
-        "place_code",
-        "window_code",
-        "service_item_code",
-        "status",
-        "applicant_phone",
-        "started_at",
-        "finished_at",
-    ];
-    if let Some(unknown) = header.iter().find(|h| !KNOWN.contains(&h.as_str())) {
-        return Err(ApiError::Unprocessable {
-            code: "csv_header",
-            zh: format!("表头中有未知的列“{unknown}”；可用的列：{}", KNOWN.join(",")),
-            en: format!(
-                "Unknown column '{unknown}'; known columns: {}",
-                KNOWN.join(",")
-            ),
-        });
-    }
-    for required in ["case_no", "place_code", "status"] {
-        if !header.iter().any(|h| h == required) {
-            return Err(ApiError::Unprocessable {
-                code: "csv_header",
-                zh: format!("表头缺少必需的列“{required}”"),
-                en: format!("The header lacks the required column '{required}'"),
-            });
-        }
-    }
-    let col = |name: &str| header.iter().position(|h| h == name);
+    let file = CsvFile::read(
+        body,
+        CSV_LIMIT,
+        &[
+            "case_no",
+            "place_code",
+            "window_code",
+            "service_item_code",
+            "status",
+            "applicant_phone",
+            "started_at",
+            "finished_at",
+        ],
+        &["case_no", "place_code", "status"],
+        first_line,
+    )?;
     let now = now_ms();
     let mut report = ImportReport {
         rows: 0,
         imported: 0,
         errors: vec![],
     };
-    for (i, rec) in rdr.records().enumerate() {
-        let line = first_line + i;
+    for (line, rec) in &file.rows {
+        let line = *line;
         report.rows += 1;
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                report.errors.push(RowError {
-                    line,
-                    case_no: String::new(),
-                    message: format!("无法读取此行：{e}"),
-                    message_en: format!("Unreadable row: {e}"),
-                });
+                report.errors.push(unreadable(line, e));
                 continue;
             }
         };
-        let get = |name: &str| {
-            col(name)
-                .and_then(|i| rec.get(i))
-                .map(str::trim)
-                .unwrap_or("")
-                .to_string()
-        };
+        let get = |name: &str| file.get(rec, name);
         let opt = |name: &str| Some(get(name)).filter(|s| !s.is_empty());
         let case_no = get("case_no");
         let mut bad_time = None;
@@ -549,7 +505,9 @@ async fn case_link(
             en: "Only the case QR, SMS and PC channels use links".into(),
         });
     }
-    let token = ratings::make_link(&state, case.id, req.channel, req.stage, now_ms()).await?;
+    let token = ratings::make_link(&state, case.id, req.channel, req.stage, now_ms())
+        .await?
+        .token;
     Ok(Json(LinkResponse {
         path: ratings::link_path(&token),
         token,

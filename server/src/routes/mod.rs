@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod cases;
+mod csv_file;
 pub mod devices;
 pub mod org;
 pub mod rate;

@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
+use super::csv_file::{unreadable, CsvFile};
 use super::json_body;
 use crate::auth::Staff;
 use crate::error::ApiError;
@@ -217,73 +218,36 @@ async fn import(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReport>, ApiError> {
     staff.require(&["system_admin"])?;
-    let bytes = body.map_err(|_| ApiError::TooLarge {
-        limit: 8 * 1024 * 1024,
-    })?;
-    let text = String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::Unprocessable {
-        code: "csv_not_utf8",
-        zh: "文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8”".into(),
-        en: "The file is not UTF-8; save it as CSV UTF-8".into(),
-    })?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| ApiError::Unprocessable {
-            code: "csv_header",
-            zh: format!("无法读取表头：{e}"),
-            en: format!("Cannot read the header: {e}"),
-        })?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    const COLUMNS: [&str; 6] = [
-        "type",
-        "code",
-        "name",
-        "parent_code",
-        "kind",
-        "department_code",
-    ];
-    if let Some(bad) = header.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
-        return Err(ApiError::Unprocessable {
-            code: "csv_header",
-            zh: format!("表头中有未知的列“{bad}”；可用的列：{}", COLUMNS.join(",")),
-            en: format!(
-                "Unknown column '{bad}'; known columns: {}",
-                COLUMNS.join(",")
-            ),
-        });
-    }
-    let col = |name: &str| header.iter().position(|h| h == name);
+    let file = CsvFile::read(
+        body,
+        8 * 1024 * 1024,
+        &[
+            "type",
+            "code",
+            "name",
+            "parent_code",
+            "kind",
+            "department_code",
+        ],
+        &[],
+        2,
+    )?;
     let mut report = ImportReport {
         rows: 0,
         imported: 0,
         errors: vec![],
     };
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
+    for (line, rec) in &file.rows {
+        let line = *line;
         report.rows += 1;
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                report.errors.push(RowError {
-                    line,
-                    case_no: String::new(),
-                    message: format!("无法读取此行：{e}"),
-                    message_en: format!("Unreadable row: {e}"),
-                });
+                report.errors.push(unreadable(line, e));
                 continue;
             }
         };
-        let get = |name: &str| {
-            col(name)
-                .and_then(|i| rec.get(i))
-                .map(str::trim)
-                .unwrap_or("")
-                .to_string()
-        };
+        let get = |name: &str| file.get(rec, name);
         let code = get("code");
         let Some(t) = OrgType::parse(&get("type")) else {
             report.errors.push(RowError {

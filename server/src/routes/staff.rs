@@ -318,8 +318,8 @@ async fn start_service(
     let qr_path = if pad_online {
         None
     } else {
-        let token = ratings::make_link(&state, case.id, Channel::QrCase, None, now).await?;
-        Some(ratings::link_path(&token))
+        let link = ratings::make_link(&state, case.id, Channel::QrCase, None, now).await?;
+        Some(ratings::link_path(&link.token))
     };
     Ok(Json(StartedService {
         case: case_view(case),

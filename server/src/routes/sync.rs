@@ -125,13 +125,14 @@ async fn sync(
     let mut records = Vec::with_capacity(batch.items.len());
     let mut refused = Vec::new();
     let mut rejections = Vec::new();
+    // Policy may make a phone number compulsory on the phone and PC channels.
+    let real_name_missing = |r: &RatingRecord| {
+        device.kind == "web"
+            && state.settings.policy.real_name == RealName::Required
+            && Channel::WEB.contains(&r.channel)
+            && r.evaluator_phone.is_none()
+    };
     for (i, raw) in batch.items.iter().enumerate() {
-        let real_name_missing = |r: &RatingRecord| {
-            device.kind == "web"
-                && state.settings.policy.real_name == RealName::Required
-                && Channel::WEB.contains(&r.channel)
-                && r.evaluator_phone.is_none()
-        };
         let checked = match check_item(i, raw, &binding) {
             Ok(record) if real_name_missing(&record) => Err(rejected(
                 i,

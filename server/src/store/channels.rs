@@ -143,22 +143,25 @@ impl Store {
     }
 
     pub async fn device_auth(&self, id: &Uuid) -> Result<Option<DeviceAuthRow>, StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceAuthRow>(
-            "SELECT id, kind, token_hash, revoked_at, active FROM devices WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(pool)
-            .await?))
+        self.device_auth_where("id", id.to_string()).await
     }
 
     pub async fn device_auth_by_code(
         &self,
         code: &str,
     ) -> Result<Option<DeviceAuthRow>, StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceAuthRow>(
-            "SELECT id, kind, token_hash, revoked_at, active FROM devices WHERE code = $1")
-            .bind(code)
-            .fetch_optional(pool)
-            .await?))
+        self.device_auth_where("code", code.to_string()).await
+    }
+
+    async fn device_auth_where(
+        &self,
+        column: &'static str,
+        value: String,
+    ) -> Result<Option<DeviceAuthRow>, StoreError> {
+        let sql = format!(
+            "SELECT id, kind, token_hash, revoked_at, active FROM devices WHERE {column} = $1"
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceAuthRow>(&sql).bind(value).fetch_optional(pool).await?))
     }
 
     /// Sets a fresh one-time enrolment code (its hash) on a device.
@@ -214,11 +217,17 @@ impl Store {
         now: i64,
     ) -> Result<Uuid, StoreError> {
         let code = format!("WEB-{place_id}");
+        let select = "SELECT id FROM devices WHERE code = $1";
         with_pool!(self, pool => {
+            // Made once per place: every phone page load only reads it.
+            let existing: Option<String> = sqlx::query_scalar(select).bind(&code).fetch_optional(pool).await?;
+            if let Some(id) = existing {
+                return Uuid::parse_str(&id).map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))));
+            }
             sqlx::query("INSERT INTO devices (id, code, kind, place_id, dimension_set, created_at) VALUES ($1, $2, 'web', $3, $4, $5) ON CONFLICT (code) DO NOTHING")
                 .bind(Uuid::now_v7().to_string()).bind(&code).bind(place_id).bind(dimension_set).bind(now)
                 .execute(pool).await?;
-            let id: String = sqlx::query_scalar("SELECT id FROM devices WHERE code = $1").bind(&code).fetch_one(pool).await?;
+            let id: String = sqlx::query_scalar(select).bind(&code).fetch_one(pool).await?;
             Uuid::parse_str(&id).map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))
         })
     }
