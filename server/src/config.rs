@@ -31,6 +31,8 @@ pub struct Policy {
     pub real_name: app::domain::case::RealName,
     /// Run the jobs (default ratings, SMS reminders) this often.
     pub jobs_every_secs: u64,
+    /// Deadlines of the bad-rating loop (沟通, 申诉, 整改) and the spot-check share.
+    pub rectify: app::domain::rectify::LoopPolicy,
 }
 
 impl Default for Policy {
@@ -40,6 +42,7 @@ impl Default for Policy {
             reminders: Default::default(),
             real_name: app::domain::case::RealName::Optional,
             jobs_every_secs: 600,
+            rectify: Default::default(),
         }
     }
 }
@@ -103,6 +106,33 @@ impl Settings {
                     p.real_name = app::domain::case::RealName::parse(&r).ok_or_else(|| {
                         anyhow::anyhow!("HCP_REAL_NAME {r:?}: use off, optional or required")
                     })?;
+                }
+                let span = |key: &str| -> anyhow::Result<Option<app::domain::calendar::DaySpan>> {
+                    env(key)
+                        .map(|v| {
+                            app::domain::calendar::DaySpan::parse(&v).ok_or_else(|| {
+                                anyhow::anyhow!(
+                                    "{key} {v:?}: use e.g. 2w (working days) or 15n (natural days)"
+                                )
+                            })
+                        })
+                        .transpose()
+                };
+                if let Some(s) = span("HCP_CONTACT_DAYS")? {
+                    p.rectify.contact = s;
+                }
+                if let Some(s) = span("HCP_APPEAL_DAYS")? {
+                    p.rectify.appeal = s;
+                }
+                if let Some(s) = span("HCP_RECTIFY_DAYS")? {
+                    p.rectify.rectify = s;
+                }
+                if let Some(v) = env("HCP_SPOT_CHECK_PERCENT") {
+                    p.rectify.spot_check_percent = v
+                        .parse()
+                        .ok()
+                        .filter(|n| (50..=100).contains(n))
+                        .ok_or_else(|| anyhow::anyhow!("HCP_SPOT_CHECK_PERCENT {v:?}: 50 to 100 (seed 004 §20: at least 50)"))?;
                 }
                 p
             },

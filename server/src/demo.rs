@@ -14,6 +14,8 @@ pub const KIOSKS: [&str; 2] = ["KIOSK-DC-01", "KIOSK-DC-02"];
 pub const PADS: [&str; 2] = ["PAD-DC-W01", "PAD-DC-W02"];
 pub const SUPERVISOR_USERNAME: &str = "supervisor";
 pub const SYSADMIN_USERNAME: &str = "sysadmin";
+/// A unit admin of another unit (西城区市场监督管理局).
+pub const OTHER_UNIT_ADMIN_USERNAME: &str = "admin-xc";
 /// The demo business system (一体化政务服务平台) pushing cases.
 pub const INTEGRATION_SOURCE: &str = "yth";
 
@@ -108,7 +110,7 @@ pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result
     ] {
         east_depts.push(store.insert_department(code, name, east).await?);
     }
-    store
+    let west_sc = store
         .insert_department("XC-SC", "西城区市场监督管理局", west)
         .await?;
 
@@ -170,6 +172,18 @@ pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result
             role: "unit_admin",
             department_id: None,
             place_id: Some(hall),
+            window_id: None,
+            password_hash: &admin_hash,
+        })
+        .await?;
+    // Another unit's administrator: sees none of the hall's tickets.
+    store
+        .insert_staff(&NewStaff {
+            username: OTHER_UNIT_ADMIN_USERNAME,
+            display_name: "西城区市场监管局好差评管理员",
+            role: "unit_admin",
+            department_id: Some(west_sc),
+            place_id: None,
             window_id: None,
             password_hash: &admin_hash,
         })

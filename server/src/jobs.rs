@@ -17,6 +17,7 @@ pub async fn run(state: &AppState, now: i64) -> Result<JobsReport, ApiError> {
     Ok(JobsReport {
         default_ratings: default_ratings(state, now).await?,
         reminders: reminders(state, now).await?,
+        tickets_opened: crate::rectify::open_new_tickets(state, now).await?,
     })
 }
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod jobs;
 pub mod push;
 pub mod ratings;
+pub mod rectify;
 pub mod routes;
 pub mod sms;
 pub mod startup;

@@ -109,7 +109,15 @@ pub async fn store(
             ..NewRating::plain(&p.record, c, rated_at(&p.record))
         })
         .collect();
-    Ok(state.store.ingest(&new, received_at).await?)
+    let stored = state.store.ingest(&new, received_at).await?;
+    if items.iter().any(|p| p.record.level.is_bad()) {
+        // The ratings are safe; a ticket that fails to open now is opened
+        // by the next sync or the periodic jobs.
+        if let Err(e) = crate::rectify::open_new_tickets(state, received_at).await {
+            tracing::error!(error = ?e, "opening tickets for bad ratings failed; the jobs retry");
+        }
+    }
+    Ok(stored)
 }
 
 /// The device a batch claims to come from, checked against its token. A

@@ -14,10 +14,12 @@ use crate::store::{CaseRow, Store, StoreError};
 
 pub struct Sms<'a> {
     pub case_id: Option<i64>,
+    /// The bad-rating ticket a 回访 (feedback) message is about.
+    pub ticket_id: Option<i64>,
     pub phone: &'a str,
     pub body: &'a str,
     pub link_nonce: Option<&'a str>,
-    /// `invitation` or `reminder`.
+    /// `invitation`, `reminder` or `feedback`.
     pub purpose: &'a str,
     pub now: i64,
 }
@@ -46,6 +48,7 @@ impl SmsGateway for OutboxGateway {
                 .store
                 .insert_outbox(
                     sms.case_id,
+                    sms.ticket_id,
                     sms.phone,
                     sms.body,
                     sms.link_nonce,
@@ -86,6 +89,7 @@ pub async fn invite(
         .sms
         .send(Sms {
             case_id: Some(case.id),
+            ticket_id: None,
             phone,
             body: &body,
             link_nonce: Some(&link.nonce),

@@ -25,6 +25,9 @@ pub struct AppState {
     pub sms: Arc<dyn SmsGateway>,
     /// Where citizens' links point (`Settings::public_url` or this server).
     pub public_url: Arc<str>,
+    /// Rung when tickets open: wakes the tablets' push streams at once
+    /// (they also poll the database, so other servers' tickets arrive too).
+    pub loop_bell: Arc<tokio::sync::Notify>,
 }
 
 pub fn now_ms() -> i64 {
@@ -84,7 +87,12 @@ impl Application {
             link_key: Arc::new(link_key),
             pad_hub: PadHub::default(),
             public_url,
+            loop_bell: Arc::new(tokio::sync::Notify::new()),
         };
+        state.store.seed_calendar(now_ms()).await?;
+        crate::rectify::open_new_tickets(&state, now_ms())
+            .await
+            .map_err(|e| anyhow::anyhow!("opening tickets for bad ratings: {e}"))?;
         let jobs_state = state.clone();
         Ok(Application {
             listener,

@@ -81,7 +81,7 @@ impl Level {
     }
 
     /// Rank 1 (best) … 5 (worst); the national convention, and our storage code.
-    fn rank(self) -> u8 {
+    pub fn rank(self) -> u8 {
         match self {
             Level::VerySatisfied => 1,
             Level::Satisfied => 2,
@@ -91,7 +91,7 @@ impl Level {
         }
     }
 
-    fn from_rank(rank: u8) -> Option<Level> {
+    pub fn from_rank(rank: u8) -> Option<Level> {
         Level::ALL.get(usize::from(rank).checked_sub(1)?).copied()
     }
 }

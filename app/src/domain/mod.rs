@@ -2,6 +2,7 @@
 //! Both the kiosk (wasm) and the server use this module; whatever needs the
 //! time or random bytes takes them as arguments.
 
+pub mod calendar;
 pub mod case;
 pub mod catalog;
 pub mod channel;
@@ -9,6 +10,7 @@ pub mod level;
 pub mod link;
 pub mod org;
 pub mod rating;
+pub mod rectify;
 pub mod sync;
 
 pub use case::{RatingKind, Stage};

@@ -6,6 +6,7 @@ mod csv_file;
 pub mod devices;
 pub mod org;
 pub mod rate;
+pub mod rectify;
 pub mod staff;
 pub mod sync;
 
@@ -23,6 +24,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(admin::router())
         .merge(org::router())
         .merge(org::staff_router())
+        .merge(rectify::router())
 }
 
 /// Reads a JSON body with our own errors (Chinese first) instead of axum's

@@ -121,19 +121,13 @@ async fn me(staff: Staff) -> Json<StaffSession> {
     Json(session_view(&staff.session))
 }
 
-/// Evaluator identity by role: unit admins and supervisors see it whole
-/// (they contact the evaluator), system admins masked; window staff never
-/// reach a rating list at all (`Staff::scope`).
-fn view(row: RatingViewRow, role: &str) -> Result<RatingView, ApiError> {
-    let full = matches!(role, "unit_admin" | "supervisor");
-    let phone = row
-        .evaluator_phone
-        .clone()
-        .map(|p| if full { p } else { mask_phone(&p) });
-    let id_no = row
-        .evaluator_id_no
-        .clone()
-        .map(|p| if full { p } else { mask_id_no(&p) });
+/// Evaluator identity is only ever masked in lists (138****1234); the
+/// whole number is revealed per ticket to unit admins and supervisors, and
+/// every reveal is logged (`POST /api/v1/loop/tickets/{id}/reveal`). Window
+/// staff never reach a rating list at all (`Staff::scope`).
+fn view(row: RatingViewRow, _role: &str) -> Result<RatingView, ApiError> {
+    let phone = row.evaluator_phone.as_deref().map(mask_phone);
+    let id_no = row.evaluator_id_no.as_deref().map(mask_id_no);
     let bad_row =
         |what: &str| ApiError::Internal(anyhow::anyhow!("rating {} has a bad {what}", row.id));
     Ok(RatingView {

@@ -431,6 +431,7 @@ impl Store {
     pub async fn insert_outbox(
         &self,
         case_id: Option<i64>,
+        ticket_id: Option<i64>,
         phone: &str,
         body: &str,
         nonce: Option<&str>,
@@ -438,8 +439,8 @@ impl Store {
         now: i64,
     ) -> Result<i64, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_scalar(
-            "INSERT INTO sms_outbox (case_id, phone, body, link_nonce, purpose, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-            .bind(case_id).bind(phone).bind(body).bind(nonce).bind(purpose).bind(now)
+            "INSERT INTO sms_outbox (case_id, ticket_id, phone, body, link_nonce, purpose, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+            .bind(case_id).bind(ticket_id).bind(phone).bind(body).bind(nonce).bind(purpose).bind(now)
             .fetch_one(pool).await?))
     }
 

@@ -9,6 +9,7 @@
 mod channels;
 mod org;
 mod queries;
+mod rectify;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{
 pub use channels::*;
 pub use org::*;
 pub use queries::*;
+pub use rectify::*;
 
 #[derive(Clone, Debug)]
 pub enum Store {

@@ -22,10 +22,10 @@ crate::on_both_databases!(
     each_stage_of_a_case_is_rated_once,
 );
 
-const PHONE: &str = "13912345678";
-const ID_NO: &str = "11010519491231002X";
+pub const PHONE: &str = "13912345678";
+pub const ID_NO: &str = "11010519491231002X";
 
-fn web_rating(cfg: &RateConfig, level: &str) -> Value {
+pub fn web_rating(cfg: &RateConfig, level: &str) -> Value {
     let d = &cfg.device;
     json!({
         "id": Uuid::now_v7(),
@@ -42,7 +42,7 @@ fn web_rating(cfg: &RateConfig, level: &str) -> Value {
     })
 }
 
-async fn sync_web(app: &TestApp, cfg: &RateConfig, items: Vec<Value>) -> (u16, Value) {
+pub async fn sync_web(app: &TestApp, cfg: &RateConfig, items: Vec<Value>) -> (u16, Value) {
     let r = app
         .client
         .post(app.url("/api/v1/sync"))
@@ -53,7 +53,7 @@ async fn sync_web(app: &TestApp, cfg: &RateConfig, items: Vec<Value>) -> (u16, V
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
-async fn config(app: &TestApp, path: &str) -> RateConfig {
+pub async fn config(app: &TestApp, path: &str) -> RateConfig {
     let (status, body) = app.get_json(path).await;
     assert_eq!(status, 200, "{path}: {body}");
     serde_json::from_value(body).unwrap()
@@ -188,6 +188,13 @@ async fn window_staff_never_read_an_evaluator_phone_or_id(app: TestApp) {
         "/api/v1/admin/outbox",
         "/api/v1/admin/devices",
         "/api/v1/admin/posters",
+        "/api/v1/loop/mine",
+        "/api/v1/loop/tickets",
+        "/api/v1/loop/tickets/1",
+        "/api/v1/loop/ledger?format=csv",
+        "/api/v1/loop/common",
+        "/api/v1/loop/sample",
+        "/api/v1/loop/events",
     ] {
         let r = app.client.get(app.url(path)).send().await.unwrap();
         bodies.push(format!("{path} {} {}", r.status(), r.text().await.unwrap()));
@@ -223,13 +230,46 @@ async fn window_staff_never_read_an_evaluator_phone_or_id(app: TestApp) {
         .iter()
         .any(|b| b.starts_with("/api/v1/staff/inbox 403")));
 
-    // The unit admin (who calls back) sees the phone; a system admin only masked.
-    app.login_as("admin").await;
+    // The rating's ticket, worked through to its archive by the unit admin,
+    // shows in the window's own list: outcome, no evaluator.
+    let admin = app.login_admin().await;
     let (_, list) = app.get_json("/api/v1/staff/inbox").await;
-    assert_eq!(list[0]["evaluator_phone"], PHONE);
+    // Lists show the phone masked to everyone; the whole number is a
+    // logged reveal on the ticket.
+    assert_eq!(list[0]["evaluator_phone"], "139****5678");
+    let (_, tickets) = app.get_json("/api/v1/loop/tickets").await;
+    let id = tickets["tickets"][0]["id"].as_i64().unwrap();
+    for step in [
+        json!({ "action": "contact", "reached": true, "note": "已联系 13912345678" }),
+        json!({ "action": "verify", "verdict": "valid" }),
+        json!({ "action": "archive", "outcome": "fixed", "note": "已整改：窗口增加引导" }),
+    ] {
+        let (status, body) = app
+            .post_json(&format!("/api/v1/loop/tickets/{id}/steps"), &admin, &step)
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
     app.login_as("sysadmin").await;
     let (_, list) = app.get_json("/api/v1/staff/inbox").await;
     assert_eq!(list[0]["evaluator_phone"], "139****5678");
+
+    app.login_as("window1").await;
+    let (status, mine) = app.get_json("/api/v1/loop/mine").await;
+    assert_eq!(status, 200);
+    assert_eq!(mine[0]["status"], "awaiting_feedback");
+    assert_eq!(mine[0]["description"], "已整改：窗口增加引导");
+    let text = mine.to_string();
+    assert!(
+        !text.contains(PHONE)
+            && !text.contains("1391")
+            && !text.contains(ID_NO)
+            && !text.contains("rating_id"),
+        "leak: {text}"
+    );
+    // Another window's staff member does not see it.
+    app.login_as("window2").await;
+    let (_, mine) = app.get_json("/api/v1/loop/mine").await;
+    assert_eq!(mine, json!([]));
 }
 
 async fn the_case_import_keeps_good_rows_and_reports_bad_ones(app: TestApp) {

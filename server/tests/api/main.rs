@@ -4,6 +4,7 @@
 mod channels;
 mod helpers;
 mod org;
+mod rectify;
 mod staff;
 mod sync;
 

@@ -1,0 +1,1091 @@
+//! `/api/v1/loop/…`: the bad-rating loop for unit admins and supervisors,
+//! what window staff see of it, the calendar admin and the citizen's
+//! feedback link. Thin: rules are in `app::domain::rectify`, orchestration
+//! in `crate::rectify`.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use app::api::types::{
+    CalendarYear, CommonArchive, CommonArchiveResult, CommonGroup, CommonOverview, CommonView,
+    EvidenceView, FeedbackSubmit, FeedbackView, MyTicketView, NewCommon, Revealed, SampleView,
+    StepRequest, TicketDetail, TicketList, TicketPush,
+};
+use app::domain::calendar::{Date, DayKind, SpecialDay};
+use app::domain::link;
+use app::domain::rectify::{
+    check_evidence, common_problems, spot_check_sample, Action, GroupInput, GroupKey, Outcome,
+    Role, SampleItem, Status, Verdict, EVIDENCE_MAX_BYTES,
+};
+use app::domain::{Level, ReasonTag};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::json_body;
+use crate::auth::Staff;
+use crate::error::ApiError;
+use crate::rectify::{self as loop_, Actor};
+use crate::startup::{now_ms, AppState};
+use crate::store::{NewEvent, TicketRow};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/loop/tickets", get(list))
+        .route("/loop/tickets/{id}", get(one))
+        .route("/loop/tickets/{id}/steps", post(take_step))
+        .route("/loop/tickets/{id}/reveal", post(reveal))
+        .route(
+            "/loop/tickets/{id}/evidence",
+            post(upload).layer(DefaultBodyLimit::max(EVIDENCE_MAX_BYTES + 1)),
+        )
+        .route("/loop/evidence/{id}", get(download))
+        .route("/loop/events", get(events))
+        .route("/loop/sample", get(sample))
+        .route("/loop/common", get(common_overview).post(new_common))
+        .route("/loop/common/{id}/archive", post(common_archive))
+        .route("/loop/ledger", get(ledger))
+        .route("/loop/mine", get(mine))
+        .route("/admin/calendar", get(calendar_year))
+        .route("/admin/calendar/{day}", put(put_day).delete(delete_day))
+        .route(
+            "/feedback/{token}",
+            get(feedback_view).post(feedback_submit),
+        )
+}
+
+#[derive(Deserialize, Default)]
+struct Period {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn bad_date(s: &str) -> ApiError {
+    ApiError::Unprocessable {
+        code: "invalid_date",
+        zh: format!("日期“{s}”格式不正确，应为 YYYY-MM-DD"),
+        en: format!("Date '{s}' is not YYYY-MM-DD"),
+    }
+}
+
+fn date(s: &str) -> Result<Date, ApiError> {
+    Date::parse(s.trim()).ok_or_else(|| bad_date(s))
+}
+
+impl Period {
+    /// `[from, to]` inclusive, as `[start, end)` ms; unset ends default to
+    /// the current month.
+    fn range(&self, now: i64) -> Result<(Date, Date, i64, i64), ApiError> {
+        let today = Date::of_instant(now);
+        let from = match &self.from {
+            Some(s) => date(s)?,
+            None => Date::new(today.year, today.month, 1),
+        };
+        let to = match &self.to {
+            Some(s) => date(s)?,
+            None => today,
+        };
+        if to < from {
+            return Err(ApiError::Unprocessable {
+                code: "period_reversed",
+                zh: "结束日期不能早于开始日期".into(),
+                en: "The end date is before the start date".into(),
+            });
+        }
+        Ok((from, to, from.start_ms(), to.add_days(1).start_ms()))
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    /// One status or several, comma-separated.
+    status: Option<String>,
+    overdue: Option<String>,
+}
+
+/// Tickets in the caller's scope, newest first.
+async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<TicketList>, ApiError> {
+    let scope = loop_::handler_scope(&staff)?;
+    let role = loop_::role_of(&staff);
+    let now = now_ms();
+    let statuses = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            s.split(',')
+                .map(|x| {
+                    Status::parse(x.trim()).ok_or_else(|| ApiError::Unprocessable {
+                        code: "invalid_status",
+                        zh: format!("没有“{x}”这种状态"),
+                        en: format!("No such status: {x}"),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
+    let only_overdue = matches!(q.overdue.as_deref(), Some("1" | "true"));
+    let rows = state.store.tickets(scope, false, 0, i64::MAX, 2000).await?;
+    let mut open = 0;
+    let mut overdue = 0;
+    let mut tickets = Vec::new();
+    for r in &rows {
+        let v = loop_::view(r, role, now)?;
+        if !matches!(v.status, Status::Closed | Status::Excluded) {
+            open += 1;
+        }
+        if v.overdue.is_some() {
+            overdue += 1;
+        }
+        if statuses.as_ref().is_none_or(|s| s.contains(&v.status))
+            && (!only_overdue || v.overdue.is_some())
+        {
+            tickets.push(v);
+        }
+    }
+    Ok(Json(TicketList {
+        tickets,
+        open,
+        overdue,
+    }))
+}
+
+async fn one(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Json<TicketDetail>, ApiError> {
+    let r = loop_::load_for(&state, &staff, id).await?;
+    Ok(Json(
+        loop_::detail(&state, &r, loop_::role_of(&staff), now_ms()).await?,
+    ))
+}
+
+async fn take_step(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<TicketDetail>, ApiError> {
+    let req: StepRequest = json_body(&headers, body, 16 * 1024)?;
+    let r = loop_::load_for(&state, &staff, id).await?;
+    let role = loop_::role_of(&staff);
+    let now = now_ms();
+    let actor = Actor {
+        staff_id: Some(staff.session.staff_id),
+        role,
+    };
+    loop_::step(&state, &r, &actor, req.action, &req.note, now).await?;
+    let r = loop_::load_for(&state, &staff, id).await?;
+    Ok(Json(loop_::detail(&state, &r, role, now).await?))
+}
+
+/// The evaluator's full phone number and ID, for unit admins and
+/// supervisors only; every reveal is in the audit log.
+async fn reveal(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Json<Revealed>, ApiError> {
+    let r = loop_::load_for(&state, &staff, id).await?;
+    if !loop_::role_of(&staff).may_reveal_phone() {
+        return Err(ApiError::Forbidden {
+            code: "role",
+            zh: "您的角色不能查看评价人联系方式".into(),
+            en: "Your role may not see the evaluator's contact".into(),
+        });
+    }
+    state
+        .store
+        .log_event(&NewEvent {
+            ticket_id: r.id,
+            actor_id: Some(staff.session.staff_id),
+            actor_role: &staff.session.role,
+            action: "reveal_phone",
+            from_status: None,
+            to_status: None,
+            note: "查看了评价人完整联系方式",
+            at: now_ms(),
+        })
+        .await?;
+    Ok(Json(Revealed {
+        phone: r.evaluator_phone,
+        id_no: r.evaluator_id_no,
+    }))
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    purpose: Option<String>,
+}
+
+/// Decodes `%XX` escapes (the browser sends `encodeURIComponent(name)`).
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// One evidence file, sent as the raw body with its `Content-Type` and an
+/// `X-File-Name` (percent-encoded).
+async fn upload(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EvidenceView>, ApiError> {
+    let r = loop_::load_for(&state, &staff, id).await?;
+    let purpose = match q.purpose.as_deref().unwrap_or("archive") {
+        p @ ("archive" | "appeal") => p,
+        other => {
+            return Err(ApiError::Unprocessable {
+                code: "invalid_purpose",
+                zh: format!("佐证材料用途“{other}”不正确（archive 或 appeal）"),
+                en: format!("Evidence purpose '{other}' is not archive or appeal"),
+            })
+        }
+    };
+    if matches!(r.status.as_str(), "closed" | "excluded") {
+        return Err(ApiError::Conflict {
+            code: "wrong_state",
+            zh: "工单已办结，不能再上传佐证材料".into(),
+            en: "The ticket is closed; no more evidence can be added".into(),
+        });
+    }
+    let too_large = || {
+        let e = app::domain::rectify::EvidenceError::TooLarge;
+        ApiError::Unprocessable {
+            code: e.code(),
+            zh: e.message_zh(),
+            en: e.message_en(),
+        }
+    };
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::MalformedJson(e.body_text())
+        }
+    })?;
+    let name = headers
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .and_then(percent_decode)
+        .unwrap_or_default();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let existing = state.store.evidence_count(r.id).await? as usize;
+    let ty = check_evidence(&name, content_type, &bytes, existing).map_err(|e| {
+        ApiError::Unprocessable {
+            code: e.code(),
+            zh: e.message_zh(),
+            en: e.message_en(),
+        }
+    })?;
+    let sha: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let now = now_ms();
+    let eid = state
+        .store
+        .insert_evidence(
+            r.id,
+            purpose,
+            &name,
+            ty.as_str(),
+            &sha,
+            &bytes,
+            staff.session.staff_id,
+            now,
+        )
+        .await?;
+    state
+        .store
+        .log_event(&NewEvent {
+            ticket_id: r.id,
+            actor_id: Some(staff.session.staff_id),
+            actor_role: &staff.session.role,
+            action: "evidence",
+            from_status: None,
+            to_status: None,
+            note: &format!("上传佐证材料：{name}（{} KB）", bytes.len().div_ceil(1024)),
+            at: now,
+        })
+        .await?;
+    Ok(Json(EvidenceView {
+        id: eid,
+        name,
+        content_type: ty.as_str().into(),
+        size: bytes.len() as i64,
+        purpose: purpose.into(),
+        uploaded_at: now,
+    }))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound {
+        code: "evidence_not_found",
+        zh: "找不到该佐证材料".into(),
+        en: "No such evidence file".into(),
+    };
+    let (meta, body) = state.store.evidence_file(id).await?.ok_or_else(not_found)?;
+    loop_::load_for(&state, &staff, meta.ticket_id)
+        .await
+        .map_err(|_| not_found())?;
+    let encoded: String = meta
+        .name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, meta.content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{encoded}"),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Server-sent events: one `ticket` event per new bad rating in the
+/// caller's scope. Woken at once by this server's sync, and polling the
+/// database every second for tickets other servers opened. A tablet that
+/// reconnects reloads its list (the page does so on `open`).
+async fn events(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let scope = loop_::handler_scope(&staff)?;
+    let last = state.store.latest_ticket_id(scope).await?;
+    let events = stream::unfold(
+        (state, last, VecDeque::<TicketRow>::new()),
+        move |(state, mut last, mut pending)| async move {
+            loop {
+                if let Some(r) = pending.pop_front() {
+                    let push = TicketPush {
+                        id: r.id,
+                        level: Level::from_rank(r.level as u8).unwrap_or(Level::Dissatisfied),
+                        place_name: r.place_name.clone(),
+                        window_name: r.window_name.clone(),
+                    };
+                    let ev = Event::default()
+                        .event("ticket")
+                        .data(serde_json::to_string(&push).unwrap_or_default());
+                    return Some((Ok(ev), (state, last, pending)));
+                }
+                let bell = state.loop_bell.clone();
+                let notified = bell.notified();
+                match state.store.tickets_after(scope, last).await {
+                    Ok(rows) if !rows.is_empty() => {
+                        last = rows.last().map_or(last, |r| r.id);
+                        pending.extend(rows);
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = ?e, "ticket push: reading new tickets failed"),
+                }
+                tokio::select! {
+                    _ = notified => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        },
+    );
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// The unit a ticket belongs to, for sampling: its department, else its place.
+fn unit_key(r: &TicketRow) -> i64 {
+    r.department_id.map_or(-r.place_id, |d| d)
+}
+
+/// The supervisor's spot-check sample of rectifications archived in the period.
+async fn sample(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(p): Query<Period>,
+) -> Result<Json<SampleView>, ApiError> {
+    staff.require(&["supervisor"])?;
+    let scope = staff.scope()?;
+    let now = now_ms();
+    let (from, to, start, end) = p.range(now)?;
+    let rows = state
+        .store
+        .tickets(scope, true, start, end, 100_000)
+        .await?;
+    let items: Vec<SampleItem> = rows
+        .iter()
+        .map(|r| SampleItem {
+            id: r.id,
+            unit: unit_key(r),
+            checked: r.spot_check.is_some(),
+        })
+        .collect();
+    let percent = state.settings.policy.rectify.spot_check_percent;
+    let seed = from.day_number() as u64 ^ ((to.day_number() as u64) << 20);
+    let chosen = spot_check_sample(&items, percent, seed);
+    let tickets = rows
+        .iter()
+        .filter(|r| chosen.binary_search(&r.id).is_ok())
+        .map(|r| loop_::view(r, Role::Supervisor, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(SampleView {
+        from: from.to_string(),
+        to: to.to_string(),
+        percent,
+        archived: rows.len() as i64,
+        tickets,
+    }))
+}
+
+fn group_label(key: &GroupKey, rows: &[&TicketRow]) -> String {
+    match key {
+        GroupKey::Window(_) => format!(
+            "窗口：{}",
+            rows.first()
+                .and_then(|r| r.window_name.clone())
+                .unwrap_or_default()
+        ),
+        GroupKey::ServiceItem(_) => format!(
+            "事项：{}",
+            rows.first()
+                .and_then(|r| r.service_item_name.clone())
+                .unwrap_or_default()
+        ),
+        GroupKey::Reason(code) => format!(
+            "原因：{}",
+            ReasonTag::parse(code).map_or_else(|| code.clone(), |t| t.label_zh().to_string())
+        ),
+    }
+}
+
+fn groupable(r: &TicketRow) -> bool {
+    r.common_id.is_none() && matches!(r.status.as_str(), "open" | "contacted" | "rectifying")
+}
+
+fn group_input(r: &TicketRow) -> GroupInput {
+    GroupInput {
+        id: r.id,
+        window_id: r.window_id,
+        service_item_id: r.service_item_id,
+        reasons: serde_json::from_str(&r.reasons).unwrap_or_default(),
+    }
+}
+
+/// Suggested common problems (tickets opened in the period) and those made.
+async fn common_overview(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(p): Query<Period>,
+) -> Result<Json<CommonOverview>, ApiError> {
+    let scope = loop_::handler_scope(&staff)?;
+    let (_, _, start, end) = p.range(now_ms())?;
+    let rows = state
+        .store
+        .tickets(scope, false, start, end, 10_000)
+        .await?;
+    let open: Vec<&TicketRow> = rows.iter().filter(|r| groupable(r)).collect();
+    let inputs: Vec<GroupInput> = open.iter().map(|r| group_input(r)).collect();
+    let suggested = common_problems(&inputs, 2)
+        .into_iter()
+        .map(|(key, ids)| {
+            let members: Vec<&TicketRow> = open
+                .iter()
+                .copied()
+                .filter(|r| ids.contains(&r.id))
+                .collect();
+            CommonGroup {
+                label: group_label(&key, &members),
+                key,
+                ticket_ids: ids,
+            }
+        })
+        .collect();
+    let existing = state
+        .store
+        .commons(scope)
+        .await?
+        .into_iter()
+        .map(|(c, ids)| CommonView {
+            id: c.id,
+            title: c.title,
+            key: key_of(&c.key_by, &c.key_value),
+            ticket_ids: ids,
+        })
+        .collect();
+    Ok(Json(CommonOverview {
+        suggested,
+        existing,
+    }))
+}
+
+fn key_parts(k: &GroupKey) -> (&'static str, String) {
+    match k {
+        GroupKey::Window(id) => ("window", id.to_string()),
+        GroupKey::ServiceItem(id) => ("service_item", id.to_string()),
+        GroupKey::Reason(r) => ("reason", r.clone()),
+    }
+}
+
+fn key_of(by: &str, value: &str) -> GroupKey {
+    match by {
+        "window" => GroupKey::Window(value.parse().unwrap_or_default()),
+        "service_item" => GroupKey::ServiceItem(value.parse().unwrap_or_default()),
+        _ => GroupKey::Reason(value.to_string()),
+    }
+}
+
+/// Makes a common problem of tickets that share the key.
+async fn new_common(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CommonView>, ApiError> {
+    let scope = loop_::handler_scope(&staff)?;
+    let req: NewCommon = json_body(&headers, body, 64 * 1024)?;
+    let title = req.title.trim();
+    if title.is_empty() || title.chars().count() > 100 {
+        return Err(ApiError::Unprocessable {
+            code: "title",
+            zh: "请填写共性问题名称（不超过 100 字）".into(),
+            en: "Give the common problem a title (at most 100 characters)".into(),
+        });
+    }
+    let mut ids = req.ticket_ids.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() < 2 {
+        return Err(ApiError::Unprocessable {
+            code: "too_few",
+            zh: "共性问题至少包含 2 件差评".into(),
+            en: "A common problem needs at least 2 tickets".into(),
+        });
+    }
+    let mut inputs = Vec::new();
+    for id in &ids {
+        let r = state
+            .store
+            .ticket(*id)
+            .await?
+            .filter(|r| loop_::in_scope(&scope, r))
+            .ok_or_else(|| ApiError::NotFound {
+                code: "ticket_not_found",
+                zh: format!("找不到差评工单 {id}（或不在您的管辖范围内）"),
+                en: format!("Ticket {id} not found (or not in your unit)"),
+            })?;
+        if !groupable(&r) {
+            return Err(ApiError::Conflict {
+                code: "not_groupable",
+                zh: format!("工单 {id} 已归入共性问题或已整改完毕"),
+                en: format!("Ticket {id} is already grouped or past rectification"),
+            });
+        }
+        inputs.push(group_input(&r));
+    }
+    let shares = common_problems(&inputs, ids.len())
+        .iter()
+        .any(|(k, members)| *k == req.key && members.len() == ids.len());
+    if !shares {
+        return Err(ApiError::Unprocessable {
+            code: "not_common",
+            zh: "所选差评并不都属于该窗口、事项或原因".into(),
+            en: "The tickets do not all share that window, item or reason".into(),
+        });
+    }
+    let (by, value) = key_parts(&req.key);
+    let id = state
+        .store
+        .insert_common(by, &value, title, &ids, staff.session.staff_id, now_ms())
+        .await?;
+    Ok(Json(CommonView {
+        id,
+        title: title.into(),
+        key: req.key,
+        ticket_ids: ids,
+    }))
+}
+
+/// One rectification for every member still being rectified.
+async fn common_archive(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CommonArchiveResult>, ApiError> {
+    loop_::handler_scope(&staff)?;
+    let req: CommonArchive = json_body(&headers, body, 16 * 1024)?;
+    let actor = Actor {
+        staff_id: Some(staff.session.staff_id),
+        role: loop_::role_of(&staff),
+    };
+    let members = state.store.common_members(id).await?;
+    if members.is_empty() {
+        return Err(ApiError::NotFound {
+            code: "common_not_found",
+            zh: "找不到该共性问题".into(),
+            en: "No such common problem".into(),
+        });
+    }
+    let now = now_ms();
+    let mut archived = Vec::new();
+    let mut skipped = Vec::new();
+    for tid in members {
+        let r = loop_::load_for(&state, &staff, tid).await?;
+        let note = format!("（共性问题 {id}）{}", req.note.trim());
+        let note = if req.note.trim().is_empty() {
+            String::new()
+        } else {
+            note
+        };
+        match loop_::step(
+            &state,
+            &r,
+            &actor,
+            Action::Archive {
+                outcome: req.outcome,
+            },
+            &note,
+            now,
+        )
+        .await
+        {
+            Ok(_) => archived.push(tid),
+            Err(ApiError::Conflict { zh, .. }) => skipped.push((tid, zh)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Json(CommonArchiveResult { archived, skipped }))
+}
+
+const LEDGER_HEADERS: [&str; 22] = [
+    "工单编号",
+    "评价时间",
+    "评价渠道",
+    "办事场所",
+    "窗口",
+    "部门",
+    "事项",
+    "办件编号",
+    "评价等级",
+    "差评原因",
+    "评价内容",
+    "状态",
+    "核实结论",
+    "沟通期限",
+    "沟通时间",
+    "整改期限",
+    "整改结果",
+    "整改说明",
+    "整改完成时间",
+    "是否按期",
+    "抽查结果",
+    "回访评价",
+];
+
+fn fmt_time(ms: i64) -> String {
+    let d = Date::of_instant(ms);
+    let mins = (ms + app::domain::calendar::CST_OFFSET_MS).rem_euclid(86_400_000) / 60_000;
+    format!("{d} {:02}:{:02}", mins / 60, mins % 60)
+}
+
+fn ledger_row(r: &TicketRow, now: i64) -> Result<Vec<String>, ApiError> {
+    let v = loop_::view(r, Role::Supervisor, now)?;
+    let opt = |t: Option<i64>| t.map(fmt_time).unwrap_or_default();
+    let yes_no = |b: Option<bool>, y: &str, n: &str| match b {
+        Some(true) => y.to_string(),
+        Some(false) => n.to_string(),
+        None => String::new(),
+    };
+    let mut status = v.status.label_zh().to_string();
+    if let Some(o) = v.overdue {
+        status = format!("{status}（{}）", o.label_zh());
+    }
+    Ok(vec![
+        v.id.to_string(),
+        fmt_time(v.opened_at),
+        v.channel.label_zh().to_string(),
+        v.place_name,
+        v.window_name.unwrap_or_default(),
+        v.department_name.unwrap_or_default(),
+        v.service_item_name.unwrap_or_default(),
+        v.case_no.unwrap_or_default(),
+        v.level.label_zh().to_string(),
+        v.reasons
+            .iter()
+            .map(|r| r.label_zh())
+            .collect::<Vec<_>>()
+            .join("、"),
+        v.comment,
+        status,
+        v.verdict.map(Verdict::label_zh).unwrap_or_default().into(),
+        fmt_time(v.contact_due - 1),
+        opt(r.contacted_at),
+        v.rectify_due.map(|d| fmt_time(d - 1)).unwrap_or_default(),
+        v.outcome.map(Outcome::label_zh).unwrap_or_default().into(),
+        v.description.unwrap_or_default(),
+        opt(v.archived_at),
+        yes_no(v.on_time, "按期", "超期"),
+        yes_no(v.spot_check, "合格", "不合格"),
+        v.feedback_level
+            .map(|l| l.label_zh().to_string())
+            .unwrap_or_default(),
+    ])
+}
+
+#[derive(Deserialize)]
+struct LedgerQuery {
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+/// 整改台账: every ticket opened in the period, as CSV (UTF-8 with BOM,
+/// for Excel) or XLSX.
+async fn ledger(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<LedgerQuery>,
+) -> Result<Response, ApiError> {
+    let scope = loop_::handler_scope(&staff)?;
+    let now = now_ms();
+    let period = Period {
+        from: q.from,
+        to: q.to,
+    };
+    let (from, to, start, end) = period.range(now)?;
+    let mut rows = state
+        .store
+        .tickets(scope, false, start, end, 1_000_000)
+        .await?;
+    rows.reverse();
+    let lines = rows
+        .iter()
+        .map(|r| ledger_row(r, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    let base = format!("整改台账_{from}_{to}");
+    let (body, ctype, ext) = match q.format.as_deref().unwrap_or("xlsx") {
+        "csv" => {
+            let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+            w.write_record(LEDGER_HEADERS)
+                .and_then(|_| lines.iter().try_for_each(|l| w.write_record(l)))
+                .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
+            let body = w
+                .into_inner()
+                .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
+            (body, "text/csv; charset=utf-8", "csv")
+        }
+        "xlsx" => (
+            xlsx(&lines, &format!("{from} 至 {to}"))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        other => {
+            return Err(ApiError::Unprocessable {
+                code: "invalid_format",
+                zh: format!("不支持的导出格式“{other}”（xlsx 或 csv）"),
+                en: format!("Unsupported format '{other}' (xlsx or csv)"),
+            })
+        }
+    };
+    let encoded: String = format!("{base}.{ext}")
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"ledger.{ext}\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn xlsx(lines: &[Vec<String>], period: &str) -> Result<Vec<u8>, ApiError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let err =
+        |e: rust_xlsxwriter::XlsxError| ApiError::Internal(anyhow::anyhow!("writing XLSX: {e}"));
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("整改台账").map_err(err)?;
+    let bold = Format::new().set_bold();
+    sheet
+        .write_string_with_format(0, 0, format!("差评整改台账（{period}）"), &bold)
+        .map_err(err)?;
+    for (c, h) in LEDGER_HEADERS.iter().enumerate() {
+        sheet
+            .write_string_with_format(1, c as u16, *h, &bold)
+            .map_err(err)?;
+    }
+    for (i, line) in lines.iter().enumerate() {
+        for (c, cell) in line.iter().enumerate() {
+            sheet
+                .write_string(i as u32 + 2, c as u16, cell)
+                .map_err(err)?;
+        }
+    }
+    sheet.set_freeze_panes(2, 0).map_err(err)?;
+    book.save_to_buffer().map_err(err)
+}
+
+/// What the rated window's staff see: their tickets' outcome, no evaluator.
+async fn mine(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<Vec<MyTicketView>>, ApiError> {
+    staff.require(&["window_staff"])?;
+    let rows = state
+        .store
+        .my_tickets(staff.session.window_id, staff.session.staff_id)
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| MyTicketView {
+                id: r.id,
+                status: Status::parse(&r.status).unwrap_or(Status::Open),
+                level: Level::from_rank(r.level as u8).unwrap_or(Level::Dissatisfied),
+                opened_at: r.opened_at,
+                reasons: serde_json::from_str(&r.reasons).unwrap_or_default(),
+                comment: r.comment,
+                verdict: r.verdict.as_deref().and_then(Verdict::parse),
+                outcome: r.outcome.as_deref().and_then(Outcome::parse),
+                description: r.description,
+                closed_at: r.closed_at,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+struct YearQuery {
+    year: Option<i32>,
+}
+
+/// The special days of a year (any signed-in staff member may read them).
+async fn calendar_year(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Query(q): Query<YearQuery>,
+) -> Result<Json<CalendarYear>, ApiError> {
+    let year = q.year.unwrap_or(Date::of_instant(now_ms()).year);
+    let days = state
+        .store
+        .calendar_days()
+        .await?
+        .into_iter()
+        .filter_map(|d| {
+            Some(SpecialDay {
+                date: Date::parse(&d.day)?,
+                kind: DayKind::parse(&d.kind)?,
+                name: d.name,
+            })
+        })
+        .filter(|d| d.date.year == year)
+        .collect();
+    Ok(Json(CalendarYear { year, days }))
+}
+
+async fn put_day(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(day): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<SpecialDay>, ApiError> {
+    staff.require(&["system_admin"])?;
+    let d = date(&day)?;
+    let mut input: SpecialDay = json_body(&headers, body, 4096)?;
+    if input.date != d {
+        return Err(ApiError::Unprocessable {
+            code: "date_mismatch",
+            zh: "请求中的日期与地址中的日期不一致".into(),
+            en: "The date in the body differs from the one in the path".into(),
+        });
+    }
+    input.name = input.name.trim().to_string();
+    input.validate().map_err(|e| ApiError::Unprocessable {
+        code: e.code(),
+        zh: e.message_zh().into(),
+        en: e.message_en().into(),
+    })?;
+    state
+        .store
+        .put_calendar_day(
+            &d.to_string(),
+            input.kind.as_str(),
+            &input.name,
+            staff.session.staff_id,
+            now_ms(),
+        )
+        .await?;
+    tracing::info!(day = %d, kind = input.kind.as_str(), by = staff.session.staff_id, "calendar day set");
+    Ok(Json(input))
+}
+
+async fn delete_day(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(day): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    staff.require(&["system_admin"])?;
+    let d = date(&day)?;
+    if !state.store.delete_calendar_day(&d.to_string()).await? {
+        return Err(ApiError::NotFound {
+            code: "day_not_found",
+            zh: format!("{d} 不是特殊日期"),
+            en: format!("{d} is not a listed day"),
+        });
+    }
+    tracing::info!(day = %d, by = staff.session.staff_id, "calendar day removed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn link_error(e: link::LinkError) -> ApiError {
+    ApiError::Unprocessable {
+        code: e.code(),
+        zh: e.message_zh(),
+        en: e.message_en(),
+    }
+}
+
+/// The ticket a feedback token names, and whether its link was used.
+async fn feedback_ticket(
+    state: &AppState,
+    token: &str,
+) -> Result<(TicketRow, String, bool), ApiError> {
+    let claims = link::verify(&loop_::feedback_key(state), token).map_err(link_error)?;
+    let unknown = || ApiError::NotFound {
+        code: "link_unknown",
+        zh: "评价链接无效".into(),
+        en: "This link is not valid".into(),
+    };
+    let (ticket_id, used) = state
+        .store
+        .feedback_link(&claims.nonce)
+        .await?
+        .filter(|(t, _)| *t == claims.case_id)
+        .ok_or_else(unknown)?;
+    let r = state.store.ticket(ticket_id).await?.ok_or_else(unknown)?;
+    Ok((r, claims.nonce, used))
+}
+
+async fn feedback_view(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<FeedbackView>, ApiError> {
+    let (r, _, used) = feedback_ticket(&state, &token).await?;
+    Ok(Json(FeedbackView {
+        place_name: r.place_name,
+        window_name: r.window_name,
+        opened_at: r.opened_at,
+        outcome: r.outcome.as_deref().and_then(Outcome::parse),
+        description: r.description.unwrap_or_default(),
+        used: used || r.status != "awaiting_feedback",
+    }))
+}
+
+/// The citizen's rating of the rectification: closes the ticket.
+async fn feedback_submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    crate::auth::check_same_origin(&axum::http::Method::POST, &headers)?;
+    let req: FeedbackSubmit = json_body(&headers, body, 8192)?;
+    if req.comment.chars().count() > app::domain::COMMENT_MAX_CHARS {
+        return Err(ApiError::Unprocessable {
+            code: "comment_too_long",
+            zh: format!("意见不能超过 {} 字", app::domain::COMMENT_MAX_CHARS),
+            en: format!("At most {} characters", app::domain::COMMENT_MAX_CHARS),
+        });
+    }
+    let (r, nonce, used) = feedback_ticket(&state, &token).await?;
+    let used_err = || ApiError::Conflict {
+        code: "link_used",
+        zh: "您已通过此链接评价过整改结果，感谢您的参与".into(),
+        en: "You have already rated the rectification through this link; thank you".into(),
+    };
+    if used {
+        return Err(used_err());
+    }
+    let now = now_ms();
+    let actor = Actor {
+        staff_id: None,
+        role: Role::Citizen,
+    };
+    loop_::step(
+        &state,
+        &r,
+        &actor,
+        Action::Feedback { level: req.level },
+        req.comment.trim(),
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        ApiError::Conflict { .. } => ApiError::Conflict {
+            code: "link_expired",
+            zh: "此整改已重新处理，此链接已失效；处理完毕后会另行发送短信".into(),
+            en: "This rectification was reopened; this link no longer applies. You will get a new one".into(),
+        },
+        other => other,
+    })?;
+    if !state.store.use_feedback_link(&nonce, now).await? {
+        return Err(used_err());
+    }
+    Ok(Json(serde_json::json!({})))
+}

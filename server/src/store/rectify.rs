@@ -1,0 +1,550 @@
+//! Tickets of the bad-rating loop, their audit log, evidence, feedback
+//! links, common problems and the working-day calendar.
+
+use super::{with_pool, Scope, Store, StoreError};
+
+/// Appends one line to the audit log inside a transaction (both pools).
+macro_rules! insert_event {
+    ($tx:expr, $e:expr) => {{
+        let e: &NewEvent<'_> = $e;
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, note, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(e.ticket_id)
+        .bind(e.actor_id)
+        .bind(e.actor_role)
+        .bind(e.action)
+        .bind(e.from_status)
+        .bind(e.to_status)
+        .bind(e.note)
+        .bind(e.at)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+/// A ticket's stored state plus what the lists show of its rating.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketRow {
+    pub id: i64,
+    pub rating_id: String,
+    pub place_id: i64,
+    pub window_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub service_item_id: Option<i64>,
+    pub status: String,
+    pub opened_at: i64,
+    pub has_phone: bool,
+    pub contact_due: i64,
+    pub appeal_due: i64,
+    pub rectify_due: Option<i64>,
+    pub contacted_at: Option<i64>,
+    pub verdict: Option<String>,
+    pub proposed: Option<String>,
+    pub appealed: bool,
+    pub resume: Option<String>,
+    pub requested_due: Option<i64>,
+    pub outcome: Option<String>,
+    pub description: Option<String>,
+    pub archived_at: Option<i64>,
+    pub on_time: Option<bool>,
+    pub spot_check: Option<bool>,
+    pub feedback_level: Option<i32>,
+    pub closed_at: Option<i64>,
+    pub common_id: Option<i64>,
+    pub version: i32,
+    // From the rating and the organisation.
+    pub level: i32,
+    pub channel: String,
+    pub reasons: String,
+    pub comment: String,
+    pub case_no: Option<String>,
+    pub place_name: String,
+    pub window_name: Option<String>,
+    pub department_name: Option<String>,
+    pub service_item_name: Option<String>,
+    /// Only ever shown masked, or to the reveal endpoint (logged).
+    pub evaluator_phone: Option<String>,
+    pub evaluator_id_no: Option<String>,
+}
+
+const TICKET_SELECT: &str = "SELECT t.id, t.rating_id, t.place_id, t.window_id, t.department_id, t.service_item_id, \
+    t.status, t.opened_at, t.has_phone, t.contact_due, t.appeal_due, t.rectify_due, t.contacted_at, t.verdict, \
+    t.proposed, t.appealed, t.resume, t.requested_due, t.outcome, t.description, t.archived_at, t.on_time, \
+    t.spot_check, t.feedback_level, t.closed_at, t.common_id, t.version, \
+    r.level, r.channel, r.reasons, r.comment, r.case_no, p.name AS place_name, w.name AS window_name, \
+    d.name AS department_name, si.name AS service_item_name, \
+    COALESCE(r.evaluator_phone, c.applicant_phone) AS evaluator_phone, \
+    COALESCE(r.evaluator_id_no, c.applicant_id_no) AS evaluator_id_no \
+    FROM tickets t JOIN ratings r ON r.id = t.rating_id JOIN places p ON p.id = t.place_id \
+    LEFT JOIN windows w ON w.id = t.window_id LEFT JOIN departments d ON d.id = t.department_id \
+    LEFT JOIN service_items si ON si.id = t.service_item_id LEFT JOIN cases c ON c.id = r.case_id ";
+
+/// A bad rating without a ticket yet.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BadRatingRow {
+    pub id: String,
+    pub rated_at: i64,
+    pub place_id: i64,
+    pub window_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub service_item_id: Option<i64>,
+    pub staff_id: Option<i64>,
+    pub has_phone: bool,
+}
+
+/// The new state of a ticket after a step (what `apply` may change).
+pub struct TicketUpdate<'a> {
+    pub status: &'a str,
+    pub rectify_due: Option<i64>,
+    pub contacted_at: Option<i64>,
+    pub verdict: Option<&'a str>,
+    pub proposed: Option<&'a str>,
+    pub appealed: bool,
+    pub resume: Option<&'a str>,
+    pub requested_due: Option<i64>,
+    pub outcome: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub archived_at: Option<i64>,
+    pub on_time: Option<bool>,
+    pub spot_check: Option<bool>,
+    pub feedback_level: Option<i32>,
+    pub closed_at: Option<i64>,
+}
+
+/// One line of the audit log.
+pub struct NewEvent<'a> {
+    pub ticket_id: i64,
+    pub actor_id: Option<i64>,
+    pub actor_role: &'a str,
+    pub action: &'a str,
+    pub from_status: Option<&'a str>,
+    pub to_status: Option<&'a str>,
+    pub note: &'a str,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub at: i64,
+    pub actor: Option<String>,
+    pub actor_role: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EvidenceRow {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub purpose: String,
+    pub uploaded_at: i64,
+}
+
+/// What window staff see: no evaluator identity is even selected.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MyTicketRow {
+    pub id: i64,
+    pub status: String,
+    pub level: i32,
+    pub opened_at: i64,
+    pub reasons: String,
+    pub comment: String,
+    pub verdict: Option<String>,
+    pub outcome: Option<String>,
+    pub description: Option<String>,
+    pub closed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CommonRow {
+    pub id: i64,
+    pub key_by: String,
+    pub key_value: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CalendarDayRow {
+    pub day: String,
+    pub kind: String,
+    pub name: String,
+}
+
+fn scope_sql(alias: &str) -> String {
+    format!("($1 OR {alias}.place_id = $2 OR {alias}.department_id = $3)")
+}
+
+impl Store {
+    // ---- opening tickets ----
+
+    /// Bad ratings with no ticket, oldest first.
+    pub async fn bad_ratings_without_ticket(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<BadRatingRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, BadRatingRow>(
+            "SELECT r.id, r.rated_at, r.place_id, r.window_id, \
+                    COALESCE(w.department_id, si.department_id) AS department_id, c.service_item_id, c.staff_id, \
+                    (COALESCE(r.evaluator_phone, c.applicant_phone) IS NOT NULL) AS has_phone \
+             FROM ratings r LEFT JOIN windows w ON w.id = r.window_id LEFT JOIN cases c ON c.id = r.case_id \
+             LEFT JOIN service_items si ON si.id = c.service_item_id \
+             WHERE r.grade = 'bad' AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.rating_id = r.id) \
+             ORDER BY r.received_at, r.id LIMIT $1")
+            .bind(limit).fetch_all(pool).await?))
+    }
+
+    /// Opens a ticket and logs it; `None` if the rating already has one.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn open_ticket(
+        &self,
+        r: &BadRatingRow,
+        contact_due: i64,
+        appeal_due: i64,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO tickets (rating_id, place_id, window_id, department_id, service_item_id, staff_id, status, \
+                 opened_at, has_phone, contact_due, appeal_due, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $11) \
+                 ON CONFLICT (rating_id) DO NOTHING RETURNING id")
+                .bind(&r.id).bind(r.place_id).bind(r.window_id).bind(r.department_id).bind(r.service_item_id)
+                .bind(r.staff_id).bind(r.rated_at).bind(r.has_phone).bind(contact_due).bind(appeal_due).bind(now)
+                .fetch_optional(&mut *tx).await?;
+            if let Some(id) = id {
+                sqlx::query(
+                    "INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, note, at) \
+                     VALUES ($1, NULL, 'system', 'open', NULL, 'open', '', $2)")
+                    .bind(id).bind(now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    // ---- reading ----
+
+    pub async fn ticket(&self, id: i64) -> Result<Option<TicketRow>, StoreError> {
+        let sql = format!("{TICKET_SELECT} WHERE t.id = $1");
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketRow>(&sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    /// Tickets in `scope` opened (or, with `by_archive`, archived) in
+    /// `[from, to)`, newest first.
+    pub async fn tickets(
+        &self,
+        scope: Scope,
+        by_archive: bool,
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> Result<Vec<TicketRow>, StoreError> {
+        let col = if by_archive {
+            "t.archived_at"
+        } else {
+            "t.opened_at"
+        };
+        let sql = format!(
+            "{TICKET_SELECT} WHERE {} AND {col} >= $4 AND {col} < $5 ORDER BY t.opened_at DESC, t.id DESC LIMIT $6",
+            scope_sql("t")
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketRow>(&sql)
+            .bind(scope.everything).bind(scope.place_id).bind(scope.department_id)
+            .bind(from).bind(to).bind(limit)
+            .fetch_all(pool).await?))
+    }
+
+    /// Open tickets (not closed or excluded) in scope, all of them.
+    pub async fn open_tickets(&self, scope: Scope) -> Result<Vec<TicketRow>, StoreError> {
+        let sql = format!(
+            "{TICKET_SELECT} WHERE {} AND t.status NOT IN ('closed', 'excluded') ORDER BY t.opened_at DESC, t.id DESC",
+            scope_sql("t")
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketRow>(&sql)
+            .bind(scope.everything).bind(scope.place_id).bind(scope.department_id)
+            .fetch_all(pool).await?))
+    }
+
+    /// The newest ticket id in scope (for the push stream).
+    pub async fn latest_ticket_id(&self, scope: Scope) -> Result<i64, StoreError> {
+        let sql = format!(
+            "SELECT COALESCE(MAX(t.id), 0) FROM tickets t WHERE {}",
+            scope_sql("t")
+        );
+        with_pool!(self, pool => Ok(sqlx::query_scalar::<_, i64>(&sql)
+            .bind(scope.everything).bind(scope.place_id).bind(scope.department_id)
+            .fetch_one(pool).await?))
+    }
+
+    /// Tickets in scope with an id above `after`, oldest first.
+    pub async fn tickets_after(
+        &self,
+        scope: Scope,
+        after: i64,
+    ) -> Result<Vec<TicketRow>, StoreError> {
+        let sql = format!(
+            "{TICKET_SELECT} WHERE {} AND t.id > $4 ORDER BY t.id LIMIT 100",
+            scope_sql("t")
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketRow>(&sql)
+            .bind(scope.everything).bind(scope.place_id).bind(scope.department_id).bind(after)
+            .fetch_all(pool).await?))
+    }
+
+    /// A window's (or a staff member's) tickets, for window staff.
+    pub async fn my_tickets(
+        &self,
+        window_id: Option<i64>,
+        staff_id: i64,
+    ) -> Result<Vec<MyTicketRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, MyTicketRow>(
+            "SELECT t.id, t.status, r.level, t.opened_at, r.reasons, r.comment, t.verdict, t.outcome, t.description, t.closed_at \
+             FROM tickets t JOIN ratings r ON r.id = t.rating_id \
+             WHERE t.window_id = $1 OR t.staff_id = $2 ORDER BY t.opened_at DESC, t.id DESC LIMIT 200")
+            .bind(window_id).bind(staff_id).fetch_all(pool).await?))
+    }
+
+    pub async fn ticket_events(&self, id: i64) -> Result<Vec<EventRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, EventRow>(
+            "SELECT e.at, s.display_name AS actor, e.actor_role, e.action, e.from_status, e.to_status, e.note \
+             FROM ticket_events e LEFT JOIN staff s ON s.id = e.actor_id WHERE e.ticket_id = $1 ORDER BY e.id")
+            .bind(id).fetch_all(pool).await?))
+    }
+
+    // ---- writing ----
+
+    /// Stores a step if nobody changed the ticket since `version` was read;
+    /// false if somebody did.
+    pub async fn update_ticket(
+        &self,
+        id: i64,
+        version: i32,
+        u: &TicketUpdate<'_>,
+        event: &NewEvent<'_>,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
+                "UPDATE tickets SET status = $1, rectify_due = $2, contacted_at = $3, verdict = $4, proposed = $5, \
+                 appealed = $6, resume = $7, requested_due = $8, outcome = $9, description = $10, archived_at = $11, \
+                 on_time = $12, spot_check = $13, feedback_level = $14, closed_at = $15, version = version + 1, \
+                 updated_at = $16 WHERE id = $17 AND version = $18")
+                .bind(u.status).bind(u.rectify_due).bind(u.contacted_at).bind(u.verdict).bind(u.proposed)
+                .bind(u.appealed).bind(u.resume).bind(u.requested_due).bind(u.outcome).bind(u.description)
+                .bind(u.archived_at).bind(u.on_time).bind(u.spot_check).bind(u.feedback_level).bind(u.closed_at)
+                .bind(event.at).bind(id).bind(version)
+                .execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            insert_event!(tx, event);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Logs something that changes no state (a phone reveal, an upload).
+    pub async fn log_event(&self, event: &NewEvent<'_>) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            insert_event!(tx, event);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    // ---- evidence ----
+
+    pub async fn evidence_count(&self, ticket_id: i64) -> Result<i64, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ticket_evidence WHERE ticket_id = $1").bind(ticket_id).fetch_one(pool).await?))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_evidence(
+        &self,
+        ticket_id: i64,
+        purpose: &str,
+        name: &str,
+        content_type: &str,
+        sha256: &str,
+        body: &[u8],
+        staff_id: i64,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "INSERT INTO ticket_evidence (ticket_id, purpose, name, content_type, size, sha256, body, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+            .bind(ticket_id).bind(purpose).bind(name).bind(content_type).bind(body.len() as i64)
+            .bind(sha256).bind(body).bind(staff_id).bind(now)
+            .fetch_one(pool).await?))
+    }
+
+    pub async fn evidence_list(&self, ticket_id: i64) -> Result<Vec<EvidenceRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, EvidenceRow>(
+            "SELECT id, ticket_id, name, content_type, size, purpose, uploaded_at FROM ticket_evidence \
+             WHERE ticket_id = $1 ORDER BY id").bind(ticket_id).fetch_all(pool).await?))
+    }
+
+    /// (metadata, bytes) of one file.
+    pub async fn evidence_file(
+        &self,
+        id: i64,
+    ) -> Result<Option<(EvidenceRow, Vec<u8>)>, StoreError> {
+        with_pool!(self, pool => {
+            let Some(meta) = sqlx::query_as::<_, EvidenceRow>(
+                "SELECT id, ticket_id, name, content_type, size, purpose, uploaded_at FROM ticket_evidence WHERE id = $1")
+                .bind(id).fetch_optional(pool).await? else { return Ok(None) };
+            let body: Vec<u8> = sqlx::query_scalar("SELECT body FROM ticket_evidence WHERE id = $1")
+                .bind(id).fetch_one(pool).await?;
+            Ok(Some((meta, body)))
+        })
+    }
+
+    // ---- feedback links ----
+
+    pub async fn insert_feedback_link(
+        &self,
+        nonce: &str,
+        ticket_id: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("INSERT INTO feedback_links (nonce, ticket_id, created_at) VALUES ($1, $2, $3)")
+                .bind(nonce).bind(ticket_id).bind(now).execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    /// (ticket id, used) of a feedback link.
+    pub async fn feedback_link(&self, nonce: &str) -> Result<Option<(i64, bool)>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, (i64, bool)>(
+            "SELECT ticket_id, used_at IS NOT NULL FROM feedback_links WHERE nonce = $1")
+            .bind(nonce).fetch_optional(pool).await?))
+    }
+
+    /// Marks the link used; false if it already was.
+    pub async fn use_feedback_link(&self, nonce: &str, now: i64) -> Result<bool, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query(
+            "UPDATE feedback_links SET used_at = $1 WHERE nonce = $2 AND used_at IS NULL")
+            .bind(now).bind(nonce).execute(pool).await?.rows_affected() == 1))
+    }
+
+    // ---- common problems ----
+
+    pub async fn insert_common(
+        &self,
+        key_by: &str,
+        key_value: &str,
+        title: &str,
+        ticket_ids: &[i64],
+        staff_id: i64,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO common_problems (key_by, key_value, title, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                .bind(key_by).bind(key_value).bind(title).bind(staff_id).bind(now)
+                .fetch_one(&mut *tx).await?;
+            for t in ticket_ids {
+                sqlx::query("UPDATE tickets SET common_id = $1 WHERE id = $2 AND common_id IS NULL")
+                    .bind(id).bind(t).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    pub async fn commons(&self, scope: Scope) -> Result<Vec<(CommonRow, Vec<i64>)>, StoreError> {
+        let sql = format!(
+            "SELECT t.common_id, t.id FROM tickets t WHERE t.common_id IS NOT NULL AND {} ORDER BY t.common_id, t.id",
+            scope_sql("t")
+        );
+        with_pool!(self, pool => {
+            let pairs: Vec<(i64, i64)> = sqlx::query_as(&sql)
+                .bind(scope.everything).bind(scope.place_id).bind(scope.department_id)
+                .fetch_all(pool).await?;
+            let mut out: Vec<(CommonRow, Vec<i64>)> = Vec::new();
+            for (cid, tid) in pairs {
+                match out.last_mut() {
+                    Some((c, ids)) if c.id == cid => ids.push(tid),
+                    _ => {
+                        let c = sqlx::query_as::<_, CommonRow>(
+                            "SELECT id, key_by, key_value, title FROM common_problems WHERE id = $1")
+                            .bind(cid).fetch_one(pool).await?;
+                        out.push((c, vec![tid]));
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    pub async fn common_members(&self, id: i64) -> Result<Vec<i64>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE common_id = $1 ORDER BY id").bind(id).fetch_all(pool).await?))
+    }
+
+    // ---- calendar ----
+
+    /// Seeds the shipped years not seeded before (an admin's later edits
+    /// are never overwritten).
+    pub async fn seed_calendar(&self, now: i64) -> Result<(), StoreError> {
+        use app::domain::calendar::{shipped_days, SHIPPED_YEARS};
+        let days = shipped_days();
+        with_pool!(self, pool => {
+            for (year, _) in SHIPPED_YEARS {
+                let mut tx = pool.begin().await?;
+                let fresh = sqlx::query("INSERT INTO calendar_years (year, seeded_at) VALUES ($1, $2) ON CONFLICT (year) DO NOTHING")
+                    .bind(*year).bind(now).execute(&mut *tx).await?.rows_affected() == 1;
+                if fresh {
+                    for d in days.iter().filter(|d| d.date.year == *year) {
+                        sqlx::query("INSERT INTO calendar_days (day, kind, name, updated_by, updated_at) VALUES ($1, $2, $3, NULL, $4) \
+                                     ON CONFLICT (day) DO NOTHING")
+                            .bind(d.date.to_string()).bind(d.kind.as_str()).bind(&d.name).bind(now)
+                            .execute(&mut *tx).await?;
+                    }
+                }
+                tx.commit().await?;
+            }
+            Ok(())
+        })
+    }
+
+    pub async fn calendar_days(&self) -> Result<Vec<CalendarDayRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, CalendarDayRow>(
+            "SELECT day, kind, name FROM calendar_days ORDER BY day").fetch_all(pool).await?))
+    }
+
+    pub async fn put_calendar_day(
+        &self,
+        day: &str,
+        kind: &str,
+        name: &str,
+        staff_id: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO calendar_days (day, kind, name, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+                 updated_by = excluded.updated_by, updated_at = excluded.updated_at")
+                .bind(day).bind(kind).bind(name).bind(staff_id).bind(now).execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    pub async fn delete_calendar_day(&self, day: &str) -> Result<bool, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query("DELETE FROM calendar_days WHERE day = $1")
+            .bind(day).execute(pool).await?.rows_affected() == 1))
+    }
+}
