@@ -4,12 +4,15 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::i18n::Prefs;
+use crate::pages::feedback::FeedbackPage;
 use crate::pages::home::{HomePage, NotFound};
 use crate::pages::kiosk::KioskPage;
 use crate::pages::pad::PadPage;
 use crate::pages::rate::RatePage;
+use crate::pages::staff_calendar::CalendarPage;
 use crate::pages::staff_inbox::InboxPage;
 use crate::pages::staff_login::LoginPage;
+use crate::pages::staff_loop::{LoopPage, TicketPage};
 use crate::pages::staff_org::{OrgPage, StaffAccounts};
 use crate::pages::staff_tools::{DevicesPage, EntryPage, ImportPage, PostersPage};
 use crate::pages::staff_window::WindowPage;
@@ -81,6 +84,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/import") view=ImportPage/>
                     <Route path=path!("/staff/org") view=OrgPage/>
                     <Route path=path!("/staff/accounts") view=StaffAccounts/>
+                    <Route path=path!("/staff/loop") view=LoopPage/>
+                    <Route path=path!("/staff/loop/:id") view=TicketPage/>
+                    <Route path=path!("/staff/calendar") view=CalendarPage/>
+                    <Route path=path!("/f/:token") view=FeedbackPage/>
                 </Routes>
             </main>
         </Router>

@@ -203,3 +203,80 @@ pub async fn logout(csrf_token: &str) -> Result<(), ClientError> {
 pub async fn inbox() -> Result<Vec<RatingView>, ClientError> {
     get_json("/api/v1/staff/inbox").await
 }
+
+/// `DELETE` with the session's CSRF token; success is any 2xx (204 here).
+pub async fn staff_delete(url: &str, csrf: &str) -> Result<(), ClientError> {
+    let resp = Request::delete(url)
+        .header(CSRF_HEADER, csrf)
+        .send()
+        .await
+        .map_err(net)?;
+    if resp.ok() {
+        return Ok(());
+    }
+    read::<serde::de::IgnoredAny>(resp).await.map(|_| ())
+}
+
+/// An error found before sending, shaped like the server's answer.
+fn refused(code: &str, message: String, message_en: String) -> ClientError {
+    ClientError::Api {
+        status: 422,
+        body: ErrorResponse {
+            error: ErrorBody {
+                code: code.into(),
+                message,
+                message_en,
+            },
+            results: vec![],
+        },
+    }
+}
+
+/// One evidence file for a ticket (`purpose` is `archive` or `appeal`),
+/// sent as the raw body. Type and size are checked here first, with the
+/// server's limits and messages; the server checks again (and the content).
+pub async fn upload_evidence(
+    ticket_id: i64,
+    purpose: &str,
+    file: web_sys::File,
+    csrf: &str,
+) -> Result<EvidenceView, ClientError> {
+    use crate::domain::rectify::{EvidenceError, EvidenceType, EVIDENCE_MAX_BYTES};
+    let check = |e: EvidenceError| refused(e.code(), e.message_zh(), e.message_en());
+    let content_type = file.type_();
+    if EvidenceType::parse(&content_type).is_none() {
+        return Err(check(EvidenceError::TypeNotAllowed));
+    }
+    let size = file.size();
+    if size <= 0.0 {
+        return Err(check(EvidenceError::Empty));
+    }
+    if size > EVIDENCE_MAX_BYTES as f64 {
+        return Err(check(EvidenceError::TooLarge));
+    }
+    let url = format!(
+        "/api/v1/loop/tickets/{ticket_id}/evidence?purpose={}",
+        enc(purpose)
+    );
+    let resp = Request::post(&url)
+        .header(CSRF_HEADER, csrf)
+        .header("Content-Type", &content_type)
+        .header("X-File-Name", &enc(&file.name()))
+        .body(file)
+        .map_err(net)?
+        .send()
+        .await
+        .map_err(net)?;
+    read(resp).await
+}
+
+/// The citizen's feedback link (`/f/{token}`): no session.
+pub async fn feedback_view(token: &str) -> Result<FeedbackView, ClientError> {
+    get_json(&format!("/api/v1/feedback/{}", enc(token))).await
+}
+
+pub async fn feedback_submit(token: &str, body: &FeedbackSubmit) -> Result<(), ClientError> {
+    post_json::<_, serde::de::IgnoredAny>(&format!("/api/v1/feedback/{}", enc(token)), body)
+        .await
+        .map(|_| ())
+}

@@ -416,6 +416,12 @@ pub struct TicketList {
     /// Not closed and not excluded.
     pub open: i64,
     pub overdue: i64,
+    /// Archived, and of those archived before their deadline (按期整改).
+    pub archived: i64,
+    pub on_time: i64,
+    /// 整改满意率 (%): re-ratings that are not bad over all re-ratings;
+    /// `None` before the first re-rating.
+    pub satisfaction: Option<f64>,
 }
 
 /// One line of a ticket's audit log.

@@ -324,7 +324,9 @@ pub fn RatingFlow(
                             <p>{if reasons.is_empty() { tx.no_reason.to_string() } else { format!("{}{reasons}", tx.reasons_prefix) }}</p>
                             <p class="confirm-hint">{tx.confirm_hint}</p>
                         })}
-                        {ask_phone.then(|| view! {
+                        // A bad rating is followed up (回访): the phone is offered
+                        // on every device, optional unless policy requires it.
+                        {(ask_phone || level.is_bad()).then(|| view! {
                             <label class="phone">
                                 <span>{tx.phone_label}</span>
                                 <input type="tel" inputmode="numeric" maxlength="11" data-testid="phone" autocomplete="tel"

@@ -65,6 +65,18 @@ pub struct Texts {
     pub enrol_code: &'static str,
     pub enrol_button: &'static str,
     pub window_label: &'static str,
+    /// The re-rating of a rectification (`/f/{token}`).
+    pub fb_title: &'static str,
+    pub fb_place: &'static str,
+    pub fb_rated_on: &'static str,
+    pub fb_outcome: &'static str,
+    pub fb_description: &'static str,
+    pub fb_question: &'static str,
+    pub fb_comment: &'static str,
+    pub fb_choose: &'static str,
+    pub fb_thanks_detail: &'static str,
+    pub fb_used: &'static str,
+    pub loading: &'static str,
     pub levels: [&'static str; 5],
     pub reasons: [&'static str; 6],
     /// Dimensions of `onsite-v1`: efficiency, competence, attitude.
@@ -176,6 +188,11 @@ mod tests {
     fn both_catalogues_fill_every_string() {
         for t in [catalogue(Lang::Zh), catalogue(Lang::En)] {
             assert!(!t.please_rate.is_empty() && t.undo_within.contains("{n}"));
+            assert!(
+                [t.fb_title, t.fb_question, t.fb_used, t.fb_choose, t.loading]
+                    .iter()
+                    .all(|s| !s.is_empty())
+            );
             assert!(t
                 .levels
                 .iter()

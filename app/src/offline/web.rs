@@ -141,3 +141,159 @@ pub fn set_device_token(code: &str, token: &str) {
     use gloo_storage::{LocalStorage, Storage};
     let _ = LocalStorage::set(format!("hcp.token.{code}"), token);
 }
+
+thread_local! {
+    /// The page's one AudioContext, kept so a touch can resume it.
+    static AUDIO: std::cell::RefCell<Option<JsValue>> = const { std::cell::RefCell::new(None) };
+    static STREAMS: std::cell::RefCell<Vec<(u32, EventStream)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static NEXT_STREAM: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Calls `obj.method(...args)`; web-sys's Web Audio bindings would need
+/// many more features for two beeps.
+fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> Option<JsValue> {
+    let f = js_sys::Reflect::get(obj, &method.into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    f.apply(obj, &args.iter().collect::<js_sys::Array>()).ok()
+}
+
+fn audio_context() -> Option<JsValue> {
+    AUDIO.with(|a| {
+        if let Some(c) = a.borrow().as_ref() {
+            return Some(c.clone());
+        }
+        let w = web_sys::window()?;
+        let ctor = ["AudioContext", "webkitAudioContext"]
+            .iter()
+            .find_map(|n| {
+                js_sys::Reflect::get(&w, &(*n).into())
+                    .ok()
+                    .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            })?;
+        let ctx = js_sys::Reflect::construct(&ctor, &js_sys::Array::new()).ok()?;
+        *a.borrow_mut() = Some(ctx.clone());
+        Some(ctx)
+    })
+}
+
+/// Whether the browser holds sound back until the user touches the page
+/// (autoplay policy). Creates the page's AudioContext if needed.
+pub fn audio_suspended() -> bool {
+    audio_context()
+        .and_then(|c| js_sys::Reflect::get(&c, &"state".into()).ok())
+        .and_then(|s| s.as_string())
+        .is_some_and(|s| s == "suspended")
+}
+
+/// Resumes the AudioContext (call from a click); true if sound can play.
+pub async fn resume_audio() -> bool {
+    if let Some(p) = audio_context().and_then(|c| call(&c, "resume", &[])) {
+        let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(p)).await;
+    }
+    !audio_suspended()
+}
+
+/// The new-bad-rating alert: two 0.3 s beeps at 880 Hz. Counts itself in
+/// `window.__hcpBeeps`, so tests can see it played even without speakers.
+pub fn beep() {
+    if let Some(w) = web_sys::window() {
+        let key = JsValue::from_str("__hcpBeeps");
+        let n = js_sys::Reflect::get(&w, &key)
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        let _ = js_sys::Reflect::set(&w, &key, &JsValue::from_f64(n + 1.0));
+    }
+    let _ = play_beeps();
+}
+
+fn play_beeps() -> Option<()> {
+    let ctx = audio_context()?;
+    if audio_suspended() {
+        // Works once the user has touched the page since it loaded.
+        let _ = call(&ctx, "resume", &[]);
+    }
+    let now = js_sys::Reflect::get(&ctx, &"currentTime".into())
+        .ok()?
+        .as_f64()?;
+    let dest = js_sys::Reflect::get(&ctx, &"destination".into()).ok()?;
+    for i in 0..2 {
+        let start = now + 0.05 + f64::from(i) * 0.45;
+        let osc = call(&ctx, "createOscillator", &[])?;
+        let gain = call(&ctx, "createGain", &[])?;
+        let _ = js_sys::Reflect::set(&osc, &"type".into(), &"sine".into());
+        let freq = js_sys::Reflect::get(&osc, &"frequency".into()).ok()?;
+        let _ = js_sys::Reflect::set(&freq, &"value".into(), &JsValue::from_f64(880.0));
+        let level = js_sys::Reflect::get(&gain, &"gain".into()).ok()?;
+        let _ = js_sys::Reflect::set(&level, &"value".into(), &JsValue::from_f64(0.3));
+        call(&osc, "connect", std::slice::from_ref(&gain))?;
+        call(&gain, "connect", std::slice::from_ref(&dest))?;
+        call(&osc, "start", &[JsValue::from_f64(start)])?;
+        call(&osc, "stop", &[JsValue::from_f64(start + 0.3)])?;
+    }
+    Some(())
+}
+
+struct EventStream {
+    source: web_sys::EventSource,
+    _listeners: Vec<Closure<dyn Fn(web_sys::Event)>>,
+}
+
+/// An open server-sent event stream; `close` ends it. Only an id, so it can
+/// go into `on_cleanup`.
+#[derive(Debug)]
+pub struct StreamHandle(u32);
+
+impl StreamHandle {
+    pub fn close(self) {
+        STREAMS.with(|s| {
+            let mut s = s.borrow_mut();
+            if let Some(i) = s.iter().position(|(id, _)| *id == self.0) {
+                s.remove(i).1.source.close();
+            }
+        });
+    }
+}
+
+/// Listens to the `event` events of an EventSource on `url` (same origin,
+/// cookies sent): `on_data` gets each event's data, `on_open` runs on every
+/// (re)connection, `on_error` when the connection drops. The browser
+/// reconnects by itself.
+pub fn event_stream(
+    url: &str,
+    event: &str,
+    on_data: impl Fn(String) + 'static,
+    on_open: impl Fn() + 'static,
+    on_error: impl Fn() + 'static,
+) -> Option<StreamHandle> {
+    let source = web_sys::EventSource::new(url).ok()?;
+    let data = Closure::<dyn Fn(web_sys::Event)>::new(move |ev: web_sys::Event| {
+        if let Some(d) = ev
+            .dyn_ref::<web_sys::MessageEvent>()
+            .and_then(|m| m.data().as_string())
+        {
+            on_data(d);
+        }
+    });
+    let open = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| on_open());
+    let error = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| on_error());
+    for (name, cb) in [(event, &data), ("open", &open), ("error", &error)] {
+        let _ = source.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+    }
+    let id = NEXT_STREAM.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
+    STREAMS.with(|s| {
+        s.borrow_mut().push((
+            id,
+            EventStream {
+                source,
+                _listeners: vec![data, open, error],
+            },
+        ))
+    });
+    Some(StreamHandle(id))
+}

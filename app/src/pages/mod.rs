@@ -1,10 +1,13 @@
+pub mod feedback;
 pub mod home;
 pub mod kiosk;
 pub mod pad;
 pub mod rate;
+pub mod staff_calendar;
 pub mod staff_common;
 pub mod staff_inbox;
 pub mod staff_login;
+pub mod staff_loop;
 pub mod staff_org;
 pub mod staff_tools;
 pub mod staff_window;

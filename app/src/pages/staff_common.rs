@@ -37,3 +37,33 @@ pub fn use_session(
 pub fn csrf(session: RwSignal<Option<StaffSession>>) -> String {
     session.with_untracked(|s| s.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default())
 }
+
+/// The links between the staff pages that handle bad ratings.
+#[component]
+pub fn StaffNav() -> impl IntoView {
+    view! {
+        <nav class="staff-nav" aria-label="工作人员导航">
+            <a href="/staff/inbox" data-testid="nav-inbox">"差评待办"</a>
+            <a href="/staff/loop" data-testid="nav-loop">"差评整改"</a>
+            <a href="/staff/calendar" data-testid="nav-calendar">"节假日与调休"</a>
+        </nav>
+    }
+}
+
+/// Today in China (browser only).
+pub fn china_today() -> crate::domain::calendar::Date {
+    crate::domain::calendar::Date::of_instant(crate::offline::web::now_ms())
+}
+
+/// A role code in Chinese (audit log, headers).
+pub fn role_label(role: &str) -> &'static str {
+    match role {
+        "window_staff" => "窗口工作人员",
+        "unit_admin" => "单位管理员",
+        "supervisor" => "督查",
+        "system_admin" => "系统管理员",
+        "citizen" => "评价人",
+        "system" => "系统",
+        _ => "",
+    }
+}

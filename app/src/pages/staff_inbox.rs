@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use crate::api::client;
 use crate::api::types::{RatingView, StaffSession};
 use crate::components::local_time;
+use crate::pages::staff_common::StaffNav;
 
 fn go_to(path: &str) {
     if let Some(w) = web_sys::window() {
@@ -57,6 +58,7 @@ pub fn InboxPage() -> impl IntoView {
                     <span data-testid="whoami">{format!("{} · {}", s.unit_name, s.display_name)}</span>
                     <button class="secondary" data-testid="logout" on:click=logout>"退出登录"</button>
                 })}
+                <StaffNav/>
             </header>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || match items.get() {

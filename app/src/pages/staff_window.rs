@@ -8,8 +8,8 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::api::client;
-use crate::api::types::{CaseView, StartService, StartedService};
-use crate::components::local_time;
+use crate::api::types::{CaseView, MyTicketView, StartService, StartedService};
+use crate::components::{china_time, local_time};
 use crate::pages::staff_common::{csrf, use_session};
 
 #[component]
@@ -24,7 +24,22 @@ pub fn WindowPage() -> impl IntoView {
             }
         })
     };
-    let session = use_session(error, move |_| reload());
+    // 我的差评整改情况: outcomes only, never who rated. `None` hides the
+    // section (the account is not a window's).
+    let mine: RwSignal<Option<Vec<MyTicketView>>> = RwSignal::new(None);
+    let load_mine = move || {
+        spawn_local(async move {
+            match client::staff_get::<Vec<MyTicketView>>("/api/v1/loop/mine").await {
+                Ok(list) => mine.set(Some(list)),
+                Err(e) if e.status() == Some(403) => mine.set(None),
+                Err(e) => error.set(Some(e.message())),
+            }
+        })
+    };
+    let session = use_session(error, move |_| {
+        reload();
+        load_mine();
+    });
     let case_no = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
     let started: RwSignal<Option<StartedService>> = RwSignal::new(None);
@@ -126,6 +141,27 @@ pub fn WindowPage() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+            {move || mine.get().map(|list| view! {
+                <h2>"我的差评整改情况"</h2>
+                {list.is_empty().then(|| view! { <p data-testid="my-tickets-empty">"暂无差评。"</p> })}
+                <table class="inbox" data-testid="my-tickets">
+                    <thead><tr><th>"评价时间"</th><th>"等级"</th><th>"原因"</th><th>"意见"</th><th>"状态"</th><th>"核实结论"</th><th>"整改结果"</th><th>"整改说明"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|m| view! {
+                            <tr data-testid="my-ticket" data-status=m.status.as_str()>
+                                <td>{china_time(m.opened_at)}</td>
+                                <td class="bad">{m.level.label_zh()}</td>
+                                <td>{m.reasons.iter().map(|r| r.label_zh()).collect::<Vec<_>>().join("、")}</td>
+                                <td class="comment-cell">{m.comment.clone()}</td>
+                                <td data-testid="my-ticket-status">{m.status.label_zh()}</td>
+                                <td>{m.verdict.map(|v| v.label_zh()).unwrap_or("—")}</td>
+                                <td data-testid="my-ticket-outcome">{m.outcome.map(|o| o.label_zh()).unwrap_or("—")}</td>
+                                <td class="comment-cell">{m.description.clone().unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
         </section>
     }
 }

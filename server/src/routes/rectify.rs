@@ -15,8 +15,8 @@ use app::api::types::{
 use app::domain::calendar::{Date, DayKind, SpecialDay};
 use app::domain::link;
 use app::domain::rectify::{
-    check_evidence, common_problems, spot_check_sample, Action, GroupInput, GroupKey, Outcome,
-    Role, SampleItem, Status, Verdict, EVIDENCE_MAX_BYTES,
+    check_evidence, common_problems, satisfaction_percent, spot_check_sample, Action, GroupInput,
+    GroupKey, Outcome, Role, SampleItem, Status, Verdict, EVIDENCE_MAX_BYTES,
 };
 use app::domain::{Level, ReasonTag};
 use axum::body::Bytes;
@@ -139,6 +139,9 @@ async fn list(
     let rows = state.store.tickets(scope, false, 0, i64::MAX, 2000).await?;
     let mut open = 0;
     let mut overdue = 0;
+    let mut archived = 0;
+    let mut on_time = 0;
+    let mut feedback = Vec::new();
     let mut tickets = Vec::new();
     for r in &rows {
         let v = loop_::view(r, role, now)?;
@@ -148,6 +151,11 @@ async fn list(
         if v.overdue.is_some() {
             overdue += 1;
         }
+        if v.archived_at.is_some() {
+            archived += 1;
+            on_time += i64::from(v.on_time == Some(true));
+        }
+        feedback.extend(r.feedback_level.and_then(|l| u8::try_from(l).ok()));
         if statuses.as_ref().is_none_or(|s| s.contains(&v.status))
             && (!only_overdue || v.overdue.is_some())
         {
@@ -158,6 +166,9 @@ async fn list(
         tickets,
         open,
         overdue,
+        archived,
+        on_time,
+        satisfaction: satisfaction_percent(&feedback),
     }))
 }
 

@@ -428,6 +428,7 @@ impl Store {
 
     // ---- SMS outbox ----
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_outbox(
         &self,
         case_id: Option<i64>,

@@ -455,10 +455,12 @@ impl Store {
             .await?))
     }
 
-    /// (all ratings, bad ratings) in `scope`.
+    /// (all ratings, bad ratings) in `scope`. Bad ratings found invalid or
+    /// malicious (excluded tickets) are not counted (seed 004 §18).
     pub async fn count_in_scope(&self, scope: Scope) -> Result<(i64, i64), StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, (i64, i64)>(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.grade = 'bad' THEN 1 ELSE 0 END), 0) \
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.grade = 'bad' AND NOT EXISTS \
+                (SELECT 1 FROM tickets t WHERE t.rating_id = r.id AND t.status = 'excluded') THEN 1 ELSE 0 END), 0) \
              FROM ratings r LEFT JOIN windows w ON w.id = r.window_id \
              WHERE ($1 OR r.place_id = $2 OR w.department_id = $3)")
             .bind(scope.everything)

@@ -296,6 +296,12 @@ async fn the_whole_loop_runs_from_contact_to_the_citizens_re_rating(app: TestApp
         (Some("closed"), Some("satisfied"))
     );
     assert_eq!(t["spot_check"], true);
+    let list = tickets(&app, "").await;
+    assert_eq!(
+        (list["archived"].as_i64(), list["on_time"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(list["satisfaction"], 100.0);
     let actions: Vec<&str> = d["events"]
         .as_array()
         .unwrap()
@@ -1057,6 +1063,8 @@ async fn a_feedback_link_is_single_use_and_a_forged_one_is_refused(app: TestApp)
     app.login_admin().await;
     let (_, d) = app.get_json(&format!("/api/v1/loop/tickets/{id}")).await;
     assert_eq!(d["ticket"]["feedback_level"], "dissatisfied");
+    // 整改满意率 counts it as not satisfied.
+    assert_eq!(tickets(&app, "").await["satisfaction"], 0.0);
 }
 
 async fn the_audit_log_refuses_updates_and_deletes(app: TestApp) {
