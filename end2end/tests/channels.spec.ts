@@ -7,7 +7,7 @@ import { ADMIN_PASSWORD } from '../playwright.config';
 
 const uniq = (p: string) => `${p}-${Date.now().toString(36).toUpperCase()}`;
 
-type RatingRow = { case_no: string | null; channel: string; kind: string; level: string; window_name: string | null; evaluator_phone?: string; proactive: boolean };
+type RatingRow = { id: string; case_no: string | null; channel: string; kind: string; level: string; window_name: string | null; evaluator_phone?: string; proactive: boolean };
 
 async function allRatings(): Promise<RatingRow[]> {
   const admin = await staffApi('admin');
@@ -111,9 +111,13 @@ test('phone via the static QR of a window: rated with an optional phone number t
   await expect(page.getByTestId('rate-answer')).toHaveText('评价已记录');
   const admin = await staffApi('admin');
   const inbox: RatingRow[] = await admin.get('/api/v1/staff/inbox');
-  const mine = inbox.find((r) => r.channel === 'qr_static' && r.evaluator_phone === '13700001234');
+  // Lists show it masked; the whole number is a logged reveal on the rating's ticket.
+  const mine = inbox.find((r) => r.channel === 'qr_static' && r.evaluator_phone === '137****1234');
   expect(mine?.window_name).toBe('2号综合受理窗口');
   expect(mine?.case_no).toBeNull();
+  const { tickets } = await admin.get('/api/v1/loop/tickets');
+  const ticket = tickets.find((t: { rating_id: string }) => t.rating_id === mine!.id);
+  expect((await admin.post(`/api/v1/loop/tickets/${ticket.id}/reveal`)).phone).toBe('13700001234');
   await admin.ctx.dispose();
 });
 
