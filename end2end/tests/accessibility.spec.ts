@@ -1,16 +1,8 @@
 import { test, expect, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
-import { hydrated, openKiosk, openPad } from './helpers';
+import { hydrated, openKiosk, openPad, seriousViolations } from './helpers';
 
 // axe-core on the citizen pages, in standard and 长辈模式: no serious or
 // critical violation. Then 长辈模式's sizes, measured.
-
-async function seriousViolations(page: Page) {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 async function bothModes(page: Page, screens: Array<() => Promise<void>>) {
   for (const elder of [false, true]) {

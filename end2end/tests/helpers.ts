@@ -1,4 +1,5 @@
 import { expect, request as pwRequest, type Page, type APIRequestContext } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { ADMIN_PASSWORD, BASE_URL } from '../playwright.config';
 
 /** Waits until the wasm has hydrated the page: an SSR page looks right without it. */
@@ -159,4 +160,12 @@ export async function prefillQueue(page: Page, code: string, n: number) {
     }
     localStorage.setItem(`hcp.seq.${cfg.device_id}`, String(n));
   }, { code, n });
+}
+
+/** axe-core's serious and critical WCAG 2.1 A/AA violations on the page, one line each. */
+export async function seriousViolations(page: Page) {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }

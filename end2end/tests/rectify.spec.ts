@@ -1,6 +1,6 @@
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import { ADMIN_PASSWORD } from '../playwright.config';
-import { hydrated, openKiosk, rateOnPhone, staffApi } from './helpers';
+import { hydrated, openKiosk, rateOnPhone, seriousViolations, staffApi } from './helpers';
 
 // A tablet held in landscape at the window or in the supervisor's office.
 const TABLET = { viewport: { width: 1024, height: 768 }, hasTouch: true };
@@ -66,6 +66,7 @@ test('a kiosk bad rating goes round the whole loop on tablets and ends closed in
     .toBeGreaterThan(0);
   expect(await admin.evaluate(() => (window as unknown as { __sameLoad?: boolean }).__sameLoad)).toBe(true);
   await expect(card).toContainText('待沟通');
+  expect(await seriousViolations(admin)).toEqual([]);
   const id = Number(await card.getAttribute('data-ticket-id'));
 
   // 2. 沟通: the phone only masked, the whole number through a logged reveal.
@@ -73,6 +74,7 @@ test('a kiosk bad rating goes round the whole loop on tablets and ends closed in
   await admin.waitForURL(`**/staff/loop/${id}`);
   await hydrated(admin);
   await expect(admin.getByText('137****1234')).toBeVisible();
+  expect(await seriousViolations(admin)).toEqual([]);
   await admin.getByTestId('reveal-phone').click();
   await expect(admin.getByTestId('phone-full')).toContainText(phone);
   await takeStep(admin, 'step-contact', '已电话联系，评价人反映高峰期排队过久');
@@ -113,6 +115,10 @@ test('a kiosk bad rating goes round the whole loop on tablets and ends closed in
   await citizen.goto(path);
   await hydrated(citizen);
   await expect(citizen.getByText('高峰期增开两个综合窗口')).toBeVisible();
+  // Many evaluators are elderly: the page passes axe in both modes.
+  expect(await seriousViolations(citizen)).toEqual([]);
+  await citizen.getByTestId('elder-toggle').click();
+  expect(await seriousViolations(citizen)).toEqual([]);
   await citizen.getByTestId('feedback-level-satisfied').click();
   await citizen.getByTestId('feedback-submit').click();
   await expect(citizen.getByTestId('feedback-thanks')).toBeVisible();

@@ -999,6 +999,7 @@ async fn the_push_stream_announces_a_new_bad_rating_at_once(app: TestApp) {
     .unwrap_or(false);
     assert!(found, "no ticket event: {seen:?}");
     // Within the 2 seconds of the issue (generously measured from before the sync).
+    eprintln!("push: sync start → ticket event {:?}", started.elapsed());
     assert!(
         started.elapsed() < std::time::Duration::from_secs(2),
         "{:?}",
