@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod channel;
 pub mod level;
 pub mod link;
+pub mod metrics;
 pub mod org;
 pub mod rating;
 pub mod rectify;

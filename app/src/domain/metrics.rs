@@ -1,0 +1,550 @@
+//! The 通报 figures, each defined once: additive [`Counts`] (what a rollup
+//! row holds), the [`Figures`] computed from them, and [`Metric`], the list
+//! with numerator, denominator and exclusions that `docs/metrics.md`
+//! describes. No official formula exists (DOMAIN.md); these follow the
+//! seeds' tables (000 附件1/2, 002 附件3, 003 附件1-5).
+//!
+//! Exclusions: a rating found invalid or malicious (an `excluded` ticket)
+//! and a rating flagged as possible fraud and not yet reviewed are not
+//! *valid* (有效) and count in no rate; they stay in 评价数 and 差评数, the
+//! raw totals, so nothing disappears from the record.
+
+use serde::{Deserialize, Serialize};
+
+use super::case::RatingKind;
+use super::channel::Channel;
+use super::level::{Grade, Level};
+
+/// Channels a citizen uses on site, in the hall (现场评价).
+pub fn on_site(channel: Channel) -> bool {
+    matches!(
+        channel,
+        Channel::Kiosk | Channel::WindowPad | Channel::QrStatic | Channel::QrCase
+    )
+}
+
+/// One rating, as the figures see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatingFact {
+    pub level: Level,
+    pub kind: RatingKind,
+    pub channel: Channel,
+    /// Found invalid or malicious (its ticket is `excluded`).
+    pub excluded: bool,
+    /// Flagged as possible fraud and not yet reviewed.
+    pub flagged: bool,
+    /// For a bad rating: its ticket's state.
+    pub ticket: Option<TicketFact>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketFact {
+    /// Archived (rectified, or explained when it cannot be).
+    pub archived: bool,
+    /// Archived before its deadline.
+    pub on_time: bool,
+    /// Its rectification deadline has passed, or it was archived.
+    pub due: bool,
+    /// The citizen's re-rating (GB/T 39046 code).
+    pub feedback: Option<u8>,
+}
+
+impl RatingFact {
+    pub fn valid(&self) -> bool {
+        !self.excluded && !self.flagged
+    }
+    /// 主动评价: given by the citizen, not 系统默认.
+    pub fn active(&self) -> bool {
+        self.kind != RatingKind::SystemDefault
+    }
+}
+
+/// Additive counts: a rollup row holds these, and adding rows gives the
+/// counts of their union (the property tests check it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// 办件数.
+    pub cases: u64,
+    /// Cases with at least one rating (系统默认 included).
+    pub rated_cases: u64,
+    /// 评价数: every rating received.
+    pub ratings: u64,
+    /// 有效评价数.
+    pub valid: u64,
+    /// 主动评价数 (valid).
+    pub active: u64,
+    /// 现场主动评价数 (valid).
+    pub on_site_active: u64,
+    /// Valid ratings graded 好 (非常满意, 满意).
+    pub good: u64,
+    /// 差评数: every bad rating.
+    pub bad: u64,
+    /// 有效差评数.
+    pub valid_bad: u64,
+    /// Valid bad ratings whose rectification was archived.
+    pub rectified: u64,
+    /// 按时整改数.
+    pub rectified_on_time: u64,
+    /// Valid bad ratings due (deadline passed, or archived).
+    pub rectify_due: u64,
+    /// Re-ratings of rectifications, and those at 基本满意 or better.
+    pub feedback: u64,
+    pub feedback_satisfied: u64,
+}
+
+impl Counts {
+    /// The counts one rating contributes.
+    pub fn of_rating(r: &RatingFact) -> Counts {
+        let valid = r.valid();
+        let bad = r.level.grade() == Grade::Bad;
+        let t = r.ticket.filter(|_| valid && bad);
+        let feedback = t.and_then(|t| t.feedback);
+        Counts {
+            ratings: 1,
+            valid: u64::from(valid),
+            active: u64::from(valid && r.active()),
+            on_site_active: u64::from(valid && r.active() && on_site(r.channel)),
+            good: u64::from(valid && r.level.grade() == Grade::Good),
+            bad: u64::from(bad),
+            valid_bad: u64::from(valid && bad),
+            rectified: u64::from(t.is_some_and(|t| t.archived)),
+            rectified_on_time: u64::from(t.is_some_and(|t| t.archived && t.on_time)),
+            rectify_due: u64::from(t.is_some_and(|t| t.due || t.archived)),
+            feedback: u64::from(feedback.is_some()),
+            feedback_satisfied: u64::from(feedback.is_some_and(|c| c <= 3)),
+            ..Counts::default()
+        }
+    }
+
+    /// The counts one case contributes (`rated`: it has any rating).
+    pub fn of_case(rated: bool) -> Counts {
+        Counts {
+            cases: 1,
+            rated_cases: u64::from(rated),
+            ..Counts::default()
+        }
+    }
+
+    pub fn add(&mut self, o: &Counts) {
+        self.cases += o.cases;
+        self.rated_cases += o.rated_cases;
+        self.ratings += o.ratings;
+        self.valid += o.valid;
+        self.active += o.active;
+        self.on_site_active += o.on_site_active;
+        self.good += o.good;
+        self.bad += o.bad;
+        self.valid_bad += o.valid_bad;
+        self.rectified += o.rectified;
+        self.rectified_on_time += o.rectified_on_time;
+        self.rectify_due += o.rectify_due;
+        self.feedback += o.feedback;
+        self.feedback_satisfied += o.feedback_satisfied;
+    }
+
+    pub fn sum<'a>(rows: impl IntoIterator<Item = &'a Counts>) -> Counts {
+        let mut total = Counts::default();
+        for r in rows {
+            total.add(r);
+        }
+        total
+    }
+}
+
+/// A rate in percent, `None` when its denominator is 0 (shown as —, never
+/// as 0% or 100%).
+pub fn percent(numerator: u64, denominator: u64) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 * 100.0 / denominator as f64)
+}
+
+/// Coverage needs distinct units, not sums: how many service items (or
+/// departments) had cases, and how many of those were rated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub items_with_cases: u64,
+    pub items_rated: u64,
+    pub departments_with_cases: u64,
+    pub departments_rated: u64,
+}
+
+/// Every figure of the 通报 tables.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    pub counts: Counts,
+    /// 评价率 = rated cases ÷ cases.
+    pub rating_rate: Option<f64>,
+    /// 主动评价率 = active valid ratings ÷ cases (may exceed 100%: seed 000).
+    pub active_rate: Option<f64>,
+    /// 现场主动评价率 = on-site active valid ratings ÷ valid ratings (002 附件3 P÷M).
+    pub on_site_active_rate: Option<f64>,
+    /// 好评率 = valid good ratings ÷ valid ratings.
+    pub good_rate: Option<f64>,
+    /// 差评整改率 = rectified valid bad ratings ÷ valid bad ratings.
+    pub rectify_rate: Option<f64>,
+    /// 差评按期整改率 = valid bad ratings rectified on time ÷ valid bad ratings due.
+    pub on_time_rate: Option<f64>,
+    /// 整改满意率 = re-ratings at 基本满意 or better ÷ re-ratings.
+    pub satisfaction_rate: Option<f64>,
+    /// 评价覆盖事项率 = items rated ÷ items with cases.
+    pub item_coverage: Option<f64>,
+    /// 评价覆盖部门率 = departments rated ÷ departments with cases.
+    pub department_coverage: Option<f64>,
+    /// Share of the whole report's valid ratings (003 附件5).
+    pub share: Option<f64>,
+}
+
+impl Figures {
+    pub fn of(c: &Counts, coverage: &Coverage, total_valid: u64) -> Figures {
+        Figures {
+            counts: *c,
+            rating_rate: percent(c.rated_cases, c.cases),
+            active_rate: percent(c.active, c.cases),
+            on_site_active_rate: percent(c.on_site_active, c.valid),
+            good_rate: percent(c.good, c.valid),
+            rectify_rate: percent(c.rectified, c.valid_bad),
+            on_time_rate: percent(c.rectified_on_time, c.rectify_due),
+            satisfaction_rate: percent(c.feedback_satisfied, c.feedback),
+            item_coverage: percent(coverage.items_rated, coverage.items_with_cases),
+            department_coverage: percent(
+                coverage.departments_rated,
+                coverage.departments_with_cases,
+            ),
+            share: percent(c.valid, total_valid),
+        }
+    }
+}
+
+/// One documented metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metric {
+    pub code: &'static str,
+    pub name_zh: &'static str,
+    pub numerator: &'static str,
+    pub denominator: Option<&'static str>,
+    pub excludes: &'static str,
+}
+
+const EXCLUDED: &str = "无效评价、恶意差评、待复核的疑似刷评";
+
+/// The metrics, in the order the seeds' tables print them.
+pub const METRICS: &[Metric] = &[
+    Metric {
+        code: "cases",
+        name_zh: "办件数",
+        numerator: "期间办结的办件",
+        denominator: None,
+        excludes: "—",
+    },
+    Metric {
+        code: "ratings",
+        name_zh: "评价数",
+        numerator: "收到的全部评价（含系统默认、追加评价）",
+        denominator: None,
+        excludes: "—（原始总数）",
+    },
+    Metric {
+        code: "valid",
+        name_zh: "有效评价数",
+        numerator: "评价数中的有效评价",
+        denominator: None,
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "rating_rate",
+        name_zh: "评价率",
+        numerator: "有评价（含系统默认）的办件数",
+        denominator: Some("办件数"),
+        excludes: "—",
+    },
+    Metric {
+        code: "active",
+        name_zh: "主动评价数",
+        numerator: "有效评价中非系统默认的评价",
+        denominator: None,
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "active_rate",
+        name_zh: "主动评价率",
+        numerator: "主动评价数",
+        denominator: Some("办件数（一件可有多条主动评价，故可超过 100%）"),
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "on_site_active",
+        name_zh: "现场主动评价数",
+        numerator: "评价器、窗口平板、现场二维码上的主动评价",
+        denominator: None,
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "on_site_active_rate",
+        name_zh: "现场主动评价率",
+        numerator: "现场主动评价数",
+        denominator: Some("有效评价数"),
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "good_rate",
+        name_zh: "好评率",
+        numerator: "有效评价中“非常满意”“满意”",
+        denominator: Some("有效评价数"),
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "bad",
+        name_zh: "差评数",
+        numerator: "“不满意”“非常不满意”的全部评价",
+        denominator: None,
+        excludes: "—（原始总数）",
+    },
+    Metric {
+        code: "valid_bad",
+        name_zh: "有效差评数",
+        numerator: "差评中的有效评价",
+        denominator: None,
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "rectify_rate",
+        name_zh: "差评整改率",
+        numerator: "已整改存档的有效差评",
+        denominator: Some("有效差评数"),
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "rectified_on_time",
+        name_zh: "按时整改数",
+        numerator: "在整改期限前存档的有效差评",
+        denominator: None,
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "on_time_rate",
+        name_zh: "差评按期整改率",
+        numerator: "按时整改数",
+        denominator: Some("已到整改期限或已存档的有效差评"),
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "satisfaction_rate",
+        name_zh: "整改满意率",
+        numerator: "回访评价为“基本满意”及以上",
+        denominator: Some("回访评价数"),
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "item_coverage",
+        name_zh: "评价覆盖事项率",
+        numerator: "有评价的事项数",
+        denominator: Some("有办件的事项数"),
+        excludes: "—",
+    },
+    Metric {
+        code: "department_coverage",
+        name_zh: "评价覆盖部门率",
+        numerator: "有评价的部门数",
+        denominator: Some("有办件的部门数"),
+        excludes: "—",
+    },
+    Metric {
+        code: "share",
+        name_zh: "占比",
+        numerator: "本单位有效评价数",
+        denominator: Some("报表范围内的有效评价总数"),
+        excludes: EXCLUDED,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn fact(level: Level) -> RatingFact {
+        RatingFact {
+            level,
+            kind: RatingKind::First,
+            channel: Channel::Kiosk,
+            excluded: false,
+            flagged: false,
+            ticket: None,
+        }
+    }
+
+    #[test]
+    fn rates_follow_the_documented_formulas() {
+        let mut c = Counts::default();
+        for _ in 0..4 {
+            c.add(&Counts::of_case(true));
+        }
+        c.add(&Counts::of_case(false));
+        for r in [
+            fact(Level::VerySatisfied),
+            fact(Level::Satisfied),
+            RatingFact {
+                kind: RatingKind::SystemDefault,
+                ..fact(Level::Satisfied)
+            },
+            RatingFact {
+                channel: Channel::Sms,
+                ..fact(Level::Basic)
+            },
+            RatingFact {
+                ticket: Some(TicketFact {
+                    archived: true,
+                    on_time: true,
+                    due: false,
+                    feedback: Some(2),
+                }),
+                ..fact(Level::Dissatisfied)
+            },
+            RatingFact {
+                excluded: true,
+                ..fact(Level::VeryDissatisfied)
+            },
+            RatingFact {
+                flagged: true,
+                ..fact(Level::VerySatisfied)
+            },
+        ] {
+            c.add(&Counts::of_rating(&r));
+        }
+        let f = Figures::of(
+            &c,
+            &Coverage {
+                items_with_cases: 4,
+                items_rated: 3,
+                departments_with_cases: 2,
+                departments_rated: 2,
+            },
+            10,
+        );
+        assert_eq!(
+            (c.ratings, c.valid, c.active, c.bad, c.valid_bad),
+            (7, 5, 4, 2, 1)
+        );
+        assert_eq!(f.rating_rate, Some(80.0));
+        assert_eq!(f.active_rate, Some(80.0));
+        assert_eq!(
+            f.on_site_active_rate,
+            Some(60.0),
+            "kiosk ×3 of 5 valid; SMS is not on site, default is not active"
+        );
+        assert_eq!(f.good_rate, Some(60.0));
+        assert_eq!(
+            (f.rectify_rate, f.on_time_rate, f.satisfaction_rate),
+            (Some(100.0), Some(100.0), Some(100.0))
+        );
+        assert_eq!(
+            (f.item_coverage, f.department_coverage, f.share),
+            (Some(75.0), Some(100.0), Some(50.0))
+        );
+    }
+
+    #[test]
+    fn an_active_rate_above_100_percent_is_possible_as_in_seed_000() {
+        let mut c = Counts::of_case(true);
+        c.add(&Counts::of_rating(&fact(Level::Satisfied)));
+        c.add(&Counts::of_rating(&RatingFact {
+            kind: RatingKind::FollowUp,
+            ..fact(Level::Satisfied)
+        }));
+        assert_eq!(
+            Figures::of(&c, &Coverage::default(), 0).active_rate,
+            Some(200.0)
+        );
+    }
+
+    #[test]
+    fn a_rate_over_nothing_is_none_not_zero() {
+        let f = Figures::of(&Counts::default(), &Coverage::default(), 0);
+        assert_eq!(
+            (f.rating_rate, f.good_rate, f.on_time_rate, f.share),
+            (None, None, None, None)
+        );
+    }
+
+    #[test]
+    fn every_metric_is_documented_once() {
+        let mut codes: Vec<_> = METRICS.iter().map(|m| m.code).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), METRICS.len());
+        let doc = include_str!("../../../docs/metrics.md");
+        for m in METRICS {
+            assert!(
+                doc.contains(m.name_zh) && doc.contains(&format!("`{}`", m.code)),
+                "{} missing from docs/metrics.md",
+                m.code
+            );
+        }
+    }
+
+    fn any_fact() -> impl Strategy<Value = RatingFact> {
+        (
+            prop::sample::select(Level::ALL.to_vec()),
+            prop::sample::select(vec![
+                RatingKind::First,
+                RatingKind::FollowUp,
+                RatingKind::SystemDefault,
+            ]),
+            prop::sample::select(vec![
+                Channel::Kiosk,
+                Channel::WindowPad,
+                Channel::QrStatic,
+                Channel::Sms,
+                Channel::PcWeb,
+                Channel::Paper,
+            ]),
+            any::<bool>(),
+            any::<bool>(),
+            prop::option::of((
+                any::<bool>(),
+                any::<bool>(),
+                any::<bool>(),
+                prop::option::of(1u8..=5),
+            )),
+        )
+            .prop_map(|(level, kind, channel, excluded, flagged, t)| RatingFact {
+                level,
+                kind,
+                channel,
+                excluded,
+                flagged,
+                ticket: t.map(|(archived, on_time, due, feedback)| TicketFact {
+                    archived,
+                    on_time,
+                    due,
+                    feedback,
+                }),
+            })
+    }
+
+    proptest! {
+        /// A rollup is a sum of per-rating counts: summing any partition
+        /// (days, units) gives the counts of the whole.
+        #[test]
+        fn counts_of_parts_add_up_to_the_counts_of_the_whole(
+            facts in prop::collection::vec(any_fact(), 0..200),
+            cuts in prop::collection::vec(0usize..200, 0..6),
+        ) {
+            let whole = Counts::sum(facts.iter().map(Counts::of_rating).collect::<Vec<_>>().iter());
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(facts.len())).collect();
+            cuts.push(0);
+            cuts.push(facts.len());
+            cuts.sort_unstable();
+            let parts: Vec<Counts> = cuts.windows(2).map(|w| {
+                Counts::sum(facts[w[0]..w[1]].iter().map(Counts::of_rating).collect::<Vec<_>>().iter())
+            }).collect();
+            prop_assert_eq!(Counts::sum(parts.iter()), whole);
+            // And every count agrees with its definition read off the raw facts.
+            prop_assert_eq!(whole.valid as usize, facts.iter().filter(|f| f.valid()).count());
+            prop_assert_eq!(whole.active as usize, facts.iter().filter(|f| f.valid() && f.active()).count());
+            prop_assert_eq!(whole.valid_bad as usize, facts.iter().filter(|f| f.valid() && f.level.is_bad()).count());
+            prop_assert!(whole.on_site_active <= whole.active && whole.active <= whole.valid && whole.valid <= whole.ratings);
+            prop_assert!(whole.rectified_on_time <= whole.rectified && whole.rectified <= whole.valid_bad);
+            prop_assert!(whole.feedback_satisfied <= whole.feedback);
+        }
+    }
+}
