@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod case;
 pub mod catalog;
 pub mod channel;
+pub mod fraud;
 pub mod level;
 pub mod link;
 pub mod metrics;
