@@ -32,12 +32,6 @@ pub fn china_time(ms: i64) -> String {
     format!("{d} {h:02}:{m:02}")
 }
 
-/// `MM-DD HH:mm`, China time.
-pub fn china_short(ms: i64) -> String {
-    let (d, h, m) = china_parts(ms);
-    format!("{:02}-{:02} {h:02}:{m:02}", d.month, d.day)
-}
-
 /// A deadline: those that end a day (midnight, exclusive) read as that
 /// day's `24:00`, as staff say 截至某日, not as the next day's `00:00`.
 pub fn china_deadline(ms: i64) -> String {
@@ -69,7 +63,7 @@ mod tests {
         // 2026-02-13 16:05 UTC is 2026-02-14 00:05 in China.
         let ms = Date::new(2026, 2, 14).start_ms() + 5 * 60_000;
         assert_eq!(china_time(ms), "2026-02-14 00:05");
-        assert_eq!(china_short(ms - 10 * 60_000), "02-13 23:55");
+        assert_eq!(china_time(ms - 10 * 60_000), "2026-02-13 23:55");
         assert_eq!(weekday_zh(Date::new(2026, 2, 14)), "周六");
         assert_eq!(
             china_deadline(Date::new(2026, 2, 25).start_ms()),

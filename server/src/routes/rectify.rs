@@ -12,6 +12,7 @@ use app::api::types::{
     EvidenceView, FeedbackSubmit, FeedbackView, MyTicketView, NewCommon, Revealed, SampleView,
     StepRequest, TicketDetail, TicketList, TicketPush,
 };
+use app::components::china_time;
 use app::domain::calendar::{Date, DayKind, SpecialDay};
 use app::domain::link;
 use app::domain::rectify::{
@@ -260,6 +261,41 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// A download: `Content-Disposition: attachment` with the UTF-8 name
+/// (RFC 5987) and, for old clients, an ASCII fallback; never sniffed.
+fn attachment(
+    content_type: &str,
+    name: &str,
+    ascii_fallback: Option<&str>,
+    body: Vec<u8>,
+) -> Response {
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let fallback = ascii_fallback
+        .map(|f| format!("filename=\"{f}\"; "))
+        .unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; {fallback}filename*=UTF-8''{encoded}"),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// One evidence file, sent as the raw body with its `Content-Type` and an
 /// `X-File-Name` (percent-encoded).
 async fn upload(
@@ -375,29 +411,7 @@ async fn download(
     loop_::load_for(&state, &staff, meta.ticket_id)
         .await
         .map_err(|_| not_found())?;
-    let encoded: String = meta
-        .name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, meta.content_type),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{encoded}"),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(attachment(&meta.content_type, &meta.name, None, body))
 }
 
 /// Server-sent events: one `ticket` event per new bad rating in the
@@ -686,11 +700,10 @@ async fn common_archive(
     let mut skipped = Vec::new();
     for tid in members {
         let r = loop_::load_for(&state, &staff, tid).await?;
-        let note = format!("（共性问题 {id}）{}", req.note.trim());
-        let note = if req.note.trim().is_empty() {
-            String::new()
-        } else {
-            note
+        // An empty description stays empty, so the domain asks for one.
+        let note = match req.note.trim() {
+            "" => String::new(),
+            text => format!("（共性问题 {id}）{text}"),
         };
         match loop_::step(
             &state,
@@ -737,15 +750,9 @@ const LEDGER_HEADERS: [&str; 22] = [
     "回访评价",
 ];
 
-fn fmt_time(ms: i64) -> String {
-    let d = Date::of_instant(ms);
-    let mins = (ms + app::domain::calendar::CST_OFFSET_MS).rem_euclid(86_400_000) / 60_000;
-    format!("{d} {:02}:{:02}", mins / 60, mins % 60)
-}
-
 fn ledger_row(r: &TicketRow, now: i64) -> Result<Vec<String>, ApiError> {
     let v = loop_::view(r, Role::Supervisor, now)?;
-    let opt = |t: Option<i64>| t.map(fmt_time).unwrap_or_default();
+    let opt = |t: Option<i64>| t.map(china_time).unwrap_or_default();
     let yes_no = |b: Option<bool>, y: &str, n: &str| match b {
         Some(true) => y.to_string(),
         Some(false) => n.to_string(),
@@ -757,7 +764,7 @@ fn ledger_row(r: &TicketRow, now: i64) -> Result<Vec<String>, ApiError> {
     }
     Ok(vec![
         v.id.to_string(),
-        fmt_time(v.opened_at),
+        china_time(v.opened_at),
         v.channel.label_zh().to_string(),
         v.place_name,
         v.window_name.unwrap_or_default(),
@@ -773,9 +780,9 @@ fn ledger_row(r: &TicketRow, now: i64) -> Result<Vec<String>, ApiError> {
         v.comment,
         status,
         v.verdict.map(Verdict::label_zh).unwrap_or_default().into(),
-        fmt_time(v.contact_due - 1),
+        china_time(v.contact_due - 1),
         opt(r.contacted_at),
-        v.rectify_due.map(|d| fmt_time(d - 1)).unwrap_or_default(),
+        v.rectify_due.map(|d| china_time(d - 1)).unwrap_or_default(),
         v.outcome.map(Outcome::label_zh).unwrap_or_default().into(),
         v.description.unwrap_or_default(),
         opt(v.archived_at),
@@ -842,27 +849,12 @@ async fn ledger(
             })
         }
     };
-    let encoded: String = format!("{base}.{ext}")
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, ctype.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"ledger.{ext}\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
+    Ok(attachment(
+        ctype,
+        &format!("{base}.{ext}"),
+        Some(&format!("ledger.{ext}")),
         body,
-    )
-        .into_response())
+    ))
 }
 
 fn xlsx(lines: &[Vec<String>], period: &str) -> Result<Vec<u8>, ApiError> {

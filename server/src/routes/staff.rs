@@ -125,7 +125,7 @@ async fn me(staff: Staff) -> Json<StaffSession> {
 /// whole number is revealed per ticket to unit admins and supervisors, and
 /// every reveal is logged (`POST /api/v1/loop/tickets/{id}/reveal`). Window
 /// staff never reach a rating list at all (`Staff::scope`).
-fn view(row: RatingViewRow, _role: &str) -> Result<RatingView, ApiError> {
+fn view(row: RatingViewRow) -> Result<RatingView, ApiError> {
     let phone = row.evaluator_phone.as_deref().map(mask_phone);
     let id_no = row.evaluator_id_no.as_deref().map(mask_id_no);
     let bad_row =
@@ -170,12 +170,7 @@ async fn list(
         .store
         .ratings_in_scope(staff.scope()?, bad_only, limit)
         .await?;
-    let role = staff.session.role.as_str();
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| view(r, role))
-            .collect::<Result<_, _>>()?,
-    ))
+    Ok(Json(rows.into_iter().map(view).collect::<Result<_, _>>()?))
 }
 
 /// Bad ratings in the staff member's scope, newest first.

@@ -262,17 +262,6 @@ impl Store {
             .fetch_all(pool).await?))
     }
 
-    /// Open tickets (not closed or excluded) in scope, all of them.
-    pub async fn open_tickets(&self, scope: Scope) -> Result<Vec<TicketRow>, StoreError> {
-        let sql = format!(
-            "{TICKET_SELECT} WHERE {} AND t.status NOT IN ('closed', 'excluded') ORDER BY t.opened_at DESC, t.id DESC",
-            scope_sql("t")
-        );
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketRow>(&sql)
-            .bind(scope.everything).bind(scope.place_id).bind(scope.department_id)
-            .fetch_all(pool).await?))
-    }
-
     /// The newest ticket id in scope (for the push stream).
     pub async fn latest_ticket_id(&self, scope: Scope) -> Result<i64, StoreError> {
         let sql = format!(
