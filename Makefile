@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 SITE_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=hcp
 
-.PHONY: setup build run test bench fmt lint
+.PHONY: setup build run test bench fmt lint demo-data
 
 setup:
 	@scripts/setup.sh
@@ -22,11 +22,18 @@ run: build
 	$(SITE_ENV) LEPTOS_SITE_ADDR=127.0.0.1:3000 DATABASE_URL=sqlite://data/hcp.db HCP_DEMO=1 \
 		target/release/server
 
+# A Zibo-like quarter (2022 Q4: 9,069,695 ratings, 11 districts) in
+# ./data/zibo.db; then `make run-zibo` serves it (supervisor: see README).
+demo-data: build
+	mkdir -p data
+	DATABASE_URL=sqlite://data/zibo.db target/release/server generate $${RATINGS:-9069695} 2022-Q4
+
 test: setup
 	@scripts/test.sh
 
 bench: build
 	cargo bench -p server --bench ingest
+	cargo bench -p server --bench reports
 	cd end2end && npx playwright test -c playwright.bench.config.ts
 
 fmt:

@@ -8,12 +8,15 @@ use crate::pages::feedback::FeedbackPage;
 use crate::pages::home::{HomePage, NotFound};
 use crate::pages::kiosk::KioskPage;
 use crate::pages::pad::PadPage;
+use crate::pages::public_results::PublicPage;
 use crate::pages::rate::RatePage;
 use crate::pages::staff_calendar::CalendarPage;
+use crate::pages::staff_flags::FlagsPage;
 use crate::pages::staff_inbox::InboxPage;
 use crate::pages::staff_login::LoginPage;
 use crate::pages::staff_loop::{LoopPage, TicketPage};
 use crate::pages::staff_org::{OrgPage, StaffAccounts};
+use crate::pages::staff_reports::ReportsPage;
 use crate::pages::staff_tools::{DevicesPage, EntryPage, ImportPage, PostersPage};
 use crate::pages::staff_window::WindowPage;
 
@@ -88,6 +91,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/loop/:id") view=TicketPage/>
                     <Route path=path!("/staff/calendar") view=CalendarPage/>
                     <Route path=path!("/f/:token") view=FeedbackPage/>
+                    <Route path=path!("/staff/reports") view=ReportsPage/>
+                    <Route path=path!("/staff/reports/:code") view=ReportsPage/>
+                    <Route path=path!("/staff/flags") view=FlagsPage/>
+                    <Route path=path!("/public") view=PublicPage/>
                 </Routes>
             </main>
         </Router>

@@ -29,6 +29,7 @@ fn settings(db: &std::path::Path) -> Settings {
         output_name: "hcp".into(),
         demo: true,
         demo_password: Some("bench".into()),
+        demo_city: false,
         secure_cookies: false,
         public_url: None,
         policy: Default::default(),
@@ -47,7 +48,9 @@ fn ratings(
     (0..n)
         .map(|i| {
             let level = Level::ALL[[0, 0, 0, 1, 1, 1, 2, 0, 1, 3][i % 10]];
-            let t = t0 - 3_600_000 + i as i64;
+            // A citizen every 7 s per kiosk: a realistic pace, under the
+            // misuse detector's burst threshold (10 within 60 s).
+            let t = t0 - 48 * 3_600_000 + i as i64 * 7_000;
             let mut rnd = [0u8; 10];
             rnd[..8].copy_from_slice(&(seq0 + i as u64).to_le_bytes());
             // Ids differ across devices even when their clocks agree.
@@ -190,7 +193,9 @@ async fn raw_insert() -> f64 {
     let store = Store::connect(&format!("sqlite://{}", temp_db("raw.db").display()))
         .await
         .unwrap();
-    server::demo::load(&store, Some("bench")).await.unwrap();
+    server::demo::load(&store, Some("bench"), false)
+        .await
+        .unwrap();
     let mut all = Vec::new();
     for (no, code) in server::demo::KIOSKS.into_iter().enumerate() {
         let (id, place) = device(&store, code).await;

@@ -14,6 +14,9 @@ pub struct Settings {
     pub demo: bool,
     /// Demo admin password; random (and printed) when unset.
     pub demo_password: Option<String>,
+    /// With the demo, a small generated city with two months of ratings
+    /// for the reports (`HCP_DEMO_CITY=0` leaves it out).
+    pub demo_city: bool,
     /// Mark the session cookie `Secure` (set behind HTTPS).
     pub secure_cookies: bool,
     /// Base of links sent to citizens (SMS, QR posters), e.g.
@@ -33,6 +36,12 @@ pub struct Policy {
     pub jobs_every_secs: u64,
     /// Deadlines of the bad-rating loop (沟通, 申诉, 整改) and the spot-check share.
     pub rectify: app::domain::rectify::LoopPolicy,
+    /// Misuse thresholds (批量评价, device bursts).
+    pub fraud: app::domain::fraud::FraudPolicy,
+    /// 001 §12: the bottom share of staff each month, and the fewest valid
+    /// ratings a staff member needs in a month to be ranked.
+    pub bottom_percent: u32,
+    pub bottom_min_ratings: u64,
 }
 
 impl Default for Policy {
@@ -43,6 +52,9 @@ impl Default for Policy {
             real_name: app::domain::case::RealName::Optional,
             jobs_every_secs: 600,
             rectify: Default::default(),
+            fraud: Default::default(),
+            bottom_percent: 10,
+            bottom_min_ratings: 10,
         }
     }
 }
@@ -71,6 +83,27 @@ fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
+/// `HCP_FLAG_…=5/3600`: at least 5 within 3600 seconds; `0` turns the
+/// detector off.
+fn fraud_window(key: &str) -> anyhow::Result<Option<app::domain::fraud::Window>> {
+    let Some(v) = env(key) else { return Ok(None) };
+    if v == "0" {
+        return Ok(Some(app::domain::fraud::Window {
+            count: 0,
+            within_ms: 0,
+        }));
+    }
+    let parsed = v.split_once('/').and_then(|(n, s)| {
+        Some(app::domain::fraud::Window {
+            count: n.parse().ok().filter(|n| *n >= 2)?,
+            within_ms: s.parse::<i64>().ok().filter(|s| *s > 0)? * 1000,
+        })
+    });
+    parsed
+        .map(Some)
+        .ok_or_else(|| anyhow::anyhow!("{key} {v:?}: use COUNT/SECONDS, e.g. 5/3600, or 0 for off"))
+}
+
 fn flag(key: &str) -> bool {
     matches!(env(key).as_deref(), Some("1" | "true" | "yes"))
 }
@@ -88,6 +121,7 @@ impl Settings {
             output_name: env("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "hcp".into()),
             demo: flag("HCP_DEMO"),
             demo_password: env("HCP_DEMO_PASSWORD"),
+            demo_city: env("HCP_DEMO_CITY").as_deref() != Some("0"),
             secure_cookies: flag("HCP_SECURE_COOKIES"),
             public_url: env("HCP_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
             policy: {
@@ -133,6 +167,24 @@ impl Settings {
                         .ok()
                         .filter(|n| (50..=100).contains(n))
                         .ok_or_else(|| anyhow::anyhow!("HCP_SPOT_CHECK_PERCENT {v:?}: 50 to 100 (seed 004 §20: at least 50)"))?;
+                }
+                if let Some(w) = fraud_window("HCP_FLAG_BATCH_PHONE")? {
+                    p.fraud.batch_phone = w;
+                }
+                if let Some(w) = fraud_window("HCP_FLAG_DEVICE_BURST")? {
+                    p.fraud.device_burst = w;
+                }
+                if let Some(v) = env("HCP_BOTTOM_PERCENT") {
+                    p.bottom_percent = v
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=50).contains(n))
+                        .ok_or_else(|| anyhow::anyhow!("HCP_BOTTOM_PERCENT {v:?}: 1 to 50"))?;
+                }
+                if let Some(v) = env("HCP_BOTTOM_MIN_RATINGS") {
+                    p.bottom_min_ratings = v.parse().map_err(|_| {
+                        anyhow::anyhow!("HCP_BOTTOM_MIN_RATINGS {v:?}: a whole number")
+                    })?;
                 }
                 p
             },

@@ -65,7 +65,11 @@ async fn enrolment_codes(store: &Store, codes: &[&str]) -> anyhow::Result<Vec<(S
     Ok(out)
 }
 
-pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result<DemoSummary> {
+pub async fn load(
+    store: &Store,
+    admin_password: Option<&str>,
+    city_data_too: bool,
+) -> anyhow::Result<DemoSummary> {
     if store.count(CountedTable::Regions).await? > 0 {
         return Ok(DemoSummary {
             admin_username: ADMIN_USERNAME.into(),
@@ -225,10 +229,75 @@ pub async fn load(store: &Store, admin_password: Option<&str>) -> anyhow::Result
             )
             .await?;
     }
+    if city_data_too {
+        city_data(store, city, &staff_hash).await?;
+    }
     Ok(DemoSummary {
         admin_username: ADMIN_USERNAME.into(),
         admin_password: Some(password),
         kiosks: enrolment_codes(store, &KIOSKS).await?,
         pads: enrolment_codes(store, &PADS).await?,
     })
+}
+
+/// A small city's recent ratings for the 通报 reports (`crate::generator`),
+/// and a kiosk burst caught by the misuse detector, to review.
+async fn city_data(store: &Store, city: i64, staff_hash: &str) -> anyhow::Result<()> {
+    use app::domain::calendar::Date;
+    use app::domain::report::Period;
+    let today = Date::of_instant(now_ms());
+    let period = Period {
+        from: today.add_days(-60),
+        to: today.add_days(-1),
+    };
+    crate::generator::generate(
+        store,
+        Some(city),
+        crate::generator::Scale::demo(),
+        period,
+        staff_hash,
+    )
+    .await?;
+    store.rebuild_rollups().await?;
+    // Twelve ratings within half a minute on one kiosk: a burst.
+    let kiosk = store
+        .device_id_by_code("G-kiosk-00003")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo kiosk missing"))?;
+    let device = store
+        .device(&kiosk)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo kiosk missing"))?;
+    let at = today.add_days(-1).start_ms() + 10 * 3_600_000;
+    let records: Vec<app::domain::RatingRecord> = (0..12)
+        .map(|i| app::domain::RatingRecord {
+            id: Uuid::now_v7(),
+            device_id: kiosk,
+            seq: 1_000_000 + i,
+            device_time: at + i as i64 * 2_000,
+            channel: app::domain::Channel::Kiosk,
+            case_no: None,
+            place_id: device.place_id,
+            window_id: None,
+            level: app::domain::Level::VerySatisfied,
+            dimension_set: app::domain::DEFAULT_DIMENSION_SET.code.into(),
+            items: vec![],
+            reasons: vec![],
+            comment: String::new(),
+            stage: None,
+            link: None,
+            evaluator_phone: None,
+            evaluator_id_no: None,
+        })
+        .collect();
+    let canonical: Vec<String> = records.iter().map(|r| r.canonical()).collect();
+    let new: Vec<crate::store::NewRating> = records
+        .iter()
+        .zip(&canonical)
+        .map(|(r, c)| crate::store::NewRating::plain(r, c, r.device_time))
+        .collect();
+    store
+        .ingest(&new, now_ms(), &app::domain::fraud::FraudPolicy::default())
+        .await?;
+    Ok(())
 }

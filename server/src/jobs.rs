@@ -82,7 +82,10 @@ pub async fn default_ratings(state: &AppState, now: i64) -> Result<usize, ApiErr
                 ..NewRating::plain(r, c, now)
             })
             .collect();
-        state.store.ingest(&new, now).await?;
+        state
+            .store
+            .ingest(&new, now, &state.settings.policy.fraud)
+            .await?;
         made += new.len();
     }
 }

@@ -11,6 +11,64 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let settings = Settings::from_env()?;
     let database = redact(&settings.database_url);
+    // Maintenance commands: run against DATABASE_URL and exit.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("rebuild-rollups") => {
+            let store = server::store::Store::connect(&settings.database_url).await?;
+            let t = std::time::Instant::now();
+            store.rebuild_rollups().await?;
+            tracing::info!(%database, seconds = t.elapsed().as_secs_f64(), "rollups rebuilt from the raw tables");
+            return Ok(());
+        }
+        Some("generate") => {
+            let ratings: u64 = match args.get(1) {
+                Some(n) => n
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("generate N: N is a number of ratings"))?,
+                None => 9_069_695,
+            };
+            let quarter = args.get(2).cloned().unwrap_or_else(|| "2022-Q4".into());
+            let period = app::domain::report::Period::parse(None, Some(&quarter), None, None)
+                .map_err(|e| anyhow::anyhow!("quarter {quarter:?}: {}", e.message_en()))?;
+            let store = server::store::Store::connect(&settings.database_url).await?;
+            let t = std::time::Instant::now();
+            let made = server::generator::generate(
+                &store,
+                None,
+                server::generator::Scale::zibo(ratings),
+                period,
+                "!",
+            )
+            .await?;
+            tracing::info!(
+                ?made,
+                seconds = t.elapsed().as_secs_f64(),
+                "generated; rebuilding the rollups"
+            );
+            store.rebuild_rollups().await?;
+            // A supervisor to read the reports with.
+            let password = server::auth::random_token()[..12].to_string();
+            store
+                .insert_staff(&server::store::NewStaff {
+                    username: "supervisor",
+                    display_name: "市政务服务管理办公室",
+                    role: "supervisor",
+                    department_id: None,
+                    place_id: None,
+                    window_id: None,
+                    password_hash: &server::auth::hash_password(&password)?,
+                })
+                .await?;
+            tracing::info!(%database, seconds = t.elapsed().as_secs_f64(), "done");
+            tracing::info!("reports: serve this database and sign in as supervisor / {password}");
+            return Ok(());
+        }
+        Some(other) => anyhow::bail!(
+            "unknown command {other:?} (commands: generate [N] [YYYY-Qn], rebuild-rollups)"
+        ),
+        None => {}
+    }
     let mut app = Application::build(settings.clone()).await?;
     let base = format!("http://{}:{}", settings.addr.ip(), app.port());
     tracing::info!(%database, store = app.store.kind(), "listening on {base}");

@@ -109,11 +109,19 @@ pub async fn store(
             ..NewRating::plain(&p.record, c, rated_at(&p.record))
         })
         .collect();
-    let stored = state.store.ingest(&new, received_at).await?;
-    if items.iter().any(|p| p.record.level.is_bad()) {
+    let stored = state
+        .store
+        .ingest(&new, received_at, &state.settings.policy.fraud)
+        .await?;
+    let bad: Vec<String> = items
+        .iter()
+        .filter(|p| p.record.level.is_bad())
+        .map(|p| p.record.id.to_string())
+        .collect();
+    if !bad.is_empty() {
         // The ratings are safe; a ticket that fails to open now is opened
-        // by the next sync or the periodic jobs.
-        if let Err(e) = crate::rectify::open_new_tickets(state, received_at).await {
+        // by the periodic jobs' sweep (or at start-up).
+        if let Err(e) = crate::rectify::open_tickets_for(state, &bad, received_at).await {
             tracing::error!(error = ?e, "opening tickets for bad ratings failed; the jobs retry");
         }
     }

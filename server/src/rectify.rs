@@ -28,30 +28,54 @@ pub async fn calendar(state: &AppState) -> Result<Calendar, ApiError> {
 /// after every sync, from the jobs and at start-up), and wakes the push
 /// streams if any was opened.
 pub async fn open_new_tickets(state: &AppState, now: i64) -> Result<usize, ApiError> {
-    let policy = state.settings.policy.rectify;
     let mut opened = 0;
     loop {
-        let rows = state.store.bad_ratings_without_ticket(500).await?;
-        if rows.is_empty() {
-            break;
-        }
-        let cal = calendar(state).await?;
+        let rows = state.store.bad_ratings_without_ticket(500, None).await?;
         let n = rows.len();
-        for r in &rows {
-            let t = Ticket::open(r.rated_at, r.has_phone, &cal, &policy);
-            if state
-                .store
-                .open_ticket(r, t.contact_due, t.appeal_due, now)
-                .await?
-                .is_some()
-            {
-                opened += 1;
-            }
-        }
+        opened += open(state, &rows, now).await?;
         if n < 500 {
             break;
         }
     }
+    Ok(opened)
+}
+
+/// Opens the tickets of the bad ratings among `ids` (one request's), in one
+/// transaction.
+pub async fn open_tickets_for(
+    state: &AppState,
+    ids: &[String],
+    now: i64,
+) -> Result<usize, ApiError> {
+    let mut opened = 0;
+    for chunk in ids.chunks(500) {
+        let rows = state
+            .store
+            .bad_ratings_without_ticket(500, Some(chunk))
+            .await?;
+        opened += open(state, &rows, now).await?;
+    }
+    Ok(opened)
+}
+
+async fn open(
+    state: &AppState,
+    rows: &[crate::store::BadRatingRow],
+    now: i64,
+) -> Result<usize, ApiError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let policy = state.settings.policy.rectify;
+    let cal = calendar(state).await?;
+    let due: Vec<(&crate::store::BadRatingRow, i64, i64)> = rows
+        .iter()
+        .map(|r| {
+            let t = Ticket::open(r.rated_at, r.has_phone, &cal, &policy);
+            (r, t.contact_due, t.appeal_due)
+        })
+        .collect();
+    let opened = state.store.open_tickets(&due, now).await?;
     if opened > 0 {
         state.loop_bell.notify_waiters();
     }

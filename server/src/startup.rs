@@ -51,7 +51,14 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let store = Store::connect(&settings.database_url).await?;
         let demo = if settings.demo {
-            Some(crate::demo::load(&store, settings.demo_password.as_deref()).await?)
+            Some(
+                crate::demo::load(
+                    &store,
+                    settings.demo_password.as_deref(),
+                    settings.demo_city,
+                )
+                .await?,
+            )
         } else {
             None
         };

@@ -280,3 +280,27 @@ pub async fn feedback_submit(token: &str, body: &FeedbackSubmit) -> Result<(), C
         .await
         .map(|_| ())
 }
+
+/// The 通报 tables there are (`GET /api/v1/reports`).
+pub async fn reports() -> Result<Vec<ReportEntry>, ClientError> {
+    get_json("/api/v1/reports").await
+}
+
+/// One 通报 table; `query` is already encoded (`quarter=2026-Q4&district=3`).
+pub async fn report(code: &str, query: &str) -> Result<Report, ClientError> {
+    get_json(&format!("/api/v1/reports/{}?{query}", enc(code))).await
+}
+
+/// 评价结果全公开: no session.
+pub async fn public_results(query: &str) -> Result<Report, ClientError> {
+    get_json(&format!("/api/v1/public/results?{query}")).await
+}
+
+/// Flagged ratings, `pending` or `reviewed`.
+pub async fn flags(status: &str) -> Result<FlagList, ClientError> {
+    get_json(&format!("/api/v1/flags?status={}", enc(status))).await
+}
+
+pub async fn review_flags(csrf: &str, body: &FlagReview) -> Result<FlagReviewResult, ClientError> {
+    staff_post("/api/v1/flags/review", csrf, body).await
+}

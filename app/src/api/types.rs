@@ -582,3 +582,113 @@ pub struct FeedbackSubmit {
     #[serde(default)]
     pub comment: String,
 }
+
+/// How a report cell reads: a count, a percentage, or a share of the total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellKind {
+    Count,
+    Percent,
+}
+
+/// One column of a 通报 table, headed as in the seed it reproduces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportColumn {
+    /// Stable key (`ratings`, `active_rate`, `m2026_10.ratings` …).
+    pub key: String,
+    /// The seed's heading (办件数, 主动评价率 …).
+    pub label: String,
+    /// A heading over several columns (a month, 镇级, a district), if any.
+    pub group: Option<String>,
+    pub kind: CellKind,
+}
+
+/// One row: a district, department, window, staff member or line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRow {
+    pub id: Option<i64>,
+    pub name: String,
+    /// One per column; `None` is printed `/` (no denominator, or no data).
+    pub cells: Vec<Option<f64>>,
+    /// The next report down, as `code?param=value` (district → its
+    /// departments → windows → staff).
+    pub drill: Option<String>,
+    /// No rating at all in the period (flagged in red: seed 002 二(二)).
+    pub zero: bool,
+}
+
+/// `GET /api/v1/reports/{code}`: one 通报 table for a period. The same
+/// value is rendered on screen, in XLSX and in CSV.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub code: String,
+    pub title: String,
+    /// Which seed table it reproduces (e.g. "淄博 2022Q4 通报 附件1").
+    pub source: String,
+    /// The first column's heading (区县, 部门, 部门名称 …).
+    pub name_label: String,
+    /// First and last day, inclusive, `YYYY-MM-DD`, China time.
+    pub from: String,
+    pub to: String,
+    pub columns: Vec<ReportColumn>,
+    pub rows: Vec<ReportRow>,
+    /// The 合计 / 汇总 row, when the table has one.
+    pub total: Option<ReportRow>,
+    /// 备注 printed under the table (range, what is excluded).
+    pub note: String,
+}
+
+/// `GET /api/v1/reports`: the tables there are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportEntry {
+    pub code: String,
+    pub title: String,
+    pub source: String,
+    /// Needs a parameter (`district`, `department`): reached by drilling down.
+    pub needs: Option<String>,
+}
+
+/// A rating flagged as possible misuse, as the review screen shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagView {
+    pub rating_id: String,
+    pub rated_at: i64,
+    pub channel: Channel,
+    pub level: Level,
+    pub place_name: String,
+    pub window_name: Option<String>,
+    pub device_code: String,
+    /// Masked (138****5678).
+    pub evaluator_phone: Option<String>,
+    /// `self_evaluation`, `batch_phone`, `device_burst`.
+    pub reasons: Vec<String>,
+    /// The reasons in Chinese, with what was seen.
+    pub detail: String,
+    pub flagged_at: i64,
+    /// `None` until reviewed; then `genuine` or `fraud`.
+    pub verdict: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<i64>,
+    pub review_note: Option<String>,
+}
+
+/// `GET /api/v1/flags?status=pending|reviewed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagList {
+    pub flags: Vec<FlagView>,
+    pub pending: u64,
+}
+
+/// `POST /api/v1/flags/review`: a supervisor's decision on flagged ratings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagReview {
+    pub rating_ids: Vec<String>,
+    /// `genuine` (counted again) or `fraud` (stays out of every figure).
+    pub verdict: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagReviewResult {
+    pub reviewed: u64,
+}

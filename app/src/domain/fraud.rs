@@ -26,6 +26,15 @@ impl FlagReason {
             FlagReason::DeviceBurst => "device_burst",
         }
     }
+    pub fn parse(s: &str) -> Option<FlagReason> {
+        [
+            FlagReason::SelfEvaluation,
+            FlagReason::BatchPhone,
+            FlagReason::DeviceBurst,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
     pub fn label_zh(self) -> &'static str {
         match self {
             FlagReason::SelfEvaluation => "疑似自评（评价人为被评价单位工作人员）",

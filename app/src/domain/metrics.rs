@@ -142,6 +142,31 @@ impl Counts {
         self.feedback_satisfied += o.feedback_satisfied;
     }
 
+    /// Only what comes from tickets (rectification and re-rating): what a
+    /// report adds to the rating rollups, which hold the rest.
+    pub fn ticket_part(&self) -> Counts {
+        Counts {
+            rectified: self.rectified,
+            rectified_on_time: self.rectified_on_time,
+            rectify_due: self.rectify_due,
+            feedback: self.feedback,
+            feedback_satisfied: self.feedback_satisfied,
+            ..Counts::default()
+        }
+    }
+
+    /// Everything but the ticket part.
+    pub fn rating_part(&self) -> Counts {
+        Counts {
+            rectified: 0,
+            rectified_on_time: 0,
+            rectify_due: 0,
+            feedback: 0,
+            feedback_satisfied: 0,
+            ..*self
+        }
+    }
+
     pub fn sum<'a>(rows: impl IntoIterator<Item = &'a Counts>) -> Counts {
         let mut total = Counts::default();
         for r in rows {
@@ -175,7 +200,7 @@ pub struct Figures {
     pub rating_rate: Option<f64>,
     /// 主动评价率 = active valid ratings ÷ cases (may exceed 100%: seed 000).
     pub active_rate: Option<f64>,
-    /// 现场主动评价率 = on-site active valid ratings ÷ valid ratings (002 附件3 P÷M).
+    /// 现场主动评价率 = on-site active valid ratings ÷ all ratings (002 附件3 P÷M).
     pub on_site_active_rate: Option<f64>,
     /// 好评率 = valid good ratings ÷ valid ratings.
     pub good_rate: Option<f64>,
@@ -189,17 +214,17 @@ pub struct Figures {
     pub item_coverage: Option<f64>,
     /// 评价覆盖部门率 = departments rated ÷ departments with cases.
     pub department_coverage: Option<f64>,
-    /// Share of the whole report's valid ratings (003 附件5).
+    /// Share of the whole table's ratings (003 附件5 总量占比).
     pub share: Option<f64>,
 }
 
 impl Figures {
-    pub fn of(c: &Counts, coverage: &Coverage, total_valid: u64) -> Figures {
+    pub fn of(c: &Counts, coverage: &Coverage, total_ratings: u64) -> Figures {
         Figures {
             counts: *c,
             rating_rate: percent(c.rated_cases, c.cases),
             active_rate: percent(c.active, c.cases),
-            on_site_active_rate: percent(c.on_site_active, c.valid),
+            on_site_active_rate: percent(c.on_site_active, c.ratings),
             good_rate: percent(c.good, c.valid),
             rectify_rate: percent(c.rectified, c.valid_bad),
             on_time_rate: percent(c.rectified_on_time, c.rectify_due),
@@ -209,7 +234,7 @@ impl Figures {
                 coverage.departments_rated,
                 coverage.departments_with_cases,
             ),
-            share: percent(c.valid, total_valid),
+            share: percent(c.ratings, total_ratings),
         }
     }
 }
@@ -280,8 +305,8 @@ pub const METRICS: &[Metric] = &[
     Metric {
         code: "on_site_active_rate",
         name_zh: "现场主动评价率",
-        numerator: "现场主动评价数",
-        denominator: Some("有效评价数"),
+        numerator: "现场主动评价数（P）",
+        denominator: Some("评价数（M，含系统默认）"),
         excludes: EXCLUDED,
     },
     Metric {
@@ -350,9 +375,9 @@ pub const METRICS: &[Metric] = &[
     Metric {
         code: "share",
         name_zh: "占比",
-        numerator: "本单位有效评价数",
-        denominator: Some("报表范围内的有效评价总数"),
-        excludes: EXCLUDED,
+        numerator: "本单位评价数",
+        denominator: Some("报表范围内的评价总数"),
+        excludes: "—（原始总数）",
     },
 ];
 
@@ -428,8 +453,8 @@ mod tests {
         assert_eq!(f.active_rate, Some(80.0));
         assert_eq!(
             f.on_site_active_rate,
-            Some(60.0),
-            "kiosk ×3 of 5 valid; SMS is not on site, default is not active"
+            Some(300.0 / 7.0),
+            "kiosk ×3 of 7 ratings; SMS is not on site, default is not active"
         );
         assert_eq!(f.good_rate, Some(60.0));
         assert_eq!(
@@ -438,7 +463,7 @@ mod tests {
         );
         assert_eq!(
             (f.item_coverage, f.department_coverage, f.share),
-            (Some(75.0), Some(100.0), Some(50.0))
+            (Some(75.0), Some(100.0), Some(70.0))
         );
     }
 

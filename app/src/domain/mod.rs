@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod org;
 pub mod rating;
 pub mod rectify;
+pub mod report;
 pub mod sync;
 
 pub use case::{RatingKind, Stage};

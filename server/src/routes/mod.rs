@@ -7,6 +7,7 @@ pub mod devices;
 pub mod org;
 pub mod rate;
 pub mod rectify;
+pub mod reports;
 pub mod staff;
 pub mod sync;
 
@@ -25,6 +26,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(org::router())
         .merge(org::staff_router())
         .merge(rectify::router())
+        .merge(reports::router())
 }
 
 /// Reads a JSON body with our own errors (Chinese first) instead of axum's

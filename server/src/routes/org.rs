@@ -299,6 +299,37 @@ pub struct StaffInput {
     /// Required for a new account; blank keeps the current one.
     #[serde(default)]
     pub password: Option<String>,
+    /// The member's own mobile number and ID number, so that a rating they
+    /// give their own unit is flagged (自评); blank clears them.
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub id_no: Option<String>,
+}
+
+/// Checks and normalises the phone and ID number of a staff account.
+fn staff_identity(s: &StaffInput) -> Result<(Option<String>, Option<String>), ApiError> {
+    let phone = blank(&s.phone).map(str::to_string);
+    if let Some(p) = &phone {
+        if p.len() != 11 || !p.starts_with('1') || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(
+                "phone_invalid",
+                format!("手机号“{p}”应为 11 位数字"),
+                format!("Phone '{p}' must be 11 digits"),
+            ));
+        }
+    }
+    let id_no = blank(&s.id_no).map(str::to_ascii_uppercase);
+    if let Some(i) = &id_no {
+        if !app::domain::case::valid_id_no(i) {
+            return Err(bad(
+                "id_no_invalid",
+                "身份证号码不正确（18 位，末位校验码）",
+                "The ID number is not valid (18 characters with its check character)",
+            ));
+        }
+    }
+    Ok((phone, id_no))
 }
 
 pub const PASSWORD_MIN_CHARS: usize = 10;
@@ -461,6 +492,7 @@ async fn staff_create(
         ));
     }
     let (w, hash) = staff_write(&state, &s, true).await?;
+    let (phone, id_no) = staff_identity(&s)?;
     let hash = hash.unwrap_or_default();
     let id = state
         .store
@@ -482,6 +514,10 @@ async fn staff_create(
             },
             other => other.into(),
         })?;
+    state
+        .store
+        .set_staff_identity(id, phone.as_deref(), id_no.as_deref())
+        .await?;
     Ok(Json(serde_json::json!({ "id": id })))
 }
 
@@ -495,8 +531,14 @@ async fn staff_update(
     staff.require(&["system_admin"])?;
     let s: StaffInput = json_body(&headers, body, 8192)?;
     let (mut w, hash) = staff_write(&state, &s, false).await?;
+    let (phone, id_no) = staff_identity(&s)?;
     w.password_hash = hash.as_deref();
-    if !state.store.staff_update(id, &w).await? {
+    if !state.store.staff_update(id, &w).await?
+        || !state
+            .store
+            .set_staff_identity(id, phone.as_deref(), id_no.as_deref())
+            .await?
+    {
         return Err(ApiError::NotFound {
             code: "staff_not_found",
             zh: "账号不存在".into(),

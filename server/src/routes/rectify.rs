@@ -263,7 +263,7 @@ fn percent_decode(s: &str) -> Option<String> {
 
 /// A download: `Content-Disposition: attachment` with the UTF-8 name
 /// (RFC 5987) and, for old clients, an ASCII fallback; never sniffed.
-fn attachment(
+pub(crate) fn attachment(
     content_type: &str,
     name: &str,
     ascii_fallback: Option<&str>,

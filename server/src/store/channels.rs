@@ -5,6 +5,7 @@
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
+use super::reports::rollup_cases;
 use super::{with_pool, Store, StoreError};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -320,6 +321,10 @@ impl Store {
                     (id, UpsertOutcome::Updated)
                 }
             };
+            // A case counts once it is finished (it never un-finishes).
+            if out.1 != UpsertOutcome::Unchanged && c.finished {
+                rollup_cases!(tx, &[out.0], 1);
+            }
             tx.commit().await?;
             Ok(out)
         })
@@ -327,8 +332,13 @@ impl Store {
 
     pub async fn finish_case(&self, id: i64, now: i64) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
             let n = sqlx::query("UPDATE cases SET status = 'finished', finished_at = $1, updated_at = $1 WHERE id = $2 AND status <> 'finished'")
-                .bind(now).bind(id).execute(pool).await?.rows_affected();
+                .bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
+            if n == 1 {
+                rollup_cases!(tx, &[id], 1);
+            }
+            tx.commit().await?;
             Ok(n == 1)
         })
     }

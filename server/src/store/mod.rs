@@ -10,6 +10,7 @@ mod channels;
 mod org;
 mod queries;
 mod rectify;
+mod reports;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub use channels::*;
 pub use org::*;
 pub use queries::*;
 pub use rectify::*;
+pub use reports::*;
 
 #[derive(Clone, Debug)]
 pub enum Store {

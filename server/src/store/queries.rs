@@ -10,7 +10,9 @@ use app::domain::RatingRecord;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
+use super::reports::{detect_flags, insert_flags, rollup_cases, rollup_ratings};
 use super::{with_pool, Store, StoreError};
+use app::domain::fraud::FraudPolicy;
 
 /// Rows per multi-row statement: 24 binds each stays far below both
 /// databases' parameter limits.
@@ -191,6 +193,7 @@ impl Store {
         &self,
         items: &[NewRating<'_>],
         received_at: i64,
+        fraud: &FraudPolicy,
     ) -> Result<Vec<Ingested>, StoreError> {
         let keyed: Vec<(Uuid, &str)> = items.iter().map(|n| (n.record.id, n.canonical)).collect();
         let firsts: Vec<&NewRating> = items
@@ -228,14 +231,24 @@ impl Store {
                 .map(|(n, k)| (*n, n.preset_kind.unwrap_or(k)))
                 .collect();
             let kind_of: HashMap<Uuid, RatingKind> = rows.iter().map(|(n, k)| (n.record.id, *k)).collect();
+            // A case's `rated` may change: take its contribution out first.
+            rollup_cases!(tx, &case_ids, -1);
             let mut inserted: HashSet<String> = HashSet::with_capacity(firsts.len());
+            let mut new_ids: Vec<String> = Vec::with_capacity(firsts.len());
             for chunk in rows.chunks(CHUNK) {
                 let mut qb = QueryBuilder::new(RATING_COLUMNS);
                 push_rating_values(&mut qb, chunk, received_at);
                 qb.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
                 let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+                new_ids.extend(ids.iter().cloned());
                 inserted.extend(ids);
             }
+            // Misuse flags, then the new ratings' contribution (flagged
+            // ones count as not valid until reviewed), in this transaction.
+            let flags = detect_flags!(tx, &new_ids, fraud);
+            insert_flags!(tx, &flags, &inserted, received_at);
+            rollup_ratings!(tx, &new_ids, 1);
+            rollup_cases!(tx, &case_ids, 1);
             let known: Vec<String> = firsts
                 .iter()
                 .map(|n| n.record.id.to_string())

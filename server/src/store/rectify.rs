@@ -1,6 +1,7 @@
 //! Tickets of the bad-rating loop, their audit log, evidence, feedback
 //! links, common problems and the working-day calendar.
 
+use super::reports::rollup_ratings;
 use super::{with_pool, Scope, Store, StoreError};
 
 /// Appends one line to the audit log inside a transaction (both pools).
@@ -185,48 +186,69 @@ impl Store {
     // ---- opening tickets ----
 
     /// Bad ratings with no ticket, oldest first.
+    /// Bad ratings without a ticket: the oldest `limit`, or (`ids`) those
+    /// of one request.
     pub async fn bad_ratings_without_ticket(
         &self,
         limit: i64,
+        ids: Option<&[String]>,
     ) -> Result<Vec<BadRatingRow>, StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, BadRatingRow>(
+        let only = match ids {
+            Some(ids) if ids.is_empty() => return Ok(vec![]),
+            Some(ids) => format!(
+                "AND r.id IN ({})",
+                super::reports::placeholders_from(2, ids.len())
+            ),
+            None => String::new(),
+        };
+        let sql = format!(
             "SELECT r.id, r.rated_at, r.place_id, r.window_id, \
                     COALESCE(w.department_id, si.department_id) AS department_id, c.service_item_id, c.staff_id, \
                     (COALESCE(r.evaluator_phone, c.applicant_phone) IS NOT NULL) AS has_phone \
              FROM ratings r LEFT JOIN windows w ON w.id = r.window_id LEFT JOIN cases c ON c.id = r.case_id \
              LEFT JOIN service_items si ON si.id = c.service_item_id \
-             WHERE r.grade = 'bad' AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.rating_id = r.id) \
-             ORDER BY r.received_at, r.id LIMIT $1")
-            .bind(limit).fetch_all(pool).await?))
+             WHERE r.grade = 'bad' AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.rating_id = r.id) {only} \
+             ORDER BY r.received_at, r.id LIMIT $1"
+        );
+        with_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, BadRatingRow>(&sql).bind(limit);
+            for id in ids.unwrap_or_default() {
+                q = q.bind(id);
+            }
+            Ok(q.fetch_all(pool).await?)
+        })
     }
 
-    /// Opens a ticket and logs it; `None` if the rating already has one.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn open_ticket(
+    /// Opens tickets (rating, contact deadline, appeal deadline) and logs
+    /// each, in one transaction; ratings that already have one are skipped.
+    /// Returns how many were opened.
+    pub async fn open_tickets(
         &self,
-        r: &BadRatingRow,
-        contact_due: i64,
-        appeal_due: i64,
+        rows: &[(&BadRatingRow, i64, i64)],
         now: i64,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<usize, StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let id: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO tickets (rating_id, place_id, window_id, department_id, service_item_id, staff_id, status, \
-                 opened_at, has_phone, contact_due, appeal_due, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $11) \
-                 ON CONFLICT (rating_id) DO NOTHING RETURNING id")
-                .bind(&r.id).bind(r.place_id).bind(r.window_id).bind(r.department_id).bind(r.service_item_id)
-                .bind(r.staff_id).bind(r.rated_at).bind(r.has_phone).bind(contact_due).bind(appeal_due).bind(now)
-                .fetch_optional(&mut *tx).await?;
-            if let Some(id) = id {
-                sqlx::query(
-                    "INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, note, at) \
-                     VALUES ($1, NULL, 'system', 'open', NULL, 'open', '', $2)")
-                    .bind(id).bind(now).execute(&mut *tx).await?;
+            let mut opened = 0;
+            for (r, contact_due, appeal_due) in rows {
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO tickets (rating_id, place_id, window_id, department_id, service_item_id, staff_id, status, \
+                     opened_at, has_phone, contact_due, appeal_due, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $11) \
+                     ON CONFLICT (rating_id) DO NOTHING RETURNING id")
+                    .bind(&r.id).bind(r.place_id).bind(r.window_id).bind(r.department_id).bind(r.service_item_id)
+                    .bind(r.staff_id).bind(r.rated_at).bind(r.has_phone).bind(contact_due).bind(appeal_due).bind(now)
+                    .fetch_optional(&mut *tx).await?;
+                if let Some(id) = id {
+                    sqlx::query(
+                        "INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, note, at) \
+                         VALUES ($1, NULL, 'system', 'open', NULL, 'open', '', $2)")
+                        .bind(id).bind(now).execute(&mut *tx).await?;
+                    opened += 1;
+                }
             }
             tx.commit().await?;
-            Ok(id)
+            Ok(opened)
         })
     }
 
@@ -319,8 +341,17 @@ impl Store {
         u: &TicketUpdate<'_>,
         event: &NewEvent<'_>,
     ) -> Result<bool, StoreError> {
+        // A ticket found invalid or malicious takes its rating out of the
+        // valid counts: move its contribution in the same transaction.
+        let excluding = u.status == "excluded";
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            let rating: Vec<String> = if excluding {
+                sqlx::query_scalar("SELECT rating_id FROM tickets WHERE id = $1").bind(id).fetch_all(&mut *tx).await?
+            } else {
+                vec![]
+            };
+            rollup_ratings!(tx, &rating, -1);
             let n = sqlx::query(
                 "UPDATE tickets SET status = $1, rectify_due = $2, contacted_at = $3, verdict = $4, proposed = $5, \
                  appealed = $6, resume = $7, requested_due = $8, outcome = $9, description = $10, archived_at = $11, \
@@ -334,6 +365,7 @@ impl Store {
             if n == 0 {
                 return Ok(false);
             }
+            rollup_ratings!(tx, &rating, 1);
             insert_event!(tx, event);
             tx.commit().await?;
             Ok(true)

@@ -179,6 +179,7 @@ pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Opt
         output_name: "hcp".into(),
         demo: true,
         demo_password: Some(ADMIN_PASSWORD.into()),
+        demo_city: false,
         secure_cookies: false,
         public_url: None,
         policy: Default::default(),

@@ -5,6 +5,7 @@ mod channels;
 mod helpers;
 mod org;
 mod rectify;
+mod reports;
 mod staff;
 mod sync;
 

@@ -1,0 +1,883 @@
+//! Rollups, misuse flags and the queries the 通报 reports read.
+//!
+//! A rollup row holds the rating and case part of
+//! `app::domain::metrics::Counts` for one day and unit. Every statement
+//! that changes what a rating or case contributes (ingest, a case
+//! finishing, a ticket excluded, a flag set or reviewed) runs, in its own
+//! transaction, "subtract the contribution, change, add it again" through
+//! [`rollup_ratings!`] and [`rollup_cases!`]; the contribution is read off
+//! the raw rows by the same SQL the rebuild uses, so incremental upkeep and
+//! [`Store::rebuild_rollups`] cannot disagree.
+
+use app::domain::metrics::{self, Counts, RatingFact, TicketFact};
+use app::domain::{Channel, CodeMap, RatingKind};
+
+use super::{with_pool, Store, StoreError};
+
+/// Ids per statement.
+pub const ROLLUP_CHUNK: usize = 500;
+
+/// Where the counted rows come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Ratings,
+    Cases,
+}
+
+/// The rollup tables and their keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rollup {
+    /// Day × department × district × kind of place: the city-wide tables.
+    Day,
+    /// Day × department × place × window × staff member: the drill-down.
+    Unit,
+    /// Day × service item: 评价覆盖事项率.
+    Item,
+}
+
+pub const ROLLUPS: [Rollup; 3] = [Rollup::Day, Rollup::Unit, Rollup::Item];
+
+impl Rollup {
+    pub fn table(self) -> &'static str {
+        match self {
+            Rollup::Day => "rollup_day",
+            Rollup::Unit => "rollup_unit",
+            Rollup::Item => "rollup_item",
+        }
+    }
+    fn keys(self) -> &'static str {
+        match self {
+            Rollup::Day => "day, department_id, district_id, place_kind",
+            Rollup::Unit => "day, department_id, district_id, place_id, window_id, staff_id",
+            Rollup::Item => "day, service_item_id, department_id, district_id",
+        }
+    }
+}
+
+const COUNT_COLUMNS: &str =
+    "cases, rated_cases, ratings, valid, active, on_site_active, good, bad, valid_bad";
+
+/// The district of a place: its region, or the region above a town, or
+/// two above a village; 0 for a city-level place.
+const DISTRICT: &str = "CASE g0.level WHEN 'district' THEN g0.id WHEN 'town' THEN g1.id \
+     WHEN 'village' THEN g2.id ELSE 0 END";
+
+const PLACE_JOINS: &str = "JOIN regions g0 ON g0.id = p.region_id \
+     LEFT JOIN regions g1 ON g1.id = g0.parent_id LEFT JOIN regions g2 ON g2.id = g1.parent_id";
+
+/// A rating is not valid while it has a flag not reviewed, or reviewed as
+/// fraud, or its ticket was found invalid or malicious (metrics::RatingFact::valid).
+pub const NOT_VALID: &str = "(t.status = 'excluded' OR EXISTS (SELECT 1 FROM rating_flags f \
+     WHERE f.rating_id = r.id AND (f.verdict IS NULL OR f.verdict = 'fraud')))";
+
+/// `'kiosk', 'window_pad', …`: the on-site channels, from the domain.
+fn on_site_channels() -> String {
+    Channel::ALL
+        .iter()
+        .filter(|c| metrics::on_site(**c))
+        .map(|c| format!("'{}'", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One row per rating or case with its keys and 0/1 flags; `filter` is a
+/// WHERE (ratings) or AND (cases) clause.
+pub fn facts(source: Source, filter: &str) -> String {
+    let keys = format!(
+        "COALESCE(w.department_id, si.department_id, 0) AS department_id, {DISTRICT} AS district_id, \
+         p.kind AS place_kind, p.id AS place_id"
+    );
+    match source {
+        Source::Ratings => format!(
+            "SELECT (r.rated_at + 28800000) / 86400000 AS day, {keys}, COALESCE(r.window_id, 0) AS window_id, \
+             COALESCE(c.staff_id, 0) AS staff_id, COALESCE(c.service_item_id, 0) AS service_item_id, \
+             0 AS is_case, 0 AS rated, 1 AS is_rating, CASE WHEN {NOT_VALID} THEN 0 ELSE 1 END AS ok, \
+             CASE WHEN r.kind <> 'system_default' THEN 1 ELSE 0 END AS act, \
+             CASE WHEN r.channel IN ({}) THEN 1 ELSE 0 END AS site, \
+             CASE WHEN r.grade = 'good' THEN 1 ELSE 0 END AS is_good, \
+             CASE WHEN r.grade = 'bad' THEN 1 ELSE 0 END AS is_bad \
+             FROM ratings r JOIN places p ON p.id = r.place_id {PLACE_JOINS} \
+             LEFT JOIN windows w ON w.id = r.window_id LEFT JOIN cases c ON c.id = r.case_id \
+             LEFT JOIN service_items si ON si.id = c.service_item_id LEFT JOIN tickets t ON t.rating_id = r.id {filter}",
+            on_site_channels()
+        ),
+        Source::Cases => format!(
+            "SELECT (c.finished_at + 28800000) / 86400000 AS day, {keys}, COALESCE(c.window_id, 0) AS window_id, \
+             COALESCE(c.staff_id, 0) AS staff_id, COALESCE(c.service_item_id, 0) AS service_item_id, \
+             1 AS is_case, CASE WHEN EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id AND r.kind <> 'follow_up') \
+             THEN 1 ELSE 0 END AS rated, 0 AS is_rating, 0 AS ok, 0 AS act, 0 AS site, 0 AS is_good, 0 AS is_bad \
+             FROM cases c JOIN places p ON p.id = c.place_id {PLACE_JOINS} \
+             LEFT JOIN windows w ON w.id = c.window_id LEFT JOIN service_items si ON si.id = c.service_item_id \
+             WHERE c.status = 'finished' AND c.finished_at IS NOT NULL {filter}"
+        ),
+    }
+}
+
+/// The sums of [`facts`] (times `sign`) as count columns.
+fn sums(sign: i64) -> String {
+    [
+        "is_case",
+        "rated",
+        "is_rating",
+        "ok",
+        "ok * act",
+        "ok * act * site",
+        "ok * is_good",
+        "is_bad",
+        "ok * is_bad",
+    ]
+    .iter()
+    .map(|e| format!("SUM({e}) * {sign}"))
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// Adds `sign` × the contribution of the rows `filter` selects to `rollup`.
+pub fn upsert_sql(rollup: Rollup, source: Source, filter: &str, sign: i64) -> String {
+    let t = rollup.table();
+    let keys = rollup.keys();
+    let set = COUNT_COLUMNS
+        .split(", ")
+        .map(|c| format!("{c} = {t}.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO {t} ({keys}, {COUNT_COLUMNS}) SELECT {keys}, {} FROM ({}) x GROUP BY {keys} \
+         ON CONFLICT ({keys}) DO UPDATE SET {set}",
+        sums(sign),
+        facts(source, filter)
+    )
+}
+
+/// `$1, $2, … $n`.
+pub fn placeholders(n: usize) -> String {
+    placeholders_from(1, n)
+}
+
+/// `$first, … $(first + n - 1)`.
+pub fn placeholders_from(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The incremental statements for `n` ids of `source`.
+pub fn rollup_statements(source: Source, n: usize, sign: i64) -> Vec<String> {
+    let filter = match source {
+        Source::Ratings => format!("WHERE r.id IN ({})", placeholders(n)),
+        Source::Cases => format!("AND c.id IN ({})", placeholders(n)),
+    };
+    ROLLUPS
+        .iter()
+        .map(|r| upsert_sql(*r, source, &filter, sign))
+        .collect()
+}
+
+/// Adds (`sign` = 1) or takes away (-1) what the ratings `ids` contribute
+/// to every rollup, inside the transaction `tx`.
+macro_rules! rollup_ratings {
+    ($tx:expr, $ids:expr, $sign:expr) => {{
+        let ids: &[String] = $ids;
+        for chunk in ids.chunks($crate::store::reports::ROLLUP_CHUNK) {
+            for sql in $crate::store::reports::rollup_statements(
+                $crate::store::reports::Source::Ratings,
+                chunk.len(),
+                $sign,
+            ) {
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.execute(&mut *$tx).await?;
+            }
+        }
+    }};
+}
+pub(crate) use rollup_ratings;
+
+/// The same for cases (finished ones count; `rated` is re-read).
+macro_rules! rollup_cases {
+    ($tx:expr, $ids:expr, $sign:expr) => {{
+        let ids: &[i64] = $ids;
+        for chunk in ids.chunks($crate::store::reports::ROLLUP_CHUNK) {
+            for sql in $crate::store::reports::rollup_statements(
+                $crate::store::reports::Source::Cases,
+                chunk.len(),
+                $sign,
+            ) {
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *$tx).await?;
+            }
+        }
+    }};
+}
+pub(crate) use rollup_cases;
+
+/// Summed rollup counts under two keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyedCounts {
+    pub k1: i64,
+    pub k2: i64,
+    pub counts: Counts,
+}
+
+type SumRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+
+fn keyed(
+    (k1, k2, cases, rated, ratings, valid, active, site, good, bad, valid_bad): SumRow,
+) -> KeyedCounts {
+    let u = |v: i64| v.max(0) as u64;
+    KeyedCounts {
+        k1,
+        k2,
+        counts: Counts {
+            cases: u(cases),
+            rated_cases: u(rated),
+            ratings: u(ratings),
+            valid: u(valid),
+            active: u(active),
+            on_site_active: u(site),
+            good: u(good),
+            bad: u(bad),
+            valid_bad: u(valid_bad),
+            ..Counts::default()
+        },
+    }
+}
+
+fn sum_columns() -> String {
+    COUNT_COLUMNS
+        .split(", ")
+        .map(|c| format!("CAST(SUM(x.{c}) AS BIGINT)"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where a report reads from.
+#[derive(Debug, Clone, Copy)]
+pub struct SumQuery<'a> {
+    pub rollup: Rollup,
+    /// Integer expressions over `x` (the rollup) and `d` (its department).
+    pub k1: &'a str,
+    pub k2: &'a str,
+    /// Extra condition, may use `$3`.
+    pub filter: &'a str,
+    pub param: Option<i64>,
+}
+
+/// A ticket and the keys of its rating, for the rectification figures.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketFactRow {
+    pub day: i64,
+    pub department_id: i64,
+    pub district_id: i64,
+    pub place_kind: String,
+    pub place_id: i64,
+    pub window_id: i64,
+    pub staff_id: i64,
+    pub level: i32,
+    pub status: String,
+    pub archived_at: Option<i64>,
+    pub on_time: Option<bool>,
+    pub rectify_due: Option<i64>,
+    pub feedback_level: Option<i32>,
+    pub flagged: bool,
+}
+
+impl TicketFactRow {
+    /// What the ticket adds to a report (metrics' definition), at `now`.
+    pub fn counts(&self, now: i64) -> Counts {
+        let level = CodeMap::Gbt39046
+            .decode(self.level as u8)
+            .unwrap_or(app::domain::Level::VeryDissatisfied);
+        let archived = self.archived_at.is_some();
+        Counts::of_rating(&RatingFact {
+            level,
+            kind: RatingKind::First,
+            channel: Channel::Kiosk,
+            excluded: self.status == "excluded",
+            flagged: self.flagged,
+            ticket: Some(TicketFact {
+                archived,
+                on_time: archived && self.on_time == Some(true),
+                due: self.rectify_due.is_some_and(|d| d <= now),
+                feedback: self.feedback_level.map(|l| l as u8),
+            }),
+        })
+        .ticket_part()
+    }
+}
+
+/// One rating as the raw formula reads it (tests and the naive baseline).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RawRating {
+    pub day: i64,
+    pub department_id: i64,
+    pub district_id: i64,
+    pub level: i32,
+    pub kind: String,
+    pub channel: String,
+    pub excluded: bool,
+    pub flagged: bool,
+}
+
+/// A misuse flag for the review screen.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FlagRow {
+    pub rating_id: String,
+    pub rated_at: i64,
+    pub channel: String,
+    pub level: i32,
+    pub place_name: String,
+    pub window_name: Option<String>,
+    pub device_code: String,
+    pub evaluator_phone: Option<String>,
+    pub reason: String,
+    pub detail: String,
+    pub flagged_at: i64,
+    pub verdict: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<i64>,
+    pub review_note: Option<String>,
+}
+
+/// A flag to set: rating, reason, what was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFlag {
+    pub rating_id: String,
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+/// Org names and links the reports print.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgUnit {
+    pub id: i64,
+    pub name: String,
+    /// Region id (departments), district (places), department (windows),
+    /// window (staff).
+    pub parent: i64,
+    /// Region level (departments), line (for the matrix), role (staff).
+    pub tag: Option<String>,
+    pub active: bool,
+}
+
+impl Store {
+    /// Sums a rollup over days `from..=to` (day numbers) by two keys.
+    pub async fn rollup_sums(
+        &self,
+        q: SumQuery<'_>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<KeyedCounts>, StoreError> {
+        // The department is joined only when a filter reads it (`d.line`).
+        let join = if q.filter.contains("d.") {
+            "LEFT JOIN departments d ON d.id = x.department_id"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT CAST({} AS BIGINT), CAST({} AS BIGINT), {} FROM {} x {join} \
+             WHERE x.day >= $1 AND x.day <= $2 {} GROUP BY 1, 2",
+            q.k1,
+            q.k2,
+            sum_columns(),
+            q.rollup.table(),
+            q.filter
+        );
+        with_pool!(self, pool => {
+            let mut query = sqlx::query_as::<_, SumRow>(&sql).bind(from).bind(to);
+            if let Some(p) = q.param {
+                query = query.bind(p);
+            }
+            Ok(query.fetch_all(pool).await?.into_iter().map(keyed).collect())
+        })
+    }
+
+    /// The same sums computed directly from the raw tables: the naive
+    /// GROUP BY the rollups replace (the bench's baseline).
+    pub async fn naive_sums(
+        &self,
+        k1: &str,
+        k2: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<KeyedCounts>, StoreError> {
+        let (from_ms, to_ms) = (
+            from * 86_400_000 - 28_800_000,
+            (to + 1) * 86_400_000 - 28_800_000,
+        );
+        let ratings = facts(
+            Source::Ratings,
+            &format!("WHERE r.rated_at >= {from_ms} AND r.rated_at < {to_ms}"),
+        );
+        let cases = facts(
+            Source::Cases,
+            &format!("AND c.finished_at >= {from_ms} AND c.finished_at < {to_ms}"),
+        );
+        let sql = format!(
+            "SELECT CAST({k1} AS BIGINT), CAST({k2} AS BIGINT), {} FROM \
+             (SELECT y.*, y.is_case AS cases, y.rated AS rated_cases, y.is_rating AS ratings, y.ok AS valid, \
+              y.ok * y.act AS active, y.ok * y.act * y.site AS on_site_active, y.ok * y.is_good AS good, \
+              y.is_bad AS bad, y.ok * y.is_bad AS valid_bad FROM ({ratings} UNION ALL {cases}) y) x \
+             LEFT JOIN departments d ON d.id = x.department_id GROUP BY 1, 2",
+            sum_columns()
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, SumRow>(&sql).fetch_all(pool).await?.into_iter().map(keyed).collect()))
+    }
+
+    /// Empties the rollups and recomputes them from the raw tables.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn rebuild_rollups(&self) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for r in ROLLUPS {
+                sqlx::query(&format!("DELETE FROM {}", r.table())).execute(&mut *tx).await?;
+                for source in [Source::Ratings, Source::Cases] {
+                    sqlx::query(&upsert_sql(r, source, "", 1)).execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Tickets of ratings given in `from_ms..to_ms`, with their keys.
+    pub async fn ticket_facts(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<TicketFactRow>, StoreError> {
+        let sql = format!(
+            "SELECT (r.rated_at + 28800000) / 86400000 AS day, \
+             CAST(COALESCE(t.department_id, 0) AS BIGINT) AS department_id, CAST({DISTRICT} AS BIGINT) AS district_id, \
+             p.kind AS place_kind, p.id AS place_id, CAST(COALESCE(r.window_id, 0) AS BIGINT) AS window_id, \
+             CAST(COALESCE(t.staff_id, 0) AS BIGINT) AS staff_id, r.level, t.status, t.archived_at, t.on_time, \
+             t.rectify_due, t.feedback_level, \
+             EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id AND (f.verdict IS NULL OR f.verdict = 'fraud')) AS flagged \
+             FROM tickets t CROSS JOIN ratings r JOIN places p ON p.id = r.place_id {PLACE_JOINS} \
+             WHERE r.id = t.rating_id AND r.rated_at >= $1 AND r.rated_at < $2"
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketFactRow>(&sql).bind(from_ms).bind(to_ms).fetch_all(pool).await?))
+    }
+
+    /// Every rating given in `from_ms..to_ms`, as the raw formula reads it.
+    pub async fn raw_ratings(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<RawRating>, StoreError> {
+        let sql = format!(
+            "SELECT (r.rated_at + 28800000) / 86400000 AS day, \
+             CAST(COALESCE(w.department_id, si.department_id, 0) AS BIGINT) AS department_id, \
+             CAST({DISTRICT} AS BIGINT) AS district_id, r.level, r.kind, r.channel, \
+             COALESCE(t.status = 'excluded', FALSE) AS excluded, \
+             EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id AND (f.verdict IS NULL OR f.verdict = 'fraud')) AS flagged \
+             FROM ratings r JOIN places p ON p.id = r.place_id {PLACE_JOINS} LEFT JOIN windows w ON w.id = r.window_id \
+             LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN service_items si ON si.id = c.service_item_id \
+             LEFT JOIN tickets t ON t.rating_id = r.id WHERE r.rated_at >= $1 AND r.rated_at < $2"
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, RawRating>(&sql).bind(from_ms).bind(to_ms).fetch_all(pool).await?))
+    }
+
+    /// Every finished case in `from_ms..to_ms`: (day, department, district, rated).
+    pub async fn raw_cases(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(i64, i64, i64, bool)>, StoreError> {
+        let sql = format!(
+            "SELECT (c.finished_at + 28800000) / 86400000, CAST(COALESCE(w.department_id, si.department_id, 0) AS BIGINT), \
+             CAST({DISTRICT} AS BIGINT), EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id) \
+             FROM cases c JOIN places p ON p.id = c.place_id {PLACE_JOINS} LEFT JOIN windows w ON w.id = c.window_id \
+             LEFT JOIN service_items si ON si.id = c.service_item_id \
+             WHERE c.status = 'finished' AND c.finished_at >= $1 AND c.finished_at < $2"
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as(&sql).bind(from_ms).bind(to_ms).fetch_all(pool).await?))
+    }
+
+    /// Districts (regions of level district): id, name, city id.
+    pub async fn org_units(&self, kind: &str) -> Result<Vec<OrgUnit>, StoreError> {
+        let sql = match kind {
+            "district" => "SELECT id, name, CAST(COALESCE(parent_id, 0) AS BIGINT) AS parent, NULL AS tag, active FROM regions WHERE level = 'district' ORDER BY code",
+            "department" => "SELECT d.id, d.name, d.region_id AS parent, \
+                 CASE WHEN g.level = 'city' THEN 'city:' ELSE 'district:' END || COALESCE(d.line, d.name) AS tag, d.active \
+                 FROM departments d JOIN regions g ON g.id = d.region_id ORDER BY d.code",
+            "window" => "SELECT w.id, p.name || ' ' || w.name AS name, CAST(COALESCE(w.department_id, 0) AS BIGINT) AS parent, NULL AS tag, w.active \
+                 FROM windows w JOIN places p ON p.id = w.place_id ORDER BY p.code, w.code",
+            _ => "SELECT id, display_name AS name, CAST(COALESCE(window_id, 0) AS BIGINT) AS parent, role AS tag, active FROM staff ORDER BY username",
+        };
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, OrgUnit>(sql).fetch_all(pool).await?))
+    }
+
+    // ---- misuse flags ----
+
+    pub async fn flags(&self, pending: bool, limit: i64) -> Result<Vec<FlagRow>, StoreError> {
+        let sql = format!(
+            "SELECT f.rating_id, r.rated_at, r.channel, r.level, p.name AS place_name, w.name AS window_name, \
+             dv.code AS device_code, r.evaluator_phone, f.reason, f.detail, f.flagged_at, f.verdict, \
+             s.display_name AS reviewed_by, f.reviewed_at, f.review_note \
+             FROM rating_flags f JOIN ratings r ON r.id = f.rating_id JOIN places p ON p.id = r.place_id \
+             JOIN devices dv ON dv.id = r.device_id LEFT JOIN windows w ON w.id = r.window_id \
+             LEFT JOIN staff s ON s.id = f.reviewed_by WHERE f.verdict IS {} NULL \
+             ORDER BY f.flagged_at DESC, f.rating_id LIMIT $1",
+            if pending { "" } else { "NOT" }
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, FlagRow>(&sql).bind(limit).fetch_all(pool).await?))
+    }
+
+    pub async fn pending_flag_count(&self) -> Result<i64, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT rating_id) FROM rating_flags WHERE verdict IS NULL").fetch_one(pool).await?))
+    }
+
+    /// Records a supervisor's verdict on every pending flag of `ids`, and
+    /// moves the ratings' contribution accordingly. Returns the ratings
+    /// reviewed.
+    pub async fn review_flags(
+        &self,
+        ids: &[String],
+        verdict: &str,
+        note: &str,
+        staff_id: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut pending: Vec<String> = vec![];
+            for chunk in ids.chunks(ROLLUP_CHUNK) {
+                let sql = format!(
+                    "SELECT DISTINCT rating_id FROM rating_flags WHERE verdict IS NULL AND rating_id IN ({})",
+                    placeholders(chunk.len())
+                );
+                let mut q = sqlx::query_scalar::<_, String>(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                pending.extend(q.fetch_all(&mut *tx).await?);
+            }
+            rollup_ratings!(tx, &pending, -1);
+            for id in &pending {
+                sqlx::query("UPDATE rating_flags SET verdict = $1, reviewed_by = $2, reviewed_at = $3, review_note = $4 \
+                             WHERE rating_id = $5 AND verdict IS NULL")
+                    .bind(verdict).bind(staff_id).bind(now).bind(note).bind(id)
+                    .execute(&mut *tx).await?;
+            }
+            rollup_ratings!(tx, &pending, 1);
+            tx.commit().await?;
+            Ok(pending.len() as u64)
+        })
+    }
+}
+
+/// A rating just stored, with what the misuse detectors read.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BatchRating {
+    pub id: String,
+    pub device_id: String,
+    pub device_kind: String,
+    pub evaluator_phone: Option<String>,
+    pub evaluator_id_no: Option<String>,
+    pub rated_at: i64,
+    pub place_id: i64,
+    pub window_id: i64,
+    pub department_id: i64,
+}
+
+/// A staff member's own numbers and unit.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffIdentity {
+    pub phone: Option<String>,
+    pub id_no: Option<String>,
+    pub place_id: i64,
+    pub window_id: i64,
+    pub department_id: i64,
+}
+
+/// 自评: ratings whose evaluator is a staff member of the rated unit (its
+/// place, window or department).
+pub fn self_evaluation_flags(batch: &[BatchRating], staff: &[StaffIdentity]) -> Vec<NewFlag> {
+    batch
+        .iter()
+        .filter(|r| r.evaluator_phone.is_some() || r.evaluator_id_no.is_some())
+        .filter(|r| {
+            let unit: Vec<(Option<&str>, Option<&str>)> = staff
+                .iter()
+                .filter(|s| {
+                    s.place_id == r.place_id
+                        || (r.window_id != 0 && s.window_id == r.window_id)
+                        || (r.department_id != 0 && s.department_id == r.department_id)
+                })
+                .map(|s| (s.phone.as_deref(), s.id_no.as_deref()))
+                .collect();
+            app::domain::fraud::self_evaluation(
+                r.evaluator_phone.as_deref(),
+                r.evaluator_id_no.as_deref(),
+                &unit,
+            )
+        })
+        .map(|r| NewFlag {
+            rating_id: r.id.clone(),
+            reason: app::domain::fraud::FlagReason::SelfEvaluation.as_str(),
+            detail: "评价人手机号或证件号与被评价单位工作人员相同".into(),
+        })
+        .collect()
+}
+
+/// Finds misuse among the ratings `ids` just stored, inside `tx`: 自评,
+/// 批量评价 and device bursts (`app::domain::fraud`). Evaluates to the
+/// flags to set, which may name earlier ratings of the same phone or device.
+macro_rules! detect_flags {
+    ($tx:expr, $ids:expr, $policy:expr) => {{
+        use app::domain::fraud::{self, FlagReason, PhoneRating};
+        use $crate::store::reports::{placeholders, BatchRating, NewFlag, StaffIdentity, ROLLUP_CHUNK};
+        let ids: &[String] = $ids;
+        let policy: &fraud::FraudPolicy = $policy;
+        let mut batch: Vec<BatchRating> = vec![];
+        for chunk in ids.chunks(ROLLUP_CHUNK) {
+            let sql = format!(
+                "SELECT r.id, r.device_id, dv.kind AS device_kind, r.evaluator_phone, r.evaluator_id_no, r.rated_at, \
+                 r.place_id, CAST(COALESCE(r.window_id, 0) AS BIGINT) AS window_id, \
+                 CAST(COALESCE(w.department_id, si.department_id, 0) AS BIGINT) AS department_id \
+                 FROM ratings r JOIN devices dv ON dv.id = r.device_id LEFT JOIN windows w ON w.id = r.window_id \
+                 LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN service_items si ON si.id = c.service_item_id \
+                 WHERE r.id IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, BatchRating>(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            batch.extend(q.fetch_all(&mut *$tx).await?);
+        }
+        let mut flags: Vec<NewFlag> = vec![];
+        // 自评.
+        let mut numbers: Vec<String> = batch
+            .iter()
+            .flat_map(|r| [r.evaluator_phone.clone(), r.evaluator_id_no.clone().map(|s| s.to_ascii_uppercase())])
+            .flatten()
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let mut staff: Vec<StaffIdentity> = vec![];
+        for chunk in numbers.chunks(ROLLUP_CHUNK) {
+            let list = placeholders(chunk.len());
+            let sql = format!(
+                "SELECT phone, id_no, CAST(COALESCE(place_id, 0) AS BIGINT) AS place_id, \
+                 CAST(COALESCE(window_id, 0) AS BIGINT) AS window_id, CAST(COALESCE(department_id, 0) AS BIGINT) AS department_id \
+                 FROM staff WHERE phone IN ({list}) OR UPPER(id_no) IN ({list})"
+            );
+            let mut q = sqlx::query_as::<_, StaffIdentity>(&sql);
+            for n in chunk {
+                q = q.bind(n);
+            }
+            staff.extend(q.fetch_all(&mut *$tx).await?);
+        }
+        if !staff.is_empty() {
+            flags.extend($crate::store::reports::self_evaluation_flags(&batch, &staff));
+        }
+        // 批量评价: the phone's ratings around the batch's.
+        let w = policy.batch_phone;
+        let mut phones: Vec<(&str, i64, i64)> = vec![];
+        for r in &batch {
+            if let Some(p) = r.evaluator_phone.as_deref() {
+                match phones.iter_mut().find(|(q, ..)| *q == p) {
+                    Some(e) => {
+                        e.1 = e.1.min(r.rated_at);
+                        e.2 = e.2.max(r.rated_at);
+                    }
+                    None => phones.push((p, r.rated_at, r.rated_at)),
+                }
+            }
+        }
+        if w.count > 0 {
+            for (phone, lo, hi) in phones {
+                let rows: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
+                    "SELECT id, case_id, rated_at FROM ratings WHERE evaluator_phone IS NOT NULL \
+                     AND evaluator_phone = $1 AND rated_at >= $2 AND rated_at <= $3")
+                    .bind(phone).bind(lo - w.within_ms).bind(hi + w.within_ms)
+                    .fetch_all(&mut *$tx).await?;
+                let items: Vec<PhoneRating> = rows
+                    .iter()
+                    .map(|(_, case_id, at)| PhoneRating { phone: phone.to_string(), case_id: *case_id, at: *at })
+                    .collect();
+                for ((id, ..), hit) in rows.iter().zip(fraud::batch_phone(&items, w)) {
+                    if hit {
+                        flags.push(NewFlag {
+                            rating_id: id.clone(),
+                            reason: FlagReason::BatchPhone.as_str(),
+                            detail: format!("同一手机号在 {} 分钟内评价了 {} 件以上", w.within_ms / 60_000, w.count),
+                        });
+                    }
+                }
+            }
+        }
+        // Device bursts, on kiosks and window pads.
+        let b = policy.device_burst;
+        let mut devices: Vec<(&str, i64, i64)> = vec![];
+        for r in batch.iter().filter(|r| r.device_kind == "kiosk" || r.device_kind == "window_pad") {
+            match devices.iter_mut().find(|(d, ..)| *d == r.device_id) {
+                Some(e) => {
+                    e.1 = e.1.min(r.rated_at);
+                    e.2 = e.2.max(r.rated_at);
+                }
+                None => devices.push((r.device_id.as_str(), r.rated_at, r.rated_at)),
+            }
+        }
+        if b.count > 0 {
+            for (device, lo, hi) in devices {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT id, rated_at FROM ratings WHERE device_id = $1 AND rated_at >= $2 AND rated_at <= $3")
+                    .bind(device).bind(lo - b.within_ms).bind(hi + b.within_ms)
+                    .fetch_all(&mut *$tx).await?;
+                let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
+                for ((id, _), hit) in rows.iter().zip(fraud::in_dense_window(&times, b)) {
+                    if hit {
+                        flags.push(NewFlag {
+                            rating_id: id.clone(),
+                            reason: FlagReason::DeviceBurst.as_str(),
+                            detail: format!("同一设备在 {} 秒内有 {} 条以上评价", b.within_ms / 1000, b.count),
+                        });
+                    }
+                }
+            }
+        }
+        flags
+    }};
+}
+pub(crate) use detect_flags;
+
+/// Stores `flags` inside `tx`, moving the contribution of the earlier
+/// ratings they name (`fresh` are the batch's, not yet in the rollups).
+macro_rules! insert_flags {
+    ($tx:expr, $flags:expr, $fresh:expr, $now:expr) => {{
+        let flags: &[$crate::store::reports::NewFlag] = $flags;
+        let fresh: &std::collections::HashSet<String> = $fresh;
+        let mut earlier: Vec<String> = flags
+            .iter()
+            .filter(|f| !fresh.contains(&f.rating_id))
+            .map(|f| f.rating_id.clone())
+            .collect();
+        earlier.sort_unstable();
+        earlier.dedup();
+        $crate::store::reports::rollup_ratings!($tx, &earlier, -1);
+        for f in flags {
+            sqlx::query("INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (rating_id, reason) DO NOTHING")
+                .bind(&f.rating_id).bind(f.reason).bind(&f.detail).bind($now)
+                .execute(&mut *$tx).await?;
+        }
+        $crate::store::reports::rollup_ratings!($tx, &earlier, 1);
+    }};
+}
+pub(crate) use insert_flags;
+
+/// One line of the ratings export: no device, no evaluator identity.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportRow {
+    pub id: String,
+    pub rated_at: i64,
+    pub channel: String,
+    pub level: i32,
+    pub kind: String,
+    pub valid: bool,
+    pub district: String,
+    pub place: String,
+    pub window: Option<String>,
+    pub department: Option<String>,
+    pub case_no: Option<String>,
+    pub reasons: String,
+    pub comment: String,
+}
+
+/// Rows per message of the export stream.
+const EXPORT_BATCH: usize = 2000;
+
+impl Store {
+    /// Streams every rating of `from_ms..to_ms` in batches, from a cursor
+    /// read by a task of its own; the receiver ends after the last batch
+    /// (or an error). Dropping the receiver stops the reading.
+    pub fn stream_ratings(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<ExportRow>, StoreError>> {
+        use futures_util::TryStreamExt;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let store = self.clone();
+        tokio::spawn(async move {
+            let sql = format!(
+                "SELECT r.id, r.rated_at, r.channel, r.level, r.kind, CASE WHEN {NOT_VALID} THEN FALSE ELSE TRUE END AS valid, \
+                 COALESCE(CASE g0.level WHEN 'district' THEN g0.name WHEN 'town' THEN g1.name WHEN 'village' THEN g2.name END, '') AS district, \
+                 p.name AS place, w.name AS window, dp.name AS department, r.case_no, r.reasons, r.comment \
+                 FROM ratings r JOIN places p ON p.id = r.place_id {PLACE_JOINS} LEFT JOIN windows w ON w.id = r.window_id \
+                 LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN service_items si ON si.id = c.service_item_id \
+                 LEFT JOIN departments dp ON dp.id = COALESCE(w.department_id, si.department_id) \
+                 LEFT JOIN tickets t ON t.rating_id = r.id \
+                 WHERE r.rated_at >= $1 AND r.rated_at < $2 ORDER BY r.rated_at, r.id"
+            );
+            let result: Result<(), StoreError> = with_pool!(&store, pool => {
+                let mut rows = sqlx::query_as::<_, ExportRow>(&sql).bind(from_ms).bind(to_ms).fetch(pool);
+                let mut batch = Vec::with_capacity(EXPORT_BATCH);
+                loop {
+                    match rows.try_next().await {
+                        Ok(Some(r)) => {
+                            batch.push(r);
+                            if batch.len() == EXPORT_BATCH && tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                                return;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            let _ = tx.send(Err(e.into())).await;
+                            return;
+                        }
+                    }
+                }
+                if !batch.is_empty() {
+                    let _ = tx.send(Ok(batch)).await;
+                }
+                Ok(())
+            });
+            let _ = result;
+        });
+        rx
+    }
+}
+
+impl Store {
+    /// A device's id by its code.
+    pub async fn device_id_by_code(&self, code: &str) -> Result<Option<uuid::Uuid>, StoreError> {
+        let id: Option<String> = with_pool!(self, pool => sqlx::query_scalar("SELECT id FROM devices WHERE code = $1")
+            .bind(code).fetch_optional(pool).await?);
+        Ok(id.and_then(|s| uuid::Uuid::parse_str(&s).ok()))
+    }
+}
+
+impl Store {
+    /// Sets a named value in `app_secrets` (bench markers).
+    pub async fn set_secret(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+                .bind(name).bind(value).execute(pool).await?;
+            Ok(())
+        })
+    }
+}
+
+impl Store {
+    /// A staff member's own phone and ID number (for 自评).
+    pub async fn set_staff_identity(
+        &self,
+        id: i64,
+        phone: Option<&str>,
+        id_no: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query("UPDATE staff SET phone = $1, id_no = $2 WHERE id = $3")
+            .bind(phone).bind(id_no).bind(id).execute(pool).await?.rows_affected() == 1))
+    }
+}
