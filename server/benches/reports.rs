@@ -33,10 +33,7 @@ fn ratings() -> u64 {
 async fn prepare(url: &str, n: u64) -> Store {
     let store = Store::connect(url).await.unwrap();
     let marker = format!("generated:{n}");
-    let have = store
-        .secret("bench_generated", || String::new())
-        .await
-        .unwrap();
+    let have = store.secret("bench_generated", String::new).await.unwrap();
     if have == marker {
         println!(
             "# {} quarter of {n} ratings already generated: reused",

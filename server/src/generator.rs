@@ -129,7 +129,7 @@ impl Scale {
             towns_per_district: 8,
             villages_per_town: 10,
             ratings,
-            seed: 2022_4,
+            seed: 20224,
         }
     }
     /// The demo's small city.
@@ -169,7 +169,8 @@ struct Slot {
 }
 
 async fn exec(store: &Store, sql: &str) -> anyhow::Result<()> {
-    with_pool!(store, pool => { sqlx::query(sql).execute(pool).await?; });
+    // Not prepared for reuse: every statement here is different.
+    with_pool!(store, pool => { sqlx::query(sql).persistent(false).execute(pool).await?; });
     Ok(())
 }
 
@@ -448,6 +449,7 @@ pub async fn generate(
     let mut n = 0u64;
     while n < scale.ratings {
         let m = CHUNK.min(scale.ratings - n);
+        // SQL VALUES for SQLite, CSV for PostgreSQL's COPY.
         let mut case_rows = String::new();
         let mut rating_rows = String::new();
         for k in 0..m {
@@ -495,44 +497,76 @@ pub async fn generate(
                 _ => "bad",
             };
             let kind = if active { "first" } else { "system_default" };
-            let phone = if channel == "sms" {
-                format!("'139{:08}'", i % 100_000_000)
+            let phone = (channel == "sms").then(|| format!("139{:08}", i % 100_000_000));
+            let (place, window, staff) = (s.place, s.window, s.staff);
+            let dims = app::domain::DEFAULT_DIMENSION_SET.code;
+            let started = finished - 600_000;
+            if pg {
+                let phone = phone.unwrap_or_default();
+                case_rows.push_str(&format!(
+                    "{case_id},gen,G{case_id},{place},{window},{item},{staff},finished,f,{started},{finished},{finished},{finished}\n"
+                ));
+                rating_rows.push_str(&format!(
+                    "00000000-0000-7000-8000-{i:012x},{device},{i},{channel},G{case_id},{place},{window},{level},{grade},{dims},[],[],\"\",{rated_at},{rated_at},{rated_at},{{}},{case_id},,{kind},{},,{phone},\n",
+                    if active { "t" } else { "f" }
+                ));
             } else {
-                "NULL".into()
-            };
-            if !case_rows.is_empty() {
-                case_rows.push(',');
-                rating_rows.push(',');
+                let phone = phone.map_or("NULL".to_string(), |p| format!("'{p}'"));
+                if !case_rows.is_empty() {
+                    case_rows.push(',');
+                    rating_rows.push(',');
+                }
+                case_rows.push_str(&format!(
+                    "({case_id},'gen','G{case_id}',{place},{window},{item},{staff},'finished',FALSE,{started},{finished},{finished},{finished})"
+                ));
+                rating_rows.push_str(&format!(
+                    "('00000000-0000-7000-8000-{i:012x}','{device}',{i},'{channel}','G{case_id}',{place},{window},{level},'{grade}','{dims}','[]','[]','',{rated_at},{rated_at},{rated_at},'{{}}',{case_id},NULL,'{kind}',{},NULL,{phone},NULL)",
+                    if active { "TRUE" } else { "FALSE" }
+                ));
             }
-            case_rows.push_str(&format!(
-                "({case_id},'gen','G{case_id}',{},{},{item},{},'finished',FALSE,{},{},{},{})",
-                s.place,
-                s.window,
-                s.staff,
-                finished - 600_000,
-                finished,
-                finished,
-                finished
-            ));
-            rating_rows.push_str(&format!(
-                "('00000000-0000-7000-8000-{i:012x}','{device}',{i},'{channel}','G{case_id}',{},{},{level},'{grade}','{}','[]','[]','',{rated_at},{rated_at},{rated_at},'{{}}',{case_id},NULL,'{kind}',{},NULL,{phone},NULL)",
-                s.place, s.window, app::domain::DEFAULT_DIMENSION_SET.code, if active { "TRUE" } else { "FALSE" }
-            ));
         }
-        let over = if pg { "OVERRIDING SYSTEM VALUE " } else { "" };
-        with_pool!(store, pool => {
-            let mut tx = pool.begin().await?;
-            sqlx::query(&format!(
-                "INSERT INTO cases (id, source, case_no, place_id, window_id, service_item_id, staff_id, status, stages, \
-                 started_at, finished_at, created_at, updated_at) {over}VALUES {case_rows}"))
-                .execute(&mut *tx).await?;
-            sqlx::query(&format!(
-                "INSERT INTO ratings (id, device_id, device_seq, channel, case_no, place_id, window_id, level, grade, \
-                 dimension_set, items, reasons, comment, device_time, rated_at, received_at, payload, case_id, stage, kind, \
-                 proactive, entered_by, evaluator_phone, evaluator_id_no) VALUES {rating_rows}"))
-                .execute(&mut *tx).await?;
-            tx.commit().await?;
-        });
+        const CASE_COLUMNS: &str =
+            "id, source, case_no, place_id, window_id, service_item_id, staff_id, status, stages, \
+             started_at, finished_at, created_at, updated_at";
+        const RATING_COLUMNS: &str = "id, device_id, device_seq, channel, case_no, place_id, window_id, level, grade, \
+             dimension_set, items, reasons, comment, device_time, rated_at, received_at, payload, case_id, stage, kind, \
+             proactive, entered_by, evaluator_phone, evaluator_id_no";
+        match store {
+            Store::Postgres(pool) => {
+                // COPY: the fast bulk path (OVERRIDING the identity of cases.id
+                // is not needed with COPY; the sequence is set at the end).
+                let mut tx = pool.begin().await?;
+                for (table, columns, rows) in [
+                    ("cases", CASE_COLUMNS, &case_rows),
+                    ("ratings", RATING_COLUMNS, &rating_rows),
+                ] {
+                    let mut copy = tx
+                        .copy_in_raw(&format!(
+                            "COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)"
+                        ))
+                        .await?;
+                    copy.send(rows.as_bytes()).await?;
+                    copy.finish().await?;
+                }
+                tx.commit().await?;
+            }
+            Store::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(&format!(
+                    "INSERT INTO cases ({CASE_COLUMNS}) VALUES {case_rows}"
+                ))
+                .persistent(false)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(&format!(
+                    "INSERT INTO ratings ({RATING_COLUMNS}) VALUES {rating_rows}"
+                ))
+                .persistent(false)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+        }
         n += m;
         made.ratings += m;
         made.cases += m;

@@ -160,7 +160,14 @@ pub fn FlagsPage() -> impl IntoView {
     };
 
     let pending_table = move |flags: Vec<FlagView>| {
+        let shown = flags.len() as u64;
+        let more = move || {
+            pending.get().filter(|n| *n > shown).map(|n| {
+                format!("共 {n} 条待复核，此处列出最新的 {shown} 条；复核后其余的会依次显示。")
+            })
+        };
         view! {
+            <p class="hint" data-testid="flags-more">{more}</p>
             <div class="table-wrap" role="region" aria-label="待复核的评价" tabindex="0">
             <table class="inbox flags" data-testid="flags-table" data-status="pending">
                 <thead><tr>

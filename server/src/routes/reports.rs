@@ -369,7 +369,8 @@ async fn flags(
 ) -> Result<Json<FlagList>, ApiError> {
     staff.require(&["supervisor"])?;
     let pending = q.status.as_deref() != Some("reviewed");
-    let rows = state.store.flags(pending, 2000).await?;
+    // The newest 300 ratings (a burst can flag thousands; the count says how many wait).
+    let rows = state.store.flags(pending, 300).await?;
     let mut out: Vec<FlagView> = vec![];
     for r in rows {
         let label = app::domain::fraud::FlagReason::parse(&r.reason)

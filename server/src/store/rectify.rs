@@ -194,7 +194,7 @@ impl Store {
         ids: Option<&[String]>,
     ) -> Result<Vec<BadRatingRow>, StoreError> {
         let only = match ids {
-            Some(ids) if ids.is_empty() => return Ok(vec![]),
+            Some([]) => return Ok(vec![]),
             Some(ids) => format!(
                 "AND r.id IN ({})",
                 super::reports::placeholders_from(2, ids.len())

@@ -162,57 +162,203 @@ pub fn placeholders_from(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// The incremental statements for `n` ids of `source`.
-pub fn rollup_statements(source: Source, n: usize, sign: i64) -> Vec<String> {
+/// One row of [`facts`], typed: what one rating or case contributes.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Fact {
+    pub day: i64,
+    pub department_id: i64,
+    pub district_id: i64,
+    pub place_kind: String,
+    pub place_id: i64,
+    pub window_id: i64,
+    pub staff_id: i64,
+    pub service_item_id: i64,
+    pub is_case: i64,
+    pub rated: i64,
+    pub is_rating: i64,
+    pub ok: i64,
+    pub act: i64,
+    pub site: i64,
+    pub is_good: i64,
+    pub is_bad: i64,
+}
+
+/// A rollup key: its integer columns in order, then `place_kind` if any.
+pub type RollupKey = (Vec<i64>, Option<String>);
+
+impl Fact {
+    /// The count columns, as [`sums`] adds them in SQL.
+    fn counts(&self) -> [i64; 9] {
+        [
+            self.is_case,
+            self.rated,
+            self.is_rating,
+            self.ok,
+            self.ok * self.act,
+            self.ok * self.act * self.site,
+            self.ok * self.is_good,
+            self.is_bad,
+            self.ok * self.is_bad,
+        ]
+    }
+    fn key(&self, r: Rollup) -> RollupKey {
+        match r {
+            Rollup::Day => (
+                vec![self.day, self.department_id, self.district_id],
+                Some(self.place_kind.clone()),
+            ),
+            Rollup::Unit => (
+                vec![
+                    self.day,
+                    self.department_id,
+                    self.district_id,
+                    self.place_id,
+                    self.window_id,
+                    self.staff_id,
+                ],
+                None,
+            ),
+            Rollup::Item => (
+                vec![
+                    self.day,
+                    self.service_item_id,
+                    self.department_id,
+                    self.district_id,
+                ],
+                None,
+            ),
+        }
+    }
+}
+
+/// `sign` × the facts, summed per key of `rollup`.
+pub fn aggregate(facts: &[Fact], rollup: Rollup, sign: i64) -> Vec<(RollupKey, [i64; 9])> {
+    let mut out: std::collections::BTreeMap<RollupKey, [i64; 9]> = Default::default();
+    for f in facts {
+        let e = out.entry(f.key(rollup)).or_insert([0; 9]);
+        for (a, c) in e.iter_mut().zip(f.counts()) {
+            *a += sign * c;
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The typed facts of `n` ids of `source` (`$1…$n`).
+pub fn fact_select(source: Source, n: usize) -> String {
     let filter = match source {
         Source::Ratings => format!("WHERE r.id IN ({})", placeholders(n)),
         Source::Cases => format!("AND c.id IN ({})", placeholders(n)),
     };
-    ROLLUPS
-        .iter()
-        .map(|r| upsert_sql(*r, source, &filter, sign))
-        .collect()
+    let cols = [
+        "day",
+        "department_id",
+        "district_id",
+        "place_id",
+        "window_id",
+        "staff_id",
+        "service_item_id",
+        "is_case",
+        "rated",
+        "is_rating",
+        "ok",
+        "act",
+        "site",
+        "is_good",
+        "is_bad",
+    ]
+    .iter()
+    .map(|c| format!("CAST(x.{c} AS BIGINT) AS {c}"))
+    .collect::<Vec<_>>()
+    .join(", ");
+    format!(
+        "SELECT {cols}, x.place_kind FROM ({}) x",
+        facts(source, &filter)
+    )
 }
 
-/// Adds (`sign` = 1) or takes away (-1) what the ratings `ids` contribute
-/// to every rollup, inside the transaction `tx`.
-macro_rules! rollup_ratings {
-    ($tx:expr, $ids:expr, $sign:expr) => {{
-        let ids: &[String] = $ids;
-        for chunk in ids.chunks($crate::store::reports::ROLLUP_CHUNK) {
-            for sql in $crate::store::reports::rollup_statements(
-                $crate::store::reports::Source::Ratings,
-                chunk.len(),
-                $sign,
-            ) {
-                let mut q = sqlx::query(&sql);
-                for id in chunk {
-                    q = q.bind(id);
+/// Adds `rows` (aggregated counts) to `rollup`: one multi-row upsert.
+pub fn values_upsert_sql(rollup: Rollup, rows: &[(RollupKey, [i64; 9])]) -> String {
+    let t = rollup.table();
+    let keys = rollup.keys();
+    let per_row = rows.first().map_or(0, |((ints, kind), _)| {
+        ints.len() + usize::from(kind.is_some()) + 9
+    });
+    let values = (0..rows.len())
+        .map(|i| format!("({})", placeholders_from(i * per_row + 1, per_row)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let set = COUNT_COLUMNS
+        .split(", ")
+        .map(|c| format!("{c} = {t}.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("INSERT INTO {t} ({keys}, {COUNT_COLUMNS}) VALUES {values} ON CONFLICT ({keys}) DO UPDATE SET {set}")
+}
+
+/// Adds (`sign` = 1) or takes away (-1) what the rows `ids` of `source`
+/// contribute to every rollup, inside the transaction `tx`: their facts
+/// are read once (the rebuild's SQL), summed per key, and upserted.
+macro_rules! rollup_source {
+    ($tx:expr, $source:expr, $ids:expr, $sign:expr) => {{
+        use $crate::store::reports::{
+            aggregate, fact_select, values_upsert_sql, Fact, ROLLUPS, ROLLUP_CHUNK,
+        };
+        for chunk in $ids.chunks(ROLLUP_CHUNK) {
+            let sql = fact_select($source, chunk.len());
+            let mut q = sqlx::query_as::<_, Fact>(&sql);
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            let facts = q.fetch_all(&mut *$tx).await?;
+            for rollup in ROLLUPS {
+                let rows = aggregate(&facts, rollup, $sign);
+                for part in rows.chunks(ROLLUP_CHUNK) {
+                    let sql = values_upsert_sql(rollup, part);
+                    let mut q = sqlx::query(&sql);
+                    for ((ints, kind), counts) in part {
+                        for v in ints {
+                            q = q.bind(*v);
+                        }
+                        if let Some(k) = kind {
+                            q = q.bind(k.clone());
+                        }
+                        for c in counts {
+                            q = q.bind(*c);
+                        }
+                    }
+                    q.execute(&mut *$tx).await?;
                 }
-                q.execute(&mut *$tx).await?;
             }
         }
     }};
 }
+pub(crate) use rollup_source;
+
+/// [`rollup_source!`] for ratings (`&[String]` ids).
+macro_rules! rollup_ratings {
+    ($tx:expr, $ids:expr, $sign:expr) => {{
+        let ids: &[String] = $ids;
+        $crate::store::reports::rollup_source!(
+            $tx,
+            $crate::store::reports::Source::Ratings,
+            ids,
+            $sign
+        );
+    }};
+}
 pub(crate) use rollup_ratings;
 
-/// The same for cases (finished ones count; `rated` is re-read).
+/// [`rollup_source!`] for cases (`&[i64]` ids; finished ones count, and
+/// `rated` is re-read).
 macro_rules! rollup_cases {
     ($tx:expr, $ids:expr, $sign:expr) => {{
         let ids: &[i64] = $ids;
-        for chunk in ids.chunks($crate::store::reports::ROLLUP_CHUNK) {
-            for sql in $crate::store::reports::rollup_statements(
-                $crate::store::reports::Source::Cases,
-                chunk.len(),
-                $sign,
-            ) {
-                let mut q = sqlx::query(&sql);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.execute(&mut *$tx).await?;
-            }
-        }
+        $crate::store::reports::rollup_source!(
+            $tx,
+            $crate::store::reports::Source::Cases,
+            ids,
+            $sign
+        );
     }};
 }
 pub(crate) use rollup_cases;
