@@ -23,7 +23,7 @@ run: build
 		target/release/server
 
 # A Zibo-like quarter (2022 Q4: 9,069,695 ratings, 11 districts) in
-# ./data/zibo.db; then `make run-zibo` serves it (supervisor: see README).
+# ./data/zibo.db, with a supervisor account whose password it prints (README).
 demo-data: build
 	mkdir -p data
 	DATABASE_URL=sqlite://data/zibo.db target/release/server generate $${RATINGS:-9069695} 2022-Q4

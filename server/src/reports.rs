@@ -72,10 +72,13 @@ fn name_of(units: &[OrgUnit], id: i64, none: &str) -> String {
 }
 
 /// Units to list: the active ones `keep` selects, plus any with data.
+/// `none` names the row of id 0 (no unit: city-level places for
+/// districts, a rating with no window …).
 fn rows_for(
     units: &[OrgUnit],
     keep: impl Fn(&OrgUnit) -> bool,
     with_data: &[i64],
+    none: &str,
 ) -> Vec<(i64, String)> {
     let mut out: Vec<(i64, String)> = units
         .iter()
@@ -84,7 +87,7 @@ fn rows_for(
         .collect();
     for id in with_data {
         if !out.iter().any(|(i, _)| i == id) {
-            out.push((*id, name_of(units, *id, "未关联")));
+            out.push((*id, name_of(units, *id, none)));
         }
     }
     out
@@ -226,7 +229,7 @@ pub async fn build(
             } else {
                 (HashMap::new(), Coverage::default())
             };
-            let rows = rows_for(&districts, |_| true, &with_data(&m));
+            let rows = rows_for(&districts, |_| true, &with_data(&m), "市本级（市直场所）");
             let total = Unit {
                 name: "全市".into(),
                 counts: Counts::sum(m.values()),
@@ -274,7 +277,7 @@ pub async fn build(
                     total_cov.departments_rated += c.departments_rated;
                 }
             }
-            let rows = rows_for(&departments, keep, &data);
+            let rows = rows_for(&departments, keep, &data, "未关联部门");
             let total = Unit {
                 name: if table == Table::Public {
                     "全市".into()
@@ -295,7 +298,7 @@ pub async fn build(
                 ..Ctx::q(Rollup::Day, "x.district_id", "0")
             };
             let m = by_first(&cx.sums(q).await?);
-            let rows = rows_for(&districts, |_| true, &with_data(&m));
+            let rows = rows_for(&districts, |_| true, &with_data(&m), "市本级（市直场所）");
             let total = Unit {
                 name: "总数".into(),
                 counts: Counts::sum(m.values()),
@@ -377,23 +380,24 @@ pub async fn build(
                 Some((t.district_id, kind_code(&t.place_kind)))
             });
             let ids = with_data(&by_first(&m));
-            let rows: Vec<(Unit, Vec<Counts>)> = rows_for(&districts, |_| true, &ids)
-                .into_iter()
-                .map(|(id, name)| {
-                    let per = [1, 2]
-                        .iter()
-                        .map(|k| m.get(&(id, *k)).copied().unwrap_or_default())
-                        .collect();
-                    (
-                        Unit {
-                            id: Some(id),
-                            name,
-                            ..Unit::default()
-                        },
-                        per,
-                    )
-                })
-                .collect();
+            let rows: Vec<(Unit, Vec<Counts>)> =
+                rows_for(&districts, |_| true, &ids, "市本级（市直场所）")
+                    .into_iter()
+                    .map(|(id, name)| {
+                        let per = [1, 2]
+                            .iter()
+                            .map(|k| m.get(&(id, *k)).copied().unwrap_or_default())
+                            .collect();
+                        (
+                            Unit {
+                                id: Some(id),
+                                name,
+                                ..Unit::default()
+                            },
+                            per,
+                        )
+                    })
+                    .collect();
             let groups = vec![
                 ("town".to_string(), "镇级".to_string()),
                 ("village".into(), "村级".into()),
@@ -413,22 +417,23 @@ pub async fn build(
                 }
             }
             let ids = with_data(&by_first(&m));
-            let rows: Vec<(Unit, Vec<Counts>)> = rows_for(&districts, |_| true, &ids)
-                .into_iter()
-                .map(|(id, name)| {
-                    let cs = (0..months.len())
-                        .map(|i| per.get(&(id, i)).copied().unwrap_or_default())
-                        .collect();
-                    (
-                        Unit {
-                            id: Some(id),
-                            name,
-                            ..Unit::default()
-                        },
-                        cs,
-                    )
-                })
-                .collect();
+            let rows: Vec<(Unit, Vec<Counts>)> =
+                rows_for(&districts, |_| true, &ids, "市本级（市直场所）")
+                    .into_iter()
+                    .map(|(id, name)| {
+                        let cs = (0..months.len())
+                            .map(|i| per.get(&(id, i)).copied().unwrap_or_default())
+                            .collect();
+                        (
+                            Unit {
+                                id: Some(id),
+                                name,
+                                ..Unit::default()
+                            },
+                            cs,
+                        )
+                    })
+                    .collect();
             let groups: Vec<(String, String)> = months
                 .iter()
                 .map(|(y, mo)| (format!("m{y}{mo:02}"), format!("{y}年{mo}月")))
@@ -447,7 +452,12 @@ pub async fn build(
                 (t.district_id == district).then_some((t.department_id, 0))
             });
             let m = by_first(&m);
-            let rows = rows_for(&departments, |u| u.parent == district, &with_data(&m));
+            let rows = rows_for(
+                &departments,
+                |u| u.parent == district,
+                &with_data(&m),
+                "未关联部门",
+            );
             let mut r = flat_by(
                 table,
                 &m,
@@ -477,7 +487,12 @@ pub async fn build(
             });
             let m = by_first(&m);
             let windows = store.org_units("window").await?;
-            let rows = rows_for(&windows, |u| u.parent == department, &with_data(&m));
+            let rows = rows_for(
+                &windows,
+                |u| u.parent == department,
+                &with_data(&m),
+                "未指定窗口",
+            );
             let mut r = flat_by(
                 table,
                 &m,
@@ -520,6 +535,7 @@ pub async fn build(
                     label == "窗口" && u.parent == param && u.tag.as_deref() == Some("window_staff")
                 },
                 &with_data(&m),
+                "未关联工作人员",
             );
             let mut r = flat_by(table, &m, rows, &HashMap::new(), &|_| None, None);
             if label == "窗口" {

@@ -333,7 +333,7 @@ async fn export_ratings(
                         r.window.as_deref().unwrap_or(""),
                         r.department.as_deref().unwrap_or(""),
                         r.case_no.as_deref().unwrap_or(""),
-                        &r.reasons,
+                        &reasons_zh(&r.reasons),
                         &r.comment,
                     ]);
                 }
@@ -355,6 +355,16 @@ async fn export_ratings(
     );
     *resp.body_mut() = Body::from_stream(futures_util::StreamExt::chain(head, rows));
     Ok(resp)
+}
+
+/// `["slow","attitude"]` as the Chinese labels, `、`-separated.
+fn reasons_zh(json: &str) -> String {
+    serde_json::from_str::<Vec<String>>(json)
+        .unwrap_or_default()
+        .iter()
+        .map(|t| app::domain::ReasonTag::parse(t).map_or(t.as_str(), |r| r.label_zh()))
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 #[derive(Deserialize)]
