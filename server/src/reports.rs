@@ -171,7 +171,15 @@ pub async fn build(
         state,
         from,
         to,
-        tickets: state.store.ticket_facts(ms0, ms1).await?,
+        // Only the tables with rectification figures read the tickets.
+        tickets: if matches!(
+            table,
+            Table::Matrix | Table::PublicService | Table::Monthly | Table::BottomStaff
+        ) {
+            vec![]
+        } else {
+            state.store.ticket_facts(ms0, ms1).await?
+        },
     };
     let store = &state.store;
     let districts = store.org_units("district").await?;
