@@ -11,7 +11,7 @@
 //! The generated databases are kept (target/bench/, database
 //! `hcp_bench_zibo`) and reused while they hold the same number of ratings;
 //! `HCP_BENCH_RATINGS` sets another size; `HCP_BENCH_QUICK=1` times the
-//! rollup reports alone.
+//! rollup reports alone; `HCP_BENCH_ONLY=sqlite` leaves PostgreSQL out.
 
 use std::time::Instant;
 
@@ -202,6 +202,9 @@ fn main() {
             n,
         )
         .await;
+        if std::env::var("HCP_BENCH_ONLY").is_ok_and(|v| v == "sqlite") {
+            return;
+        }
         let admin = std::env::var("TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         match sqlx::PgConnection::connect(&admin).await {
