@@ -15,7 +15,7 @@ setup:
 	@scripts/setup.sh
 
 build: setup
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 
 run: build
 	mkdir -p data

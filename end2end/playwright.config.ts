@@ -5,6 +5,8 @@ import { defineConfig } from '@playwright/test';
 const PORT = 3100;
 export const ADMIN_PASSWORD = 'e2e-管理员-password';
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
+/** The second server: HCP_REAL_NAME=required. */
+export const REAL_NAME_PORT = 3101;
 
 export default defineConfig({
   testDir: './tests',
@@ -27,22 +29,45 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     trace: 'off',
   },
-  webServer: {
-    command: `rm -rf ../target/e2e && mkdir -p ../target/e2e && exec ../target/release/server`,
-    url: `http://127.0.0.1:${PORT}/`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
-      LEPTOS_SITE_ROOT: '../target/site',
-      LEPTOS_SITE_PKG_DIR: 'pkg',
-      LEPTOS_OUTPUT_NAME: 'hcp',
-      DATABASE_URL: 'sqlite://../target/e2e/e2e.db',
-      HCP_DEMO: '1',
-      HCP_DEMO_PASSWORD: ADMIN_PASSWORD,
-      RUST_LOG: 'warn',
+  webServer: [
+    {
+      command: `rm -rf ../target/e2e && mkdir -p ../target/e2e && exec ../target/release/server`,
+      url: `http://127.0.0.1:${PORT}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+        LEPTOS_SITE_ROOT: '../target/site',
+        LEPTOS_SITE_PKG_DIR: 'pkg',
+        LEPTOS_OUTPUT_NAME: 'hcp',
+        DATABASE_URL: 'sqlite://../target/e2e/e2e.db',
+        HCP_DEMO: '1',
+        HCP_DEMO_PASSWORD: ADMIN_PASSWORD,
+        RUST_LOG: 'warn',
+      },
     },
-  },
+    {
+      // A city whose policy requires a phone number with every web rating.
+      command: `rm -rf ../target/e2e-real-name && mkdir -p ../target/e2e-real-name && exec ../target/release/server`,
+      url: `http://127.0.0.1:${REAL_NAME_PORT}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${REAL_NAME_PORT}`,
+        LEPTOS_SITE_ROOT: '../target/site',
+        LEPTOS_SITE_PKG_DIR: 'pkg',
+        LEPTOS_OUTPUT_NAME: 'hcp',
+        DATABASE_URL: 'sqlite://../target/e2e-real-name/e2e.db',
+        HCP_DEMO: '1',
+        HCP_DEMO_CITY: '0',
+        HCP_DEMO_PASSWORD: ADMIN_PASSWORD,
+        HCP_REAL_NAME: 'required',
+        RUST_LOG: 'warn',
+      },
+    },
+  ],
 });

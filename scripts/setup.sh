@@ -37,10 +37,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   fi
 fi
 
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-  say "installing Debian chromium for the browser tests"
+# Chromium for the browser tests; Noto CJK so that screenshots show Chinese
+# text, not boxes (the machine has no CJK font).
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] ||
+   ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+  say "installing Debian chromium and the Noto CJK fonts for the browser tests"
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver fonts-noto-cjk
 fi
 
 # Playwright (driving Debian's chromium, never a downloaded browser) and

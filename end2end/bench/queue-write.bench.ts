@@ -7,12 +7,12 @@ const REPS = 25;
 async function submitMs(page: Page): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < REPS; i++) {
-    await page.getByTestId('start').click();
-    await page.getByTestId('level-satisfied').click();
+    await expect(page.getByTestId('level-satisfied')).toBeVisible();
     times.push(await page.evaluate(async () => {
       const thanks = () => document.querySelector('[data-testid="thanks"]');
       const t0 = performance.now();
-      (document.querySelector('[data-testid="next"]') as HTMLElement).click();
+      // One touch on a good face submits it.
+      (document.querySelector('[data-testid="level-satisfied"]') as HTMLElement).click();
       await new Promise<void>((done) => {
         if (thanks()) return done();
         const mo = new MutationObserver(() => { if (thanks()) { mo.disconnect(); done(); } });

@@ -43,12 +43,16 @@ async function windowStaffTablet(browser: Browser, username: string) {
   await tablet.getByTestId('username').fill(username);
   await tablet.getByTestId('password').fill(ADMIN_PASSWORD);
   await tablet.getByTestId('login').click();
+  // Every role lands on its home; the clerk's first tile is 窗口服务.
+  await tablet.waitForURL(/\/staff$/);
+  await hydrated(tablet);
+  await tablet.getByTestId('home-window').click();
   await tablet.waitForURL('**/staff/window');
   await hydrated(tablet);
   return { ctx, tablet };
 }
 
-test('window pad: a case started on the staff tablet appears on the paired pad within 2 s and is rated', async ({ page, browser }) => {
+test('window pad: a case started on the staff tablet shows on the paired pad within 2 s; 办结 asks for the rating', async ({ page, browser }) => {
   await page.setViewportSize({ width: 1280, height: 800 });
   await openPad(page, 'PAD-DC-W01');
   const { ctx, tablet } = await windowStaffTablet(browser, 'window1');
@@ -56,11 +60,15 @@ test('window pad: a case started on the staff tablet appears on the paired pad w
   await tablet.getByTestId('case-no').fill(caseNo);
   await tablet.getByTestId('start-service').click();
   await expect(tablet.getByTestId('pushed')).toBeVisible();
-  // Server push, no reload: the pad shows the case's rating screen.
+  // Server push, no reload: during the service the pad shows who serves and the case.
+  await expect(page.getByTestId('serving-case')).toHaveText(caseNo, { timeout: 2_000 });
+  await expect(page.getByTestId('clerk-name')).toHaveText('王芳');
+  await expect(page.getByTestId('level-satisfied')).toHaveCount(0);
+  await tablet.getByTestId('finish').click();
   await expect(page.getByTestId('subject-case')).toContainText(caseNo, { timeout: 2_000 });
   await expect(page.getByTestId('pad-case')).toContainText('王芳');
+  // One touch rates the case.
   await page.getByTestId('level-very_satisfied').click();
-  await page.getByTestId('next').click();
   await expect(page.getByTestId('thanks')).toBeVisible();
   await page.getByTestId('done').click();
   await expect(page.getByTestId('pad-idle')).toBeVisible();
@@ -79,15 +87,14 @@ test('kiosk with a case: opened after a transaction it goes straight to that cas
   await openKiosk(page, 'KIOSK-DC-02', `/kiosk/KIOSK-DC-02?case=${caseNo}`);
   await expect(page.getByTestId('subject-case')).toContainText(caseNo);
   await page.getByTestId('level-satisfied').click();
-  await page.getByTestId('next').click();
   await page.getByTestId('done').click();
-  // The next citizen types (or scans) a case number on the start screen.
-  await expect(page.getByTestId('start')).toBeVisible();
+  // The next citizen starts without it, and types (or scans) a case number one tap away.
+  await expect(page.getByTestId('subject-case')).toHaveCount(0);
+  await page.getByTestId('enter-case').click();
   await page.getByTestId('case-no').fill(caseNo);
   await page.getByTestId('start-with-case').click();
   await expect(page.getByTestId('subject-case')).toContainText(caseNo);
   await page.getByTestId('level-basic').click();
-  await page.getByTestId('next').click();
   await page.getByTestId('done').click();
   await expect.poll(async () => (await ratingsOfCase(caseNo)).map((r) => `${r.channel}:${r.kind}`).sort()).toEqual([
     'kiosk:first', 'kiosk:follow_up',
@@ -186,7 +193,7 @@ test('staff paper entry: a stack of forms is entered with the keyboard alone', a
   await page.getByTestId('username').fill('admin');
   await page.getByTestId('password').fill(ADMIN_PASSWORD);
   await page.getByTestId('login').click();
-  await page.waitForURL('**/staff/inbox');
+  await page.waitForURL(/\/staff$/);
   await page.goto('/staff/entry');
   await hydrated(page);
   const caseNo = uniq('PAPER');

@@ -37,30 +37,40 @@ export async function enrolOnPage(page: Page, code: string) {
   await admin.ctx.dispose();
 }
 
-/** Opens a kiosk (enrolling it if needed) and waits until it is interactive. */
+/** Opens a kiosk (enrolling it if needed) and waits until its faces can be touched. */
 export async function openKiosk(page: Page, code: string, path = `/kiosk/${code}`) {
   await page.goto(path);
   await hydrated(page);
   if (await page.getByTestId('enrol-form').isVisible()) {
     await enrolOnPage(page, code);
   }
-  if (!path.includes('?case=')) await expect(page.getByTestId('start')).toBeVisible();
+  await expect(page.getByTestId('level-satisfied')).toBeVisible();
 }
 
-/** Opens a window pad (enrolling it if needed) until it is idle and connected. */
+/** The staff gesture (five taps on the place name) opens the kiosk's or pad's sync panel. */
+export async function openStaffPanel(page: Page) {
+  const panel = page.getByTestId('staff-panel');
+  if (await panel.isVisible()) return;
+  for (let i = 0; i < 5; i++) await page.getByTestId('staff-gesture').click();
+  await expect(panel).toBeVisible();
+}
+
+/**
+ * Opens a window pad (enrolling it) until it is connected. It then shows
+ * its window's state: idle, a service, or a case finished and unrated.
+ */
 export async function openPad(page: Page, code: string) {
   await page.goto(`/pad/${code}`);
   await hydrated(page);
   await expect(page.getByTestId('enrol-form')).toBeVisible();
   await enrolOnPage(page, code);
-  await expect(page.getByTestId('pad-idle')).toBeVisible();
+  await expect(page.getByTestId('enrol-form')).toHaveCount(0);
   await expect(page.getByTestId('pad-connected')).toHaveAttribute('data-connected', 'true');
 }
 
 /** Rates on a phone / PC page already at the level screen; optional phone on the confirm step. */
 export async function rateOnPhone(page: Page, level: string, phone?: string) {
   await page.getByTestId(`level-${level}`).click();
-  await page.getByTestId('next').click();
   if (level.includes('dissatisfied')) {
     await page.getByTestId('reason-slow').click();
     await page.getByTestId('next').click();
@@ -71,16 +81,15 @@ export async function rateOnPhone(page: Page, level: string, phone?: string) {
   await page.getByTestId('done').click();
 }
 
-export type Rating = { level: string; reasons?: string[]; comment?: string; dims?: Record<string, string> };
+export type Rating = { level: string; reasons?: string[]; comment?: string; dims?: Record<string, string>; phone?: string };
 
-/** Rates once through the kiosk UI, as a citizen would, and ends the undo window. */
+/**
+ * Rates once through the kiosk UI, as a citizen would, and ends the undo
+ * window: a good rating is the face alone; a bad one reasons → confirm;
+ * itemized ratings are added from the thank-you screen.
+ */
 export async function rate(page: Page, r: Rating) {
-  await page.getByTestId('start').click();
   await page.getByTestId(`level-${r.level}`).click();
-  for (const [dim, level] of Object.entries(r.dims ?? {})) {
-    await page.getByTestId(`dim-${dim}-${level}`).click();
-  }
-  await page.getByTestId('next').click();
   if (r.level.includes('dissatisfied')) {
     for (const reason of r.reasons ?? []) {
       await page.getByTestId(`reason-${reason}`).click();
@@ -90,11 +99,20 @@ export async function rate(page: Page, r: Rating) {
     }
     await page.getByTestId('next').click();
     await expect(page.getByText('请确认您的评价')).toBeVisible();
+    if (r.phone) await page.getByTestId('phone').fill(r.phone);
     await page.getByTestId('confirm').click();
   }
   await expect(page.getByTestId('thanks')).toBeVisible();
+  if (r.dims) {
+    await page.getByTestId('add-details').click();
+    for (const [dim, level] of Object.entries(r.dims)) {
+      await page.getByTestId(`dim-${dim}-${level}`).click();
+    }
+    await page.getByTestId('save-details').click();
+    await expect(page.getByTestId('notice')).toContainText('补充评价已保存');
+  }
   await page.getByTestId('done').click();
-  await expect(page.getByTestId('start')).toBeVisible();
+  await expect(page.getByTestId('level-satisfied')).toBeVisible();
 }
 
 /** Waits until the service worker controls the page and has cached it, so that it loads offline. */
@@ -132,7 +150,9 @@ export async function signInAsAdmin(page: Page) {
   await page.getByTestId('username').fill('admin');
   await page.getByTestId('password').fill(ADMIN_PASSWORD);
   await page.getByTestId('login').click();
-  await page.waitForURL('**/staff/inbox');
+  await page.waitForURL(/\/staff$/);
+  await hydrated(page);
+  await page.goto('/staff/inbox');
   await hydrated(page);
 }
 
@@ -168,4 +188,49 @@ export async function seriousViolations(page: Page) {
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/**
+ * Visible, enabled buttons (and button-like links) whose text contrast with
+ * the background behind them is below WCAG AA's 4.5:1, one line each. axe
+ * leaves many of these "incomplete"; this computes them: the text colour
+ * against the first opaque background up the tree, translucent layers
+ * composited over it.
+ */
+export async function lowContrastButtons(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    type C = { r: number; g: number; b: number; a: number };
+    const parse = (c: string): C | null => {
+      const m = c.match(/rgba?\(([^)]+)\)/);
+      if (!m) return null;
+      const p = m[1].split(/[ ,/]+/).filter(Boolean).map(parseFloat);
+      return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+    };
+    const lum = (c: C) => {
+      const f = (v: number) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+      return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+    };
+    const behind = (el: Element): C => {
+      const layers: C[] = [];
+      for (let e: Element | null = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+      }
+      let base: C = { r: 255, g: 255, b: 255, a: 1 };
+      for (const l of layers.reverse()) {
+        base = { r: l.r * l.a + base.r * (1 - l.a), g: l.g * l.a + base.g * (1 - l.a), b: l.b * l.a + base.b * (1 - l.a), a: 1 };
+      }
+      return base;
+    };
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('button, a.button-link, a.tile')) {
+      if (!el.offsetParent || (el as HTMLButtonElement).disabled || !(el.textContent ?? '').trim()) continue;
+      const fg = parse(getComputedStyle(el).color)!;
+      const bg = behind(el);
+      const [l1, l2] = [lum(fg), lum(bg)];
+      const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+      if (ratio < 4.5) out.push(`${el.dataset.testid ?? (el.textContent ?? '').trim()}: ${ratio.toFixed(2)}:1`);
+    }
+    return out;
+  });
 }

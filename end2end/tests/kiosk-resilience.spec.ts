@@ -1,23 +1,22 @@
 import { test, expect } from '@playwright/test';
 import { cachedForOffline, hydrated, openKiosk, queuedIds, signInAsAdmin } from './helpers';
 
-test('an unfinished rating is abandoned after a minute untouched, and the thank-you screen times out', async ({ page }) => {
+test('an unfinished rating is abandoned after three minutes untouched, and the thank-you screen times out', async ({ page }) => {
   await page.clock.install();
   await openKiosk(page, 'KIOSK-DC-01');
-  await page.getByTestId('start').click();
-  await page.getByTestId('level-basic').click();
-  await expect(page.getByText('分项评价（可选）')).toBeVisible();
-  await page.clock.fastForward(61_000);
-  await expect(page.getByTestId('start')).toBeVisible();
+  await page.getByTestId('level-dissatisfied').click();
+  await expect(page.getByText('请告诉我们哪里做得不好')).toBeVisible();
+  await page.getByTestId('reason-slow').click();
+  await page.clock.fastForward(181_000);
+  await expect(page.getByTestId('level-satisfied')).toBeVisible();
+  await expect(page.getByText('请告诉我们哪里做得不好')).toHaveCount(0);
   expect(await queuedIds(page)).toEqual([]);
 
-  await page.getByTestId('start').click();
   await page.getByTestId('level-satisfied').click();
-  await page.getByTestId('next').click();
   await expect(page.getByTestId('thanks')).toBeVisible();
   await expect(page.getByTestId('thanks')).toContainText('10 秒内可撤销');
   await page.clock.fastForward(11_000);
-  await expect(page.getByTestId('start')).toBeVisible();
+  await expect(page.getByTestId('level-satisfied')).toBeVisible();
   // Out of its undo window, the rating was uploaded.
   await expect(page.getByTestId('pending-count')).toHaveAttribute('data-count', '0');
 });
@@ -33,20 +32,19 @@ test('when device storage is full the rating is kept in memory, staff are warned
     };
   });
   const comment = `存储已满时的评价 ${Date.now()}`;
-  await page.getByTestId('start').click();
   await page.getByTestId('level-very_dissatisfied').click();
-  await page.getByTestId('next').click();
   await page.getByTestId('reason-attitude').click();
   await page.getByTestId('comment').fill(comment);
   await page.getByTestId('next').click();
   await page.getByTestId('confirm').click();
   await expect(page.getByTestId('thanks')).toBeVisible();
-  await expect(page.getByTestId('storage-warning')).toContainText('存储空间已满');
-  await expect(page.getByTestId('unsaved-count')).toBeVisible();
+  // Said on the screen, not only on the staff panel.
+  await expect(page.getByTestId('storage-banner')).toContainText('存储空间已满');
+  await expect(page.getByTestId('unsaved-banner')).toBeVisible();
   expect(await queuedIds(page)).toEqual([]);
   await page.getByTestId('done').click();
   // Sent first; once the server holds it, the in-memory copy goes.
-  await expect(page.getByTestId('unsaved-count')).toHaveCount(0, { timeout: 20_000 });
+  await expect(page.getByTestId('unsaved-banner')).toHaveCount(0, { timeout: 20_000 });
   await signInAsAdmin(page);
   await expect(page.getByTestId('inbox-row').filter({ hasText: comment })).toHaveCount(1);
 });
@@ -74,5 +72,5 @@ test('a kiosk that was never configured says so instead of showing an empty scre
   await page.getByTestId('enrol-code').fill('12345678');
   await page.getByTestId('enrol-submit').click();
   await expect(page.getByTestId('enrol-error')).toContainText('启用码不正确');
-  await expect(page.getByTestId('start')).toHaveCount(0);
+  await expect(page.getByTestId('level-satisfied')).toHaveCount(0);
 });

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { adminApi, cachedForOffline, hydrated, openKiosk, queuedIds, rate, signInAsAdmin } from './helpers';
+import { adminApi, cachedForOffline, hydrated, openKiosk, openStaffPanel, queuedIds, rate, signInAsAdmin } from './helpers';
 
 test('(a) a bad rating given online appears in the signed-in admin inbox', async ({ page }) => {
   await openKiosk(page, 'KIOSK-DC-01');
@@ -23,16 +23,14 @@ test('(a) a bad rating given online appears in the signed-in admin inbox', async
 
 test('a bad rating needs confirming, and a mis-tap can be taken back', async ({ page }) => {
   await openKiosk(page, 'KIOSK-DC-01');
-  await page.getByTestId('start').click();
   await page.getByTestId('level-dissatisfied').click();
-  await page.getByTestId('next').click();
   await page.getByTestId('next').click();
   await expect(page.getByText('请确认您的评价')).toBeVisible();
   // 返回修改 goes back to the levels without saving anything.
   await page.getByTestId('back-to-levels').click();
   expect(await queuedIds(page)).toEqual([]);
+  // A good rating is one touch, and can still be taken back.
   await page.getByTestId('level-satisfied').click();
-  await page.getByTestId('next').click();
   await expect(page.getByTestId('thanks')).toBeVisible();
   expect((await queuedIds(page)).length).toBe(1);
   await page.getByTestId('undo').click();
@@ -47,6 +45,7 @@ test('(b)+(c) offline: five ratings, a reload while offline, one more; online ag
   const before = await api.ratingIds();
 
   await context.setOffline(true);
+  await openStaffPanel(page);
   await expect(page.getByTestId('offline-badge')).toBeVisible();
   const badComment = `离线差评 ${Date.now()}`;
   await rate(page, { level: 'very_satisfied' });
@@ -59,6 +58,7 @@ test('(b)+(c) offline: five ratings, a reload while offline, one more; online ag
   // A reload with no network: the page comes from the service worker and hydrates.
   await page.reload();
   await hydrated(page);
+  await openStaffPanel(page);
   await expect(page.getByTestId('offline-badge')).toBeVisible();
   await expect(page.getByTestId('pending-count')).toHaveAttribute('data-count', '5');
   await rate(page, { level: 'satisfied' });

@@ -42,6 +42,10 @@ pub struct Policy {
     /// ratings a staff member needs in a month to be ranked.
     pub bottom_percent: u32,
     pub bottom_min_ratings: u64,
+    /// A case asked to be rated on the window pad at 办结 gets its SMS
+    /// invitation this many minutes later if still unrated (or when the
+    /// clerk starts the next case).
+    pub pad_invite_delay_mins: u32,
 }
 
 impl Default for Policy {
@@ -55,6 +59,7 @@ impl Default for Policy {
             fraud: Default::default(),
             bottom_percent: 10,
             bottom_min_ratings: 10,
+            pad_invite_delay_mins: 10,
         }
     }
 }
@@ -185,6 +190,15 @@ impl Settings {
                     p.bottom_min_ratings = v.parse().map_err(|_| {
                         anyhow::anyhow!("HCP_BOTTOM_MIN_RATINGS {v:?}: a whole number")
                     })?;
+                }
+                if let Some(v) = env("HCP_PAD_INVITE_DELAY_MINS") {
+                    p.pad_invite_delay_mins = v
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=1440).contains(n))
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("HCP_PAD_INVITE_DELAY_MINS {v:?}: 1 to 1440")
+                        })?;
                 }
                 p
             },

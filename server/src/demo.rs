@@ -12,6 +12,8 @@ pub const ADMIN_USERNAME: &str = "admin";
 pub const KIOSKS: [&str; 2] = ["KIOSK-DC-01", "KIOSK-DC-02"];
 /// Window pads of windows W01 and W02.
 pub const PADS: [&str; 2] = ["PAD-DC-W01", "PAD-DC-W02"];
+/// A demo kiosk that went silent three days ago (with the demo city).
+pub const SILENT_KIOSK: &str = "KIOSK-DC-09";
 pub const SUPERVISOR_USERNAME: &str = "supervisor";
 pub const SYSADMIN_USERNAME: &str = "sysadmin";
 /// A unit admin of another unit (西城区市场监督管理局).
@@ -231,6 +233,27 @@ pub async fn load(
     }
     if city_data_too {
         city_data(store, city, &staff_hash).await?;
+        // A kiosk enrolled three days ago that has not been heard from
+        // since: the devices page flags it.
+        let at = now_ms() - 3 * 86_400_000;
+        store
+            .insert_device(
+                &Uuid::now_v7(),
+                SILENT_KIOSK,
+                "kiosk",
+                hall,
+                None,
+                app::domain::DEFAULT_DIMENSION_SET.code,
+                at,
+            )
+            .await?;
+        store
+            .mark_enrolled(
+                SILENT_KIOSK,
+                &crate::auth::token_hash(&crate::auth::random_token()),
+                at,
+            )
+            .await?;
     }
     Ok(DemoSummary {
         admin_username: ADMIN_USERNAME.into(),

@@ -89,8 +89,9 @@ fn body(code: &str, zh: impl Into<String>, en: impl Into<String>) -> ErrorBody {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and body a client gets (an internal error is logged here).
+    pub fn into_parts(self) -> (StatusCode, ErrorResponse) {
         let (status, error, results) = match self {
             ApiError::MalformedJson(detail) => (
                 StatusCode::BAD_REQUEST,
@@ -161,6 +162,13 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        (status, Json(ErrorResponse { error, results })).into_response()
+        (status, ErrorResponse { error, results })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.into_parts();
+        (status, Json(body)).into_response()
     }
 }

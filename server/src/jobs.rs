@@ -17,6 +17,8 @@ pub async fn run(state: &AppState, now: i64) -> Result<JobsReport, ApiError> {
     Ok(JobsReport {
         default_ratings: default_ratings(state, now).await?,
         reminders: reminders(state, now).await?,
+        invitations: crate::routes::staff::send_due_invitations(state, now, None).await?,
+        notices: crate::notify::run(state, now).await?,
         tickets_opened: crate::rectify::open_new_tickets(state, now).await?,
     })
 }

@@ -1,11 +1,13 @@
 //! The 好差评 server: axum + sqlx behind the Leptos front end.
 
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod generator;
 pub mod jobs;
+pub mod notify;
 pub mod push;
 pub mod ratings;
 pub mod rectify;

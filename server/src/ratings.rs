@@ -169,6 +169,13 @@ pub async fn authenticate_device(
         .await?
         .filter(|d| d.active)
         .ok_or_else(not_registered)?;
+    if device.kind != "web" {
+        // The devices page shows when each terminal last spoke to us.
+        state
+            .store
+            .touch_device(&device.id, crate::startup::now_ms())
+            .await?;
+    }
     Ok(device)
 }
 

@@ -78,6 +78,14 @@ async fn open(
     let opened = state.store.open_tickets(&due, now).await?;
     if opened > 0 {
         state.loop_bell.notify_waiters();
+        // Administrators who asked to be told at once: not on the request's
+        // path (a sync answers without waiting for SMS).
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::notify::run(&state, now).await {
+                tracing::warn!(error = ?e, "notices failed; the jobs send them next time");
+            }
+        });
     }
     Ok(opened)
 }
@@ -421,6 +429,7 @@ async fn send_feedback(state: &AppState, r: &TicketRow, now: i64) -> Result<(), 
             link_nonce: Some(&nonce),
             purpose: "feedback",
             now,
+            staff_id: None,
         })
         .await?;
     state

@@ -616,3 +616,55 @@ pub async fn build(
     };
     Ok(report)
 }
+
+/// The trend beside a table (`domain::trend`), from the day and hour
+/// rollups, filtered to the table's district or department.
+pub async fn trend(
+    state: &AppState,
+    period: &Period,
+    params: Params,
+) -> Result<app::domain::trend::Trend, ApiError> {
+    let (filter, param) = match (params.department, params.district) {
+        (Some(d), _) => ("AND x.department_id = $3", Some(d)),
+        (None, Some(d)) => ("AND x.district_id = $3", Some(d)),
+        (None, None) => ("", None),
+    };
+    let span = app::domain::trend::span(period);
+    let (from, to) = span.day_range();
+    let by_day = state
+        .store
+        .rollup_sums(
+            SumQuery {
+                rollup: Rollup::Day,
+                k1: "x.day",
+                k2: "0",
+                filter,
+                param,
+            },
+            from,
+            to,
+        )
+        .await?
+        .into_iter()
+        .map(|k| (k.k1, k.counts))
+        .collect::<Vec<_>>();
+    let (from, to) = period.day_range();
+    let by_hour = state
+        .store
+        .rollup_sums(
+            SumQuery {
+                rollup: Rollup::Hour,
+                k1: "x.day",
+                k2: "x.hour",
+                filter,
+                param,
+            },
+            from,
+            to,
+        )
+        .await?
+        .into_iter()
+        .map(|k| (k.k1, k.k2, k.counts))
+        .collect::<Vec<_>>();
+    Ok(app::domain::trend::build(period, &by_day, &by_hour))
+}

@@ -19,9 +19,12 @@ pub struct Sms<'a> {
     pub phone: &'a str,
     pub body: &'a str,
     pub link_nonce: Option<&'a str>,
-    /// `invitation`, `reminder` or `feedback`.
+    /// `invitation`, `reminder`, `feedback`, or to a unit administrator
+    /// `alert` (a new bad rating, a deadline) and `digest` (daily).
     pub purpose: &'a str,
     pub now: i64,
+    /// The staff member an `alert` or `digest` goes to.
+    pub staff_id: Option<i64>,
 }
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
@@ -44,18 +47,7 @@ impl OutboxGateway {
 impl SmsGateway for OutboxGateway {
     fn send<'a>(&'a self, sms: Sms<'a>) -> SendFuture<'a> {
         Box::pin(async move {
-            let id = self
-                .store
-                .insert_outbox(
-                    sms.case_id,
-                    sms.ticket_id,
-                    sms.phone,
-                    sms.body,
-                    sms.link_nonce,
-                    sms.purpose,
-                    sms.now,
-                )
-                .await?;
+            let id = self.store.insert_outbox(&sms).await?;
             tracing::info!(outbox_id = id, case_id = ?sms.case_id, purpose = sms.purpose, "SMS queued in outbox");
             Ok(())
         })
@@ -95,6 +87,7 @@ pub async fn invite(
             link_nonce: Some(&link.nonce),
             purpose,
             now,
+            staff_id: None,
         })
         .await?;
     Ok(true)

@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 
+use crate::assets::Assets;
 use crate::config::Settings;
 use crate::push::PadHub;
 use crate::routes::api_router;
@@ -28,6 +29,8 @@ pub struct AppState {
     /// Rung when tickets open: wakes the tablets' push streams at once
     /// (they also poll the database, so other servers' tickets arrive too).
     pub loop_bell: Arc<tokio::sync::Notify>,
+    /// This build's front-end files (hashed names, service worker).
+    pub assets: Arc<Assets>,
 }
 
 pub fn now_ms() -> i64 {
@@ -63,11 +66,17 @@ impl Application {
             None
         };
         let listener = TcpListener::bind(settings.addr).await?;
+        let assets = Assets::load(
+            &settings.site_root,
+            &settings.site_pkg_dir,
+            &settings.output_name,
+        );
         let leptos_options = LeptosOptions::builder()
             .output_name(settings.output_name.clone())
             .site_root(settings.site_root.clone())
             .site_pkg_dir(settings.site_pkg_dir.clone())
             .site_addr(listener.local_addr()?)
+            .hash_files(assets.hashed)
             .build();
         let link_key = store
             .secret("link_signing_key", crate::auth::random_token)
@@ -95,8 +104,10 @@ impl Application {
             pad_hub: PadHub::default(),
             public_url,
             loop_bell: Arc::new(tokio::sync::Notify::new()),
+            assets: Arc::new(assets),
         };
         state.store.seed_calendar(now_ms()).await?;
+        state.store.backfill_rollups().await?;
         crate::rectify::open_new_tickets(&state, now_ms())
             .await
             .map_err(|e| anyhow::anyhow!("opening tickets for bad ratings: {e}"))?;
@@ -143,17 +154,60 @@ impl Application {
 }
 
 fn router(state: AppState) -> Router {
+    use axum::http::{header, HeaderValue};
+    use tower_http::compression::CompressionLayer;
+    use tower_http::set_header::SetResponseHeaderLayer;
+
     let routes = generate_route_list(app::App);
     let opts = state.leptos_options.clone();
+    let loader = rate_loader(state.clone());
+    let api = api_router().layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
     Router::new()
-        .nest("/api/v1", api_router())
+        .nest("/api/v1", api)
         .route("/qr.svg", axum::routing::get(crate::routes::rate::qr_svg))
-        .leptos_routes(&state, routes, move || app::shell(opts.clone()))
+        .route("/sw.js", axum::routing::get(crate::assets::service_worker))
+        .nest_service("/pkg", state.assets.pkg_service())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::context::provide_context(loader.clone()),
+            move || app::shell(opts.clone()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        // Pages are rendered per request: revalidated every time, so a
+        // new build or new data shows at once. (/pkg sets its own.)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        // Brotli or gzip for what is made per request (HTML, JSON, CSV);
+        // /pkg is precompressed at build time and passes through.
+        .layer(CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The rating pages' configuration, loaded while the server renders them
+/// (the same answer as `GET /api/v1/rate/...`).
+fn rate_loader(state: AppState) -> app::api::loaders::RateLoader {
+    use app::api::loaders::{PageError, RateLoader};
+    RateLoader(Arc::new(move |q| {
+        let state = state.clone();
+        Box::pin(async move {
+            crate::routes::rate::config(&state, &q).await.map_err(|e| {
+                let (status, body) = e.into_parts();
+                PageError {
+                    status: Some(status.as_u16()),
+                    message: body.error.message,
+                }
+            })
+        })
+    }))
 }
 
 async fn shutdown_signal() {

@@ -270,6 +270,19 @@ pub async fn upload_evidence(
     read(resp).await
 }
 
+/// A file sent as the raw body with its own content type (a staff photo).
+pub async fn upload_file(url: &str, csrf: &str, file: &web_sys::File) -> Result<(), ClientError> {
+    let resp = Request::post(url)
+        .header(CSRF_HEADER, csrf)
+        .header("Content-Type", &file.type_())
+        .body(file.clone())
+        .map_err(net)?
+        .send()
+        .await
+        .map_err(net)?;
+    read::<serde::de::IgnoredAny>(resp).await.map(|_| ())
+}
+
 /// The citizen's feedback link (`/f/{token}`): no session.
 pub async fn feedback_view(token: &str) -> Result<FeedbackView, ClientError> {
     get_json(&format!("/api/v1/feedback/{}", enc(token))).await
@@ -289,6 +302,11 @@ pub async fn reports() -> Result<Vec<ReportEntry>, ClientError> {
 /// One 通报 table; `query` is already encoded (`quarter=2026-Q4&district=3`).
 pub async fn report(code: &str, query: &str) -> Result<Report, ClientError> {
     get_json(&format!("/api/v1/reports/{}?{query}", enc(code))).await
+}
+
+/// The trend beside a table: months and the hour × weekday heat map.
+pub async fn trend(code: &str, query: &str) -> Result<crate::domain::trend::Trend, ClientError> {
+    get_json(&format!("/api/v1/reports/{}/trend?{query}", enc(code))).await
 }
 
 /// 评价结果全公开: no session.

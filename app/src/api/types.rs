@@ -63,6 +63,10 @@ pub struct DeviceConfig {
     pub place_name: String,
     pub window_id: Option<i64>,
     pub dimension_set: String,
+    /// Recorded voice prompts on (kiosks and pads; set per device by the
+    /// administrator). Absent in configurations cached before it existed.
+    #[serde(default)]
+    pub voice: bool,
 }
 
 /// `POST /api/v1/devices/enrol`: a device trades its one-time code for a token.
@@ -214,15 +218,29 @@ pub struct StartedService {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PadEvent {
-    /// A citizen is being served: rate this case.
-    Case {
-        case_id: i64,
-        case_no: String,
-        service_name: Option<String>,
-        staff_name: Option<String>,
-    },
-    /// Nothing to rate: show the idle screen.
+    /// 开始服务: a citizen is being served; the pad shows who serves them
+    /// and the case (no rating yet).
+    Serving(PadCase),
+    /// 办结: rate this case. The prompt stays until the citizen rates or
+    /// the clerk starts the next case.
+    Rate(PadCase),
+    /// Nothing in service and nothing to rate: the welcome screen.
     Idle,
+}
+
+/// The case on a window pad and the clerk serving it (shown to the
+/// citizen, as on the window's 公示牌).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PadCase {
+    pub case_id: i64,
+    pub case_no: String,
+    pub service_name: Option<String>,
+    pub window_name: Option<String>,
+    pub staff_name: Option<String>,
+    /// 工号
+    pub staff_no: Option<String>,
+    /// `/api/v1/photos/{id}` when the clerk's photo was uploaded.
+    pub photo_url: Option<String>,
 }
 
 /// A device as administrators see it.
@@ -235,6 +253,27 @@ pub struct DeviceView {
     /// `waiting` (no token yet), `enrolled` or `revoked`.
     pub state: String,
     pub enrolled_at: Option<i64>,
+    /// When the device last spoke to the server (config, sync, pad stream).
+    #[serde(default)]
+    pub last_seen_at: Option<i64>,
+    /// Recorded voice prompts on.
+    #[serde(default)]
+    pub voice: bool,
+}
+
+/// An enrolled kiosk or pad not heard from for this long is flagged.
+pub const DEVICE_SILENT_MS: i64 = 24 * 3_600_000;
+
+impl DeviceView {
+    /// Enrolled, but silent for more than a day (or never heard from since
+    /// enrolment a day ago): staff should look at it.
+    pub fn silent(&self, now: i64) -> bool {
+        self.state == "enrolled"
+            && self
+                .last_seen_at
+                .or(self.enrolled_at)
+                .is_some_and(|t| now - t > DEVICE_SILENT_MS)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -306,6 +345,20 @@ pub struct JobsReport {
     /// Bad ratings that had no ticket yet (normally none: sync opens them).
     #[serde(default)]
     pub tickets_opened: usize,
+    /// SMS invitations that waited for a pad rating which did not come.
+    #[serde(default)]
+    pub invitations: usize,
+    /// SMS notices to unit administrators.
+    #[serde(default)]
+    pub notices: usize,
+}
+
+/// `GET/PUT /api/v1/staff/settings`: the signed-in account's own settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffSettings {
+    /// Where SMS notices go (unit administrators).
+    pub phone: Option<String>,
+    pub notify: crate::domain::notice::NotifyMode,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

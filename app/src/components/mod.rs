@@ -2,21 +2,7 @@ pub mod enrol;
 pub mod face;
 pub mod rating_flow;
 pub mod sync_bar;
-
-/// Local date and time of a millisecond timestamp, `YYYY-MM-DD HH:MM:SS`.
-/// Browser only (uses the browser's time zone).
-pub fn local_time(ms: i64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    format!(
-        "{}-{:02}-{:02} {:02}:{:02}:{:02}",
-        d.get_full_year(),
-        d.get_month() + 1,
-        d.get_date(),
-        d.get_hours(),
-        d.get_minutes(),
-        d.get_seconds()
-    )
-}
+pub mod voice;
 
 /// China time (UTC+8) of a millisecond timestamp: (date, hour, minute).
 /// Pure, so the same on the server and in every browser's time zone.
@@ -24,6 +10,11 @@ fn china_parts(ms: i64) -> (crate::domain::calendar::Date, i64, i64) {
     use crate::domain::calendar::{Date, CST_OFFSET_MS, DAY_MS};
     let mins = (ms + CST_OFFSET_MS).rem_euclid(DAY_MS) / 60_000;
     (Date::of_instant(ms), mins / 60, mins % 60)
+}
+
+/// `YYYY-MM-DD`, China time.
+pub fn china_date(ms: i64) -> String {
+    crate::domain::calendar::Date::of_instant(ms).to_string()
 }
 
 /// `YYYY-MM-DD HH:mm`, China time.

@@ -10,11 +10,13 @@ pub mod fraud;
 pub mod level;
 pub mod link;
 pub mod metrics;
+pub mod notice;
 pub mod org;
 pub mod rating;
 pub mod rectify;
 pub mod report;
 pub mod sync;
+pub mod trend;
 
 pub use case::{RatingKind, Stage};
 pub use catalog::{DimensionSet, ReasonTag, DEFAULT_DIMENSION_SET};

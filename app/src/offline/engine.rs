@@ -42,6 +42,9 @@ pub struct SyncState {
     /// The server no longer accepts this device's token (not enrolled, or
     /// enrolled again elsewhere): the page asks for an enrolment code.
     pub needs_enrol: RwSignal<bool>,
+    /// When the oldest rating still waiting for upload was given: staff
+    /// are told (and citizens reassured) only once it has waited a while.
+    pub oldest_pending: RwSignal<Option<i64>>,
     failures: RwSignal<u32>,
     rerun: RwSignal<bool>,
     device: RwSignal<Option<DeviceConfig>>,
@@ -69,6 +72,7 @@ impl SyncState {
             persisted: RwSignal::new(None),
             kinds: RwSignal::new(HashMap::new()),
             needs_enrol: RwSignal::new(false),
+            oldest_pending: RwSignal::new(None),
             failures: RwSignal::new(0),
             rerun: RwSignal::new(false),
             device: RwSignal::new(None),
@@ -115,6 +119,16 @@ impl SyncState {
             .cloned()
             .collect();
         review.sort_by_key(|e| e.record.seq);
+        let oldest = entries
+            .iter()
+            .filter(|e| matches!(e.queue, QueueState::Pending { .. }))
+            .map(|e| e.record.device_time)
+            .chain(
+                self.unsaved
+                    .with_untracked(|u| u.iter().map(|r| r.device_time).min()),
+            )
+            .min();
+        self.oldest_pending.set(oldest);
         self.pending.set(entries.len() - review.len());
         self.needs_review.set(review);
     }
@@ -149,6 +163,9 @@ impl SyncState {
             record: record.clone(),
             queue: QueueState::Pending { hold_until },
         };
+        if self.oldest_pending.get_untracked().is_none() {
+            self.oldest_pending.set(Some(record.device_time));
+        }
         let stored = queue::put(&entry);
         match &stored {
             Ok(()) => self.pending.update(|n| *n += 1),
@@ -182,6 +199,60 @@ impl SyncState {
             }
             _ => false,
         }
+    }
+
+    /// Keeps a rating on the device until `until` (the citizen is adding
+    /// details to it). False once it has left or was never held.
+    pub fn hold(self, id: Uuid, until: i64) -> bool {
+        if self
+            .unsaved
+            .with_untracked(|u| u.iter().any(|r| r.id == id))
+        {
+            return true;
+        }
+        match queue::get(&id) {
+            Some(mut entry) => match entry.queue {
+                QueueState::Pending { hold_until } if hold_until > web::now_ms() => {
+                    entry.queue = QueueState::Pending {
+                        hold_until: hold_until.max(until),
+                    };
+                    queue::put(&entry).is_ok()
+                }
+                _ => false,
+            },
+            None => false,
+        }
+    }
+
+    /// Replaces a held rating's content (same id: it was never sent) and
+    /// uploads it. False if it had already left, so the caller can say so.
+    pub fn amend(self, record: RatingRecord) -> bool {
+        let id = record.id;
+        let mut in_memory = false;
+        self.unsaved.update(|u| {
+            if let Some(r) = u.iter_mut().find(|r| r.id == id) {
+                *r = record.clone();
+                in_memory = true;
+            }
+        });
+        if in_memory {
+            self.sync_now();
+            return true;
+        }
+        let held = matches!(
+            queue::get(&id),
+            Some(Entry { queue: QueueState::Pending { hold_until }, .. }) if hold_until > web::now_ms()
+        );
+        if !held {
+            return false;
+        }
+        let stored = queue::put(&Entry {
+            record,
+            queue: QueueState::Pending { hold_until: 0 },
+        })
+        .is_ok();
+        self.sync_now();
+        stored
     }
 
     /// Ends the undo window early (the citizen pressed 完成) and uploads.
@@ -242,11 +313,18 @@ impl SyncState {
                     .cloned()
                     .collect()
             });
-            items.extend(
-                plan_batch(&plan_input, now)
-                    .into_iter()
-                    .filter_map(|id| entries.get(&id).map(|e| e.record.clone())),
-            );
+            // The stored state decides at the last moment: a rating whose
+            // hold was extended after this run read the queue (the citizen
+            // is adding details) stays.
+            items.extend(plan_batch(&plan_input, now).into_iter().filter_map(
+                |id| match queue::get(&id) {
+                    Some(Entry {
+                        queue: QueueState::Pending { hold_until },
+                        record,
+                    }) if hold_until <= now => Some(record),
+                    _ => None,
+                },
+            ));
             items.truncate(crate::domain::sync::MAX_BATCH);
             if items.is_empty() {
                 return;

@@ -297,3 +297,94 @@ pub fn event_stream(
     });
     Some(StreamHandle(id))
 }
+
+thread_local! {
+    /// The one voice-prompt player: a new prompt stops the one playing.
+    static VOICE: std::cell::RefCell<Option<(web_sys::HtmlAudioElement, Closure<dyn Fn()>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Plays recorded prompts one after another (`/audio/...`), stopping any
+/// prompt still playing. Each file played is appended to
+/// `window.__hcpPrompts`, so tests can see what was said without speakers.
+pub fn play_prompts(urls: Vec<String>) {
+    VOICE.with(|v| {
+        if let Some((old, _)) = v.borrow_mut().take() {
+            let _ = old.pause();
+        }
+    });
+    play_next(std::rc::Rc::new(std::cell::RefCell::new(
+        urls.into_iter().collect::<std::collections::VecDeque<_>>(),
+    )));
+}
+
+fn play_next(rest: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<String>>>) {
+    let Some(url) = rest.borrow_mut().pop_front() else {
+        return;
+    };
+    let Ok(audio) = web_sys::HtmlAudioElement::new_with_src(&url) else {
+        return;
+    };
+    if let Some(w) = web_sys::window() {
+        let key = JsValue::from_str("__hcpPrompts");
+        let list = js_sys::Reflect::get(&w, &key)
+            .ok()
+            .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
+            .unwrap_or_else(|| {
+                let a = js_sys::Array::new();
+                let _ = js_sys::Reflect::set(&w, &key, &a);
+                a
+            });
+        list.push(&JsValue::from_str(&url));
+    }
+    let next = rest.clone();
+    let on_end = Closure::<dyn Fn()>::new(move || play_next(next.clone()));
+    audio.set_onended(Some(on_end.as_ref().unchecked_ref()));
+    // Refused without a touch since the page loaded (autoplay policy): the
+    // screen says the same, so nothing is lost.
+    if let Ok(p) = audio.play() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+        });
+    }
+    VOICE.with(|v| *v.borrow_mut() = Some((audio, on_end)));
+}
+
+/// Asks the service worker to keep `paths` for offline use (a kiosk's
+/// voice prompts); it ignores what it may not keep.
+pub fn keep_offline(paths: &[String]) {
+    let Some(w) = web_sys::window() else { return };
+    let Ok(sw) = js_sys::Reflect::get(&w.navigator(), &"serviceWorker".into()) else {
+        return;
+    };
+    let Ok(controller) = js_sys::Reflect::get(&sw, &"controller".into()) else {
+        return;
+    };
+    if controller.is_null() || controller.is_undefined() {
+        return;
+    }
+    for p in paths {
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &"keep".into(), &JsValue::from_str(p));
+        let _ = call(&controller, "postMessage", &[msg.into()]);
+    }
+}
+
+/// At sign-out: asks the service worker to drop anything a staff session
+/// left in its caches (it caches no staff page or API answer; this also
+/// covers a worker from an older build).
+pub fn forget_staff_caches() {
+    let Some(w) = web_sys::window() else { return };
+    let Ok(sw) = js_sys::Reflect::get(&w.navigator(), &"serviceWorker".into()) else {
+        return;
+    };
+    let Ok(controller) = js_sys::Reflect::get(&sw, &"controller".into()) else {
+        return;
+    };
+    if controller.is_null() || controller.is_undefined() {
+        return;
+    }
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &"forgetStaff".into(), &JsValue::TRUE);
+    let _ = call(&controller, "postMessage", &[msg.into()]);
+}

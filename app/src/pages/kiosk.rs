@@ -1,7 +1,8 @@
-//! The self-service kiosk (自助终端): rates the place, optionally a case
-//! number typed or scanned (a barcode scanner types into the field); opened
-//! as `/kiosk/{code}?case={no}` after a transaction it goes straight to the
-//! rating of that case.
+//! The self-service kiosk (自助终端). Its first screen is the five faces: a
+//! good rating is one touch. A case number typed or scanned (a barcode
+//! scanner types into the field) is one tap away; opened as
+//! `/kiosk/{code}?case={no}` after a transaction it rates that case.
+//! The sync state is for staff: five taps on the place name show it.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,7 +12,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::types::DeviceConfig;
 use crate::components::enrol::{device_gate, load_device, DeviceNotice};
 use crate::components::rating_flow::{CitizenToolbar, RatingFlow, Step, Subject};
-use crate::components::sync_bar::SyncBar;
+use crate::components::sync_bar::{StaffPanel, WaitingBanner};
 use crate::domain::Channel;
 use crate::i18n::{prefs, texts};
 use crate::offline::engine::SyncState;
@@ -25,16 +26,17 @@ pub fn KioskPage() -> impl IntoView {
     let sync = SyncState::new();
     let device: RwSignal<Option<DeviceConfig>> = RwSignal::new(None);
     let device_error: RwSignal<Option<String>> = RwSignal::new(None);
-    let step = RwSignal::new(Step::Start);
+    let step = RwSignal::new(Step::Level);
     let subject = RwSignal::new(Subject::default());
     let case_input = RwSignal::new(String::new());
+    let staff_taps = RwSignal::new(Vec::<i64>::new());
     let code = Signal::derive(move || params.read().get("device").unwrap_or_default());
 
     // Browser only: the device's configuration, cached for offline starts.
     Effect::new(move |_| {
         spawn_local(load_device(code.get(), device, device_error, sync));
     });
-    // Opened with a case: straight to the rating.
+    // Opened with a case: rate that case.
     Effect::new(move |_| {
         if let Some(case_no) = query.read().get("case").filter(|c| !c.trim().is_empty()) {
             subject.set(Subject {
@@ -44,36 +46,37 @@ pub fn KioskPage() -> impl IntoView {
             step.set(Step::Level);
         }
     });
-    // Back at the start screen: the next citizen starts without a case.
-    Effect::new(move |_| {
-        if step.get() == Step::Start {
-            case_input.set(String::new());
+
+    // Back at the faces: the next citizen starts without a case.
+    let on_home = Callback::new(move |_rated: bool| {
+        subject.set(Subject::default());
+        case_input.set(String::new());
+    });
+    let voice_on = Signal::derive(move || device.with(|d| d.as_ref().is_some_and(|d| d.voice)));
+    // Browser only: with voice on, the recordings are kept for offline use.
+    Effect::new(move |done: Option<bool>| {
+        if done != Some(true) && voice_on.get() {
+            crate::components::voice::keep_offline();
+            return true;
         }
+        done.unwrap_or(false)
     });
 
-    let start = move |case_no: Option<String>| {
-        subject.set(Subject {
-            case_no,
-            ..Default::default()
-        });
-        step.set(Step::Level);
-    };
-
     let body = move || {
-        let cfg = match device_gate(code, device, device_error, sync) {
-            Ok(cfg) => cfg,
-            Err(screen) => return screen,
-        };
+        if let Err(screen) = device_gate(code, device, device_error, sync) {
+            return screen;
+        }
         view! {
             <DeviceNotice device_error/>
+            <WaitingBanner state=sync/>
             <Show when=move || step.get() == Step::Start>
-                <section class="attract">
-                    <span class="attract-place">{cfg.place_name.clone()}</span>
-                    <h1 class="attract-title">{move || t.get().please_rate}</h1>
+                <section class="screen case-screen">
+                    <h1>{move || t.get().case_entry_open}</h1>
                     <form class="case-entry" on:submit=move |ev| {
                         ev.prevent_default();
                         let c = case_input.get_untracked().trim().to_string();
-                        start(Some(c).filter(|c| !c.is_empty()));
+                        subject.set(Subject { case_no: Some(c).filter(|c| !c.is_empty()), ..Default::default() });
+                        step.set(Step::Level);
                     }>
                         <label>
                             <span>{move || t.get().case_label}</span>
@@ -81,23 +84,55 @@ pub fn KioskPage() -> impl IntoView {
                                 prop:value=move || case_input.get()
                                 on:input=move |ev| case_input.set(event_target_value(&ev))/>
                         </label>
-                        <button type="submit" class="primary" data-testid="start-with-case">{move || t.get().rate_with_case}</button>
+                        <div class="actions">
+                            <button type="button" class="secondary" data-testid="case-cancel"
+                                on:click=move |_| { case_input.set(String::new()); step.set(Step::Level); }>
+                                {move || t.get().case_entry_cancel}
+                            </button>
+                            <button type="submit" class="primary" data-testid="start-with-case">{move || t.get().rate_with_case}</button>
+                        </div>
                     </form>
-                    <button class="attract-start" data-testid="start" on:click=move |_| start(None)>
-                        {move || t.get().rate_without_case}
-                    </button>
                 </section>
             </Show>
-            <RatingFlow device channel=Channel::Kiosk sync step subject/>
+            <RatingFlow device channel=Channel::Kiosk sync step subject
+                home=Step::Level on_home voice_on/>
+            <Show when=move || step.get() == Step::Level && subject.with(|s| s.case_no.is_none())>
+                <div class="kiosk-foot">
+                    <button class="secondary case-open" data-testid="enter-case"
+                        on:click=move |_| step.set(Step::Start)>
+                        {move || t.get().case_entry_open}
+                    </button>
+                </div>
+            </Show>
         }.into_any()
     };
+
+    // Five taps on the place name within four seconds open the staff panel.
+    let staff_tap = move |_| {
+        let now = crate::offline::web::now_ms();
+        staff_taps.update(|v| {
+            v.retain(|t| now - *t < 4_000);
+            v.push(now);
+        });
+    };
+    let panel_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        if staff_taps.with(|v| v.len() >= 5) {
+            staff_taps.set(vec![]);
+            panel_open.update(|o| *o = !*o);
+        }
+    });
 
     view! {
         <Title text="服务评价 · 好差评"/>
         <div class="kiosk citizen" class:elder=move || p.elder.get() lang=move || t.get().lang_code>
-            <CitizenToolbar/>
+            <CitizenToolbar>
+                <span class="toolbar-place" data-testid="staff-gesture" on:click=staff_tap>
+                    {move || device.with(|d| d.as_ref().map(|d| d.place_name.clone()).unwrap_or_default())}
+                </span>
+            </CitizenToolbar>
             {body}
-            <SyncBar state=sync/>
+            <StaffPanel state=sync open=panel_open/>
         </div>
     }
 }

@@ -11,7 +11,7 @@ use crate::api::types::CalendarYear;
 use crate::components::weekday_zh;
 use crate::domain::calendar::{Date, DayKind, SpecialDay};
 use crate::domain::rectify::Role;
-use crate::pages::staff_common::{china_today, csrf, use_session, StaffNav};
+use crate::pages::staff_common::{china_today, csrf, roles, use_session_for, StaffPage};
 
 const YEARS: [i32; 3] = [2025, 2026, 2027];
 
@@ -40,7 +40,7 @@ pub fn CalendarPage() -> impl IntoView {
             }
         });
     };
-    let session = use_session(error, move |_| {
+    let session = use_session_for(roles::READERS, error, move |_| {
         let this = china_today().year;
         if YEARS.contains(&this) {
             year.set(this);
@@ -121,11 +121,7 @@ pub fn CalendarPage() -> impl IntoView {
 
     view! {
         <Title text="节假日与调休 · 好差评"/>
-        <section class="page staff tablet calendar-page">
-            <header class="staff-header">
-                <h1>"节假日与调休"</h1>
-                <StaffNav/>
-            </header>
+        <StaffPage title=Signal::derive(|| "节假日与调休".to_string()) class="tablet calendar-page">
             <p class="hint">"差评整改的沟通、申诉期限按工作日计算：周一至周五上班，以下所列的放假日和调休上班日除外（以国务院办公厅每年的通知为准）。"</p>
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="calendar-error">{e}</p> })}
             {move || notice.get().map(|n| view! { <p class="notice-ok" role="status" data-testid="calendar-notice">{n}</p> })}
@@ -190,6 +186,6 @@ pub fn CalendarPage() -> impl IntoView {
                     </table>
                 }.into_any(),
             }}
-        </section>
+        </StaffPage>
     }
 }

@@ -13,7 +13,7 @@ use crate::api::client;
 use crate::api::types::{FlagList, FlagReview, FlagView};
 use crate::components::china_time;
 use crate::domain::fraud::FlagReason;
-use crate::pages::staff_common::{csrf, go_to, use_session, StaffNav};
+use crate::pages::staff_common::{csrf, go_to, roles, use_session_for, StaffPage};
 
 fn reason_zh(code: &str) -> String {
     [
@@ -93,7 +93,7 @@ pub fn FlagsPage() -> impl IntoView {
             }
         });
     };
-    let session = use_session(error, move |_| reload());
+    let session = use_session_for(roles::SUPERVISOR, error, move |_| reload());
     let is_supervisor = move || session.with(|s| s.as_ref().map(|s| s.role == "supervisor"));
 
     let review = move |verdict: &'static str| {
@@ -262,13 +262,8 @@ pub fn FlagsPage() -> impl IntoView {
 
     view! {
         <Title text="刷评复核 · 好差评"/>
-        <section class="page staff tablet flags-page">
-            <header class="staff-header">
-                <h1>"刷评复核"</h1>
-                {move || session.get().map(|s| view! { <span data-testid="whoami">{format!("{} · {}", s.unit_name, s.display_name)}</span> })}
-                <StaffNav/>
-            </header>
-            <p class="hint">"系统标记的疑似自评、批量评价和刷评。复核前这些评价不计入任何统计；确认为正常评价后重新计入，认定为刷评的不计入。"</p>
+        <StaffPage title=Signal::derive(|| "刷评复核".to_string()) class="tablet flags-page">
+            <p class="hint">"系统标记的疑似自评、批量评价和刷评。复核前这些评价仍计入评价数、差评数，但不计入有效评价及好评率、主动评价率等有效指标；确认为正常评价后计入有效指标，认定为刷评的始终不计入。"</p>
             {move || (is_supervisor() == Some(false)).then(|| view! {
                 <p class="error" role="alert" data-testid="not-allowed">"刷评复核仅限督查人员。"</p>
             })}
@@ -291,6 +286,6 @@ pub fn FlagsPage() -> impl IntoView {
                 (Some(l), Tab::Pending) => pending_table(l.flags).into_any(),
                 (Some(l), Tab::Reviewed) => reviewed_table(l.flags).into_any(),
             }}
-        </section>
+        </StaffPage>
     }
 }

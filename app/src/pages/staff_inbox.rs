@@ -6,29 +6,16 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::api::client;
-use crate::api::types::{RatingView, StaffSession};
-use crate::components::local_time;
-use crate::pages::staff_common::StaffNav;
-
-fn go_to(path: &str) {
-    if let Some(w) = web_sys::window() {
-        let _ = w.location().set_href(path);
-    }
-}
+use crate::api::types::RatingView;
+use crate::components::china_time;
+use crate::pages::staff_common::{roles, use_session_for, StaffPage};
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    let session: RwSignal<Option<StaffSession>> = RwSignal::new(None);
     let items: RwSignal<Option<Vec<RatingView>>> = RwSignal::new(None);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
-
-    Effect::new(move |_| {
+    use_session_for(roles::READERS, error, move |_| {
         spawn_local(async move {
-            match client::me().await {
-                Ok(s) => session.set(Some(s)),
-                Err(e) if e.status() == Some(401) => return go_to("/staff/login"),
-                Err(e) => return error.set(Some(e.message())),
-            }
             match client::inbox().await {
                 Ok(list) => items.set(Some(list)),
                 Err(e) => error.set(Some(e.message())),
@@ -36,30 +23,9 @@ pub fn InboxPage() -> impl IntoView {
         });
     });
 
-    let logout = move |_| {
-        let Some(token) = session.with_untracked(|s| s.as_ref().map(|s| s.csrf_token.clone()))
-        else {
-            return;
-        };
-        spawn_local(async move {
-            match client::logout(&token).await {
-                Ok(()) => go_to("/staff/login"),
-                Err(e) => error.set(Some(e.message())),
-            }
-        });
-    };
-
     view! {
         <Title text="差评待办 · 好差评"/>
-        <section class="page staff">
-            <header class="staff-header">
-                <h1>"差评待办"</h1>
-                {move || session.get().map(|s| view! {
-                    <span data-testid="whoami">{format!("{} · {}", s.unit_name, s.display_name)}</span>
-                    <button class="secondary" data-testid="logout" on:click=logout>"退出登录"</button>
-                })}
-                <StaffNav/>
-            </header>
+        <StaffPage title=Signal::derive(|| "差评待办".to_string())>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || match items.get() {
                 None => view! { <p>"正在加载…"</p> }.into_any(),
@@ -72,7 +38,7 @@ pub fn InboxPage() -> impl IntoView {
                         <tbody>
                             {list.into_iter().map(|r| view! {
                                 <tr data-testid="inbox-row" data-id=r.id.to_string()>
-                                    <td>{local_time(r.rated_at)}</td>
+                                    <td>{china_time(r.rated_at)}</td>
                                     <td class="bad">{r.level.label_zh()}</td>
                                     <td>{match &r.window_name { Some(w) => format!("{} / {}", r.place_name, w), None => r.place_name.clone() }}</td>
                                     <td>{r.channel.label_zh()}</td>
@@ -84,6 +50,6 @@ pub fn InboxPage() -> impl IntoView {
                     </table>
                 }.into_any(),
             }}
-        </section>
+        </StaffPage>
     }
 }

@@ -27,14 +27,10 @@ pub fn LoginPage() -> impl IntoView {
         };
         spawn_local(async move {
             match client::login(&req).await {
-                Ok(s) => {
-                    let home = if s.role == "window_staff" {
-                        "/staff/window"
-                    } else {
-                        "/staff/inbox"
-                    };
+                Ok(_) => {
+                    // Every role lands on its own home (`/staff`).
                     if let Some(w) = web_sys::window() {
-                        let _ = w.location().set_href(home);
+                        let _ = w.location().set_href("/staff");
                     }
                 }
                 Err(e) => {

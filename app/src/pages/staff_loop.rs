@@ -22,7 +22,9 @@ use crate::components::{china_deadline, china_deadline_short, china_time};
 use crate::domain::calendar::{Date, DAY_MS};
 use crate::domain::rectify::{Action, ActionKind, Outcome, Overdue, Role, Status, Verdict};
 use crate::offline::web;
-use crate::pages::staff_common::{china_today, csrf, role_label, use_session, StaffNav};
+use crate::pages::staff_common::{
+    china_today, csrf, role_label, roles, use_session_for, StaffPage,
+};
 
 /// The list's filter buttons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,7 +272,7 @@ pub fn LoopPage() -> impl IntoView {
             t.set(today.to_string());
         }
     };
-    let session = use_session(error, move |s| {
+    let session = use_session_for(roles::HANDLERS, error, move |s| {
         set_periods();
         reload();
         if role_of(&s).is_some_and(Role::handles_tickets) {
@@ -406,12 +408,7 @@ pub fn LoopPage() -> impl IntoView {
 
     view! {
         <Title text="差评整改 · 好差评"/>
-        <section class="page staff tablet loop-page">
-            <header class="staff-header">
-                <h1>"差评整改"</h1>
-                {move || session.get().map(|s| view! { <span data-testid="whoami">{format!("{} · {}", s.unit_name, s.display_name)}</span> })}
-                <StaffNav/>
-            </header>
+        <StaffPage title=Signal::derive(|| "差评整改".to_string()) class="tablet loop-page">
             {move || alert.get().map(|a| view! {
                 <div class="alert-banner" role="alert" data-testid="new-ticket-alert" data-count=move || alerts.get().to_string()>
                     <strong>{a}</strong>
@@ -535,7 +532,7 @@ pub fn LoopPage() -> impl IntoView {
                     <a class="button-link" data-testid="ledger-csv" rel="external" download href=move || ledger_href("csv")>"导出 CSV"</a>
                 </div>
             </section>
-        </section>
+        </StaffPage>
     }
 }
 
@@ -642,7 +639,6 @@ fn ticket_fields(d: &TicketDetail, now: i64) -> impl IntoView {
             <dt>"评价等级"</dt>
             <dd class="level-cell"><Face level=t.level/><span class="bad">{t.level.label_zh()}</span></dd>
             {f("工单编号", format!("#{}", t.id))}
-            {f("评价编号", t.rating_id.to_string())}
             {f("评价时间", china_time(t.opened_at))}
             {f("评价渠道", t.channel.label_zh().into())}
             {f("办事场所", t.place_name.clone())}
@@ -695,7 +691,7 @@ pub fn TicketPage() -> impl IntoView {
             }
         });
     };
-    let session = use_session(error, move |_| load());
+    let session = use_session_for(roles::HANDLERS, error, move |_| load());
 
     // The forms' state outlives every re-render of the detail.
     let note = RwSignal::new(String::new());
@@ -983,12 +979,7 @@ pub fn TicketPage() -> impl IntoView {
 
     view! {
         <Title text="差评工单 · 好差评"/>
-        <section class="page staff tablet ticket-page">
-            <header class="staff-header">
-                <h1>{move || match params.with(|p| p.get("id")) { Some(id) => format!("差评工单 #{id}"), None => "差评工单".into() }}</h1>
-                <a class="button-link" href="/staff/loop" data-testid="back">"← 返回差评整改"</a>
-                <StaffNav/>
-            </header>
+        <StaffPage title=Signal::derive(move || match params.with(|p| p.get("id")) { Some(id) => format!("差评工单 #{id}"), None => "差评工单".into() }) class="tablet ticket-page">
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="error">{e}</p> })}
             {move || notice.get().map(|n| view! { <p class="notice-ok" role="status" data-testid="notice">{n}</p> })}
             <div class="ticket-layout">
@@ -1015,7 +1006,7 @@ pub fn TicketPage() -> impl IntoView {
             }}
             {actions}
             </div>
-        </section>
+        </StaffPage>
     }
 }
 

@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use crate::api::client;
 use crate::api::types::ImportReport;
 use crate::domain::org::{OrgInput, OrgType};
-use crate::pages::staff_common::{csrf, use_session};
+use crate::pages::staff_common::{csrf, roles, use_session_for, StaffPage};
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 struct Row {
@@ -40,7 +40,7 @@ pub fn OrgPage() -> impl IntoView {
             }
         });
     };
-    let session = use_session(error, move |_| reload());
+    let session = use_session_for(roles::ORG, error, move |_| reload());
     // The form: `editing` holds the id when it edits an existing unit.
     let editing: RwSignal<Option<i64>> = RwSignal::new(None);
     let code = RwSignal::new(String::new());
@@ -142,8 +142,7 @@ pub fn OrgPage() -> impl IntoView {
 
     view! {
         <Title text="组织机构 · 好差评"/>
-        <section class="page staff">
-            <h1>"组织机构管理"</h1>
+        <StaffPage title=Signal::derive(|| "组织机构管理".to_string()) class="">
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="org-error">{e}</p> })}
             {move || notice.get().map(|n| view! { <p role="status" data-testid="org-notice">{n}</p> })}
             <div class="row form">
@@ -220,7 +219,7 @@ pub fn OrgPage() -> impl IntoView {
                     {r.errors.into_iter().map(|e| view! { <li data-line=e.line.to_string()>{format!("第 {} 行（{}）：{}", e.line, e.case_no, e.message)}</li> }).collect_view()}
                 </ul>
             })}
-        </section>
+        </StaffPage>
     }
 }
 
@@ -234,6 +233,10 @@ struct StaffRow {
     window_code: Option<String>,
     department_code: Option<String>,
     active: bool,
+    #[serde(default)]
+    staff_no: Option<String>,
+    #[serde(default)]
+    photo_id: Option<String>,
 }
 
 fn role_zh(role: &str) -> &'static str {
@@ -260,10 +263,10 @@ pub fn StaffAccounts() -> impl IntoView {
             }
         });
     };
-    let session = use_session(error, move |_| reload());
+    let session = use_session_for(roles::SYSADMIN, error, move |_| reload());
     let editing: RwSignal<Option<i64>> = RwSignal::new(None);
-    let f: [RwSignal<String>; 7] = std::array::from_fn(|_| RwSignal::new(String::new()));
-    let [username, name, role, place, window, dept, password] = f;
+    let f: [RwSignal<String>; 8] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [username, name, role, place, window, dept, password, staff_no] = f;
     let clear = move || {
         editing.set(None);
         for s in f {
@@ -278,6 +281,7 @@ pub fn StaffAccounts() -> impl IntoView {
             "username": username.get_untracked(), "display_name": name.get_untracked(), "role": role.get_untracked(),
             "place_code": place.get_untracked(), "window_code": window.get_untracked(),
             "department_code": dept.get_untracked(), "password": password.get_untracked(),
+            "staff_no": staff_no.get_untracked(),
         });
         let id = editing.get_untracked();
         spawn_local(async move {
@@ -323,14 +327,40 @@ pub fn StaffAccounts() -> impl IntoView {
             }
         });
     };
+    // The pad shows the photo beside the clerk's name and 工号.
+    let upload = move |id: i64, ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(file) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0))
+        else {
+            return;
+        };
+        spawn_local(async move {
+            let r = client::upload_file(
+                &format!("/api/v1/admin/staff/{id}/photo"),
+                &csrf(session),
+                &file,
+            )
+            .await;
+            match r {
+                Ok(()) => {
+                    error.set(None);
+                    reload();
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
     let input = move |s: RwSignal<String>, label: &'static str, id: &'static str| {
         view! {
             <label><span>{label}</span><input data-testid=id prop:value=move || s.get() on:input=move |ev| s.set(event_target_value(&ev))/></label>
         }
     };
     view! {
-        <section class="page staff">
-            <h2>"工作人员账号"</h2>
+        <StaffPage title=Signal::derive(|| "工作人员账号".to_string()) class="">
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="staff-error">{e}</p> })}
             <form class="form row" on:submit=save>
                 <label><span>"用户名"</span><input data-testid="staff-username" prop:value=move || username.get() prop:readOnly=move || editing.get().is_some() on:input=move |ev| username.set(event_target_value(&ev))/></label>
@@ -342,19 +372,22 @@ pub fn StaffAccounts() -> impl IntoView {
                 {input(place, "场所编码", "staff-place")}
                 {input(window, "窗口编码", "staff-window")}
                 {input(dept, "部门编码", "staff-dept")}
+                {input(staff_no, "工号", "staff-no")}
                 <label><span>{move || if editing.get().is_some() { "新密码（不改请留空）" } else { "初始密码（至少 10 位）" }}</span>
                     <input type="password" autocomplete="new-password" data-testid="staff-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/></label>
                 <button class="primary" type="submit" data-testid="staff-save">{move || if editing.get().is_some() { "保存修改" } else { "新增账号" }}</button>
             </form>
             <table class="inbox" data-testid="staff-table">
-                <thead><tr><th>"用户名"</th><th>"姓名"</th><th>"角色"</th><th>"场所 / 窗口 / 部门"</th><th>"状态"</th><th></th></tr></thead>
+                <thead><tr><th>"照片"</th><th>"用户名"</th><th>"姓名"</th><th>"工号"</th><th>"角色"</th><th>"场所 / 窗口 / 部门"</th><th>"状态"</th><th></th></tr></thead>
                 <tbody>
                     {move || rows.get().into_iter().map(|r| {
                         let (e, t) = (r.clone(), r.clone());
                         view! {
                             <tr data-testid="staff-row" data-username=r.username.clone() data-active=r.active.to_string()>
+                                <td>{r.photo_id.clone().map(|p| view! { <img class="staff-thumb" src=format!("/api/v1/photos/{p}") alt="照片" width="40" height="50"/> })}</td>
                                 <td>{r.username.clone()}</td>
                                 <td>{r.display_name.clone()}</td>
+                                <td>{r.staff_no.clone().unwrap_or_default()}</td>
                                 <td>{role_zh(&r.role)}</td>
                                 <td>{[r.place_code.clone(), r.window_code.clone(), r.department_code.clone()].into_iter().flatten().collect::<Vec<_>>().join(" / ")}</td>
                                 <td>{if r.active { "启用" } else { "已停用" }}</td>
@@ -365,7 +398,12 @@ pub fn StaffAccounts() -> impl IntoView {
                                         username.set(r.username); name.set(r.display_name); role.set(r.role);
                                         place.set(r.place_code.unwrap_or_default()); window.set(r.window_code.unwrap_or_default());
                                         dept.set(r.department_code.unwrap_or_default()); password.set(String::new());
+                                        staff_no.set(r.staff_no.unwrap_or_default());
                                     }>"编辑"</button>
+                                    <label class="button-link upload">"上传照片"
+                                        <input type="file" accept="image/jpeg,image/png" class="visually-hidden" data-testid="staff-photo"
+                                            on:change=move |ev| upload(r.id, ev)/>
+                                    </label>
                                     <button class="secondary" data-testid="staff-toggle" on:click=move |_| toggle(t.clone())>{if r.active { "停用" } else { "启用" }}</button>
                                 </td>
                             </tr>
@@ -373,6 +411,6 @@ pub fn StaffAccounts() -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-        </section>
+        </StaffPage>
     }
 }

@@ -18,7 +18,8 @@ use leptos_router::NavigateOptions;
 use crate::api::client;
 use crate::api::types::{CellKind, Report, ReportEntry, ReportRow};
 use crate::domain::calendar::Date;
-use crate::pages::staff_common::{china_today, go_to, use_session, StaffNav};
+use crate::pages::staff_common::{china_today, go_to, roles, use_session_for, StaffPage};
+use crate::pages::staff_trends::TrendPanel;
 
 /// `encodeURIComponent`, in Rust: links are also rendered on the server.
 pub fn enc(s: &str) -> String {
@@ -346,7 +347,7 @@ pub fn ReportTable(
             </table>
         </div>
         {(!note.is_empty()).then(|| view! {
-            <p class="report-note" data-testid="report-note">{if en { "Note: " } else { "备注：" }}{note}</p>
+            <p class="report-note" data-testid="report-note">{note}</p>
         })}
     }
 }
@@ -640,6 +641,10 @@ pub fn ReportsPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let navigate = use_navigate();
+    let navigate_to = {
+        let n = navigate.clone();
+        move |href: &str| n(href, NavigateOptions::default())
+    };
     let error: RwSignal<Option<String>> = RwSignal::new(None);
     let today: RwSignal<Option<Date>> = RwSignal::new(None);
     let entries: RwSignal<Option<Vec<ReportEntry>>> = RwSignal::new(None);
@@ -686,7 +691,7 @@ pub fn ReportsPage() -> impl IntoView {
             .unwrap_or_else(|| vec![(ROOT_LABEL.to_string(), target.get())])
     });
 
-    let session = use_session(error, |_| {});
+    use_session_for(roles::HANDLERS, error, |_| {});
     Effect::new(move |_| today.set(Some(china_today())));
     Effect::new(move |_| {
         spawn_local(async move {
@@ -768,6 +773,17 @@ pub fn ReportsPage() -> impl IntoView {
         href.push_str(&format!("&format={format}"));
         href
     };
+    let trend_query = Signal::derive(move || {
+        let Some(p) = period.get() else {
+            return String::new();
+        };
+        let e = extra.get();
+        if e.is_empty() {
+            p.query()
+        } else {
+            format!("{}&{e}", p.query())
+        }
+    });
     let print = move |_| {
         if let Some(w) = web_sys::window() {
             let _ = w.print();
@@ -801,22 +817,25 @@ pub fn ReportsPage() -> impl IntoView {
         })
     };
 
-    let tabs = move || {
+    // The table chosen from a list, not a row of tabs: the table itself
+    // starts above the fold on a 1024×768 tablet.
+    let picker = move || {
         let list = entries.get().unwrap_or_default();
-        let p = period.get();
         let current = code.get();
         list.into_iter()
             .filter(|e| e.needs.is_none())
             .map(|e| {
-                let href = report_href(&e.code, p.as_ref(), None);
                 let here = e.code == current;
                 view! {
-                    <a href=href class="report-tab" data-testid=format!("report-tab-{}", e.code)
-                        aria-current=here.then_some("page") title=e.source.clone()>{e.title.clone()}</a>
+                    <option value=e.code.clone() selected=here title=format!("表样参照：{}", e.source)>{e.title.clone()}</option>
                 }
             })
             .collect_view()
     };
+    let choose = Callback::new(move |c: String| {
+        let href = report_href(&c, period.get_untracked().as_ref(), None);
+        navigate_to(&href);
+    });
 
     let table = move || {
         let r = report.get()?;
@@ -828,9 +847,7 @@ pub fn ReportsPage() -> impl IntoView {
             && r.rows
                 .iter()
                 .any(|row| row.cells.iter().flatten().any(|v| *v > 0.0));
-        let source = r.source.clone();
         Some(view! {
-            <p class="report-source hint">{format!("依据：{source}")}</p>
             <ReportTable report=r.clone() caption=caption sort=sort drill=drill/>
             {chartable.then(|| view! { <BarChart report=r sort=sort/> })}
         })
@@ -838,15 +855,15 @@ pub fn ReportsPage() -> impl IntoView {
 
     view! {
         <Title text="通报报表 · 好差评"/>
-        <section class="page staff tablet reports-page">
-            <header class="staff-header">
-                <h1>"通报报表"</h1>
-                {move || session.get().map(|s| view! { <span data-testid="whoami">{format!("{} · {}", s.unit_name, s.display_name)}</span> })}
-                <StaffNav/>
-            </header>
+        <StaffPage title=Signal::derive(|| "通报报表".to_string()) class="tablet reports-page">
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="error">{e}</p> })}
-            <nav class="report-tabs no-print" aria-label="报表目录" data-testid="report-tabs">{tabs}</nav>
-            <PeriodPicker current=period.into() today=today.into() picked=picked en=false/>
+            <div class="report-top no-print">
+                <label class="period-field report-pick">
+                    <span>"报表"</span>
+                    <select data-testid="report-select" on:change=move |ev| choose.run(event_target_value(&ev))>{picker}</select>
+                </label>
+                <PeriodPicker current=period.into() today=today.into() picked=picked en=false/>
+            </div>
             {crumbs}
             <div class="report-actions no-print">
                 <a class="button-link primary" data-testid="export-xlsx" rel="external" download href=move || export_href("xlsx")>"下载 Excel"</a>
@@ -857,7 +874,8 @@ pub fn ReportsPage() -> impl IntoView {
                 <p role="status" data-testid="report-loading">"正在加载…"</p>
             </Show>
             {table}
-        </section>
+            <TrendPanel code=code.into() query=trend_query/>
+        </StaffPage>
     }
 }
 

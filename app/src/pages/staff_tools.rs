@@ -12,11 +12,12 @@ use crate::api::client;
 use crate::api::types::{
     DeviceView, EnrolmentCode, EntryResult, ImportReport, RegisterDevice, RowError, StaffEntry,
 };
+use crate::components::china_time;
 use crate::domain::case::RatingKind;
 use crate::domain::rating::new_rating_id;
 use crate::domain::{Channel, CodeMap, ReasonTag};
 use crate::offline::web;
-use crate::pages::staff_common::{csrf, use_session};
+use crate::pages::staff_common::{csrf, roles, use_session_for, StaffNav, StaffPage};
 
 fn today() -> String {
     let d = js_sys::Date::new_0();
@@ -41,7 +42,7 @@ fn time_of(date: &str) -> Option<i64> {
 #[component]
 pub fn EntryPage() -> impl IntoView {
     let error: RwSignal<Option<String>> = RwSignal::new(None);
-    let session = use_session(error, |_| {});
+    let session = use_session_for(roles::HANDLERS, error, |_| {});
     let channel = RwSignal::new(Channel::Paper);
     let date = RwSignal::new(String::new());
     let window = RwSignal::new(String::new());
@@ -145,8 +146,7 @@ pub fn EntryPage() -> impl IntoView {
     };
     view! {
         <Title text="录入评价 · 好差评"/>
-        <section class="page staff">
-            <h1>"录入书面评价表 / 电话评价"</h1>
+        <StaffPage title=Signal::derive(|| "录入书面评价表 / 电话评价".to_string()) class="">
             <p class="hint">"等级键入 1–5（1 非常满意 … 5 非常不满意），回车提交并开始下一份。"</p>
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="entry-error">{e}</p> })}
             <form class="form entry" on:submit=submit>
@@ -186,7 +186,7 @@ pub fn EntryPage() -> impl IntoView {
             <ul data-testid="entry-list">
                 {move || entered.get().into_iter().map(|(what, kind)| view! { <li>{format!("{what} · {kind}")}</li> }).collect_view()}
             </ul>
-        </section>
+        </StaffPage>
     }
 }
 
@@ -204,7 +204,7 @@ pub fn DevicesPage() -> impl IntoView {
             }
         })
     };
-    let session = use_session(error, move |_| reload());
+    let session = use_session_for(roles::DEVICES, error, move |_| reload());
     let code = RwSignal::new(String::new());
     let kind = RwSignal::new("kiosk".to_string());
     let place = RwSignal::new("HALL-DC".to_string());
@@ -249,10 +249,23 @@ pub fn DevicesPage() -> impl IntoView {
             }
         });
     };
+    let set_voice = move |code: String, on: bool| {
+        spawn_local(async move {
+            match client::staff_post::<_, serde_json::Value>(
+                &format!("/api/v1/admin/devices/{code}/voice"),
+                &csrf(session),
+                &serde_json::json!({ "voice": on }),
+            )
+            .await
+            {
+                Ok(_) => reload(),
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
     view! {
         <Title text="设备管理 · 好差评"/>
-        <section class="page staff">
-            <h1>"评价设备"</h1>
+        <StaffPage title=Signal::derive(|| "评价设备".to_string()) class="">
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="devices-error">{e}</p> })}
             {move || issued.get().map(|c| view! {
                 <div class="issued" data-testid="enrol-issued" data-code=c.enrol_code.clone()>
@@ -272,18 +285,29 @@ pub fn DevicesPage() -> impl IntoView {
                 <label><span>"窗口编码"</span><input data-testid="device-window" prop:value=move || window.get() on:input=move |ev| window.set(event_target_value(&ev))/></label>
                 <button class="primary" type="submit" data-testid="device-register">"登记并生成启用码"</button>
             </form>
-            <table class="inbox" data-testid="devices">
-                <thead><tr><th>"编号"</th><th>"类型"</th><th>"场所 / 窗口"</th><th>"状态"</th><th></th></tr></thead>
+            <table class="inbox devices-table" data-testid="devices">
+                <thead><tr><th>"编号"</th><th>"类型"</th><th>"场所 / 窗口"</th><th>"状态"</th><th>"最近联络"</th><th>"语音提示"</th><th></th></tr></thead>
                 <tbody>
                     {move || devices.get().into_iter().map(|d| {
                         let c1 = d.code.clone();
                         let c2 = d.code.clone();
+                        let c3 = d.code.clone();
+                        let silent = d.silent(web::now_ms());
+                        let voice = d.voice;
                         view! {
-                            <tr data-testid="device-row" data-code=d.code.clone() data-state=d.state.clone()>
+                            <tr data-testid="device-row" data-code=d.code.clone() data-state=d.state.clone() class:is-silent=silent data-silent=silent.to_string()>
                                 <td>{d.code.clone()}</td>
                                 <td>{if d.kind == "kiosk" { "自助终端" } else { "窗口评价器" }}</td>
                                 <td>{match &d.window_name { Some(w) => format!("{} / {w}", d.place_name), None => d.place_name.clone() }}</td>
                                 <td>{match d.state.as_str() { "enrolled" => "已启用", "revoked" => "已停用", _ => "待启用" }}</td>
+                                <td data-testid="device-last-seen">
+                                    {d.last_seen_at.map(china_time).unwrap_or_else(|| "从未联络".into())}
+                                    {silent.then(|| view! { <span class="badge overdue" data-testid="device-silent">"超过一天未联络"</span> })}
+                                </td>
+                                <td>
+                                    <label class="check"><input type="checkbox" data-testid="device-voice" prop:checked=voice
+                                        on:change=move |_| set_voice(c3.clone(), !voice)/>{if voice { "开" } else { "关" }}</label>
+                                </td>
                                 <td>
                                     <button class="secondary" on:click=move |_| action(format!("/api/v1/admin/devices/{}/enrolment", c1))>"新启用码"</button>
                                     <button class="secondary" data-testid="revoke" on:click=move |_| action(format!("/api/v1/admin/devices/{}/revoke", c2))>"停用"</button>
@@ -293,7 +317,7 @@ pub fn DevicesPage() -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-        </section>
+        </StaffPage>
     }
 }
 
@@ -311,7 +335,7 @@ pub fn PostersPage() -> impl IntoView {
     let error: RwSignal<Option<String>> = RwSignal::new(None);
     let posters: RwSignal<Vec<Poster>> = RwSignal::new(vec![]);
     let a5 = RwSignal::new(false);
-    let _session = use_session(error, move |_| {
+    let _session = use_session_for(roles::DEVICES, error, move |_| {
         spawn_local(async move {
             match client::staff_get::<Vec<Poster>>("/api/v1/admin/posters").await {
                 Ok(p) => posters.set(p),
@@ -324,6 +348,7 @@ pub fn PostersPage() -> impl IntoView {
         <section class="page staff posters-page" class:a5=move || a5.get()>
             <div class="no-print">
                 <h1>"评价二维码展示牌"</h1>
+                <StaffNav/>
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <label class="check"><input type="checkbox" data-testid="poster-a5" prop:checked=move || a5.get() on:change=move |_| a5.update(|v| *v = !*v)/>"A5 尺寸（默认 A4）"</label>
                 <button class="primary" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>"打印"</button>
@@ -351,7 +376,7 @@ const SLICE_ROWS: usize = 500;
 #[component]
 pub fn ImportPage() -> impl IntoView {
     let error: RwSignal<Option<String>> = RwSignal::new(None);
-    let session = use_session(error, |_| {});
+    let session = use_session_for(roles::DEVICES, error, |_| {});
     let done = RwSignal::new(0usize);
     let total = RwSignal::new(0usize);
     let imported = RwSignal::new(0usize);
@@ -412,8 +437,7 @@ pub fn ImportPage() -> impl IntoView {
     };
     view! {
         <Title text="导入办件 · 好差评"/>
-        <section class="page staff">
-            <h1>"导入办件（CSV）"</h1>
+        <StaffPage title=Signal::derive(|| "导入办件（CSV）".to_string()) class="">
             <p class="hint">"表头：case_no,place_code,window_code,service_item_code,status,applicant_phone,started_at,finished_at；status 为 finished 或 in_service；时间如 2026-11-20 09:30。"</p>
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="import-error">{e}</p> })}
             <input type="file" accept=".csv,text/csv" data-testid="import-file" on:change=on_file disabled=move || running.get()/>
@@ -431,6 +455,6 @@ pub fn ImportPage() -> impl IntoView {
                     </tbody>
                 </table>
             </Show>
-        </section>
+        </StaffPage>
     }
 }

@@ -1,7 +1,8 @@
 //! The window staff member's tablet: 开始服务 puts the case on the paired
 //! pad (一机双屏); if the pad is not connected, a per-case QR code is shown
 //! for the citizen's phone instead. 办结 finishes the case. Cases list shows
-//! whether each was rated — never who rated or their phone.
+//! whether each was rated — never who rated or their phone. 我的差评 is
+//! its own page (`MinePage`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,8 +10,8 @@ use leptos_meta::Title;
 
 use crate::api::client;
 use crate::api::types::{CaseView, MyTicketView, StartService, StartedService};
-use crate::components::{china_time, local_time};
-use crate::pages::staff_common::{csrf, use_session};
+use crate::components::{china_date, china_time};
+use crate::pages::staff_common::{csrf, roles, use_session_for, StaffPage};
 
 #[component]
 pub fn WindowPage() -> impl IntoView {
@@ -24,26 +25,12 @@ pub fn WindowPage() -> impl IntoView {
             }
         })
     };
-    // 我的差评整改情况: outcomes only, never who rated. `None` hides the
-    // section (the account is not a window's).
-    let mine: RwSignal<Option<Vec<MyTicketView>>> = RwSignal::new(None);
-    let load_mine = move || {
-        spawn_local(async move {
-            match client::staff_get::<Vec<MyTicketView>>("/api/v1/loop/mine").await {
-                Ok(list) => mine.set(Some(list)),
-                Err(e) if e.status() == Some(403) => mine.set(None),
-                Err(e) => error.set(Some(e.message())),
-            }
-        })
-    };
-    let session = use_session(error, move |_| {
-        reload();
-        load_mine();
-    });
+    let session = use_session_for(roles::WINDOW, error, move |_| reload());
     let case_no = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
     let started: RwSignal<Option<StartedService>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
+    let finished: RwSignal<Option<String>> = RwSignal::new(None);
 
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -64,6 +51,7 @@ pub fn WindowPage() -> impl IntoView {
             {
                 Ok(s) => {
                     error.set(None);
+                    finished.set(None);
                     started.set(Some(s));
                     case_no.set(String::new());
                     phone.set(String::new());
@@ -83,8 +71,12 @@ pub fn WindowPage() -> impl IntoView {
             )
             .await
             {
-                Ok(_) => {
+                Ok(c) => {
                     started.set(None);
+                    finished.set(Some(format!(
+                        "办件 {} 已办结，请办事人在评价器上评价",
+                        c.case_no
+                    )));
                     reload();
                 }
                 Err(e) => error.set(Some(e.message())),
@@ -94,11 +86,7 @@ pub fn WindowPage() -> impl IntoView {
 
     view! {
         <Title text="窗口服务 · 好差评"/>
-        <section class="page staff tablet">
-            <header class="staff-header">
-                <h1>"窗口服务"</h1>
-                {move || session.get().map(|s| view! { <span data-testid="whoami">{format!("{} · {}", s.unit_name, s.display_name)}</span> })}
-            </header>
+        <StaffPage title=Signal::derive(|| "窗口服务".to_string()) class="tablet">
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="error">{e}</p> })}
             <form class="form start-service" on:submit=start>
                 <label><span>"办件编号（不填则自动生成）"</span>
@@ -112,7 +100,7 @@ pub fn WindowPage() -> impl IntoView {
                 view! {
                     <div class="started" data-testid="started" data-case=s.case.case_no.clone()>
                         {if s.pad_online {
-                            view! { <p data-testid="pushed">{format!("办件 {} 已推送到窗口评价器，请办事人评价", s.case.case_no)}</p> }.into_any()
+                            view! { <p data-testid="pushed">{format!("办件 {} 已显示在窗口评价器上；点“办结”后评价器请办事人评价", s.case.case_no)}</p> }.into_any()
                         } else {
                             let path = s.qr_path.clone().unwrap_or_default();
                             view! {
@@ -122,10 +110,11 @@ pub fn WindowPage() -> impl IntoView {
                                 </div>
                             }.into_any()
                         }}
-                        <button class="secondary" data-testid="finish" on:click=move |_| finish(id)>"办结"</button>
+                        <button class="primary" data-testid="finish" on:click=move |_| finish(id)>"办结"</button>
                     </div>
                 }
             })}
+            {move || finished.get().map(|f| view! { <p class="notice-ok" role="status" data-testid="finished">{f}</p> })}
             <h2>"本窗口办件"</h2>
             <table class="inbox" data-testid="cases">
                 <thead><tr><th>"办件编号"</th><th>"开始时间"</th><th>"状态"</th><th>"评价"</th><th></th></tr></thead>
@@ -133,7 +122,7 @@ pub fn WindowPage() -> impl IntoView {
                     <For each=move || cases.get() key=|c| (c.id, c.status.clone(), c.rated) let:c>
                         <tr data-testid="case-row" data-case=c.case_no.clone()>
                             <td>{c.case_no.clone()}</td>
-                            <td>{local_time(c.started_at)}</td>
+                            <td>{china_time(c.started_at)}</td>
                             <td>{if c.status == "finished" { "已办结" } else { "办理中" }}</td>
                             <td data-testid="rated">{if c.rated { "已评价" } else { "未评价" }}</td>
                             <td>{(c.status != "finished").then(|| { let id = c.id; view! { <button class="secondary" on:click=move |_| finish(id)>"办结"</button> } })}</td>
@@ -141,15 +130,37 @@ pub fn WindowPage() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+        </StaffPage>
+    }
+}
+
+/// 我的差评: the bad ratings of the signed-in window clerk and what became
+/// of them. Outcomes only, never who rated.
+#[component]
+pub fn MinePage() -> impl IntoView {
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let mine: RwSignal<Option<Vec<MyTicketView>>> = RwSignal::new(None);
+    use_session_for(roles::WINDOW, error, move |_| {
+        spawn_local(async move {
+            match client::staff_get::<Vec<MyTicketView>>("/api/v1/loop/mine").await {
+                Ok(list) => mine.set(Some(list)),
+                Err(e) => error.set(Some(e.message())),
+            }
+        })
+    });
+    view! {
+        <Title text="我的差评 · 好差评"/>
+        <StaffPage title=Signal::derive(|| "我的差评整改情况".to_string()) class="tablet">
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="error">{e}</p> })}
+            <p class="hint">"这里是您收到的差评及其核实、整改结果。评价人的身份对您保密：请勿自行联系评价人，由单位好差评管理员统一回访。"</p>
             {move || mine.get().map(|list| view! {
-                <h2>"我的差评整改情况"</h2>
                 {list.is_empty().then(|| view! { <p data-testid="my-tickets-empty">"暂无差评。"</p> })}
                 <table class="inbox" data-testid="my-tickets">
-                    <thead><tr><th>"评价时间"</th><th>"等级"</th><th>"原因"</th><th>"意见"</th><th>"状态"</th><th>"核实结论"</th><th>"整改结果"</th><th>"整改说明"</th></tr></thead>
+                    <thead><tr><th>"评价日期"</th><th>"等级"</th><th>"原因"</th><th>"意见"</th><th>"状态"</th><th>"核实结论"</th><th>"整改结果"</th><th>"整改说明"</th></tr></thead>
                     <tbody>
                         {list.into_iter().map(|m| view! {
                             <tr data-testid="my-ticket" data-status=m.status.as_str()>
-                                <td>{china_time(m.opened_at)}</td>
+                                <td>{china_date(m.opened_at)}</td>
                                 <td class="bad">{m.level.label_zh()}</td>
                                 <td>{m.reasons.iter().map(|r| r.label_zh()).collect::<Vec<_>>().join("、")}</td>
                                 <td class="comment-cell">{m.comment.clone()}</td>
@@ -162,6 +173,6 @@ pub fn WindowPage() -> impl IntoView {
                     </tbody>
                 </table>
             })}
-        </section>
+        </StaffPage>
     }
 }

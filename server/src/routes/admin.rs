@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/devices", get(list_devices).post(register_device))
         .route("/admin/devices/{code}/enrolment", post(new_enrolment))
         .route("/admin/devices/{code}/revoke", post(revoke))
+        .route("/admin/devices/{code}/voice", post(set_voice))
         .route("/admin/outbox", get(outbox))
         .route("/admin/jobs/run", post(run_jobs))
         .route("/admin/posters", get(posters))
@@ -65,6 +66,8 @@ async fn list_devices(
                 place_name: d.place_name,
                 window_name: d.window_name,
                 enrolled_at: d.enrolled_at,
+                last_seen_at: d.last_seen_at,
+                voice: d.voice,
             })
             .collect(),
     ))
@@ -305,4 +308,25 @@ async fn posters(
             })
             .collect(),
     ))
+}
+
+#[derive(serde::Deserialize)]
+struct Voice {
+    voice: bool,
+}
+
+/// Recorded voice prompts on or off for one kiosk or pad; the device picks
+/// it up with its configuration.
+#[tracing::instrument(skip_all, err)]
+async fn set_voice(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    check_device_scope(&state, &staff, &code).await?;
+    let v: Voice = json_body(&headers, body, 1024)?;
+    state.store.set_device_voice(&code, v.voice).await?;
+    Ok(Json(serde_json::json!({ "code": code, "voice": v.voice })))
 }

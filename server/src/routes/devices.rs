@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use app::api::types::{DeviceConfig, EnrolRequest, EnrolResponse, PadEvent};
+use app::api::types::{DeviceConfig, EnrolRequest, EnrolResponse, PadCase, PadEvent};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
 
 pub fn config_of(device: DeviceRow) -> Result<DeviceConfig, ApiError> {
     let device_id = Uuid::parse_str(&device.id).map_err(|e| anyhow::anyhow!("device id: {e}"))?;
+    let voice = device.voice && device.kind != "web";
     Ok(DeviceConfig {
         device_id,
         code: device.code,
@@ -39,8 +40,28 @@ pub fn config_of(device: DeviceRow) -> Result<DeviceConfig, ApiError> {
         place_name: device.place_name,
         window_id: device.window_id,
         dimension_set: device.dimension_set,
+        voice,
     })
 }
+
+/// A case as the window pad shows it, with the clerk serving it.
+pub fn pad_case(c: &crate::store::CaseRow) -> PadCase {
+    PadCase {
+        case_id: c.id,
+        case_no: c.case_no.clone(),
+        service_name: c.service_name.clone(),
+        window_name: c.window_name.clone(),
+        staff_name: c.staff_name.clone(),
+        staff_no: c.staff_no.clone(),
+        photo_url: c
+            .staff_photo_id
+            .as_ref()
+            .map(|id| format!("/api/v1/photos/{id}")),
+    }
+}
+
+/// How long after 办结 a reconnecting pad still asks for the rating.
+const RATE_PROMPT_MS: i64 = 30 * 60_000;
 
 fn not_found(code: &str) -> ApiError {
     ApiError::NotFound {
@@ -134,14 +155,20 @@ async fn pad_events(
         .window_id
         .ok_or_else(|| anyhow::anyhow!("pad {} has no window", device.code))?;
     let (rx, conn) = state.pad_hub.subscribe(window_id);
+    let now = now_ms();
+    state.store.touch_device(&device.id, now).await?;
+    // First the window's state: a case in service, or one finished a
+    // moment ago and still unrated (the pad reloaded while asking).
     let first = match state.store.current_case_at_window(window_id).await? {
-        Some(c) => PadEvent::Case {
-            case_id: c.id,
-            case_no: c.case_no,
-            service_name: c.service_name,
-            staff_name: c.staff_name,
+        Some(c) => PadEvent::Serving(pad_case(&c)),
+        None => match state
+            .store
+            .case_to_rate_at_window(window_id, now - RATE_PROMPT_MS)
+            .await?
+        {
+            Some(c) => PadEvent::Rate(pad_case(&c)),
+            None => PadEvent::Idle,
         },
-        None => PadEvent::Idle,
     };
     let events = stream::unfold(
         (Some(first), rx, conn),

@@ -299,6 +299,9 @@ pub struct StaffInput {
     /// Required for a new account; blank keeps the current one.
     #[serde(default)]
     pub password: Option<String>,
+    /// 工号, shown with the name on the window pad; blank clears it.
+    #[serde(default)]
+    pub staff_no: Option<String>,
     /// The member's own mobile number and ID number, so that a rating they
     /// give their own unit is flagged (自评); blank clears them.
     #[serde(default)]
@@ -518,7 +521,105 @@ async fn staff_create(
         .store
         .set_staff_identity(id, phone.as_deref(), id_no.as_deref())
         .await?;
+    state.store.set_staff_no(id, staff_no(&s)?).await?;
     Ok(Json(serde_json::json!({ "id": id })))
+}
+
+fn staff_no(s: &StaffInput) -> Result<Option<&str>, ApiError> {
+    let no = blank(&s.staff_no);
+    if no.is_some_and(|n| n.chars().count() > 32) {
+        return Err(bad(
+            "staff_no_long",
+            "工号至多 32 个字符",
+            "A staff number has at most 32 characters",
+        ));
+    }
+    Ok(no)
+}
+
+/// The largest staff photo accepted (a passport-size JPEG is ~50 KB).
+const PHOTO_MAX_BYTES: usize = 1024 * 1024;
+
+/// `POST /api/v1/admin/staff/{id}/photo`: the body is the image itself
+/// (JPEG or PNG, checked by its leading bytes), shown on the window pad.
+#[tracing::instrument(skip_all, err)]
+async fn staff_photo_upload(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    staff.require(&["system_admin"])?;
+    let body = body.map_err(|_| ApiError::TooLarge {
+        limit: PHOTO_MAX_BYTES,
+    })?;
+    if body.len() > PHOTO_MAX_BYTES {
+        return Err(ApiError::TooLarge {
+            limit: PHOTO_MAX_BYTES,
+        });
+    }
+    let declared = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let kind = match (declared, body.as_ref()) {
+        ("image/jpeg", [0xFF, 0xD8, 0xFF, ..]) => "image/jpeg",
+        ("image/png", [0x89, b'P', b'N', b'G', ..]) => "image/png",
+        _ => {
+            return Err(bad(
+                "photo_type",
+                "照片应为 JPEG 或 PNG 图片（不超过 1 MB）",
+                "The photo must be a JPEG or PNG image (at most 1 MB)",
+            ))
+        }
+    };
+    let photo_id = crate::auth::random_token()[..24].to_string();
+    if !state
+        .store
+        .set_staff_photo(id, &photo_id, kind, &body, crate::startup::now_ms())
+        .await?
+    {
+        return Err(ApiError::NotFound {
+            code: "staff_not_found",
+            zh: "账号不存在".into(),
+            en: "No such account".into(),
+        });
+    }
+    Ok(Json(
+        serde_json::json!({ "id": id, "photo_url": format!("/api/v1/photos/{photo_id}") }),
+    ))
+}
+
+/// `GET /api/v1/photos/{id}`: a clerk's photo, as the window pad shows it
+/// (the id is random and changes with every upload).
+pub async fn photo(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let (content_type, body) = state
+        .store
+        .staff_photo(&id)
+        .await?
+        .ok_or(ApiError::NotFound {
+            code: "photo_not_found",
+            zh: "照片不存在".into(),
+            en: "No such photo".into(),
+        })?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "public, max-age=86400".to_string(),
+            ),
+            (
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                "nosniff".to_string(),
+            ),
+        ],
+        body,
+    ))
 }
 
 async fn staff_update(
@@ -533,17 +634,25 @@ async fn staff_update(
     let (mut w, hash) = staff_write(&state, &s, false).await?;
     let (phone, id_no) = staff_identity(&s)?;
     w.password_hash = hash.as_deref();
+    let no = staff_no(&s)?;
+    // Fields left out of the request are kept (the accounts page does not
+    // show a member's phone or ID number); sent blank, they are cleared.
+    let identity_sent = s.phone.is_some() || s.id_no.is_some();
     if !state.store.staff_update(id, &w).await?
-        || !state
-            .store
-            .set_staff_identity(id, phone.as_deref(), id_no.as_deref())
-            .await?
+        || (identity_sent
+            && !state
+                .store
+                .set_staff_identity(id, phone.as_deref(), id_no.as_deref())
+                .await?)
     {
         return Err(ApiError::NotFound {
             code: "staff_not_found",
             zh: "账号不存在".into(),
             en: "No such account".into(),
         });
+    }
+    if s.staff_no.is_some() {
+        state.store.set_staff_no(id, no).await?;
     }
     Ok(Json(serde_json::json!({ "id": id })))
 }
@@ -579,4 +688,10 @@ pub fn staff_router() -> Router<AppState> {
         .route("/admin/staff", get(staff_list).post(staff_create))
         .route("/admin/staff/{id}", put(staff_update))
         .route("/admin/staff/{id}/active", post(staff_active))
+        .route(
+            "/admin/staff/{id}/photo",
+            post(staff_photo_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(PHOTO_MAX_BYTES + 1)),
+        )
+        .route("/photos/{id}", get(photo))
 }

@@ -1,6 +1,7 @@
 //! What phone and PC pages need: the place's web endpoint for a static QR
 //! code (not linked to a case, seed 000) or a case link; and QR images.
 
+use app::api::loaders::RateQuery;
 use app::api::types::RateConfig;
 use app::domain::case::Stage;
 use app::domain::{link, Channel, DEFAULT_DIMENSION_SET};
@@ -103,6 +104,19 @@ async fn link_config(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Json<RateConfig>, ApiError> {
+    Ok(Json(case_link_config(&state, token).await?))
+}
+
+/// A rating page's configuration, as its API answers it; also what the
+/// server renders the page with.
+pub async fn config(state: &AppState, q: &RateQuery) -> Result<RateConfig, ApiError> {
+    match &q.token {
+        Some(token) => case_link_config(state, token.clone()).await,
+        None => static_config(state, &q.place, q.window.as_deref()).await,
+    }
+}
+
+async fn case_link_config(state: &AppState, token: String) -> Result<RateConfig, ApiError> {
     let claims = link::verify(&state.link_key, &token).map_err(|e| ApiError::NotFound {
         code: e.code(),
         zh: e.message_zh(),
@@ -121,14 +135,14 @@ async fn link_config(
         .ok_or_else(invalid)?;
     let case = state.store.case(row.case_id).await?.ok_or_else(invalid)?;
     let channel = Channel::parse(&row.channel).ok_or_else(invalid)?;
-    let mut device = web_config(&state, case.place_id).await?;
+    let mut device = web_config(state, case.place_id).await?;
     device.window_id = case.window_id;
     let stages = match row.stage.as_deref().and_then(Stage::parse) {
         Some(s) => vec![s],
         None if case.stages => Stage::ALL.to_vec(),
         None => vec![],
     };
-    Ok(Json(RateConfig {
+    Ok(RateConfig {
         device,
         channel,
         window_name: case.window_name,
@@ -138,7 +152,7 @@ async fn link_config(
         link: Some(token),
         link_used: row.used_at.is_some(),
         real_name: state.settings.policy.real_name,
-    }))
+    })
 }
 
 #[derive(Deserialize)]

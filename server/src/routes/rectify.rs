@@ -12,7 +12,7 @@ use app::api::types::{
     EvidenceView, FeedbackSubmit, FeedbackView, MyTicketView, NewCommon, Revealed, SampleView,
     StepRequest, TicketDetail, TicketList, TicketPush,
 };
-use app::components::china_time;
+use app::components::{china_deadline, china_time};
 use app::domain::calendar::{Date, DayKind, SpecialDay};
 use app::domain::link;
 use app::domain::rectify::{
@@ -780,9 +780,9 @@ fn ledger_row(r: &TicketRow, now: i64) -> Result<Vec<String>, ApiError> {
         v.comment,
         status,
         v.verdict.map(Verdict::label_zh).unwrap_or_default().into(),
-        china_time(v.contact_due - 1),
+        china_deadline(v.contact_due),
         opt(r.contacted_at),
-        v.rectify_due.map(|d| china_time(d - 1)).unwrap_or_default(),
+        v.rectify_due.map(china_deadline).unwrap_or_default(),
         v.outcome.map(Outcome::label_zh).unwrap_or_default().into(),
         v.description.unwrap_or_default(),
         opt(v.archived_at),

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reports", get(index))
         .route("/reports/{code}", get(one))
+        .route("/reports/{code}/trend", get(trend))
         .route("/exports/ratings", get(export_ratings))
         .route("/public/results", get(public_results))
         .route("/flags", get(flags))
@@ -121,6 +122,32 @@ async fn one(
     };
     let report = reports::build(&state, table, &period, params, now_ms()).await?;
     render(report, q.format.as_deref())
+}
+
+/// The table's key figures month by month (the year up to the period's
+/// end) and its ratings by weekday and hour over the period, for the same
+/// district or department the table is drilled to.
+async fn trend(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Json<app::domain::trend::Trend>, ApiError> {
+    staff.require(READERS)?;
+    Table::parse(&code)
+        .filter(|t| *t != Table::Public)
+        .ok_or_else(|| ApiError::NotFound {
+            code: "report_unknown",
+            zh: format!("没有名为“{code}”的报表"),
+            en: format!("There is no report '{code}'"),
+        })?;
+    let period = q.period_or_quarter()?;
+    let params = Params {
+        district: unit_id("district", &q.district)?,
+        department: unit_id("department", &q.department)?,
+        window: None,
+    };
+    Ok(Json(reports::trend(&state, &period, params).await?))
 }
 
 async fn public_results(

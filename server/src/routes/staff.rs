@@ -2,9 +2,10 @@
 
 use app::api::types::{
     CaseView, EntryResult, LoginRequest, PadEvent, RatingView, StaffEntry, StaffSession,
-    StartService, StartedService, Summary,
+    StaffSettings, StartService, StartedService, Summary,
 };
 use app::domain::case::{mask_id_no, mask_phone, RatingKind, Stage};
+use app::domain::notice::NotifyMode;
 use app::domain::{Channel, CodeMap, RatingRecord, ReasonTag, DEFAULT_DIMENSION_SET};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -36,6 +37,62 @@ pub fn router() -> Router<AppState> {
         .route("/staff/service", post(start_service))
         .route("/staff/service/{id}/finish", post(finish_service))
         .route("/staff/entries", post(enter_rating))
+        .route("/staff/settings", get(settings).put(put_settings))
+}
+
+/// The signed-in account's own settings (notices by SMS).
+async fn settings(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<StaffSettings>, ApiError> {
+    let (phone, notify) = state
+        .store
+        .staff_settings(staff.session.staff_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(Json(StaffSettings {
+        phone,
+        notify: NotifyMode::parse(&notify).unwrap_or(NotifyMode::Off),
+    }))
+}
+
+#[tracing::instrument(skip_all, err)]
+async fn put_settings(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<StaffSettings>, ApiError> {
+    let req: StaffSettings = json_body(&headers, body, 4096)?;
+    let phone = req
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    if let Some(p) = phone {
+        if !app::domain::case::valid_mobile(p) {
+            return Err(ApiError::Unprocessable {
+                code: "phone_invalid",
+                zh: "手机号码应为 11 位数字，以 1 开头".into(),
+                en: "A mobile number has 11 digits and starts with 1".into(),
+            });
+        }
+    }
+    if phone.is_none() && req.notify != NotifyMode::Off {
+        return Err(ApiError::Unprocessable {
+            code: "phone_required",
+            zh: "接收短信提醒须填写手机号码".into(),
+            en: "SMS notices need a mobile number".into(),
+        });
+    }
+    state
+        .store
+        .set_staff_settings(staff.session.staff_id, phone, req.notify.as_str())
+        .await?;
+    Ok(Json(StaffSettings {
+        phone: phone.map(str::to_string),
+        notify: req.notify,
+    }))
 }
 
 fn bad_credentials() -> ApiError {
@@ -295,14 +352,12 @@ async fn start_service(
         .case(id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("case {id} vanished"))?;
+    // The previous citizen left without rating on the pad: their SMS
+    // invitation goes now.
+    send_due_invitations(&state, now, Some(window_id)).await?;
     let pad_online = state.pad_hub.publish(
         window_id,
-        PadEvent::Case {
-            case_id: case.id,
-            case_no: case.case_no.clone(),
-            service_name: case.service_name.clone(),
-            staff_name: case.staff_name.clone(),
-        },
+        PadEvent::Serving(super::devices::pad_case(&case)),
     );
     let qr_path = if pad_online {
         None
@@ -339,10 +394,20 @@ async fn finish_service(
     let now = now_ms();
     if state.store.finish_case(case.id, now).await? && case.ratings == 0 {
         if let Some(c) = state.store.case(case.id).await? {
-            crate::sms::invite(&state, &c, "invitation", now).await?;
+            // On the pad the rating is asked for now; the SMS waits until
+            // the citizen has left without rating (the clerk's next case,
+            // or the policy's delay).
+            if state
+                .pad_hub
+                .publish(window_id, PadEvent::Rate(super::devices::pad_case(&c)))
+            {
+                let delay = i64::from(state.settings.policy.pad_invite_delay_mins) * 60_000;
+                state.store.defer_invitation(c.id, now + delay).await?;
+            } else {
+                crate::sms::invite(&state, &c, "invitation", now).await?;
+            }
         }
     }
-    state.pad_hub.publish(window_id, PadEvent::Idle);
     let case = state
         .store
         .case(id)
@@ -474,4 +539,23 @@ async fn enter_rating(
         status: a.status,
         kind: a.kind,
     }))
+}
+
+/// Sends the invitations that waited for a pad rating which did not come
+/// (all of a window's when its clerk starts the next case, else those past
+/// their delay). A case rated meanwhile gets none.
+pub async fn send_due_invitations(
+    state: &AppState,
+    now: i64,
+    window: Option<i64>,
+) -> Result<usize, ApiError> {
+    let mut sent = 0;
+    for id in state.store.take_due_invitations(now, window).await? {
+        if let Some(c) = state.store.case(id).await? {
+            if c.ratings == 0 && crate::sms::invite(state, &c, "invitation", now).await? {
+                sent += 1;
+            }
+        }
+    }
+    Ok(sent)
 }

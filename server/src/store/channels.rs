@@ -21,6 +21,33 @@ pub struct DeviceAdminRow {
     pub enrolled_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub enrol_expires_at: Option<i64>,
+    pub last_seen_at: Option<i64>,
+    pub voice: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NoticeRecipient {
+    pub id: i64,
+    pub phone: String,
+    /// `instant` or `digest`.
+    pub notify: String,
+    pub place_id: Option<i64>,
+    pub department_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketDeadlineRow {
+    pub id: i64,
+    pub place_id: i64,
+    pub department_id: Option<i64>,
+    pub status: String,
+    pub opened_at: i64,
+    pub contact_due: i64,
+    pub contacted_at: Option<i64>,
+    pub rectify_due: Option<i64>,
+    pub archived_at: Option<i64>,
+    pub place_name: String,
+    pub window_name: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -45,6 +72,9 @@ pub struct CaseRow {
     pub service_name: Option<String>,
     pub staff_id: Option<i64>,
     pub staff_name: Option<String>,
+    /// The clerk's 工号 and photo, shown on the window pad.
+    pub staff_no: Option<String>,
+    pub staff_photo_id: Option<String>,
     pub status: String,
     pub stages: bool,
     pub applicant_phone: Option<String>,
@@ -57,7 +87,7 @@ pub struct CaseRow {
 
 const CASE_SELECT: &str = "SELECT c.id, c.source, c.case_no, c.place_id, p.name AS place_name, c.window_id, \
         w.name AS window_name, c.service_item_id, si.name AS service_name, c.staff_id, \
-        st.display_name AS staff_name, c.status, c.stages, c.applicant_phone, c.applicant_id_no, \
+        st.display_name AS staff_name, st.staff_no, st.photo_id AS staff_photo_id, c.status, c.stages, c.applicant_phone, c.applicant_id_no, \
         c.started_at, c.finished_at, \
         (SELECT COUNT(*) FROM ratings r WHERE r.case_id = c.id) AS ratings \
      FROM cases c JOIN places p ON p.id = c.place_id LEFT JOIN windows w ON w.id = c.window_id \
@@ -135,7 +165,7 @@ impl Store {
     ) -> Result<Vec<DeviceAdminRow>, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceAdminRow>(
             "SELECT d.id, d.code, d.kind, d.place_id, p.name AS place_name, d.window_id, w.name AS window_name, \
-                    d.active, d.enrolled_at, d.revoked_at, d.enrol_expires_at \
+                    d.active, d.enrolled_at, d.revoked_at, d.enrol_expires_at, d.last_seen_at, d.voice \
              FROM devices d JOIN places p ON p.id = d.place_id LEFT JOIN windows w ON w.id = d.window_id \
              WHERE d.kind <> 'web' AND ($1 IS NULL OR d.place_id = $1) ORDER BY d.code")
             .bind(place_id)
@@ -393,6 +423,78 @@ impl Store {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, CaseRow>(&sql).bind(window_id).fetch_optional(pool).await?))
     }
 
+    /// The case a window's pad asks the rating of after 办结: the newest
+    /// case there, if it finished after `since`, is unrated and no case
+    /// started after it.
+    pub async fn case_to_rate_at_window(
+        &self,
+        window_id: i64,
+        since: i64,
+    ) -> Result<Option<CaseRow>, StoreError> {
+        let sql = format!(
+            "{CASE_SELECT} WHERE c.id = (SELECT id FROM cases WHERE window_id = $1 \
+                 ORDER BY started_at DESC, id DESC LIMIT 1) \
+             AND c.status = 'finished' AND c.finished_at >= $2 \
+             AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id)"
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, CaseRow>(&sql).bind(window_id).bind(since).fetch_optional(pool).await?))
+    }
+
+    /// The SMS invitation of a case rated on the pad waits until `at`.
+    pub async fn defer_invitation(&self, case_id: i64, at: i64) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE cases SET invite_due_at = $1 WHERE id = $2")
+                .bind(at).bind(case_id).execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    /// Cases whose deferred invitation is due (`at_window`: all of that
+    /// window's, whatever the time — the clerk moved on to the next case).
+    /// Each is taken once: its due time is cleared as it is read.
+    pub async fn take_due_invitations(
+        &self,
+        now: i64,
+        at_window: Option<i64>,
+    ) -> Result<Vec<i64>, StoreError> {
+        with_pool!(self, pool => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "UPDATE cases SET invite_due_at = NULL WHERE invite_due_at IS NOT NULL \
+                 AND (($2 IS NULL AND invite_due_at <= $1) OR window_id = $2) RETURNING id")
+                .bind(now).bind(at_window).fetch_all(pool).await?;
+            Ok(ids)
+        })
+    }
+
+    /// Marks a kiosk or pad as heard from (at most once a minute).
+    pub async fn touch_device(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2 \
+                         AND (last_seen_at IS NULL OR last_seen_at < $1 - 60000)")
+                .bind(now).bind(id).execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    /// A device enrolled at `at` and last heard from then (demo data).
+    pub async fn mark_enrolled(
+        &self,
+        code: &str,
+        token_hash: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE devices SET token_hash = $1, enrolled_at = $2, last_seen_at = $2 WHERE code = $3")
+                .bind(token_hash).bind(at).bind(code).execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    pub async fn set_device_voice(&self, code: &str, voice: bool) -> Result<bool, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query("UPDATE devices SET voice = $1 WHERE code = $2 AND kind <> 'web'")
+            .bind(voice).bind(code).execute(pool).await?.rows_affected() > 0))
+    }
+
     /// Which of `case_ids` hold a first or default rating, per stage.
     pub async fn rated_case_stages(
         &self,
@@ -439,20 +541,72 @@ impl Store {
     // ---- SMS outbox ----
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn insert_outbox(
-        &self,
-        case_id: Option<i64>,
-        ticket_id: Option<i64>,
-        phone: &str,
-        body: &str,
-        nonce: Option<&str>,
-        purpose: &str,
-        now: i64,
-    ) -> Result<i64, StoreError> {
+    pub async fn insert_outbox(&self, sms: &crate::sms::Sms<'_>) -> Result<i64, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_scalar(
-            "INSERT INTO sms_outbox (case_id, ticket_id, phone, body, link_nonce, purpose, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-            .bind(case_id).bind(ticket_id).bind(phone).bind(body).bind(nonce).bind(purpose).bind(now)
+            "INSERT INTO sms_outbox (case_id, ticket_id, phone, body, link_nonce, purpose, created_at, staff_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+            .bind(sms.case_id).bind(sms.ticket_id).bind(sms.phone).bind(sms.body).bind(sms.link_nonce)
+            .bind(sms.purpose).bind(sms.now).bind(sms.staff_id)
             .fetch_one(pool).await?))
+    }
+
+    // ---- notices to unit administrators ----
+
+    /// Unit administrators who asked for notices and gave a phone.
+    pub async fn notice_recipients(&self) -> Result<Vec<NoticeRecipient>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, NoticeRecipient>(
+            "SELECT id, phone, notify, place_id, department_id FROM staff \
+             WHERE role = 'unit_admin' AND active AND phone IS NOT NULL AND notify <> 'off' ORDER BY id")
+            .fetch_all(pool).await?))
+    }
+
+    /// Records that `staff_id` was told `kind` about a ticket (or, with
+    /// `day`, the day's digest); false if they were told already.
+    pub async fn record_notice(
+        &self,
+        staff_id: i64,
+        ticket_id: Option<i64>,
+        kind: &str,
+        day: Option<i64>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query(
+            "INSERT INTO staff_notices (staff_id, ticket_id, kind, day, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT DO NOTHING")
+            .bind(staff_id).bind(ticket_id).bind(kind).bind(day).bind(now)
+            .execute(pool).await?.rows_affected() > 0))
+    }
+
+    /// Tickets still in the loop, with the deadlines notices are about.
+    pub async fn open_ticket_deadlines(&self) -> Result<Vec<TicketDeadlineRow>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketDeadlineRow>(
+            "SELECT t.id, t.place_id, t.department_id, t.status, t.opened_at, t.contact_due, t.contacted_at, \
+                    t.rectify_due, t.archived_at, p.name AS place_name, w.name AS window_name \
+             FROM tickets t JOIN places p ON p.id = t.place_id LEFT JOIN windows w ON w.id = t.window_id \
+             WHERE t.status NOT IN ('closed', 'excluded') AND t.archived_at IS NULL ORDER BY t.id")
+            .fetch_all(pool).await?))
+    }
+
+    pub async fn staff_settings(
+        &self,
+        staff_id: i64,
+    ) -> Result<Option<(Option<String>, String)>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, (Option<String>, String)>(
+            "SELECT phone, notify FROM staff WHERE id = $1")
+            .bind(staff_id).fetch_optional(pool).await?))
+    }
+
+    pub async fn set_staff_settings(
+        &self,
+        staff_id: i64,
+        phone: Option<&str>,
+        notify: &str,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE staff SET phone = $1, notify = $2 WHERE id = $3")
+                .bind(phone).bind(notify).bind(staff_id).execute(pool).await?;
+            Ok(())
+        })
     }
 
     pub async fn outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {

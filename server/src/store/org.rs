@@ -147,6 +147,10 @@ pub struct StaffAdminRow {
     pub window_code: Option<String>,
     pub department_code: Option<String>,
     pub active: bool,
+    /// 工号, shown on the window pad.
+    pub staff_no: Option<String>,
+    /// `/api/v1/photos/{id}` once a photo was uploaded.
+    pub photo_id: Option<String>,
 }
 
 /// A staff account with references resolved; `password_hash` only when set.
@@ -163,7 +167,7 @@ impl Store {
     pub async fn staff_admin_list(&self) -> Result<Vec<StaffAdminRow>, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, StaffAdminRow>(
             "SELECT s.id, s.username, s.display_name, s.role, p.code AS place_code, w.code AS window_code, \
-                    d.code AS department_code, s.active \
+                    d.code AS department_code, s.active, s.staff_no, s.photo_id \
              FROM staff s LEFT JOIN places p ON p.id = s.place_id LEFT JOIN windows w ON w.id = s.window_id \
              LEFT JOIN departments d ON d.id = s.department_id ORDER BY s.username")
             .fetch_all(pool).await?))
@@ -179,6 +183,45 @@ impl Store {
                 .execute(pool).await?.rows_affected();
             Ok(n == 1)
         })
+    }
+
+    pub async fn set_staff_no(&self, id: i64, staff_no: Option<&str>) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE staff SET staff_no = $1 WHERE id = $2")
+                .bind(staff_no).bind(id).execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    /// Stores a staff member's photo and makes it theirs.
+    pub async fn set_staff_photo(
+        &self,
+        staff_id: i64,
+        photo_id: &str,
+        content_type: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE staff SET photo_id = $1 WHERE id = $2")
+                .bind(photo_id).bind(staff_id).execute(&mut *tx).await?.rows_affected();
+            if n == 1 {
+                sqlx::query("INSERT INTO staff_photos (id, staff_id, content_type, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(photo_id).bind(staff_id).bind(content_type).bind(body).bind(now)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(n == 1)
+        })
+    }
+
+    /// A staff photo that is some account's current one.
+    pub async fn staff_photo(&self, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, (String, Vec<u8>)>(
+            "SELECT ph.content_type, ph.body FROM staff_photos ph JOIN staff s ON s.photo_id = ph.id \
+             WHERE ph.id = $1 AND s.active")
+            .bind(id).fetch_optional(pool).await?))
     }
 
     /// Deactivating also ends the account's sessions.

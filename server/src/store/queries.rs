@@ -74,6 +74,7 @@ pub struct DeviceRow {
     pub window_id: Option<i64>,
     pub dimension_set: String,
     pub active: bool,
+    pub voice: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -374,7 +375,7 @@ impl Store {
         value: String,
     ) -> Result<Option<DeviceRow>, StoreError> {
         let sql = format!(
-            "SELECT d.id, d.code, d.kind, d.place_id, p.name AS place_name, d.window_id, d.dimension_set, d.active \
+            "SELECT d.id, d.code, d.kind, d.place_id, p.name AS place_name, d.window_id, d.dimension_set, d.active, d.voice \
              FROM devices d JOIN places p ON p.id = d.place_id WHERE {column} = $1"
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceRow>(&sql).bind(value).fetch_optional(pool).await?))

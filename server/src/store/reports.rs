@@ -33,9 +33,12 @@ pub enum Rollup {
     Unit,
     /// Day × service item: 评价覆盖事项率.
     Item,
+    /// Day × hour (China time) × department × district: the reports' hour
+    /// × weekday heat map.
+    Hour,
 }
 
-pub const ROLLUPS: [Rollup; 3] = [Rollup::Day, Rollup::Unit, Rollup::Item];
+pub const ROLLUPS: [Rollup; 4] = [Rollup::Day, Rollup::Unit, Rollup::Item, Rollup::Hour];
 
 impl Rollup {
     pub fn table(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Rollup {
             Rollup::Day => "rollup_day",
             Rollup::Unit => "rollup_unit",
             Rollup::Item => "rollup_item",
+            Rollup::Hour => "rollup_hour",
         }
     }
     fn keys(self) -> &'static str {
@@ -50,6 +54,7 @@ impl Rollup {
             Rollup::Day => "day, department_id, district_id, place_kind",
             Rollup::Unit => "day, department_id, district_id, place_id, window_id, staff_id",
             Rollup::Item => "day, service_item_id, department_id, district_id",
+            Rollup::Hour => "day, hour, department_id, district_id",
         }
     }
 }
@@ -89,7 +94,8 @@ pub fn facts(source: Source, filter: &str) -> String {
     );
     match source {
         Source::Ratings => format!(
-            "SELECT (r.rated_at + 28800000) / 86400000 AS day, {keys}, COALESCE(r.window_id, 0) AS window_id, \
+            "SELECT (r.rated_at + 28800000) / 86400000 AS day, ((r.rated_at + 28800000) % 86400000) / 3600000 AS hour, \
+             {keys}, COALESCE(r.window_id, 0) AS window_id, \
              COALESCE(c.staff_id, 0) AS staff_id, COALESCE(c.service_item_id, 0) AS service_item_id, \
              0 AS is_case, 0 AS rated, 1 AS is_rating, CASE WHEN {NOT_VALID} THEN 0 ELSE 1 END AS ok, \
              CASE WHEN r.kind <> 'system_default' THEN 1 ELSE 0 END AS act, \
@@ -102,7 +108,8 @@ pub fn facts(source: Source, filter: &str) -> String {
             on_site_channels()
         ),
         Source::Cases => format!(
-            "SELECT (c.finished_at + 28800000) / 86400000 AS day, {keys}, COALESCE(c.window_id, 0) AS window_id, \
+            "SELECT (c.finished_at + 28800000) / 86400000 AS day, ((c.finished_at + 28800000) % 86400000) / 3600000 AS hour, \
+             {keys}, COALESCE(c.window_id, 0) AS window_id, \
              COALESCE(c.staff_id, 0) AS staff_id, COALESCE(c.service_item_id, 0) AS service_item_id, \
              1 AS is_case, CASE WHEN EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id AND r.kind <> 'follow_up') \
              THEN 1 ELSE 0 END AS rated, 0 AS is_rating, 0 AS ok, 0 AS act, 0 AS site, 0 AS is_good, 0 AS is_bad \
@@ -166,6 +173,7 @@ pub fn placeholders_from(first: usize, n: usize) -> String {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Fact {
     pub day: i64,
+    pub hour: i64,
     pub department_id: i64,
     pub district_id: i64,
     pub place_kind: String,
@@ -227,6 +235,10 @@ impl Fact {
                 ],
                 None,
             ),
+            Rollup::Hour => (
+                vec![self.day, self.hour, self.department_id, self.district_id],
+                None,
+            ),
         }
     }
 }
@@ -251,6 +263,7 @@ pub fn fact_select(source: Source, n: usize) -> String {
     };
     let cols = [
         "day",
+        "hour",
         "department_id",
         "district_id",
         "place_id",
@@ -588,6 +601,32 @@ impl Store {
                 }
             }
             tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Fills a rollup added after ratings were stored (the hour rollup of
+    /// migration 0006): if it is empty while ratings exist, it is built
+    /// from the raw rows once, with the rebuild's SQL.
+    pub async fn backfill_rollups(&self) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let any_rating: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ratings)")
+                .fetch_one(pool).await?;
+            if !any_rating {
+                return Ok(());
+            }
+            for r in ROLLUPS {
+                let empty: bool = sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT 1 FROM {})", r.table()))
+                    .fetch_one(pool).await?;
+                if empty {
+                    let mut tx = pool.begin().await?;
+                    for source in [Source::Ratings, Source::Cases] {
+                        sqlx::query(&upsert_sql(r, source, "", 1)).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    tracing::info!(table = r.table(), "rollup filled from the raw rows");
+                }
+            }
             Ok(())
         })
     }

@@ -8,6 +8,7 @@ mod rectify;
 mod reports;
 mod staff;
 mod sync;
+mod terminal;
 
 /// Declares each listed `async fn name(app: TestApp)` as two tests,
 /// `sqlite::name` and `postgres::name`.

@@ -1,0 +1,168 @@
+//! The front end's static files. `cargo leptos build --release` names the
+//! wasm, js and css after their content (`hash-files`, the hashes in
+//! `hash.txt` beside the server binary) and precompresses every file of the
+//! site with brotli and gzip (`--precompress`). `/pkg` is served from those
+//! files, with `Cache-Control: immutable` when the names carry a hash; the
+//! service worker is made here, with this build's file names in it. HTML is
+//! rendered per request and never cached (see `startup::router`).
+
+use std::path::{Path, PathBuf};
+
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeader;
+
+const SW_TEMPLATE: &str = include_str!("assets/sw.js");
+
+/// Files besides `/pkg` that a kiosk needs offline.
+const OFFLINE_FILES: &[&str] = &[
+    "/manifest.webmanifest",
+    "/icons/icon-192.png",
+    "/icons/icon-512.png",
+];
+
+/// This build's front-end file names.
+#[derive(Clone, Debug)]
+pub struct Assets {
+    pub pkg_dir: PathBuf,
+    pub site_pkg_dir: String,
+    pub js: String,
+    pub wasm: String,
+    pub css: String,
+    /// The names carry content hashes (a release build).
+    pub hashed: bool,
+}
+
+impl Assets {
+    /// Reads `hash.txt` beside the running binary, as Leptos does; without
+    /// it (tests, a debug build) the names are unhashed.
+    pub fn load(site_root: &str, site_pkg_dir: &str, output_name: &str) -> Assets {
+        let hashes = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(|d| d.join("hash.txt")))
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|s| parse_hashes(&s))
+            .unwrap_or_default();
+        let name = |ext: &str| match hashes.iter().find(|(k, _)| k == ext) {
+            Some((_, h)) => format!("{output_name}.{h}.{ext}"),
+            None => format!("{output_name}.{ext}"),
+        };
+        Assets {
+            pkg_dir: Path::new(site_root).join(site_pkg_dir),
+            site_pkg_dir: site_pkg_dir.to_string(),
+            js: name("js"),
+            wasm: name("wasm"),
+            css: name("css"),
+            hashed: ["js", "wasm", "css"]
+                .iter()
+                .all(|e| hashes.iter().any(|(k, _)| k == e)),
+        }
+    }
+
+    /// What the service worker keeps for offline use.
+    pub fn precache(&self) -> Vec<String> {
+        let pkg = &self.site_pkg_dir;
+        let mut list = vec!["/".to_string()];
+        list.extend(
+            [&self.js, &self.wasm, &self.css]
+                .iter()
+                .map(|f| format!("/{pkg}/{f}")),
+        );
+        list.extend(OFFLINE_FILES.iter().map(|s| s.to_string()));
+        list
+    }
+
+    /// The service worker with this build's names; its asset cache is named
+    /// after them, so a new build replaces the old files.
+    pub fn service_worker(&self) -> String {
+        let precache = serde_json::to_string(&self.precache()).unwrap_or_else(|_| "[]".into());
+        let cache = format!("hcp-assets-{}", short_digest(&precache));
+        SW_TEMPLATE
+            .replace("__ASSET_CACHE__", &cache)
+            .replace("__PRECACHE__", &precache)
+    }
+
+    /// `/pkg`: precompressed files (brotli, gzip) when the client takes
+    /// them; hashed names never change, so browsers keep them for a year.
+    pub fn pkg_service(&self) -> SetResponseHeader<ServeDir, HeaderValue> {
+        let cache = if self.hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        SetResponseHeader::overriding(
+            ServeDir::new(&self.pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache),
+        )
+    }
+}
+
+fn parse_hashes(s: &str) -> Vec<(String, String)> {
+    s.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+        .collect()
+}
+
+fn short_digest(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `GET /sw.js`: always revalidated, so a new build reaches every device.
+pub async fn service_worker(
+    axum::extract::State(assets): axum::extract::State<std::sync::Arc<Assets>>,
+) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        assets.service_worker(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_file_names_each_front_end_file() {
+        let h = parse_hashes("js: AbC\nwasm: dEf\ncss: x1\nmanifest: m\n\n");
+        assert_eq!(h[0], ("js".into(), "AbC".into()));
+        assert_eq!(h.len(), 4);
+    }
+
+    #[test]
+    fn the_service_worker_names_this_builds_files() {
+        let a = Assets {
+            pkg_dir: "target/site/pkg".into(),
+            site_pkg_dir: "pkg".into(),
+            js: "hcp.AAA.js".into(),
+            wasm: "hcp.BBB.wasm".into(),
+            css: "hcp.CCC.css".into(),
+            hashed: true,
+        };
+        let sw = a.service_worker();
+        assert!(sw.contains("\"/pkg/hcp.BBB.wasm\""));
+        assert!(!sw.contains("__PRECACHE__") && !sw.contains("__ASSET_CACHE__"));
+        let mut b = a.clone();
+        b.wasm = "hcp.DDD.wasm".into();
+        // Another build, another cache: old files are dropped on activation.
+        let cache = |s: &str| {
+            s.lines()
+                .find(|l| l.starts_with("const ASSETS"))
+                .map(str::to_string)
+        };
+        assert_ne!(cache(&sw), cache(&b.service_worker()));
+    }
+}
