@@ -172,7 +172,10 @@ test('window staff see how their bad ratings were handled, never who gave them',
   await rateOnPhone(citizen, 'dissatisfied', '13700009999');
 
   const page = await signIn(browser, 'window1');
-  await page.goto('/staff/window');
+  // 我的差评 is its own page, one tap from the clerk's home.
+  await hydrated(page);
+  await page.getByTestId('home-mine').click();
+  await page.waitForURL('**/staff/mine');
   await hydrated(page);
   await expect(page.getByTestId('my-tickets')).toContainText('办事效率低');
   const html = await page.content();

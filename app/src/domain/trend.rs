@@ -58,13 +58,16 @@ pub fn weekday(day_number: i64) -> usize {
     Date::from_day_number(day_number).weekday() as usize
 }
 
-/// The figures the line shows, from a month's counts.
-fn figures() -> [(
+/// code, label, a percent?, and how to read it off a month's figures.
+type FigureLine = (
     &'static str,
     &'static str,
     bool,
     fn(&Figures) -> Option<f64>,
-); 5] {
+);
+
+/// The figures the line shows, from a month's counts.
+fn figures() -> [FigureLine; 5] {
     [
         ("ratings", "评价数", false, |f| {
             Some(f.counts.ratings as f64)

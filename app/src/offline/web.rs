@@ -298,10 +298,12 @@ pub fn event_stream(
     Some(StreamHandle(id))
 }
 
+/// A prompt playing, and its "ended" handler (kept alive while it plays).
+type Playing = (web_sys::HtmlAudioElement, Closure<dyn Fn()>);
+
 thread_local! {
     /// The one voice-prompt player: a new prompt stops the one playing.
-    static VOICE: std::cell::RefCell<Option<(web_sys::HtmlAudioElement, Closure<dyn Fn()>)>> =
-        const { std::cell::RefCell::new(None) };
+    static VOICE: std::cell::RefCell<Option<Playing>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Plays recorded prompts one after another (`/audio/...`), stopping any

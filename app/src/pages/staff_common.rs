@@ -184,8 +184,11 @@ pub fn nav_for(role: &str) -> impl Iterator<Item = &'static NavLink> + '_ {
 /// Who is signed in, as the header says it: 单位 · 姓名, or 姓名（角色）
 /// for an account without a unit.
 pub fn whoami(s: &StaffSession) -> String {
-    if s.unit_name.trim().is_empty() {
-        format!("{}（{}）", s.display_name, role_label(&s.role))
+    let role = role_label(&s.role);
+    if s.unit_name.trim().is_empty() && s.display_name.contains(role) {
+        s.display_name.clone()
+    } else if s.unit_name.trim().is_empty() {
+        format!("{}（{role}）", s.display_name)
     } else {
         format!("{} · {}", s.unit_name, s.display_name)
     }

@@ -146,7 +146,8 @@ fn HeatMap(heat: Heat, bad: bool) -> impl IntoView {
                         <tr>
                             <th scope="row">{WEEKDAYS[w]}</th>
                             {row.into_iter().enumerate().map(|(h, n)| {
-                                let level = if n == 0 { 0 } else { 1 + (n * 4 / max).min(4) };
+                                // A square-root scale: one busy hour does not wash out the rest.
+                                let level = if n == 0 { 0 } else { ((n as f64 / max as f64).sqrt() * 5.0).ceil().clamp(1.0, 5.0) as u64 };
                                 view! { <td class=format!("heat-{level}") class:bad=bad title=format!("{} {h}:00–{h}:59：{n} 条", WEEKDAYS[w])></td> }
                             }).collect_view()}
                         </tr>
