@@ -49,7 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </head>
             <body>
                 <App/>
-                <script inner_html=REGISTER_SW></script>
+                <script nonce=leptos::nonce::use_nonce() inner_html=REGISTER_SW></script>
             </body>
         </html>
     }

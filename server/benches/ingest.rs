@@ -33,6 +33,7 @@ fn settings(db: &std::path::Path) -> Settings {
         secure_cookies: false,
         public_url: None,
         policy: Default::default(),
+        security: Default::default(),
     }
 }
 

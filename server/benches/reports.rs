@@ -97,6 +97,7 @@ fn settings(url: &str) -> Settings {
         secure_cookies: false,
         public_url: None,
         policy: Default::default(),
+        security: Default::default(),
     }
 }
 

@@ -28,6 +28,32 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
 }
 
+/// Sessions untouched since then have gone idle.
+pub fn idle_since(state: &crate::startup::AppState) -> i64 {
+    crate::startup::now_ms() - state.settings.security.session_idle_mins * 60_000
+}
+
+/// [`verify_password`] holding one of the server's hashing permits: argon2
+/// takes 19 MiB per try, so a flood of sign-ins waits instead of taking
+/// gigabytes.
+pub async fn verify_password_limited(
+    state: &crate::startup::AppState,
+    password: String,
+    hash: String,
+) -> anyhow::Result<bool> {
+    let _permit = state.limits.hashing.acquire().await?;
+    verify_password(password, hash).await
+}
+
+/// [`hash_password`] on a blocking thread, holding a hashing permit.
+pub async fn hash_password_limited(
+    state: &crate::startup::AppState,
+    password: String,
+) -> anyhow::Result<String> {
+    let _permit = state.limits.hashing.acquire().await?;
+    tokio::task::spawn_blocking(move || hash_password(&password)).await?
+}
+
 /// Verifies on a blocking thread: argon2 is deliberately slow.
 pub async fn verify_password(password: String, hash: String) -> anyhow::Result<bool> {
     tokio::task::spawn_blocking(move || {
@@ -80,6 +106,49 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
+}
+
+/// A keyed hash (HMAC-SHA-256 with one of the server's keys), hex: for
+/// values too guessable to store bare (8-digit enrolment codes, client
+/// addresses).
+pub fn keyed_hash(key: &[u8], value: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(value.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// How an enrolment code is stored: keyed with the server's key, so a
+/// stolen table cannot be turned back into the 8 digits by trying all 10⁸.
+pub async fn enrol_code_hash(
+    store: &crate::store::Store,
+    code: &str,
+) -> Result<String, crate::store::StoreError> {
+    let key = store.secret("hash_key", random_token).await?;
+    Ok(keyed_hash(key.as_bytes(), &format!("enrol:{code}")))
+}
+
+/// Whether the request carries a live staff session (no CSRF check: for
+/// refusing, not for acting).
+pub async fn has_staff_session(state: &crate::startup::AppState, headers: &HeaderMap) -> bool {
+    match cookie_value(headers, SESSION_COOKIE) {
+        Some(token) => state
+            .store
+            .session(
+                &token_hash(token),
+                crate::startup::now_ms(),
+                idle_since(state),
+            )
+            .await
+            .ok()
+            .flatten()
+            .is_some(),
+        None => false,
+    }
 }
 
 fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -170,7 +239,7 @@ where
         let hash = token_hash(token);
         let session = state
             .store
-            .session(&hash, crate::startup::now_ms())
+            .session(&hash, crate::startup::now_ms(), idle_since(&state))
             .await?
             .ok_or(ApiError::Unauthorized)?;
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {

@@ -23,6 +23,83 @@ pub struct Settings {
     /// `https://hcp.example.gov.cn`; the listening address when unset.
     pub public_url: Option<String>,
     pub policy: Policy,
+    /// Limits that keep the server and its figures safe (docs/security.md).
+    pub security: Security,
+}
+
+/// "At most `count` per `per_secs`" (a token bucket: `count` at once, then
+/// refilled evenly); `count` 0 turns the limit off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    pub count: u32,
+    pub per_secs: u64,
+}
+
+impl Quota {
+    pub const fn new(count: u32, per_secs: u64) -> Quota {
+        Quota { count, per_secs }
+    }
+}
+
+/// Limits against abuse, each from the environment (README, docs/security.md).
+#[derive(Clone, Debug)]
+pub struct Security {
+    /// A client sends its request headers within this (`HCP_HEADER_TIMEOUT_SECS`).
+    pub header_timeout_secs: u64,
+    /// ... and its request body within this (`HCP_BODY_TIMEOUT_SECS`).
+    pub body_timeout_secs: u64,
+    /// Open connections at most (`HCP_MAX_CONNECTIONS`).
+    pub max_connections: usize,
+    /// The header a reverse proxy puts the client's address in
+    /// (`HCP_CLIENT_IP_HEADER`, e.g. `X-Real-IP`); unset: the peer address.
+    pub client_ip_header: Option<String>,
+    /// Web ratings (phones, PCs) per client address: a hall's phones may
+    /// share one address behind its Wi-Fi (`HCP_LIMIT_WEB_ADDRESS`).
+    pub web_per_address: Quota,
+    /// Web ratings per window (`HCP_LIMIT_WEB_WINDOW`) and per place rated
+    /// without a window (`HCP_LIMIT_WEB_PLACE`).
+    pub web_per_window: Quota,
+    pub web_per_place: Quota,
+    /// Sign-in attempts per client address (`HCP_LIMIT_LOGIN_ADDRESS`).
+    pub login_per_address: Quota,
+    /// Wrong passwords for one account before it is locked, within and for
+    /// this many seconds (`HCP_LOGIN_LOCKOUT`, `5/900`).
+    pub lockout_failures: u32,
+    pub lockout_secs: i64,
+    /// Password hashes computed at once (argon2 takes 19 MiB each).
+    pub hash_concurrency: usize,
+    /// Enrolment attempts per client address (`HCP_LIMIT_ENROL_ADDRESS`);
+    /// a code is burnt after this many wrong tries (`HCP_ENROL_TRIES`).
+    pub enrol_per_address: Quota,
+    pub enrol_tries: u32,
+    /// A kiosk or pad rating older than this when it arrives is stored,
+    /// flagged `late` and kept out of valid figures until reviewed
+    /// (`HCP_OFFLINE_WINDOW_DAYS`).
+    pub offline_window_days: i64,
+    /// A staff session untouched this long ends (`HCP_SESSION_IDLE_MINS`).
+    pub session_idle_mins: i64,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Security {
+            header_timeout_secs: 10,
+            body_timeout_secs: 30,
+            max_connections: 4096,
+            client_ip_header: None,
+            web_per_address: Quota::new(60, 60),
+            web_per_window: Quota::new(10, 60),
+            web_per_place: Quota::new(60, 60),
+            login_per_address: Quota::new(30, 60),
+            lockout_failures: 5,
+            lockout_secs: 900,
+            hash_concurrency: 2,
+            enrol_per_address: Quota::new(10, 600),
+            enrol_tries: 5,
+            offline_window_days: 30,
+            session_idle_mins: 60,
+        }
+    }
 }
 
 /// Rules a city sets (seed 004 leaves days and levels to policy).
@@ -109,6 +186,39 @@ fn fraud_window(key: &str) -> anyhow::Result<Option<app::domain::fraud::Window>>
         .ok_or_else(|| anyhow::anyhow!("{key} {v:?}: use COUNT/SECONDS, e.g. 5/3600, or 0 for off"))
 }
 
+/// `HCP_LIMIT_…=60/60`: at most 60 per 60 seconds; `0` turns it off.
+fn quota(key: &str, default: Quota) -> anyhow::Result<Quota> {
+    let Some(v) = env(key) else {
+        return Ok(default);
+    };
+    if v == "0" {
+        return Ok(Quota::new(0, 1));
+    }
+    v.split_once('/')
+        .and_then(|(n, s)| {
+            Some(Quota::new(
+                n.parse().ok().filter(|n| *n >= 1)?,
+                s.parse().ok().filter(|s| *s >= 1)?,
+            ))
+        })
+        .ok_or_else(|| anyhow::anyhow!("{key} {v:?}: use COUNT/SECONDS, e.g. 60/60, or 0 for off"))
+}
+
+fn number<T: std::str::FromStr>(
+    key: &str,
+    default: T,
+    ok: impl Fn(&T) -> bool,
+) -> anyhow::Result<T> {
+    match env(key) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| ok(n))
+            .ok_or_else(|| anyhow::anyhow!("{key} {v:?}: not an allowed number")),
+    }
+}
+
 fn flag(key: &str) -> bool {
     matches!(env(key).as_deref(), Some("1" | "true" | "yes"))
 }
@@ -127,8 +237,62 @@ impl Settings {
             demo: flag("HCP_DEMO"),
             demo_password: env("HCP_DEMO_PASSWORD"),
             demo_city: env("HCP_DEMO_CITY").as_deref() != Some("0"),
-            secure_cookies: flag("HCP_SECURE_COOKIES"),
+            // Secure cookies whenever the public address is https.
+            secure_cookies: flag("HCP_SECURE_COOKIES")
+                || env("HCP_PUBLIC_URL").is_some_and(|u| u.starts_with("https://")),
             public_url: env("HCP_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
+            security: {
+                let d = Security::default();
+                let (lockout_failures, lockout_secs) = match env("HCP_LOGIN_LOCKOUT") {
+                    None => (d.lockout_failures, d.lockout_secs),
+                    Some(v) => v
+                        .split_once('/')
+                        .and_then(|(n, s)| {
+                            Some((
+                                n.parse().ok().filter(|n| *n >= 1)?,
+                                s.parse().ok().filter(|s| *s >= 60)?,
+                            ))
+                        })
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("HCP_LOGIN_LOCKOUT {v:?}: FAILURES/SECONDS, e.g. 5/900")
+                        })?,
+                };
+                Security {
+                    header_timeout_secs: number(
+                        "HCP_HEADER_TIMEOUT_SECS",
+                        d.header_timeout_secs,
+                        |n| (1..=300).contains(n),
+                    )?,
+                    body_timeout_secs: number("HCP_BODY_TIMEOUT_SECS", d.body_timeout_secs, |n| {
+                        (1..=3600).contains(n)
+                    })?,
+                    max_connections: number("HCP_MAX_CONNECTIONS", d.max_connections, |n| {
+                        *n >= 16
+                    })?,
+                    client_ip_header: env("HCP_CLIENT_IP_HEADER"),
+                    web_per_address: quota("HCP_LIMIT_WEB_ADDRESS", d.web_per_address)?,
+                    web_per_window: quota("HCP_LIMIT_WEB_WINDOW", d.web_per_window)?,
+                    web_per_place: quota("HCP_LIMIT_WEB_PLACE", d.web_per_place)?,
+                    login_per_address: quota("HCP_LIMIT_LOGIN_ADDRESS", d.login_per_address)?,
+                    lockout_failures,
+                    lockout_secs,
+                    hash_concurrency: number("HCP_HASH_CONCURRENCY", d.hash_concurrency, |n| {
+                        (1..=64).contains(n)
+                    })?,
+                    enrol_per_address: quota("HCP_LIMIT_ENROL_ADDRESS", d.enrol_per_address)?,
+                    enrol_tries: number("HCP_ENROL_TRIES", d.enrol_tries, |n| {
+                        (1..=20).contains(n)
+                    })?,
+                    offline_window_days: number(
+                        "HCP_OFFLINE_WINDOW_DAYS",
+                        d.offline_window_days,
+                        |n| (1..=365).contains(n),
+                    )?,
+                    session_idle_mins: number("HCP_SESSION_IDLE_MINS", d.session_idle_mins, |n| {
+                        (5..=1440).contains(n)
+                    })?,
+                }
+            },
             policy: {
                 let mut p = Policy::default();
                 if let Some(d) = env("HCP_DEFAULT_RATING_DAYS") {
@@ -178,6 +342,12 @@ impl Settings {
                 }
                 if let Some(w) = fraud_window("HCP_FLAG_DEVICE_BURST")? {
                     p.fraud.device_burst = w;
+                }
+                if let Some(w) = fraud_window("HCP_FLAG_ADDRESS_BURST")? {
+                    p.fraud.address_burst = w;
+                }
+                if let Some(w) = fraud_window("HCP_FLAG_WEB_BURST")? {
+                    p.fraud.web_burst = w;
                 }
                 if let Some(v) = env("HCP_BOTTOM_PERCENT") {
                     p.bottom_percent = v

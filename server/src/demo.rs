@@ -56,7 +56,7 @@ async fn enrolment_codes(store: &Store, codes: &[&str]) -> anyhow::Result<Vec<(S
             store
                 .set_enrol_code(
                     code,
-                    &crate::auth::token_hash(&c),
+                    &crate::auth::enrol_code_hash(store, &c).await?,
                     now_ms() + 7 * 24 * 3_600_000,
                 )
                 .await?;

@@ -63,6 +63,14 @@ pub enum ApiError {
         zh: String,
         en: String,
     },
+    /// 429: a rate limit or lockout; `retry_after_secs` goes in `Retry-After`.
+    #[error("{code}: too many requests")]
+    TooMany {
+        code: &'static str,
+        retry_after_secs: u64,
+        zh: String,
+        en: String,
+    },
     /// 500: logged in full, answered generically.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -149,6 +157,7 @@ impl ApiError {
             ApiError::Forbidden { code, zh, en } => (StatusCode::FORBIDDEN, body(code, zh, en), vec![]),
             ApiError::NotFound { code, zh, en } => (StatusCode::NOT_FOUND, body(code, zh, en), vec![]),
             ApiError::Conflict { code, zh, en } => (StatusCode::CONFLICT, body(code, zh, en), vec![]),
+            ApiError::TooMany { code, zh, en, .. } => (StatusCode::TOO_MANY_REQUESTS, body(code, zh, en), vec![]),
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 (
@@ -162,13 +171,41 @@ impl ApiError {
                 )
             }
         };
+        if status.is_client_error() {
+            // A refused request is the client's problem, not an alarm: one
+            // short line, whatever size the request was.
+            tracing::info!(%status, code = %error.code, message = %truncate(&error.message_en, 300), "request refused");
+        }
         (status, ErrorResponse { error, results })
+    }
+}
+
+/// At most `max` characters of `s`, marked when cut.
+pub fn truncate(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((i, _)) => {
+            std::borrow::Cow::Owned(format!("{}…（共 {} 字）", &s[..i], s.chars().count()))
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry = match &self {
+            ApiError::TooMany {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let (status, body) = self.into_parts();
-        (status, Json(body)).into_response()
+        let mut resp = (status, Json(body)).into_response();
+        if let Some(secs) = retry {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
+        resp
     }
 }

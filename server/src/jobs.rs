@@ -14,6 +14,8 @@ use crate::store::NewRating;
 const BATCH: i64 = 500;
 
 pub async fn run(state: &AppState, now: i64) -> Result<JobsReport, ApiError> {
+    let idle = now - state.settings.security.session_idle_mins * 60_000;
+    state.store.purge_sessions(now, idle).await?;
     Ok(JobsReport {
         default_ratings: default_ratings(state, now).await?,
         reminders: reminders(state, now).await?,

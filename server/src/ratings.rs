@@ -29,17 +29,49 @@ fn item_error(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Error
     }
 }
 
+/// Who sent a rating, for binding it to a case by its bare number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binder {
+    /// A place's web endpoint (phones, PCs): anyone can type a number, so
+    /// a bare `case_no` is kept as text and never binds; only a case link
+    /// does.
+    Web,
+    /// A kiosk: a case of its own place.
+    Kiosk,
+    /// A window pad: a case of its own window.
+    Pad { window_id: i64 },
+    /// Staff entering a paper form or a call: a case of their place.
+    Staff,
+}
+
+impl Binder {
+    pub fn of(device: &DeviceRow) -> Binder {
+        match (device.kind.as_str(), device.window_id) {
+            ("kiosk", _) => Binder::Kiosk,
+            ("window_pad", Some(w)) => Binder::Pad { window_id: w },
+            _ => Binder::Web,
+        }
+    }
+}
+
 /// Finds the case a rating is about: through its signed link (phone, SMS,
-/// PC) or by its case number at the device's place (kiosk, pad, staff).
+/// PC), or by its case number at the kiosk's place, the pad's window or
+/// the staff member's place (see [`Binder`]).
 /// `Ok(Err(_))` refuses the item; `Err(_)` is a server failure.
 pub async fn resolve_case(
     state: &AppState,
     record: &RatingRecord,
+    binder: Binder,
 ) -> Result<Result<(Option<i64>, Option<String>), ErrorBody>, ApiError> {
     let Some(token) = &record.link else {
-        let case_id = match &record.case_no {
-            Some(no) => state.store.case_id_at_place(record.place_id, no).await?,
-            None => None,
+        let case_id = match (&record.case_no, binder) {
+            (None, _) | (Some(_), Binder::Web) => None,
+            (Some(no), Binder::Pad { window_id }) => {
+                state.store.case_id_at_window(window_id, no).await?
+            }
+            (Some(no), Binder::Kiosk | Binder::Staff) => {
+                state.store.case_id_at_place(record.place_id, no).await?
+            }
         };
         return Ok(Ok((case_id, None)));
     };
@@ -98,15 +130,51 @@ pub async fn store(
     entered_by: Option<i64>,
     received_at: i64,
 ) -> Result<Vec<Ingested>, ApiError> {
+    ingest(
+        state,
+        items,
+        |r| (rated_at(r), None),
+        entered_by,
+        None,
+        received_at,
+    )
+    .await
+}
+
+/// [`store`] for a device batch: `timing` gives each rating's time and why
+/// it is in doubt (flagged `late`); `client_hash` marks web ratings.
+pub async fn store_with(
+    state: &AppState,
+    items: &[Prepared],
+    timing: impl Fn(&RatingRecord) -> (i64, Option<String>),
+    client_hash: Option<String>,
+    received_at: i64,
+) -> Result<Vec<Ingested>, ApiError> {
+    ingest(state, items, timing, None, client_hash, received_at).await
+}
+
+async fn ingest(
+    state: &AppState,
+    items: &[Prepared],
+    timing: impl Fn(&RatingRecord) -> (i64, Option<String>),
+    entered_by: Option<i64>,
+    client_hash: Option<String>,
+    received_at: i64,
+) -> Result<Vec<Ingested>, ApiError> {
     let canonical: Vec<String> = items.iter().map(|p| p.record.canonical()).collect();
     let new: Vec<NewRating> = items
         .iter()
         .zip(&canonical)
-        .map(|(p, c)| NewRating {
-            case_id: p.case_id,
-            entered_by,
-            link_nonce: p.link_nonce.clone(),
-            ..NewRating::plain(&p.record, c, rated_at(&p.record))
+        .map(|(p, c)| {
+            let (rated_at, late) = timing(&p.record);
+            NewRating {
+                case_id: p.case_id,
+                entered_by,
+                link_nonce: p.link_nonce.clone(),
+                client_hash: client_hash.clone(),
+                late,
+                ..NewRating::plain(&p.record, c, rated_at)
+            }
         })
         .collect();
     let stored = state

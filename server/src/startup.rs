@@ -31,6 +31,11 @@ pub struct AppState {
     pub loop_bell: Arc<tokio::sync::Notify>,
     /// This build's front-end files (hashed names, service worker).
     pub assets: Arc<Assets>,
+    /// Rate limits, and the password-hashing permits.
+    pub limits: Arc<crate::limits::Limiters>,
+    /// Keys client addresses (kept only as keyed hashes) and enrolment codes.
+    #[from_ref(skip)]
+    pub hash_key: Arc<Vec<u8>>,
 }
 
 pub fn now_ms() -> i64 {
@@ -82,6 +87,10 @@ impl Application {
             .secret("link_signing_key", crate::auth::random_token)
             .await?
             .into_bytes();
+        let hash_key = store
+            .secret("hash_key", crate::auth::random_token)
+            .await?
+            .into_bytes();
         let public_url: Arc<str> = settings
             .public_url
             .clone()
@@ -95,6 +104,16 @@ impl Application {
                 )
             })
             .into();
+        // Cookies are Secure whenever citizens and staff reach us over https.
+        let mut settings = settings;
+        if settings
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+        {
+            settings.secure_cookies = true;
+        }
+        let settings_security = settings.security.clone();
         let state = AppState {
             store: store.clone(),
             sms: Arc::new(OutboxGateway::new(store.clone())),
@@ -105,6 +124,8 @@ impl Application {
             public_url,
             loop_bell: Arc::new(tokio::sync::Notify::new()),
             assets: Arc::new(assets),
+            limits: Arc::new(crate::limits::Limiters::new(&settings_security)),
+            hash_key: Arc::new(hash_key),
         };
         state.store.seed_calendar(now_ms()).await?;
         state.store.backfill_rollups().await?;
@@ -128,6 +149,16 @@ impl Application {
     /// Runs the jobs (default ratings, reminders) every
     /// `policy.jobs_every_secs` while the server runs.
     pub fn spawn_jobs(&self) {
+        // Rate-limit buckets that are full again are forgotten: their
+        // memory stays bounded however many addresses come by.
+        let limits = self.jobs_state.limits.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limits.retain_recent();
+            }
+        });
         let state = self.jobs_state.clone();
         let every = std::time::Duration::from_secs(state.settings.policy.jobs_every_secs.max(10));
         tokio::spawn(async move {
@@ -147,9 +178,12 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let s = &self.jobs_state.settings.security;
+        let limits = crate::serve::Limits {
+            header_timeout: std::time::Duration::from_secs(s.header_timeout_secs),
+            max_connections: s.max_connections,
+        };
+        crate::serve::serve(self.listener, self.router, limits, shutdown_signal()).await
     }
 }
 
@@ -165,7 +199,8 @@ fn router(state: AppState) -> Router {
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ));
-    Router::new()
+    let body_timeout = std::time::Duration::from_secs(state.settings.security.body_timeout_secs);
+    let app = Router::new()
         .nest("/api/v1", api)
         .route("/qr.svg", axum::routing::get(crate::routes::rate::qr_svg))
         .route("/sw.js", axum::routing::get(crate::assets::service_worker))
@@ -173,12 +208,16 @@ fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || leptos::context::provide_context(loader.clone()),
+            move || {
+                leptos::context::provide_context(loader.clone());
+                page_csp();
+            },
             move || app::shell(opts.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
-        ))
+        ));
+    with_security_headers(app)
         // Pages are rendered per request: revalidated every time, so a
         // new build or new data shows at once. (/pkg sets its own.)
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -188,8 +227,64 @@ fn router(state: AppState) -> Router {
         // Brotli or gzip for what is made per request (HTML, JSON, CSV);
         // /pkg is precompressed at build time and passes through.
         .layer(CompressionLayer::new())
+        // A body that trickles in is cut off (headers: see `serve`).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            body_timeout,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// What a page may load: scripts only from this server and the inline
+/// ones carrying this response's nonce (Leptos's hydration and resource
+/// scripts, the service-worker registration), wasm compiled, styles and
+/// images from here, no framing.
+fn page_csp() {
+    use axum::http::{header, HeaderValue};
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let Some(opts) = leptos::context::use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self'; \
+         connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        opts.insert_header(header::CONTENT_SECURITY_POLICY, v);
+    }
+}
+
+/// Headers every response carries unless it set its own (a page sets its
+/// CSP with its nonce; everything else may load nothing).
+fn with_security_headers(r: Router<AppState>) -> Router<AppState> {
+    use axum::http::{header, HeaderName, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer as H;
+    r.layer(H::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    ))
+    .layer(H::overriding(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ))
+    .layer(H::overriding(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    ))
+    .layer(H::overriding(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("DENY"),
+    ))
+    .layer(H::overriding(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+    ))
 }
 
 /// The rating pages' configuration, loaded while the server renders them

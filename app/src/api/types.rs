@@ -202,7 +202,6 @@ pub struct CaseView {
     pub window_name: Option<String>,
     pub started_at: i64,
     pub finished_at: Option<i64>,
-    pub rated: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -465,7 +464,14 @@ pub struct TicketView {
 /// `GET /api/v1/loop/tickets`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketList {
+    /// One page, newest first.
     pub tickets: Vec<TicketView>,
+    /// Tickets matching the filter, over all pages.
+    #[serde(default)]
+    pub matching: i64,
+    /// Where this page starts.
+    #[serde(default)]
+    pub offset: i64,
     /// Not closed and not excluded.
     pub open: i64,
     pub overdue: i64,
@@ -542,13 +548,17 @@ pub struct MyTicketView {
     pub id: i64,
     pub status: TicketStatus,
     pub level: Level,
-    pub opened_at: i64,
+    /// The day only (China time): an exact time would point at the
+    /// applicant the clerk had just served.
+    pub opened_on: String,
     pub reasons: Vec<ReasonTag>,
+    /// The citizen's words with numbers and names blanked
+    /// (`domain::privacy::redact`), as is the description.
     pub comment: String,
     pub verdict: Option<Verdict>,
     pub outcome: Option<Outcome>,
     pub description: Option<String>,
-    pub closed_at: Option<i64>,
+    pub closed_on: Option<String>,
 }
 
 /// `GET /api/v1/loop/sample`: the supervisor's spot-check sample.

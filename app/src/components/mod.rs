@@ -12,11 +12,6 @@ fn china_parts(ms: i64) -> (crate::domain::calendar::Date, i64, i64) {
     (Date::of_instant(ms), mins / 60, mins % 60)
 }
 
-/// `YYYY-MM-DD`, China time.
-pub fn china_date(ms: i64) -> String {
-    crate::domain::calendar::Date::of_instant(ms).to_string()
-}
-
 /// `YYYY-MM-DD HH:mm`, China time.
 pub fn china_time(ms: i64) -> String {
     let (d, h, m) = china_parts(ms);

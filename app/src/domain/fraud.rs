@@ -16,30 +16,46 @@ pub enum FlagReason {
     BatchPhone,
     /// Many ratings on one device within a short time.
     DeviceBurst,
+    /// Many web ratings from one client address within a short time.
+    AddressBurst,
+    /// Many web ratings of one window (or place) within a short time.
+    WebBurst,
+    /// A kiosk or pad rating dated before the device was enrolled, or
+    /// older than the offline window when it arrived.
+    Late,
 }
 
 impl FlagReason {
+    pub const ALL: [FlagReason; 6] = [
+        FlagReason::SelfEvaluation,
+        FlagReason::BatchPhone,
+        FlagReason::DeviceBurst,
+        FlagReason::AddressBurst,
+        FlagReason::WebBurst,
+        FlagReason::Late,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             FlagReason::SelfEvaluation => "self_evaluation",
             FlagReason::BatchPhone => "batch_phone",
             FlagReason::DeviceBurst => "device_burst",
+            FlagReason::AddressBurst => "address_burst",
+            FlagReason::WebBurst => "web_burst",
+            FlagReason::Late => "late",
         }
     }
     pub fn parse(s: &str) -> Option<FlagReason> {
-        [
-            FlagReason::SelfEvaluation,
-            FlagReason::BatchPhone,
-            FlagReason::DeviceBurst,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
     pub fn label_zh(self) -> &'static str {
         match self {
             FlagReason::SelfEvaluation => "疑似自评（评价人为被评价单位工作人员）",
             FlagReason::BatchPhone => "疑似批量评价（同一手机号短时间内评价多件）",
             FlagReason::DeviceBurst => "疑似刷评（同一设备短时间内评价过多）",
+            FlagReason::AddressBurst => "疑似刷评（同一网络地址短时间内评价过多）",
+            FlagReason::WebBurst => "疑似刷评（同一窗口或场所的扫码评价短时间内过多）",
+            FlagReason::Late => "评价时间存疑（早于设备启用或离线时间过长）",
         }
     }
     pub fn label_en(self) -> &'static str {
@@ -50,6 +66,15 @@ impl FlagReason {
             FlagReason::BatchPhone => "Possible batch rating (one phone, many cases, short time)",
             FlagReason::DeviceBurst => {
                 "Possible burst (too many ratings on one device in a short time)"
+            }
+            FlagReason::AddressBurst => {
+                "Possible burst (too many web ratings from one address in a short time)"
+            }
+            FlagReason::WebBurst => {
+                "Possible burst (too many web ratings of one window or place in a short time)"
+            }
+            FlagReason::Late => {
+                "Doubtful time (before the device was enrolled, or offline too long)"
             }
         }
     }
@@ -69,6 +94,10 @@ pub struct FraudPolicy {
     pub batch_phone: Window,
     /// Ratings on one kiosk or pad (a citizen takes more than a few seconds).
     pub device_burst: Window,
+    /// Web ratings from one client address (a hall's phones may share one).
+    pub address_burst: Window,
+    /// Web ratings of one window, or of a place rated without a window.
+    pub web_burst: Window,
 }
 
 impl Default for FraudPolicy {
@@ -80,6 +109,14 @@ impl Default for FraudPolicy {
             },
             device_burst: Window {
                 count: 10,
+                within_ms: 60_000,
+            },
+            address_burst: Window {
+                count: 20,
+                within_ms: 60_000,
+            },
+            web_burst: Window {
+                count: 5,
                 within_ms: 60_000,
             },
         }

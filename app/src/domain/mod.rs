@@ -12,6 +12,7 @@ pub mod link;
 pub mod metrics;
 pub mod notice;
 pub mod org;
+pub mod privacy;
 pub mod rating;
 pub mod rectify;
 pub mod report;

@@ -258,6 +258,25 @@ pub struct Ticket {
     pub closed_at: Option<i64>,
 }
 
+/// Which deadline a ticket in `status` has missed at `now`, if any (the
+/// ticket list's overdue filter runs the same rule in SQL).
+pub fn overdue(
+    status: Status,
+    contact_due: i64,
+    rectify_due: Option<i64>,
+    now: i64,
+) -> Option<Overdue> {
+    match status {
+        Status::Open if now >= contact_due => Some(Overdue::Contact),
+        Status::Rectifying | Status::ExtensionRequested
+            if rectify_due.is_some_and(|d| now >= d) =>
+        {
+            Some(Overdue::Rectify)
+        }
+        _ => None,
+    }
+}
+
 /// Longest note on a step.
 pub const NOTE_MAX_CHARS: usize = 1000;
 
@@ -502,15 +521,7 @@ impl Ticket {
 
     /// Which deadline, if any, has passed while still open.
     pub fn overdue(&self, now: i64) -> Option<Overdue> {
-        match self.status {
-            Status::Open if now >= self.contact_due => Some(Overdue::Contact),
-            Status::Rectifying | Status::ExtensionRequested
-                if self.rectify_due.is_some_and(|d| now >= d) =>
-            {
-                Some(Overdue::Rectify)
-            }
-            _ => None,
-        }
+        overdue(self.status, self.contact_due, self.rectify_due, now)
     }
 
     /// The deadline the ticket is working against now.

@@ -86,6 +86,43 @@ pub fn corrected_time(device_time: i64, device_sent_at: i64, server_received_at:
     device_time.saturating_add(skew).min(server_received_at)
 }
 
+/// Why a kiosk's or pad's rating time is in doubt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Late {
+    /// Dated before the device was enrolled.
+    BeforeEnrolment,
+    /// Older than the offline window when it arrived.
+    TooOld { days: i64 },
+}
+
+impl Late {
+    pub fn detail_zh(self) -> String {
+        match self {
+            Late::BeforeEnrolment => "评价时间早于该设备的启用时间".into(),
+            Late::TooOld { days } => {
+                format!("评价时间距上传已超过 {days} 天（离线过久或设备时钟有误）")
+            }
+        }
+    }
+}
+
+/// A device rating's time (`rated_at`, after clock correction) checked
+/// against when the device was enrolled and the offline window: village
+/// points may deliver days late, but not before they existed, nor beyond
+/// the window. Such a rating is stored and flagged, never dropped.
+pub fn lateness(
+    rated_at: i64,
+    received_at: i64,
+    enrolled_at: Option<i64>,
+    window_days: i64,
+) -> Option<Late> {
+    const DAY_MS: i64 = 86_400_000;
+    if enrolled_at.is_some_and(|e| rated_at < e) {
+        return Some(Late::BeforeEnrolment);
+    }
+    (received_at - rated_at > window_days * DAY_MS).then_some(Late::TooOld { days: window_days })
+}
+
 /// Delay before the next attempt after `failures` failed attempts in a row.
 /// `jitter_permille` (0..=1000) spreads devices that failed together.
 pub fn backoff_ms(failures: u32, jitter_permille: u16) -> u64 {
@@ -133,6 +170,22 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn a_rating_before_enrolment_or_past_the_offline_window_is_late() {
+        let day = 86_400_000;
+        let now = 100 * day;
+        assert_eq!(lateness(now - 2 * day, now, Some(now - 10 * day), 30), None);
+        assert_eq!(
+            lateness(now - 11 * day, now, Some(now - 10 * day), 30),
+            Some(Late::BeforeEnrolment)
+        );
+        assert_eq!(
+            lateness(now - 31 * day, now, None, 30),
+            Some(Late::TooOld { days: 30 })
+        );
+        assert_eq!(lateness(now - 30 * day, now, None, 30), None);
+    }
 
     fn id(n: u8) -> Uuid {
         Uuid::from_u128(u128::from(n))

@@ -16,15 +16,9 @@ use crate::domain::fraud::FlagReason;
 use crate::pages::staff_common::{csrf, go_to, roles, use_session_for, StaffPage};
 
 fn reason_zh(code: &str) -> String {
-    [
-        FlagReason::SelfEvaluation,
-        FlagReason::BatchPhone,
-        FlagReason::DeviceBurst,
-    ]
-    .into_iter()
-    .find(|r| r.as_str() == code)
-    .map(|r| r.label_zh().to_string())
-    .unwrap_or_else(|| code.to_string())
+    FlagReason::parse(code)
+        .map(|r| r.label_zh().to_string())
+        .unwrap_or_else(|| code.to_string())
 }
 
 /// China time with seconds: a burst is many ratings within a minute.

@@ -106,6 +106,15 @@ impl Filter {
     }
 }
 
+/// Tickets per page of the list.
+const PAGE: i64 = 50;
+
+/// A list URL for the page starting at `offset`.
+fn paged(url: &str, offset: i64) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}limit={PAGE}&offset={offset}")
+}
+
 fn role_of(session: &crate::api::types::StaffSession) -> Option<Role> {
     Role::parse(&session.role)
 }
@@ -215,12 +224,14 @@ pub fn LoopPage() -> impl IntoView {
     // Only the answer to the latest request is shown: an older, slower one
     // (or one for another filter) never overwrites it.
     let issued = RwSignal::new(0u64);
+    let offset = RwSignal::new(0i64);
     let reload = move || {
         let f = filter.get_untracked();
+        let url = paged(&f.url(), offset.get_untracked());
         issued.update(|n| *n += 1);
         let mine = issued.get_untracked();
         spawn_local(async move {
-            match client::staff_get::<TicketList>(&f.url()).await {
+            match client::staff_get::<TicketList>(&url).await {
                 Ok(l) if issued.get_untracked() == mine => {
                     offline.set(false);
                     list.set(Some(l));
@@ -439,7 +450,7 @@ pub fn LoopPage() -> impl IntoView {
                     <button class="filter" class:overdue-filter=f == Filter::Overdue
                         data-testid=format!("filter-{}", f.key())
                         aria-pressed=move || (filter.get() == f).to_string()
-                        on:click=move |_| { filter.set(f); list.set(None); reload(); }>
+                        on:click=move |_| { filter.set(f); offset.set(0); list.set(None); reload(); }>
                         {f.label()}
                     </button>
                 }).collect_view()}
@@ -447,11 +458,21 @@ pub fn LoopPage() -> impl IntoView {
             {move || match list.get() {
                 None => view! { <p>"正在加载…"</p> }.into_any(),
                 Some(l) if l.tickets.is_empty() => view! { <p data-testid="tickets-empty">"没有符合条件的差评。"</p> }.into_any(),
-                Some(l) => view! {
-                    <div class="ticket-list" data-testid="tickets">
-                        {l.tickets.into_iter().map(|t| view! { <TicketCard ticket=t/> }).collect_view()}
-                    </div>
-                }.into_any(),
+                Some(l) => {
+                    let (from, shown, all) = (l.offset, l.tickets.len() as i64, l.matching);
+                    view! {
+                        <div class="ticket-list" data-testid="tickets">
+                            {l.tickets.into_iter().map(|t| view! { <TicketCard ticket=t/> }).collect_view()}
+                        </div>
+                        <nav class="pager" aria-label="翻页" data-testid="pager">
+                            <button class="secondary" data-testid="page-prev" disabled={from == 0}
+                                on:click=move |_| { offset.set((from - PAGE).max(0)); reload(); }>"上一页"</button>
+                            <span data-testid="page-range">{format!("第 {}–{} 条，共 {all} 条", from + 1, from + shown)}</span>
+                            <button class="secondary" data-testid="page-next" disabled={from + shown >= all}
+                                on:click=move |_| { offset.set(from + PAGE); reload(); }>"下一页"</button>
+                        </nav>
+                    }.into_any()
+                }
             }}
 
             <Show when=move || role() == Some(Role::Supervisor)>
@@ -514,7 +535,8 @@ pub fn LoopPage() -> impl IntoView {
                                                 {Outcome::ALL.iter().map(|o| view! { <option value=o.as_str() selected=move || outcome.get() == *o>{o.label_zh()}</option> }).collect_view()}
                                             </select></label>
                                         <label><span>"整改说明"</span>
-                                            <textarea rows="3" data-testid="common-description" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea></label>
+                                            <textarea rows="3" data-testid="common-description" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                                            <small class="hint" data-testid="description-warning">"此说明将展示给被评价的窗口工作人员（系统会隐去手机号、证件号和姓名），请勿写入评价人的任何信息。"</small></label>
                                         <button class="primary" type="submit" data-testid="common-archive">"提交"</button>
                                     </form>
                                 </li>
@@ -902,7 +924,8 @@ pub fn TicketPage() -> impl IntoView {
                                 {Outcome::ALL.iter().map(|o| view! { <option value=o.as_str() selected=move || outcome.get() == *o>{o.label_zh()}</option> }).collect_view()}
                             </select></label>
                         <label><span>"整改情况说明"</span>
-                            <textarea rows="4" data-testid="description" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea></label>
+                            <textarea rows="4" data-testid="description" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                            <small class="hint" data-testid="description-warning">"此说明将展示给被评价的窗口工作人员（系统会隐去手机号、证件号和姓名），请勿写入评价人的任何信息。"</small></label>
                         <label><span>"佐证材料（JPEG、PNG 或 PDF，不超过 5 MB，选择后立即上传）"</span>
                             <input type="file" data-testid="evidence-file" accept="image/jpeg,image/png,application/pdf"
                                 disabled=move || uploading.get() on:change=move |ev| upload(ev, "archive")/></label>

@@ -53,6 +53,26 @@ pub fn SettingsPage() -> impl IntoView {
             }
         });
     };
+    // 修改密码: every session of the account ends; sign in again.
+    let current = RwSignal::new(String::new());
+    let new_pw = RwSignal::new(String::new());
+    let pw_error: RwSignal<Option<String>> = RwSignal::new(None);
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = serde_json::json!({ "current": current.get_untracked(), "new": new_pw.get_untracked() });
+        spawn_local(async move {
+            match client::staff_post::<_, serde_json::Value>(
+                "/api/v1/staff/password",
+                &csrf(session),
+                &body,
+            )
+            .await
+            {
+                Ok(_) => crate::pages::staff_common::go_to("/staff/login"),
+                Err(e) => pw_error.set(Some(e.message())),
+            }
+        });
+    };
     view! {
         <Title text="我的设置 · 好差评"/>
         <StaffPage title=Signal::derive(|| "我的设置".to_string()) class="tablet settings-page">
@@ -80,6 +100,18 @@ pub fn SettingsPage() -> impl IntoView {
                 {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="settings-error">{e}</p> })}
                 {move || saved.get().then(|| view! { <p class="notice-ok" role="status" data-testid="settings-saved">"已保存"</p> })}
                 <button class="primary" type="submit" data-testid="settings-save">"保存"</button>
+            </form>
+            <form class="form narrow-form" on:submit=change data-testid="password-form">
+                <h2>"修改密码"</h2>
+                <p class="hint">"修改后，本账号在所有设备上的登录都会失效，请重新登录。"</p>
+                <label><span>"当前密码"</span>
+                    <input type="password" autocomplete="current-password" data-testid="password-current"
+                        prop:value=move || current.get() on:input=move |ev| current.set(event_target_value(&ev))/></label>
+                <label><span>"新密码（至少 10 位）"</span>
+                    <input type="password" autocomplete="new-password" data-testid="password-new"
+                        prop:value=move || new_pw.get() on:input=move |ev| new_pw.set(event_target_value(&ev))/></label>
+                {move || pw_error.get().map(|e| view! { <p class="error" role="alert" data-testid="password-error">{e}</p> })}
+                <button class="primary" type="submit" data-testid="password-save">"修改密码"</button>
             </form>
         </StaffPage>
     }

@@ -19,21 +19,16 @@ use crate::domain::{Channel, CodeMap, ReasonTag};
 use crate::offline::web;
 use crate::pages::staff_common::{csrf, roles, use_session_for, StaffNav, StaffPage};
 
+/// Today in China, `YYYY-MM-DD` (one time zone on every staff page).
 fn today() -> String {
-    let d = js_sys::Date::new_0();
-    format!(
-        "{}-{:02}-{:02}",
-        d.get_full_year(),
-        d.get_month() + 1,
-        d.get_date()
-    )
+    crate::domain::calendar::Date::of_instant(web::now_ms()).to_string()
 }
 
-/// When a form dated `YYYY-MM-DD` was filled in: noon local time of that
+/// When a form dated `YYYY-MM-DD` was filled in: noon China time of that
 /// day, or now for a form dated today (noon may not have come yet).
 fn time_of(date: &str) -> Option<i64> {
-    let ms = js_sys::Date::new(&format!("{date}T12:00:00").into()).get_time();
-    (!ms.is_nan()).then_some((ms as i64).min(web::now_ms()))
+    let d = crate::domain::calendar::Date::parse(date)?;
+    Some((d.start_ms() + 12 * 3_600_000).min(web::now_ms()))
 }
 
 /// 书面评价表 / 电话 entry. Keys: type the GB/T 39046 code 1–5 for the level

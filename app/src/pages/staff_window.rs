@@ -1,7 +1,8 @@
 //! The window staff member's tablet: 开始服务 puts the case on the paired
 //! pad (一机双屏); if the pad is not connected, a per-case QR code is shown
-//! for the citizen's phone instead. 办结 finishes the case. Cases list shows
-//! whether each was rated — never who rated or their phone. 我的差评 is
+//! for the citizen's phone instead. 办结 finishes the case. The cases list
+//! says nothing of ratings: whether a case was rated, and when, would point
+//! at who complained. 我的差评 is
 //! its own page (`MinePage`).
 
 use leptos::prelude::*;
@@ -10,7 +11,7 @@ use leptos_meta::Title;
 
 use crate::api::client;
 use crate::api::types::{CaseView, MyTicketView, StartService, StartedService};
-use crate::components::{china_date, china_time};
+use crate::components::china_time;
 use crate::pages::staff_common::{csrf, roles, use_session_for, StaffPage};
 
 #[component]
@@ -117,14 +118,13 @@ pub fn WindowPage() -> impl IntoView {
             {move || finished.get().map(|f| view! { <p class="notice-ok" role="status" data-testid="finished">{f}</p> })}
             <h2>"本窗口办件"</h2>
             <table class="inbox" data-testid="cases">
-                <thead><tr><th>"办件编号"</th><th>"开始时间"</th><th>"状态"</th><th>"评价"</th><th></th></tr></thead>
+                <thead><tr><th>"办件编号"</th><th>"开始时间"</th><th>"状态"</th><th></th></tr></thead>
                 <tbody>
-                    <For each=move || cases.get() key=|c| (c.id, c.status.clone(), c.rated) let:c>
+                    <For each=move || cases.get() key=|c| (c.id, c.status.clone()) let:c>
                         <tr data-testid="case-row" data-case=c.case_no.clone()>
                             <td>{c.case_no.clone()}</td>
                             <td>{china_time(c.started_at)}</td>
                             <td>{if c.status == "finished" { "已办结" } else { "办理中" }}</td>
-                            <td data-testid="rated">{if c.rated { "已评价" } else { "未评价" }}</td>
                             <td>{(c.status != "finished").then(|| { let id = c.id; view! { <button class="secondary" on:click=move |_| finish(id)>"办结"</button> } })}</td>
                         </tr>
                     </For>
@@ -160,7 +160,7 @@ pub fn MinePage() -> impl IntoView {
                     <tbody>
                         {list.into_iter().map(|m| view! {
                             <tr data-testid="my-ticket" data-status=m.status.as_str()>
-                                <td>{china_date(m.opened_at)}</td>
+                                <td>{m.opened_on.clone()}</td>
                                 <td class="bad">{m.level.label_zh()}</td>
                                 <td>{m.reasons.iter().map(|r| r.label_zh()).collect::<Vec<_>>().join("、")}</td>
                                 <td class="comment-cell">{m.comment.clone()}</td>

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/devices/{code}/revoke", post(revoke))
         .route("/admin/devices/{code}/voice", post(set_voice))
         .route("/admin/outbox", get(outbox))
+        .route("/admin/outbox/{id}/reveal", post(reveal_outbox))
         .route("/admin/jobs/run", post(run_jobs))
         .route("/admin/posters", get(posters))
 }
@@ -78,7 +79,11 @@ async fn issue_code(state: &AppState, device_code: &str) -> Result<EnrolmentCode
     let expires_at = now_ms() + ENROL_VALID_MS;
     if !state
         .store
-        .set_enrol_code(device_code, &auth::token_hash(&enrol_code), expires_at)
+        .set_enrol_code(
+            device_code,
+            &auth::enrol_code_hash(&state.store, &enrol_code).await?,
+            expires_at,
+        )
         .await?
     {
         return Err(ApiError::NotFound {
@@ -119,7 +124,7 @@ async fn check_device_scope(state: &AppState, staff: &Staff, code: &str) -> Resu
     }
 }
 
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn register_device(
     State(state): State<AppState>,
     staff: Staff,
@@ -242,8 +247,10 @@ async fn revoke(
     Ok(Json(serde_json::json!({ "revoked": code })))
 }
 
-/// The default SMS gateway's outbox (phone numbers in full: system admins
-/// and supervisors only).
+/// The default SMS gateway's outbox, for system admins and supervisors to
+/// see what went out: numbers masked (138****1234) and links cut, so that
+/// nobody rates a citizen's case from here or learns who was invited. The
+/// whole number is a logged reveal (`POST /admin/outbox/{id}/reveal`).
 async fn outbox(
     State(state): State<AppState>,
     staff: Staff,
@@ -255,8 +262,8 @@ async fn outbox(
             .map(|r| OutboxMessage {
                 id: r.id,
                 case_id: r.case_id,
-                phone: r.phone,
-                body: r.body,
+                phone: app::domain::case::mask_phone(&r.phone),
+                body: cut_links(&r.body),
                 purpose: r.purpose,
                 created_at: r.created_at,
             })
@@ -317,7 +324,7 @@ struct Voice {
 
 /// Recorded voice prompts on or off for one kiosk or pad; the device picks
 /// it up with its configuration.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn set_voice(
     State(state): State<AppState>,
     staff: Staff,
@@ -329,4 +336,63 @@ async fn set_voice(
     let v: Voice = json_body(&headers, body, 1024)?;
     state.store.set_device_voice(&code, v.voice).await?;
     Ok(Json(serde_json::json!({ "code": code, "voice": v.voice })))
+}
+
+/// A message's link with its token cut: `…/r/[已隐去]`.
+fn cut_links(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(i) = ["/r/", "/f/"].iter().filter_map(|p| rest.find(p)).min() {
+        out.push_str(&rest[..i + 3]);
+        out.push_str("[已隐去]");
+        let tail = &rest[i + 3..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || !c.is_ascii())
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The whole number of one message, for a supervisor or system admin who
+/// must check a delivery; every reveal is logged with who and when.
+#[tracing::instrument(skip_all, fields(sms = id))]
+async fn reveal_outbox(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    staff.require(&["system_admin", "supervisor"])?;
+    let phone = state
+        .store
+        .reveal_outbox_phone(id, staff.session.staff_id, now_ms())
+        .await?
+        .ok_or(ApiError::NotFound {
+            code: "sms_not_found",
+            zh: "没有这条短信".into(),
+            en: "No such message".into(),
+        })?;
+    tracing::info!(
+        sms = id,
+        staff = staff.session.staff_id,
+        "outbox phone revealed"
+    );
+    Ok(Json(serde_json::json!({ "id": id, "phone": phone })))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn outbox_links_lose_their_tokens() {
+        assert_eq!(
+            super::cut_links("请评价：https://hcp.example/r/abc.def-123 谢谢"),
+            "请评价：https://hcp.example/r/[已隐去] 谢谢"
+        );
+        assert_eq!(
+            super::cut_links("整改结果：http://x/f/TOKEN。"),
+            "整改结果：http://x/f/[已隐去]。"
+        );
+        assert_eq!(super::cut_links("无链接"), "无链接");
+    }
 }

@@ -51,10 +51,42 @@ fn case_no_ok(s: &str) -> bool {
 
 /// Checks a case and resolves its references. Each problem is one clear
 /// message; nothing is stored for a refused case.
+/// Where the sender of a case may put it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseScope {
+    /// A business system's integration, a system administrator: anywhere.
+    Anywhere,
+    /// A unit administrator: their own place, or (for a department's
+    /// administrator) a window or service item of their department.
+    Unit {
+        place_id: Option<i64>,
+        department_id: Option<i64>,
+    },
+    /// A window clerk: their own window.
+    Window { window_id: i64 },
+}
+
+impl CaseScope {
+    pub fn of(staff: &Staff) -> CaseScope {
+        let s = &staff.session;
+        match s.role.as_str() {
+            "unit_admin" => CaseScope::Unit {
+                place_id: s.place_id,
+                department_id: s.department_id,
+            },
+            "window_staff" => CaseScope::Window {
+                window_id: s.window_id.unwrap_or(-1),
+            },
+            _ => CaseScope::Anywhere,
+        }
+    }
+}
+
 pub async fn resolve(
     state: &AppState,
     source: &str,
     c: &CaseIn,
+    scope: CaseScope,
     now: i64,
 ) -> Result<Result<CaseUpsert, ErrorBody>, ApiError> {
     let case_no = c.case_no.trim();
@@ -119,6 +151,39 @@ pub async fn resolve(
             }
         },
     };
+    // Another unit's place (or window) is not the sender's to fill: its
+    // cases would invite any number by SMS in that unit's name.
+    let allowed = match scope {
+        CaseScope::Anywhere => true,
+        CaseScope::Window { window_id: w } => window_id == Some(w),
+        CaseScope::Unit {
+            place_id: own,
+            department_id: dept,
+        } => {
+            own == Some(place_id)
+                || (dept.is_some()
+                    && (match window_id {
+                        Some(w) => state.store.window_department(w).await? == dept,
+                        None => false,
+                    } || match service_item_id {
+                        Some(i) => state.store.service_item_department(i).await? == dept,
+                        None => false,
+                    }))
+        }
+    };
+    if !allowed {
+        return Ok(Err(err(
+            "case_not_yours",
+            format!(
+                "场所“{}”不属于您的单位，不能为其录入或导入办件",
+                c.place_code.trim()
+            ),
+            format!(
+                "The place '{}' is not your unit's; you cannot enter cases for it",
+                c.place_code.trim()
+            ),
+        )));
+    }
     let staff_id = match c
         .staff_username
         .as_deref()
@@ -238,7 +303,7 @@ async fn source_of(
     }
 }
 
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn push_cases(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -246,6 +311,10 @@ async fn push_cases(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CasesResponse>, ApiError> {
     let source = source_of(&state, &headers, staff.as_ref()).await?;
+    let scope = match (&staff, auth::bearer(&headers)) {
+        (Some(s), None) => CaseScope::of(s),
+        _ => CaseScope::Anywhere,
+    };
     let req: CasesRequest = json_body(&headers, body, CSV_LIMIT)?;
     if req.cases.len() > MAX_CASES {
         return Err(ApiError::Unprocessable {
@@ -266,16 +335,16 @@ async fn push_cases(
             .map(str::to_string);
         let parsed: Result<CaseIn, _> = serde_path_to_error::deserialize(raw);
         let outcome = match parsed {
-            Err(e) => Err(err(
-                "invalid_case",
-                format!("字段“{}”类型或取值不正确：{}", e.path(), e.inner()),
-                format!(
-                    "Field '{}' has the wrong type or value: {}",
-                    e.path(),
-                    e.inner()
-                ),
-            )),
-            Ok(c) => resolve(&state, &source, &c, now).await?,
+            Err(e) => {
+                let path = crate::error::truncate(&e.path().to_string(), 100).into_owned();
+                let inner = crate::error::truncate(&e.inner().to_string(), 200).into_owned();
+                Err(err(
+                    "invalid_case",
+                    format!("字段“{path}”类型或取值不正确：{inner}"),
+                    format!("Field '{path}' has the wrong type or value: {inner}"),
+                ))
+            }
+            Ok(c) => resolve(&state, &source, &c, scope, now).await?,
         };
         results.push(match outcome {
             Err(e) => CaseResult {
@@ -352,7 +421,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
 /// status,applicant_phone,started_at,finished_at` (any order, extra columns
 /// refused). Good rows are kept; bad rows are listed with line and reason.
 /// Large files are sent in slices by the import page, which shows progress.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn import_csv(
     State(state): State<AppState>,
     staff: Staff,
@@ -360,6 +429,7 @@ async fn import_csv(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReport>, ApiError> {
     let source = source_of(&state, &HeaderMap::new(), Some(&staff)).await?;
+    let scope = CaseScope::of(&staff);
     // Slices of a large file keep their line numbers: the page says where
     // the slice starts.
     let first_line: usize = headers
@@ -437,7 +507,7 @@ async fn import_csv(
             started_at,
             finished_at,
         };
-        match resolve(&state, &source, &c, now).await? {
+        match resolve(&state, &source, &c, scope, now).await? {
             Ok(u) => {
                 save(&state, &u, now).await?;
                 report.imported += 1;
@@ -455,7 +525,7 @@ async fn import_csv(
 
 /// A signed single-use link to rate a case: for the staff tablet's per-case
 /// QR code, or for a business system to show on its own pages (PC).
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn case_link(
     State(state): State<AppState>,
     Path(id): Path<i64>,

@@ -1,6 +1,9 @@
-//! Reading an uploaded CSV file (case import, organisation import): UTF-8
-//! with or without a BOM, a header whose columns are checked, and rows that
-//! keep the file's line numbers so the report points at the right line.
+//! CSV in and out. Reading an uploaded file (case import, organisation
+//! import): UTF-8 with or without a BOM, a header whose columns are checked,
+//! and rows that keep the file's line numbers so the report points at the
+//! right line. Writing (reports, the ratings export, the ledger): every
+//! cell through [`safe_cell`], so a comment typed as `=HYPERLINK(…)` stays
+//! text in Excel or WPS.
 
 use app::api::types::RowError;
 use axum::body::Bytes;
@@ -94,5 +97,55 @@ pub fn unreadable(line: usize, e: &csv::Error) -> RowError {
         case_no: String::new(),
         message: format!("无法读取此行：{e}"),
         message_en: format!("Unreadable row: {e}"),
+    }
+}
+
+/// A cell Excel or WPS would run as a formula (`=`, `+`, `-`, `@`, a tab or
+/// a carriage return first) gets a leading `'`, which they show as text.
+pub fn safe_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{s}")),
+        _ => std::borrow::Cow::Borrowed(s),
+    }
+}
+
+/// Writes one record with every cell made safe.
+pub fn write_safe<W: std::io::Write, S: AsRef<str>>(
+    w: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = S>,
+) -> csv::Result<()> {
+    let cells: Vec<String> = cells
+        .into_iter()
+        .map(|c| safe_cell(c.as_ref()).into_owned())
+        .collect();
+    w.write_record(&cells)
+}
+
+#[cfg(test)]
+mod safe_tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised_and_others_untouched() {
+        for bad in [
+            "=HYPERLINK(\"http://x\",\"点我\")",
+            "=1+1",
+            "+86",
+            "-2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert!(safe_cell(bad).starts_with('\''), "{bad}");
+        }
+        for ok in ["好评", "12.50%", "", "a=b", "/"] {
+            assert_eq!(safe_cell(ok), ok);
+        }
+        let mut w = csv::Writer::from_writer(vec![]);
+        write_safe(&mut w, ["=1+1", "正常"]).unwrap();
+        assert_eq!(
+            String::from_utf8(w.into_inner().unwrap()).unwrap(),
+            "'=1+1,正常\n"
+        );
     }
 }

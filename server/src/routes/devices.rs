@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::json_body;
 use crate::auth;
 use crate::error::ApiError;
+use crate::limits::ClientAddr;
 use crate::startup::{now_ms, AppState};
 use crate::store::DeviceRow;
 
@@ -72,7 +73,7 @@ fn not_found(code: &str) -> ApiError {
 }
 
 /// What an enrolled kiosk or pad needs to rate offline.
-#[tracing::instrument(skip_all, err, fields(code = %code))]
+#[tracing::instrument(skip_all, fields(code = %code))]
 async fn device_config(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -90,12 +91,16 @@ async fn device_config(
 }
 
 /// Trades a one-time enrolment code for the device's token.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn enrol(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<EnrolResponse>, ApiError> {
+    // Codes are 8 digits: guessing is slowed per address, and a code is
+    // burnt after a few wrong tries on its device.
+    state.limits.enrol(addr)?;
     let req: EnrolRequest = json_body(&headers, body, 4096)?;
     let code = req.device_code.trim();
     let enrol_code = req.enrol_code.trim();
@@ -104,12 +109,20 @@ async fn enrol(
         .store
         .enrol_device(
             code,
-            &auth::token_hash(enrol_code),
+            &auth::enrol_code_hash(&state.store, enrol_code).await?,
             &auth::token_hash(&token),
             now_ms(),
         )
         .await?;
     if !ok {
+        let tries = state.settings.security.enrol_tries;
+        if state.store.enrol_failed(code, tries).await? {
+            return Err(ApiError::Unprocessable {
+                code: "enrol_code_burnt",
+                zh: format!("启用码已连续输错 {tries} 次，已作废；请向管理员重新获取启用码"),
+                en: format!("The enrolment code was entered wrongly {tries} times and is no longer valid; ask an administrator for a new one"),
+            });
+        }
         return Err(ApiError::Unprocessable {
             code: "enrol_code_invalid",
             zh: "启用码不正确或已过期，请向管理员重新获取".into(),
@@ -136,7 +149,7 @@ struct TokenQuery {
 /// Server-sent events for a window pad: the case to rate now, then every
 /// case its window starts. (EventSource cannot send headers, hence the
 /// token in the query.)
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn pad_events(
     State(state): State<AppState>,
     Query(q): Query<TokenQuery>,

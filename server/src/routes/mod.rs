@@ -57,15 +57,18 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     })?;
     let de = &mut serde_json::Deserializer::from_slice(&bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
+        // The parser quotes the offending value: a huge one is cut short
+        // (it goes back to the client and into the log).
+        let path = crate::error::truncate(&e.path().to_string(), 100).into_owned();
         let inner = e.into_inner();
+        let detail = crate::error::truncate(&inner.to_string(), 200).into_owned();
         if inner.is_syntax() || inner.is_eof() {
-            ApiError::MalformedJson(inner.to_string())
+            ApiError::MalformedJson(detail)
         } else {
             ApiError::Unprocessable {
                 code: "invalid_field",
-                zh: format!("字段“{path}”的类型或取值不正确：{inner}"),
-                en: format!("Field '{path}' has the wrong type or value: {inner}"),
+                zh: format!("字段“{path}”的类型或取值不正确：{detail}"),
+                en: format!("Field '{path}' has the wrong type or value: {detail}"),
             }
         }
     })

@@ -211,7 +211,7 @@ async fn set_active(
 
 /// CSV of the whole tree: `type,code,name,parent_code,kind,department_code`,
 /// parents before children. Good rows are kept; bad rows are listed.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn import(
     State(state): State<AppState>,
     staff: Staff,
@@ -451,7 +451,7 @@ async fn staff_write<'a>(
                 format!("The password needs at least {PASSWORD_MIN_CHARS} characters"),
             ))
         }
-        Some(p) => Some(crate::auth::hash_password(p)?),
+        Some(p) => Some(crate::auth::hash_password_limited(state, p.to_string()).await?),
     };
     Ok((
         crate::store::StaffWrite {
@@ -542,7 +542,7 @@ const PHOTO_MAX_BYTES: usize = 1024 * 1024;
 
 /// `POST /api/v1/admin/staff/{id}/photo`: the body is the image itself
 /// (JPEG or PNG, checked by its leading bytes), shown on the window pad.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn staff_photo_upload(
     State(state): State<AppState>,
     staff: Staff,
@@ -653,6 +653,10 @@ async fn staff_update(
     }
     if s.staff_no.is_some() {
         state.store.set_staff_no(id, no).await?;
+    }
+    // A password reset ends every session of the account.
+    if w.password_hash.is_some() {
+        state.store.delete_sessions_of(id).await?;
     }
     Ok(Json(serde_json::json!({ "id": id })))
 }

@@ -111,9 +111,14 @@ struct ListQuery {
     /// One status or several, comma-separated.
     status: Option<String>,
     overdue: Option<String>,
+    /// A page: at most `limit` (default 100, at most 500) from `offset`.
+    limit: Option<i64>,
+    offset: Option<i64>,
 }
 
-/// Tickets in the caller's scope, newest first.
+/// Tickets in the caller's scope, newest first, a page at a time; the
+/// counts (open, overdue, archived, on time, 整改满意率) are over all of
+/// them, so a flood of tickets cannot hide one from the count.
 async fn list(
     State(state): State<AppState>,
     staff: Staff,
@@ -126,45 +131,52 @@ async fn list(
         Some(s) => Some(
             s.split(',')
                 .map(|x| {
-                    Status::parse(x.trim()).ok_or_else(|| ApiError::Unprocessable {
-                        code: "invalid_status",
-                        zh: format!("没有“{x}”这种状态"),
-                        en: format!("No such status: {x}"),
-                    })
+                    Status::parse(x.trim())
+                        .map(|st| st.as_str().to_string())
+                        .ok_or_else(|| ApiError::Unprocessable {
+                            code: "invalid_status",
+                            zh: format!("没有“{x}”这种状态"),
+                            en: format!("No such status: {x}"),
+                        })
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         ),
         None => None,
     };
     let only_overdue = matches!(q.overdue.as_deref(), Some("1" | "true"));
-    let rows = state.store.tickets(scope, false, 0, i64::MAX, 2000).await?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let offset = q.offset.unwrap_or(0).max(0);
+    let (rows, matching) = state
+        .store
+        .tickets_page(scope, statuses.as_deref(), only_overdue, now, limit, offset)
+        .await?;
+    let tickets = rows
+        .iter()
+        .map(|r| loop_::view(r, role, now))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut open = 0;
     let mut overdue = 0;
     let mut archived = 0;
     let mut on_time = 0;
     let mut feedback = Vec::new();
-    let mut tickets = Vec::new();
-    for r in &rows {
-        let v = loop_::view(r, role, now)?;
-        if !matches!(v.status, Status::Closed | Status::Excluded) {
+    for t in state.store.ticket_states(scope).await? {
+        let status = Status::parse(&t.status).unwrap_or(Status::Open);
+        if !matches!(status, Status::Closed | Status::Excluded) {
             open += 1;
         }
-        if v.overdue.is_some() {
+        if app::domain::rectify::overdue(status, t.contact_due, t.rectify_due, now).is_some() {
             overdue += 1;
         }
-        if v.archived_at.is_some() {
+        if t.archived_at.is_some() {
             archived += 1;
-            on_time += i64::from(v.on_time == Some(true));
+            on_time += i64::from(t.on_time == Some(true));
         }
-        feedback.extend(r.feedback_level.and_then(|l| u8::try_from(l).ok()));
-        if statuses.as_ref().is_none_or(|s| s.contains(&v.status))
-            && (!only_overdue || v.overdue.is_some())
-        {
-            tickets.push(v);
-        }
+        feedback.extend(t.feedback_level.and_then(|l| u8::try_from(l).ok()));
     }
     Ok(Json(TicketList {
         tickets,
+        matching,
+        offset,
         open,
         overdue,
         archived,
@@ -828,8 +840,12 @@ async fn ledger(
     let (body, ctype, ext) = match q.format.as_deref().unwrap_or("xlsx") {
         "csv" => {
             let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-            w.write_record(LEDGER_HEADERS)
-                .and_then(|_| lines.iter().try_for_each(|l| w.write_record(l)))
+            super::csv_file::write_safe(&mut w, LEDGER_HEADERS)
+                .and_then(|_| {
+                    lines
+                        .iter()
+                        .try_for_each(|l| super::csv_file::write_safe(&mut w, l))
+                })
                 .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
             let body = w
                 .into_inner()
@@ -900,13 +916,13 @@ async fn mine(
                 id: r.id,
                 status: Status::parse(&r.status).unwrap_or(Status::Open),
                 level: Level::from_rank(r.level as u8).unwrap_or(Level::Dissatisfied),
-                opened_at: r.opened_at,
+                opened_on: Date::of_instant(r.opened_at).to_string(),
                 reasons: serde_json::from_str(&r.reasons).unwrap_or_default(),
-                comment: r.comment,
+                comment: app::domain::privacy::redact(&r.comment),
                 verdict: r.verdict.as_deref().and_then(Verdict::parse),
                 outcome: r.outcome.as_deref().and_then(Outcome::parse),
-                description: r.description,
-                closed_at: r.closed_at,
+                description: r.description.as_deref().map(app::domain::privacy::redact),
+                closed_on: r.closed_at.map(|t| Date::of_instant(t).to_string()),
             })
             .collect(),
     ))

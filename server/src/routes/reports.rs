@@ -18,6 +18,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::csv_file::write_safe;
 use super::json_body;
 use super::rectify::attachment;
 use crate::auth::Staff;
@@ -197,7 +198,7 @@ fn csv(r: &Report) -> Result<Vec<u8>, ApiError> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let mut head = vec!["序号".to_string(), r.name_label.clone()];
     head.extend(r.columns.iter().map(heading));
-    w.write_record(&head).map_err(err)?;
+    write_safe(&mut w, &head).map_err(err)?;
     let line = |n: String, row: &app::api::types::ReportRow| -> Vec<String> {
         let mut v = vec![n, row.name.clone()];
         v.extend(
@@ -209,11 +210,10 @@ fn csv(r: &Report) -> Result<Vec<u8>, ApiError> {
         v
     };
     for (i, row) in r.rows.iter().enumerate() {
-        w.write_record(line((i + 1).to_string(), row))
-            .map_err(err)?;
+        write_safe(&mut w, line((i + 1).to_string(), row)).map_err(err)?;
     }
     if let Some(t) = &r.total {
-        w.write_record(line(String::new(), t)).map_err(err)?;
+        write_safe(&mut w, line(String::new(), t)).map_err(err)?;
     }
     w.into_inner()
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("writing CSV: {e}")))
@@ -348,21 +348,24 @@ async fn export_ratings(
                         "follow_up" => "追加评价",
                         _ => "首次评价",
                     };
-                    let _ = w.write_record([
-                        r.id.as_str(),
-                        &app::components::china_time(r.rated_at),
-                        channel,
-                        level,
-                        kind,
-                        if r.valid { "是" } else { "否" },
-                        &r.district,
-                        &r.place,
-                        r.window.as_deref().unwrap_or(""),
-                        r.department.as_deref().unwrap_or(""),
-                        r.case_no.as_deref().unwrap_or(""),
-                        &reasons_zh(&r.reasons),
-                        &r.comment,
-                    ]);
+                    let _ = write_safe(
+                        &mut w,
+                        [
+                            r.id.as_str(),
+                            &app::components::china_time(r.rated_at),
+                            channel,
+                            level,
+                            kind,
+                            if r.valid { "是" } else { "否" },
+                            &r.district,
+                            &r.place,
+                            r.window.as_deref().unwrap_or(""),
+                            r.department.as_deref().unwrap_or(""),
+                            r.case_no.as_deref().unwrap_or(""),
+                            &reasons_zh(&r.reasons),
+                            &r.comment,
+                        ],
+                    );
                 }
                 Ok(Bytes::from(w.into_inner().unwrap_or_default()))
             }

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use super::json_body;
 use crate::auth::{self, Staff};
 use crate::error::ApiError;
+use crate::limits::ClientAddr;
 use crate::ratings::{self, Prepared};
 use crate::startup::{now_ms, AppState};
 use crate::store::{CaseRow, CaseUpsert, RatingViewRow};
@@ -38,6 +39,58 @@ pub fn router() -> Router<AppState> {
         .route("/staff/service/{id}/finish", post(finish_service))
         .route("/staff/entries", post(enter_rating))
         .route("/staff/settings", get(settings).put(put_settings))
+        .route("/staff/password", post(change_password))
+}
+
+#[derive(serde::Deserialize)]
+struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// A staff member changes their own password: the current one is checked,
+/// and every session of the account ends (sign in again).
+#[tracing::instrument(skip_all)]
+async fn change_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let req: PasswordChange = json_body(&headers, body, LOGIN_BODY_LIMIT)?;
+    let id = staff.session.staff_id;
+    let hash = state
+        .store
+        .password_hash_of(id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if !auth::verify_password_limited(&state, req.current, hash).await? {
+        return Err(ApiError::Unprocessable {
+            code: "password_wrong",
+            zh: "当前密码不正确".into(),
+            en: "The current password is wrong".into(),
+        });
+    }
+    if req.new.chars().count() < super::org::PASSWORD_MIN_CHARS {
+        return Err(ApiError::Unprocessable {
+            code: "password_short",
+            zh: format!("新密码至少 {} 位", super::org::PASSWORD_MIN_CHARS),
+            en: format!(
+                "The new password needs at least {} characters",
+                super::org::PASSWORD_MIN_CHARS
+            ),
+        });
+    }
+    let hash = auth::hash_password_limited(&state, req.new).await?;
+    state.store.set_password(id, &hash).await?;
+    let ended = state.store.delete_sessions_of(id).await?;
+    Ok((
+        AppendHeaders([(
+            header::SET_COOKIE,
+            auth::clear_cookie(state.settings.secure_cookies),
+        )]),
+        Json(serde_json::json!({ "ok": true, "sessions_ended": ended })),
+    ))
 }
 
 /// The signed-in account's own settings (notices by SMS).
@@ -56,7 +109,7 @@ async fn settings(
     }))
 }
 
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn put_settings(
     State(state): State<AppState>,
     staff: Staff,
@@ -95,6 +148,17 @@ async fn put_settings(
     }))
 }
 
+/// Locked after too many wrong passwords: says until when (China time).
+fn locked(until: i64, now: i64) -> ApiError {
+    let at = app::components::china_time(until);
+    ApiError::TooMany {
+        code: "account_locked",
+        retry_after_secs: u64::try_from((until - now) / 1000).unwrap_or(1).max(1),
+        zh: format!("密码错误次数过多，该账号已暂时锁定，请于 {at}（北京时间）后再试，或联系系统管理员"),
+        en: format!("Too many wrong passwords: this account is locked until {at} (China time); try again then or ask the system administrator"),
+    }
+}
+
 fn bad_credentials() -> ApiError {
     ApiError::Unprocessable {
         code: "bad_credentials",
@@ -113,28 +177,50 @@ fn session_view(s: &crate::store::SessionRow) -> StaffSession {
     }
 }
 
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     method: Method,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     auth::check_same_origin(&method, &headers)?;
+    // Per address: a flood is refused before any hashing.
+    state.limits.login(addr)?;
     let req: LoginRequest = json_body(&headers, body, LOGIN_BODY_LIMIT)?;
-    let staff = state.store.staff_for_login(req.username.trim()).await?;
+    let username = req.username.trim();
+    let now = now_ms();
+    let failures = state.store.login_failures(username).await?;
+    if let Some(until) = failures.until.filter(|u| *u > now) {
+        return Err(locked(until, now));
+    }
+    let staff = state.store.staff_for_login(username).await?;
     let hash = staff
         .as_ref()
         .map(|s| s.password_hash.clone())
         .unwrap_or_else(|| auth::dummy_hash().to_string());
-    let ok = auth::verify_password(req.password, hash).await?;
+    let ok = auth::verify_password_limited(&state, req.password, hash).await?;
     let staff = match staff {
         Some(s) if ok && s.active => s,
-        _ => return Err(bad_credentials()),
+        _ => {
+            let sec = &state.settings.security;
+            let next = crate::limits::lockout(
+                failures,
+                now,
+                sec.lockout_failures,
+                sec.lockout_secs * 1000,
+            );
+            state.store.set_login_failures(username, next).await?;
+            return Err(match next.until {
+                Some(until) => locked(until, now),
+                None => bad_credentials(),
+            });
+        }
     };
+    state.store.clear_login_failures(username).await?;
     let token = auth::random_token();
     let token_hash = auth::token_hash(&token);
-    let now = now_ms();
     state
         .store
         .create_session(
@@ -147,7 +233,7 @@ async fn login(
         .await?;
     let session = state
         .store
-        .session(&token_hash, now)
+        .session(&token_hash, now, auth::idle_since(&state))
         .await?
         .ok_or_else(|| anyhow::anyhow!("session vanished after creation"))?;
     Ok((
@@ -159,7 +245,7 @@ async fn login(
     ))
 }
 
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn logout(
     State(state): State<AppState>,
     staff: Staff,
@@ -231,7 +317,7 @@ async fn list(
 }
 
 /// Bad ratings in the staff member's scope, newest first.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn inbox(
     State(state): State<AppState>,
     staff: Staff,
@@ -241,7 +327,7 @@ async fn inbox(
 }
 
 /// All ratings in the staff member's scope, newest first.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn ratings(
     State(state): State<AppState>,
     staff: Staff,
@@ -251,7 +337,7 @@ async fn ratings(
 }
 
 /// How many ratings, and how many bad ones, the staff member's scope holds.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn summary(State(state): State<AppState>, staff: Staff) -> Result<Json<Summary>, ApiError> {
     let (ratings, bad) = state.store.count_in_scope(staff.scope()?).await?;
     Ok(Json(Summary { ratings, bad }))
@@ -266,7 +352,6 @@ fn case_view(c: CaseRow) -> CaseView {
         window_name: c.window_name,
         started_at: c.started_at,
         finished_at: c.finished_at,
-        rated: c.ratings > 0,
     }
 }
 
@@ -296,7 +381,7 @@ async fn window_cases(
 
 /// 开始服务: the case appears on the window's pad at once; when the pad is
 /// not connected, the tablet gets a per-case QR link instead.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn start_service(
     State(state): State<AppState>,
     staff: Staff,
@@ -336,16 +421,35 @@ async fn start_service(
         started_at: Some(now),
         finished_at: None,
     };
-    let upsert: CaseUpsert = match super::cases::resolve(&state, "window", &input, now).await? {
-        Ok(u) => u,
-        Err(e) => {
-            return Err(ApiError::Unprocessable {
-                code: "case_invalid",
-                zh: e.message,
-                en: e.message_en,
-            })
+    // A case number is the clerk's own: another window's case under that
+    // number (a colleague's, or a typo) is not taken over.
+    if let Some(existing) = state.store.case_by_source("window", &input.case_no).await? {
+        if existing.window_id != Some(window_id) {
+            return Err(ApiError::Conflict {
+                code: "case_other_window",
+                zh: format!(
+                    "办件编号“{}”已在其他窗口使用，请核对编号（或留空自动生成）",
+                    input.case_no
+                ),
+                en: format!(
+                    "Case number '{}' is in use at another window; check it (or leave it blank)",
+                    input.case_no
+                ),
+            });
         }
-    };
+    }
+    let scope = super::cases::CaseScope::Window { window_id };
+    let upsert: CaseUpsert =
+        match super::cases::resolve(&state, "window", &input, scope, now).await? {
+            Ok(u) => u,
+            Err(e) => {
+                return Err(ApiError::Unprocessable {
+                    code: "case_invalid",
+                    zh: e.message,
+                    en: e.message_en,
+                })
+            }
+        };
     let (id, _) = state.store.upsert_case(&upsert, now).await?;
     let case = state
         .store
@@ -374,7 +478,7 @@ async fn start_service(
 
 /// 办结: the pad goes back to idle; the applicant, if a phone is known and
 /// the case is unrated, gets an SMS invitation.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn finish_service(
     State(state): State<AppState>,
     staff: Staff,
@@ -418,7 +522,7 @@ async fn finish_service(
 
 /// A paper form (书面评价表) or a phone / 12345 rating typed in by a unit
 /// administrator or supervisor: marked with the channel and who entered it.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn enter_rating(
     State(state): State<AppState>,
     staff: Staff,
@@ -499,7 +603,7 @@ async fn enter_rating(
             en: "The rating date cannot be in the future".into(),
         });
     }
-    let (case_id, _) = match ratings::resolve_case(&state, &record).await? {
+    let (case_id, _) = match ratings::resolve_case(&state, &record, ratings::Binder::Staff).await? {
         Ok(c) => c,
         Err(e) => {
             return Err(ApiError::Unprocessable {

@@ -5,7 +5,7 @@
 use app::api::types::{ErrorBody, ItemResult, SyncResponse};
 use app::domain::case::RealName;
 use app::domain::rating::DeviceBinding;
-use app::domain::sync::{corrected_time, ItemStatus, MAX_BATCH};
+use app::domain::sync::{corrected_time, lateness, ItemStatus, MAX_BATCH};
 use app::domain::{Channel, RatingRecord};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -18,12 +18,17 @@ use uuid::Uuid;
 
 use super::json_body;
 use crate::error::ApiError;
-use crate::ratings::{self, Prepared};
+use crate::limits::ClientAddr;
+use crate::ratings::{self, Binder, Prepared};
 use crate::startup::{now_ms, AppState};
 use crate::store::Rejection;
 
 /// 500 ratings with 500-character comments fit with room to spare.
 pub const SYNC_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// A phone or PC rates one service at a time: it has no offline queue of
+/// hundreds, so a web batch holds a handful.
+pub const MAX_WEB_BATCH: usize = 5;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -67,8 +72,8 @@ fn check_item(
         .and_then(|s| Uuid::parse_str(s).ok());
     let n = index + 1;
     let record: RatingRecord = serde_path_to_error::deserialize(raw).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
+        let path = crate::error::truncate(&e.path().to_string(), 100).into_owned();
+        let inner = crate::error::truncate(&e.into_inner().to_string(), 200).into_owned();
         rejected(
             index,
             id,
@@ -91,9 +96,10 @@ fn check_item(
     record.validate().map_err(fail)
 }
 
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all)]
 async fn sync(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<SyncResponse>, ApiError> {
@@ -113,6 +119,49 @@ async fn sync(
         });
     }
     let device = ratings::authenticate_device(&state, &batch.device_id, &headers).await?;
+    let web = device.kind == "web";
+    if web && batch.items.len() > MAX_WEB_BATCH {
+        return Err(ApiError::Unprocessable {
+            code: "batch_too_large",
+            zh: format!(
+                "扫码评价每次最多 {MAX_WEB_BATCH} 条（本次 {} 条）",
+                batch.items.len()
+            ),
+            en: format!(
+                "At most {MAX_WEB_BATCH} web ratings at once (got {})",
+                batch.items.len()
+            ),
+        });
+    }
+    // The web endpoint is open to anyone: per address and per window (or
+    // place), a citizen's pace is allowed, a flood is not. Registered
+    // kiosks and pads are not limited this way.
+    if web {
+        let mut units: Vec<(Option<i64>, u32)> = vec![];
+        for raw in &batch.items {
+            let w = raw.get("window_id").and_then(|v| v.as_i64());
+            match units.iter_mut().find(|(u, _)| *u == w) {
+                Some(e) => e.1 += 1,
+                None => units.push((w, 1)),
+            }
+        }
+        let total = batch.items.len() as u32;
+        for (i, (window, n)) in units.iter().enumerate() {
+            // The address is charged once for the whole batch.
+            let addr_n = if i == 0 { total } else { 0 };
+            state
+                .limits
+                .web(addr, device.place_id, *window, addr_n, *n)?;
+        }
+    }
+    // A citizen's link used from a browser signed in as staff is a staff
+    // member rating their own service (自评): refused, and said so.
+    let staff_browser = web
+        && batch
+            .items
+            .iter()
+            .any(|r| r.get("link").is_some_and(|l| !l.is_null()))
+        && crate::auth::has_staff_session(&state, &headers).await;
     let place_windows = state.store.window_ids_of_place(device.place_id).await?;
     let binding = DeviceBinding {
         device_id: batch.device_id,
@@ -132,8 +181,16 @@ async fn sync(
             && Channel::WEB.contains(&r.channel)
             && r.evaluator_phone.is_none()
     };
+    let binder = Binder::of(&device);
     for (i, raw) in batch.items.iter().enumerate() {
         let checked = match check_item(i, raw, &binding) {
+            Ok(record) if staff_browser && record.link.is_some() => Err(rejected(
+                i,
+                Some(record.id),
+                "self_evaluation",
+                format!("第 {} 条评价：此浏览器已登录工作人员账号，不能用办事人的评价链接评价（疑似自评）；请退出登录后由办事人本人评价", i + 1),
+                format!("Item {}: this browser is signed in as staff and cannot use a citizen's rating link (self-evaluation); sign out and let the citizen rate", i + 1),
+            )),
             Ok(record) if real_name_missing(&record) => Err(rejected(
                 i,
                 Some(record.id),
@@ -141,7 +198,7 @@ async fn sync(
                 format!("第 {} 条评价：按规定须填写手机号码", i + 1),
                 format!("Item {}: a mobile number is required", i + 1),
             )),
-            Ok(record) => match ratings::resolve_case(&state, &record).await? {
+            Ok(record) => match ratings::resolve_case(&state, &record, binder).await? {
                 Ok((case_id, link_nonce)) => Ok(Prepared {
                     record,
                     case_id,
@@ -186,14 +243,22 @@ async fn sync(
         });
     }
 
-    let answers = ratings::store(
-        &state,
-        &records,
-        |r| corrected_time(r.device_time, batch.sent_at, received_at),
-        None,
-        received_at,
-    )
-    .await?;
+    // Web ratings are given online: the server's clock dates them. A
+    // kiosk's or pad's clock is corrected by its skew; a time before its
+    // enrolment or past the offline window is kept but flagged.
+    let client_hash = web.then(|| crate::auth::keyed_hash(&state.hash_key, &addr.to_string()));
+    let window_days = state.settings.security.offline_window_days;
+    let timing = |r: &RatingRecord| {
+        if web {
+            (received_at, None)
+        } else {
+            let t = corrected_time(r.device_time, batch.sent_at, received_at);
+            let late =
+                lateness(t, received_at, device.enrolled_at, window_days).map(|l| l.detail_zh());
+            (t, late)
+        }
+    };
+    let answers = ratings::store_with(&state, &records, timing, client_hash, received_at).await?;
     let results = records
         .iter()
         .zip(answers)

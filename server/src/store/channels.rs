@@ -203,7 +203,7 @@ impl Store {
         expires_at: i64,
     ) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
-            let n = sqlx::query("UPDATE devices SET enrol_code_hash = $1, enrol_expires_at = $2 WHERE code = $3 AND kind <> 'web'")
+            let n = sqlx::query("UPDATE devices SET enrol_code_hash = $1, enrol_expires_at = $2, enrol_failures = 0 WHERE code = $3 AND kind <> 'web'")
                 .bind(enrol_hash).bind(expires_at).bind(code)
                 .execute(pool).await?.rows_affected();
             Ok(n == 1)
@@ -222,7 +222,7 @@ impl Store {
         with_pool!(self, pool => {
             let n = sqlx::query(
                 "UPDATE devices SET token_hash = $1, enrolled_at = $2, enrol_code_hash = NULL, enrol_expires_at = NULL, \
-                        revoked_at = NULL, active = TRUE \
+                        enrol_failures = 0, revoked_at = NULL, active = TRUE \
                  WHERE code = $3 AND enrol_code_hash = $4 AND enrol_expires_at > $2")
                 .bind(token_hash).bind(now).bind(code).bind(enrol_hash)
                 .execute(pool).await?.rows_affected();
@@ -423,6 +423,27 @@ impl Store {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, CaseRow>(&sql).bind(window_id).fetch_optional(pool).await?))
     }
 
+    pub async fn window_department(&self, window_id: i64) -> Result<Option<i64>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT department_id FROM windows WHERE id = $1")
+            .bind(window_id).fetch_optional(pool).await?.flatten()))
+    }
+
+    pub async fn service_item_department(&self, id: i64) -> Result<Option<i64>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT department_id FROM service_items WHERE id = $1")
+            .bind(id).fetch_optional(pool).await?.flatten()))
+    }
+
+    /// The newest case with this number at a window (a pad's ratings).
+    pub async fn case_id_at_window(
+        &self,
+        window_id: i64,
+        case_no: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar(
+            "SELECT id FROM cases WHERE window_id = $1 AND case_no = $2 ORDER BY started_at DESC, id DESC LIMIT 1")
+            .bind(window_id).bind(case_no).fetch_optional(pool).await?))
+    }
+
     /// The case a window's pad asks the rating of after 办结: the newest
     /// case there, if it finished after `since`, is unrated and no case
     /// started after it.
@@ -473,6 +494,24 @@ impl Store {
                          AND (last_seen_at IS NULL OR last_seen_at < $1 - 60000)")
                 .bind(now).bind(id).execute(pool).await?;
             Ok(())
+        })
+    }
+
+    /// A wrong enrolment code for `code`: counted; at `burn_at` wrong tries
+    /// the code is burnt. True when it was burnt now or before.
+    pub async fn enrol_failed(&self, code: &str, burn_at: u32) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let failures: Option<i64> = sqlx::query_scalar(
+                "UPDATE devices SET enrol_failures = enrol_failures + 1 WHERE code = $1 AND kind <> 'web' \
+                 RETURNING CAST(enrol_failures AS BIGINT)")
+                .bind(code).fetch_optional(pool).await?;
+            let Some(f) = failures else { return Ok(false) };
+            if f >= i64::from(burn_at) {
+                sqlx::query("UPDATE devices SET enrol_code_hash = NULL, enrol_expires_at = NULL WHERE code = $1")
+                    .bind(code).execute(pool).await?;
+                return Ok(true);
+            }
+            Ok(false)
         })
     }
 
@@ -548,6 +587,27 @@ impl Store {
             .bind(sms.case_id).bind(sms.ticket_id).bind(sms.phone).bind(sms.body).bind(sms.link_nonce)
             .bind(sms.purpose).bind(sms.now).bind(sms.staff_id)
             .fetch_one(pool).await?))
+    }
+
+    /// An outbox message's number, with the reveal logged in the same
+    /// transaction.
+    pub async fn reveal_outbox_phone(
+        &self,
+        sms_id: i64,
+        staff_id: i64,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let phone: Option<String> = sqlx::query_scalar("SELECT phone FROM sms_outbox WHERE id = $1")
+                .bind(sms_id).fetch_optional(&mut *tx).await?;
+            if phone.is_some() {
+                sqlx::query("INSERT INTO outbox_reveals (sms_id, staff_id, revealed_at) VALUES ($1, $2, $3)")
+                    .bind(sms_id).bind(staff_id).bind(now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(phone)
+        })
     }
 
     // ---- notices to unit administrators ----

@@ -32,6 +32,10 @@ pub struct NewRating<'a> {
     pub entered_by: Option<i64>,
     /// The single-use link it came through, used up when it is stored.
     pub link_nonce: Option<String>,
+    /// A web rating's client address, as a keyed hash (burst detection).
+    pub client_hash: Option<String>,
+    /// Why its time is in doubt (a `late` flag is set with it).
+    pub late: Option<String>,
 }
 
 impl<'a> NewRating<'a> {
@@ -44,6 +48,8 @@ impl<'a> NewRating<'a> {
             preset_kind: None,
             entered_by: None,
             link_nonce: None,
+            client_hash: None,
+            late: None,
         }
     }
 }
@@ -75,6 +81,7 @@ pub struct DeviceRow {
     pub dimension_set: String,
     pub active: bool,
     pub voice: bool,
+    pub enrolled_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -140,7 +147,7 @@ pub struct NewStaff<'a> {
 
 const RATING_COLUMNS: &str = "INSERT INTO ratings (id, device_id, device_seq, channel, case_no, place_id, window_id, \
      level, grade, dimension_set, items, reasons, comment, device_time, rated_at, received_at, payload, \
-     case_id, stage, kind, proactive, entered_by, evaluator_phone, evaluator_id_no) ";
+     case_id, stage, kind, proactive, entered_by, evaluator_phone, evaluator_id_no, client_hash) ";
 
 /// Appends the VALUES of `rows` to an INSERT into `ratings`.
 fn push_rating_values<'a, DB>(
@@ -182,7 +189,8 @@ fn push_rating_values<'a, DB>(
             .push_bind(*kind != RatingKind::SystemDefault)
             .push_bind(n.entered_by)
             .push_bind(r.evaluator_phone.clone())
-            .push_bind(r.evaluator_id_no.clone());
+            .push_bind(r.evaluator_id_no.clone())
+            .push_bind(n.client_hash.clone());
     });
 }
 
@@ -246,7 +254,16 @@ impl Store {
             }
             // Misuse flags, then the new ratings' contribution (flagged
             // ones count as not valid until reviewed), in this transaction.
-            let flags = detect_flags!(tx, &new_ids, fraud);
+            let mut flags = detect_flags!(tx, &new_ids, fraud);
+            flags.extend(rows.iter().filter_map(|(n, _)| {
+                let id = n.record.id.to_string();
+                let detail = n.late.clone()?;
+                inserted.contains(&id).then(|| crate::store::reports::NewFlag {
+                    rating_id: id,
+                    reason: app::domain::fraud::FlagReason::Late.as_str(),
+                    detail,
+                })
+            }));
             insert_flags!(tx, &flags, &inserted, received_at);
             rollup_ratings!(tx, &new_ids, 1);
             rollup_cases!(tx, &case_ids, 1);
@@ -375,7 +392,7 @@ impl Store {
         value: String,
     ) -> Result<Option<DeviceRow>, StoreError> {
         let sql = format!(
-            "SELECT d.id, d.code, d.kind, d.place_id, p.name AS place_name, d.window_id, d.dimension_set, d.active, d.voice \
+            "SELECT d.id, d.code, d.kind, d.place_id, p.name AS place_name, d.window_id, d.dimension_set, d.active, d.voice, d.enrolled_at \
              FROM devices d JOIN places p ON p.id = d.place_id WHERE {column} = $1"
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceRow>(&sql).bind(value).fetch_optional(pool).await?))
@@ -420,21 +437,102 @@ impl Store {
         })
     }
 
+    /// A live session: not expired, touched since `idle_since`, of an
+    /// active account. Using it marks it touched (at most once a minute).
     pub async fn session(
         &self,
         token_hash: &str,
         now: i64,
+        idle_since: i64,
     ) -> Result<Option<SessionRow>, StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, SessionRow>(
-            "SELECT s.staff_id, st.username, st.display_name, st.role, st.department_id, st.place_id, st.window_id, \
-                    COALESCE(p.name, d.name, '') AS unit_name, s.csrf_token \
-             FROM sessions s JOIN staff st ON st.id = s.staff_id \
-             LEFT JOIN places p ON p.id = st.place_id LEFT JOIN departments d ON d.id = st.department_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND st.active")
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(pool)
-            .await?))
+        with_pool!(self, pool => {
+            let row = sqlx::query_as::<_, SessionRow>(
+                "SELECT s.staff_id, st.username, st.display_name, st.role, st.department_id, st.place_id, st.window_id, \
+                        COALESCE(p.name, d.name, '') AS unit_name, s.csrf_token \
+                 FROM sessions s JOIN staff st ON st.id = s.staff_id \
+                 LEFT JOIN places p ON p.id = st.place_id LEFT JOIN departments d ON d.id = st.department_id \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3 AND st.active")
+                .bind(token_hash)
+                .bind(now)
+                .bind(idle_since)
+                .fetch_optional(pool)
+                .await?;
+            if row.is_some() {
+                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 \
+                             AND COALESCE(last_seen_at, created_at) < $1 - 60000")
+                    .bind(now).bind(token_hash).execute(pool).await?;
+            }
+            Ok(row)
+        })
+    }
+
+    /// Ends every session of an account (its password changed or was reset).
+    pub async fn delete_sessions_of(&self, staff_id: i64) -> Result<u64, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
+            .bind(staff_id).execute(pool).await?.rows_affected()))
+    }
+
+    /// Drops sessions that expired or went idle, and stale sign-in failures.
+    pub async fn purge_sessions(&self, now: i64, idle_since: i64) -> Result<u64, StoreError> {
+        with_pool!(self, pool => {
+            let n = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR COALESCE(last_seen_at, created_at) <= $2")
+                .bind(now).bind(idle_since).execute(pool).await?.rows_affected();
+            sqlx::query("DELETE FROM login_failures WHERE since < $1 AND (locked_until IS NULL OR locked_until < $2)")
+                .bind(now - 86_400_000).bind(now).execute(pool).await?;
+            Ok(n)
+        })
+    }
+
+    /// An account's wrong-password record (see `limits::lockout`).
+    pub async fn login_failures(
+        &self,
+        username: &str,
+    ) -> Result<crate::limits::Lockout, StoreError> {
+        with_pool!(self, pool => {
+            let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
+                "SELECT CAST(failures AS BIGINT), since, locked_until FROM login_failures WHERE username = $1")
+                .bind(username).fetch_optional(pool).await?;
+            Ok(row.map(|(failures, since, until)| crate::limits::Lockout {
+                failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                since,
+                until,
+            }).unwrap_or_default())
+        })
+    }
+
+    pub async fn set_login_failures(
+        &self,
+        username: &str,
+        l: crate::limits::Lockout,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("INSERT INTO login_failures (username, failures, since, locked_until) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, since = excluded.since, \
+                         locked_until = excluded.locked_until")
+                .bind(username).bind(i64::from(l.failures)).bind(l.since).bind(l.until)
+                .execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    pub async fn clear_login_failures(&self, username: &str) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    pub async fn set_password(&self, staff_id: i64, hash: &str) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2").bind(hash).bind(staff_id)
+                .execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    pub async fn password_hash_of(&self, staff_id: i64) -> Result<Option<String>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_scalar("SELECT password_hash FROM staff WHERE id = $1")
+            .bind(staff_id).fetch_optional(pool).await?))
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

@@ -178,6 +178,17 @@ pub struct CalendarDayRow {
     pub name: String,
 }
 
+/// A ticket's state, for counting.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketState {
+    pub status: String,
+    pub contact_due: i64,
+    pub rectify_due: Option<i64>,
+    pub archived_at: Option<i64>,
+    pub on_time: Option<bool>,
+    pub feedback_level: Option<i32>,
+}
+
 fn scope_sql(alias: &str) -> String {
     format!("($1 OR {alias}.place_id = $2 OR {alias}.department_id = $3)")
 }
@@ -282,6 +293,69 @@ impl Store {
             .bind(scope.everything).bind(scope.place_id).bind(scope.department_id)
             .bind(from).bind(to).bind(limit)
             .fetch_all(pool).await?))
+    }
+
+    /// What the list's counts need of every ticket in scope: status,
+    /// deadlines, archive and re-rating (a few columns, all tickets).
+    pub async fn ticket_states(&self, scope: Scope) -> Result<Vec<TicketState>, StoreError> {
+        let sql = format!(
+            "SELECT t.status, t.contact_due, t.rectify_due, t.archived_at, t.on_time, t.feedback_level \
+             FROM tickets t WHERE {}",
+            scope_sql("t")
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketState>(&sql)
+            .bind(scope.everything).bind(scope.place_id).bind(scope.department_id)
+            .fetch_all(pool).await?))
+    }
+
+    /// One page of the tickets in scope, newest first, optionally of some
+    /// statuses and only the overdue ones (`Ticket::overdue`, in SQL).
+    pub async fn tickets_page(
+        &self,
+        scope: Scope,
+        statuses: Option<&[String]>,
+        only_overdue: bool,
+        now: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<TicketRow>, i64), StoreError> {
+        let mut filter = scope_sql("t");
+        let mut n = 3;
+        if let Some(list) = statuses {
+            let marks: Vec<String> = (0..list.len()).map(|i| format!("${}", n + 1 + i)).collect();
+            n += list.len();
+            filter.push_str(&format!(" AND t.status IN ({})", marks.join(", ")));
+        }
+        if only_overdue {
+            n += 1;
+            filter.push_str(&format!(
+                " AND ((t.status = 'open' AND t.contact_due <= ${n}) OR \
+                 (t.status IN ('rectifying', 'extension_requested') AND t.rectify_due IS NOT NULL AND t.rectify_due <= ${n}))"
+            ));
+        }
+        let count_sql = format!("SELECT COUNT(*) FROM tickets t WHERE {filter}");
+        let page_sql = format!(
+            "{TICKET_SELECT} WHERE {filter} ORDER BY t.opened_at DESC, t.id DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        with_pool!(self, pool => {
+            let mut count = sqlx::query_scalar::<_, i64>(&count_sql)
+                .bind(scope.everything).bind(scope.place_id).bind(scope.department_id);
+            let mut page = sqlx::query_as::<_, TicketRow>(&page_sql)
+                .bind(scope.everything).bind(scope.place_id).bind(scope.department_id);
+            for st in statuses.unwrap_or_default() {
+                count = count.bind(st.clone());
+                page = page.bind(st.clone());
+            }
+            if only_overdue {
+                count = count.bind(now);
+                page = page.bind(now);
+            }
+            let total = count.fetch_one(pool).await?;
+            let rows = page.bind(limit).bind(offset).fetch_all(pool).await?;
+            Ok((rows, total))
+        })
     }
 
     /// The newest ticket id in scope (for the push stream).

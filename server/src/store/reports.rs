@@ -771,6 +771,7 @@ pub struct BatchRating {
     pub place_id: i64,
     pub window_id: i64,
     pub department_id: i64,
+    pub client_hash: Option<String>,
 }
 
 /// A staff member's own numbers and unit.
@@ -826,7 +827,7 @@ macro_rules! detect_flags {
         for chunk in ids.chunks(ROLLUP_CHUNK) {
             let sql = format!(
                 "SELECT r.id, r.device_id, dv.kind AS device_kind, r.evaluator_phone, r.evaluator_id_no, r.rated_at, \
-                 r.place_id, CAST(COALESCE(r.window_id, 0) AS BIGINT) AS window_id, \
+                 r.place_id, CAST(COALESCE(r.window_id, 0) AS BIGINT) AS window_id, r.client_hash, \
                  CAST(COALESCE(w.department_id, si.department_id, 0) AS BIGINT) AS department_id \
                  FROM ratings r JOIN devices dv ON dv.id = r.device_id LEFT JOIN windows w ON w.id = r.window_id \
                  LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN service_items si ON si.id = c.service_item_id \
@@ -926,6 +927,62 @@ macro_rules! detect_flags {
                             rating_id: id.clone(),
                             reason: FlagReason::DeviceBurst.as_str(),
                             detail: format!("同一设备在 {} 秒内有 {} 条以上评价", b.within_ms / 1000, b.count),
+                        });
+                    }
+                }
+            }
+        }
+        // Web bursts: per client address, and per window (or place).
+        let a = policy.address_burst;
+        let mut addresses: Vec<(&str, i64, i64)> = vec![];
+        let mut endpoints: Vec<((&str, i64), i64, i64)> = vec![];
+        for r in batch.iter().filter(|r| r.device_kind == "web") {
+            if let Some(h) = r.client_hash.as_deref() {
+                match addresses.iter_mut().find(|(x, ..)| *x == h) {
+                    Some(e) => { e.1 = e.1.min(r.rated_at); e.2 = e.2.max(r.rated_at); }
+                    None => addresses.push((h, r.rated_at, r.rated_at)),
+                }
+            }
+            let key = (r.device_id.as_str(), r.window_id);
+            match endpoints.iter_mut().find(|(k, ..)| *k == key) {
+                Some(e) => { e.1 = e.1.min(r.rated_at); e.2 = e.2.max(r.rated_at); }
+                None => endpoints.push((key, r.rated_at, r.rated_at)),
+            }
+        }
+        if a.count > 0 {
+            for (hash, lo, hi) in addresses {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT id, rated_at FROM ratings WHERE client_hash = $1 AND rated_at >= $2 AND rated_at <= $3")
+                    .bind(hash).bind(lo - a.within_ms).bind(hi + a.within_ms)
+                    .fetch_all(&mut *$tx).await?;
+                let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
+                for ((id, _), hit) in rows.iter().zip(fraud::in_dense_window(&times, a)) {
+                    if hit {
+                        flags.push(NewFlag {
+                            rating_id: id.clone(),
+                            reason: FlagReason::AddressBurst.as_str(),
+                            detail: format!("同一网络地址在 {} 秒内有 {} 条以上扫码评价", a.within_ms / 1000, a.count),
+                        });
+                    }
+                }
+            }
+        }
+        let wb = policy.web_burst;
+        if wb.count > 0 {
+            for ((device, window), lo, hi) in endpoints {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT id, rated_at FROM ratings WHERE device_id = $1 AND COALESCE(window_id, 0) = $2 \
+                     AND rated_at >= $3 AND rated_at <= $4")
+                    .bind(device).bind(window).bind(lo - wb.within_ms).bind(hi + wb.within_ms)
+                    .fetch_all(&mut *$tx).await?;
+                let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
+                for ((id, _), hit) in rows.iter().zip(fraud::in_dense_window(&times, wb)) {
+                    if hit {
+                        flags.push(NewFlag {
+                            rating_id: id.clone(),
+                            reason: FlagReason::WebBurst.as_str(),
+                            detail: format!("同一{}在 {} 秒内有 {} 条以上扫码评价",
+                                if window == 0 { "场所" } else { "窗口" }, wb.within_ms / 1000, wb.count),
                         });
                     }
                 }

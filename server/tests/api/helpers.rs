@@ -123,6 +123,27 @@ pub async fn spawn_app(db: Db, test: &str) -> Option<TestApp> {
     spawn_app_with(db, test, |_| {}).await
 }
 
+/// A client of its own with a cookie jar, signed in as `username`;
+/// returns it with its CSRF token.
+pub async fn signed_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = c
+        .post(app.url("/api/v1/staff/login"))
+        .json(&json!({ "username": username, "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "login as {username}");
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (c, csrf)
+}
+
 /// As `spawn_app`, with settings changed by `tweak` (a policy, say).
 pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Option<TestApp> {
     let (url, guard) = match db {
@@ -183,6 +204,7 @@ pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Opt
         secure_cookies: false,
         public_url: None,
         policy: Default::default(),
+        security: Default::default(),
     };
     let mut settings = settings;
     tweak(&mut settings);
@@ -196,6 +218,23 @@ pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Opt
         .unwrap();
     let (kiosk, kiosk_token) = enrol(&address, server::demo::KIOSKS[0]).await;
     let (other_kiosk, other_token) = enrol(&address, server::demo::KIOSKS[1]).await;
+    // The hall's kiosks have been in service for a week: tests may date
+    // ratings hours back without them being "before enrolment".
+    let week_ago = now_ms() - 7 * 86_400_000;
+    for d in [&kiosk, &other_kiosk] {
+        let sql = format!(
+            "UPDATE devices SET enrolled_at = {week_ago} WHERE id = '{}'",
+            d.device_id
+        );
+        match &store {
+            Store::Sqlite(p) => {
+                sqlx::query(&sql).execute(p).await.unwrap();
+            }
+            Store::Postgres(p) => {
+                sqlx::query(&sql).execute(p).await.unwrap();
+            }
+        }
+    }
     let tokens = [
         (kiosk.device_id, kiosk_token),
         (other_kiosk.device_id, other_token),
@@ -304,6 +343,34 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_string()
+    }
+
+    /// Runs a statement on the test's database (to age a row, say).
+    pub async fn exec(&self, sql: &str) {
+        match &self.store {
+            Store::Sqlite(p) => {
+                sqlx::query(sql).execute(p).await.unwrap();
+            }
+            Store::Postgres(p) => {
+                sqlx::query(sql).execute(p).await.unwrap();
+            }
+        }
+    }
+
+    /// One text value read straight from the test's database.
+    pub async fn text(&self, sql: &str) -> Option<String> {
+        match &self.store {
+            Store::Sqlite(p) => sqlx::query_scalar(sql)
+                .fetch_optional(p)
+                .await
+                .unwrap()
+                .flatten(),
+            Store::Postgres(p) => sqlx::query_scalar(sql)
+                .fetch_optional(p)
+                .await
+                .unwrap()
+                .flatten(),
+        }
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, Value) {

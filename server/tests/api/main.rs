@@ -2,6 +2,7 @@
 //! on a free port, each on SQLite and on PostgreSQL with a fresh database.
 
 mod channels;
+mod hardening;
 mod helpers;
 mod org;
 mod rectify;
@@ -33,6 +34,36 @@ macro_rules! on_both_databases {
                     }
                 }
             )*
+        }
+    };
+}
+
+/// As `on_both_databases!`, for tests that need settings changed by
+/// `$tweak` (a `fn(&mut Settings)` given by its full path): the tests are
+/// `$module::sqlite::name` and `$module::postgres::name`.
+#[macro_export]
+macro_rules! on_both_databases_with {
+    ($module:ident, $tweak:path; $($name:ident),* $(,)?) => {
+        mod $module {
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        let app = $crate::helpers::spawn_app_with($crate::helpers::Db::Sqlite, stringify!($name), $tweak).await.unwrap();
+                        super::super::$name(app).await;
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Db::Postgres, stringify!($name), $tweak).await {
+                            super::super::$name(app).await;
+                        }
+                    }
+                )*
+            }
         }
     };
 }
