@@ -45,6 +45,10 @@ export default defineConfig({
         DATABASE_URL: 'sqlite://../target/e2e/e2e.db',
         HCP_DEMO: '1',
         HCP_DEMO_PASSWORD: ADMIN_PASSWORD,
+        // The suite signs in and enrols devices hundreds of times from one
+        // address; those per-address limits are tested by the server tests.
+        HCP_LIMIT_LOGIN_ADDRESS: '0',
+        HCP_LIMIT_ENROL_ADDRESS: '0',
         RUST_LOG: 'warn',
       },
     },
@@ -66,6 +70,8 @@ export default defineConfig({
         HCP_DEMO_CITY: '0',
         HCP_DEMO_PASSWORD: ADMIN_PASSWORD,
         HCP_REAL_NAME: 'required',
+        HCP_LIMIT_LOGIN_ADDRESS: '0',
+        HCP_LIMIT_ENROL_ADDRESS: '0',
         RUST_LOG: 'warn',
       },
     },

@@ -109,8 +109,15 @@ async fn enrol(store: &Store, code: &str) -> String {
         .set_enrol_code(code, &token_hash(one_time), now_ms() + 60_000)
         .await
         .unwrap());
+    // Enrolled a week ago: the ratings, dated up to two days back, are not
+    // "before enrolment" (which would flag each of them late).
     assert!(store
-        .enrol_device(code, &token_hash(one_time), &token_hash(&token), now_ms())
+        .enrol_device(
+            code,
+            &token_hash(one_time),
+            &token_hash(&token),
+            now_ms() - 7 * 86_400_000
+        )
         .await
         .unwrap());
     token
