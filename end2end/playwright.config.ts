@@ -5,6 +5,8 @@ import { defineConfig } from '@playwright/test';
 const PORT = 3100;
 export const ADMIN_PASSWORD = 'e2e-管理员-password';
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
+/** Every SMS the main server sends, one JSON line each (HCP_SMS_FILE). */
+export const SMS_FILE = '../target/e2e/sms.jsonl';
 /** The second server: HCP_REAL_NAME=required. */
 export const REAL_NAME_PORT = 3101;
 
@@ -49,6 +51,8 @@ export default defineConfig({
         // address; those per-address limits are tested by the server tests.
         HCP_LIMIT_LOGIN_ADDRESS: '0',
         HCP_LIMIT_ENROL_ADDRESS: '0',
+        // What the citizens' phones receive (the outbox page masks it).
+        HCP_SMS_FILE: SMS_FILE,
         RUST_LOG: 'warn',
       },
     },

@@ -1,5 +1,5 @@
 import { test, expect, type Browser } from '@playwright/test';
-import { hydrated, openKiosk, openPad, rate, rateOnPhone, staffApi } from './helpers';
+import { hydrated, openKiosk, openPad, rate, rateOnPhone, smsSent, staffApi } from './helpers';
 import { ADMIN_PASSWORD } from '../playwright.config';
 
 // One test per channel, end to end through the real pages; the server's
@@ -163,9 +163,12 @@ test('SMS: a finished case invites its applicant through the outbox, and the lin
   expect(sms?.body).toMatch(/\/r\/\[已隐去\]/);
   expect((await sys.post(`/api/v1/admin/outbox/${sms!.id}/reveal`)).phone).toBe('13600002222');
   await sys.ctx.dispose();
-  // The citizen's SMS link (made the same way by the business system).
+  // The citizen's phone received it, link and all.
+  const received = smsSent().find((m) => m.body.includes(caseNo) && m.phone === '13600002222');
+  expect(received?.case_id).toBe(id);
+  const url = received!.body.match(/https?:\/\/\S+\/r\/\S+/)![0];
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto(await caseLink(id, 'sms'));
+  await page.goto(url);
   await hydrated(page);
   await expect(page.getByTestId('subject-case')).toContainText(caseNo);
   await rateOnPhone(page, 'satisfied');

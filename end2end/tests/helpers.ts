@@ -1,6 +1,7 @@
 import { expect, request as pwRequest, type Page, type APIRequestContext } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { ADMIN_PASSWORD, BASE_URL } from '../playwright.config';
+import { readFileSync } from 'node:fs';
+import { ADMIN_PASSWORD, BASE_URL, SMS_FILE } from '../playwright.config';
 
 /** Waits until the wasm has hydrated the page: an SSR page looks right without it. */
 export async function hydrated(page: Page) {
@@ -233,4 +234,17 @@ export async function lowContrastButtons(page: Page): Promise<string[]> {
     }
     return out;
   });
+}
+
+export type Sms = { phone: string; body: string; purpose: string; case_id: number | null };
+
+/** The SMS sent so far, as the citizens' phones received them (HCP_SMS_FILE). */
+export function smsSent(): Sms[] {
+  let text = '';
+  try {
+    text = readFileSync(SMS_FILE, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }

@@ -32,6 +32,7 @@ fn settings(db: &std::path::Path) -> Settings {
         demo_city: false,
         secure_cookies: false,
         public_url: None,
+        sms_file: None,
         policy: Default::default(),
         security: Default::default(),
     }

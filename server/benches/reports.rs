@@ -96,6 +96,7 @@ fn settings(url: &str) -> Settings {
         demo_city: false,
         secure_cookies: false,
         public_url: None,
+        sms_file: None,
         policy: Default::default(),
         security: Default::default(),
     }

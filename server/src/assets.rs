@@ -126,6 +126,12 @@ pub async fn service_worker(
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
+            // The worker's own policy: it fetches (and caches) this
+            // server's files, nothing else.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; frame-ancestors 'none'",
+            ),
         ],
         assets.service_worker(),
     )

@@ -22,6 +22,9 @@ pub struct Settings {
     /// Base of links sent to citizens (SMS, QR posters), e.g.
     /// `https://hcp.example.gov.cn`; the listening address when unset.
     pub public_url: Option<String>,
+    /// Also write each SMS as a JSON line to this file (`HCP_SMS_FILE`):
+    /// for demos and tests, where no phone receives it.
+    pub sms_file: Option<String>,
     pub policy: Policy,
     /// Limits that keep the server and its figures safe (docs/security.md).
     pub security: Security,
@@ -241,6 +244,7 @@ impl Settings {
             secure_cookies: flag("HCP_SECURE_COOKIES")
                 || env("HCP_PUBLIC_URL").is_some_and(|u| u.starts_with("https://")),
             public_url: env("HCP_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
+            sms_file: env("HCP_SMS_FILE"),
             security: {
                 let d = Security::default();
                 let (lockout_failures, lockout_secs) = match env("HCP_LOGIN_LOCKOUT") {

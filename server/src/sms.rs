@@ -33,14 +33,18 @@ pub trait SmsGateway: Send + Sync {
     fn send<'a>(&'a self, sms: Sms<'a>) -> SendFuture<'a>;
 }
 
-/// The default gateway: the `sms_outbox` table.
+/// The default gateway: the `sms_outbox` table, and (`HCP_SMS_FILE`) a
+/// file with one JSON line per message: where a demo's or a test's
+/// "phone" reads what it was sent, links and all (the outbox page masks
+/// numbers and cuts links).
 pub struct OutboxGateway {
     store: Store,
+    file: Option<std::path::PathBuf>,
 }
 
 impl OutboxGateway {
-    pub fn new(store: Store) -> Self {
-        OutboxGateway { store }
+    pub fn new(store: Store, file: Option<std::path::PathBuf>) -> Self {
+        OutboxGateway { store, file }
     }
 }
 
@@ -48,6 +52,22 @@ impl SmsGateway for OutboxGateway {
     fn send<'a>(&'a self, sms: Sms<'a>) -> SendFuture<'a> {
         Box::pin(async move {
             let id = self.store.insert_outbox(&sms).await?;
+            if let Some(path) = &self.file {
+                let line = serde_json::json!({
+                    "id": id, "phone": sms.phone, "body": sms.body, "purpose": sms.purpose,
+                    "case_id": sms.case_id, "ticket_id": sms.ticket_id, "created_at": sms.now,
+                });
+                let written = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .and_then(|mut f| {
+                        std::io::Write::write_all(&mut f, format!("{line}\n").as_bytes())
+                    });
+                if let Err(e) = written {
+                    tracing::warn!(error = %e, "could not append to HCP_SMS_FILE");
+                }
+            }
             tracing::info!(outbox_id = id, case_id = ?sms.case_id, purpose = sms.purpose, "SMS queued in outbox");
             Ok(())
         })

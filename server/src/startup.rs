@@ -116,7 +116,10 @@ impl Application {
         let settings_security = settings.security.clone();
         let state = AppState {
             store: store.clone(),
-            sms: Arc::new(OutboxGateway::new(store.clone())),
+            sms: Arc::new(OutboxGateway::new(
+                store.clone(),
+                settings.sms_file.clone().map(Into::into),
+            )),
             settings: Arc::new(settings),
             leptos_options,
             link_key: Arc::new(link_key),

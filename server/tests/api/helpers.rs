@@ -203,6 +203,7 @@ pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Opt
         demo_city: false,
         secure_cookies: false,
         public_url: None,
+        sms_file: None,
         policy: Default::default(),
         security: Default::default(),
     };
