@@ -145,6 +145,17 @@ export async function adminApi(request: APIRequestContext) {
   };
 }
 
+/** Signs `username` in on this page, as staff would; lands on their home. */
+export async function signInOn(page: Page, username: string) {
+  await page.goto('/staff/login');
+  await hydrated(page);
+  await page.getByTestId('username').fill(username);
+  await page.getByTestId('password').fill(ADMIN_PASSWORD);
+  await page.getByTestId('login').click();
+  await page.waitForURL(/\/staff$/);
+  await hydrated(page);
+}
+
 export async function signInAsAdmin(page: Page) {
   await page.goto('/staff/login');
   await hydrated(page);

@@ -1,6 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { cachedForOffline, hydrated, openKiosk, staffApi } from './helpers';
-import { ADMIN_PASSWORD } from '../playwright.config';
+import { cachedForOffline, hydrated, openKiosk, signInOn, staffApi } from './helpers';
 
 // Issue 12 in the browser: every page hydrates under its nonce CSP with no
 // violation, and the service worker keeps no staff page, case link or API
@@ -33,13 +32,7 @@ test('kiosk, phone and staff pages hydrate under their CSP with no violation', a
   await cachedForOffline(page);
   expect(await violations(page)).toEqual([]);
 
-  await page.goto('/staff/login');
-  await hydrated(page);
-  await page.getByTestId('username').fill('admin');
-  await page.getByTestId('password').fill(ADMIN_PASSWORD);
-  await page.getByTestId('login').click();
-  await page.waitForURL(/\/staff$/);
-  await hydrated(page);
+  await signInOn(page, 'admin');
   expect(await violations(page)).toEqual([]);
 });
 
@@ -54,13 +47,7 @@ test('the service worker keeps no staff page, case link or API answer, and sign-
   await page.goto(link.path);
   await hydrated(page);
   // Staff pages on the same (shared) tablet.
-  await page.goto('/staff/login');
-  await hydrated(page);
-  await page.getByTestId('username').fill('admin');
-  await page.getByTestId('password').fill(ADMIN_PASSWORD);
-  await page.getByTestId('login').click();
-  await page.waitForURL(/\/staff$/);
-  await hydrated(page);
+  await signInOn(page, 'admin');
   await page.goto('/staff/loop');
   await hydrated(page);
   const cached = () => page.evaluate(async () => {

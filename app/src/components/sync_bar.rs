@@ -49,6 +49,23 @@ pub fn WaitingBanner(state: SyncState) -> impl IntoView {
     }
 }
 
+/// The staff gesture: five taps on the place name within four seconds
+/// open (or close) the staff panel. Returns the tap handler.
+pub fn staff_gesture(open: RwSignal<bool>) -> impl Fn(leptos::ev::MouseEvent) + Copy + 'static {
+    let taps = RwSignal::new(Vec::<i64>::new());
+    move |_| {
+        let now = web::now_ms();
+        taps.update(|v| {
+            v.retain(|t| now - *t < 4_000);
+            v.push(now);
+        });
+        if taps.with_untracked(|v| v.len() >= 5) {
+            taps.set(vec![]);
+            open.update(|o| *o = !*o);
+        }
+    }
+}
+
 /// The staff panel: hidden until opened by the staff gesture.
 #[component]
 pub fn StaffPanel(state: SyncState, open: RwSignal<bool>) -> impl IntoView {

@@ -2,6 +2,9 @@
 //! app (`public/audio/{zh,en}/*.mp3`, made from text by `scripts/voice.sh`),
 //! so a terminal speaks even when its system has no Chinese voice.
 
+use leptos::prelude::*;
+
+use crate::api::types::DeviceConfig;
 use crate::domain::Level;
 use crate::offline::web;
 
@@ -55,4 +58,18 @@ pub fn keep_offline() {
 /// Plays the prompts one after another (browser only).
 pub fn say(prompts: &[Prompt], lang_code: &str) {
     web::play_prompts(prompts.iter().map(|p| p.url(lang_code)).collect());
+}
+
+/// Whether `device` speaks its prompts; with voice on, the recordings are
+/// kept for offline use (browser only).
+pub fn use_voice(device: RwSignal<Option<DeviceConfig>>) -> Signal<bool> {
+    let on = Signal::derive(move || device.with(|d| d.as_ref().is_some_and(|d| d.voice)));
+    Effect::new(move |done: Option<bool>| {
+        if done != Some(true) && on.get() {
+            keep_offline();
+            return true;
+        }
+        done.unwrap_or(false)
+    });
+    on
 }

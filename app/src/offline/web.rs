@@ -352,30 +352,8 @@ fn play_next(rest: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<Str
     VOICE.with(|v| *v.borrow_mut() = Some((audio, on_end)));
 }
 
-/// Asks the service worker to keep `paths` for offline use (a kiosk's
-/// voice prompts); it ignores what it may not keep.
-pub fn keep_offline(paths: &[String]) {
-    let Some(w) = web_sys::window() else { return };
-    let Ok(sw) = js_sys::Reflect::get(&w.navigator(), &"serviceWorker".into()) else {
-        return;
-    };
-    let Ok(controller) = js_sys::Reflect::get(&sw, &"controller".into()) else {
-        return;
-    };
-    if controller.is_null() || controller.is_undefined() {
-        return;
-    }
-    for p in paths {
-        let msg = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&msg, &"keep".into(), &JsValue::from_str(p));
-        let _ = call(&controller, "postMessage", &[msg.into()]);
-    }
-}
-
-/// At sign-out: asks the service worker to drop anything a staff session
-/// left in its caches (it caches no staff page or API answer; this also
-/// covers a worker from an older build).
-pub fn forget_staff_caches() {
+/// Sends `key: value` to the service worker controlling the page, if any.
+fn tell_service_worker(key: &str, value: &JsValue) {
     let Some(w) = web_sys::window() else { return };
     let Ok(sw) = js_sys::Reflect::get(&w.navigator(), &"serviceWorker".into()) else {
         return;
@@ -387,6 +365,21 @@ pub fn forget_staff_caches() {
         return;
     }
     let msg = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&msg, &"forgetStaff".into(), &JsValue::TRUE);
+    let _ = js_sys::Reflect::set(&msg, &key.into(), value);
     let _ = call(&controller, "postMessage", &[msg.into()]);
+}
+
+/// Asks the service worker to keep `paths` for offline use (a kiosk's
+/// voice prompts); it ignores what it may not keep.
+pub fn keep_offline(paths: &[String]) {
+    for p in paths {
+        tell_service_worker("keep", &JsValue::from_str(p));
+    }
+}
+
+/// At sign-out: asks the service worker to drop anything a staff session
+/// left in its caches (it caches no staff page or API answer; this also
+/// covers a worker from an older build).
+pub fn forget_staff_caches() {
+    tell_service_worker("forgetStaff", &JsValue::TRUE);
 }

@@ -12,7 +12,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::types::DeviceConfig;
 use crate::components::enrol::{device_gate, load_device, DeviceNotice};
 use crate::components::rating_flow::{CitizenToolbar, RatingFlow, Step, Subject};
-use crate::components::sync_bar::{StaffPanel, WaitingBanner};
+use crate::components::sync_bar::{staff_gesture, StaffPanel, WaitingBanner};
+use crate::components::voice::use_voice;
 use crate::domain::Channel;
 use crate::i18n::{prefs, texts};
 use crate::offline::engine::SyncState;
@@ -29,7 +30,6 @@ pub fn KioskPage() -> impl IntoView {
     let step = RwSignal::new(Step::Level);
     let subject = RwSignal::new(Subject::default());
     let case_input = RwSignal::new(String::new());
-    let staff_taps = RwSignal::new(Vec::<i64>::new());
     let code = Signal::derive(move || params.read().get("device").unwrap_or_default());
 
     // Browser only: the device's configuration, cached for offline starts.
@@ -52,15 +52,7 @@ pub fn KioskPage() -> impl IntoView {
         subject.set(Subject::default());
         case_input.set(String::new());
     });
-    let voice_on = Signal::derive(move || device.with(|d| d.as_ref().is_some_and(|d| d.voice)));
-    // Browser only: with voice on, the recordings are kept for offline use.
-    Effect::new(move |done: Option<bool>| {
-        if done != Some(true) && voice_on.get() {
-            crate::components::voice::keep_offline();
-            return true;
-        }
-        done.unwrap_or(false)
-    });
+    let voice_on = use_voice(device);
 
     let body = move || {
         if let Err(screen) = device_gate(code, device, device_error, sync) {
@@ -107,21 +99,8 @@ pub fn KioskPage() -> impl IntoView {
         }.into_any()
     };
 
-    // Five taps on the place name within four seconds open the staff panel.
-    let staff_tap = move |_| {
-        let now = crate::offline::web::now_ms();
-        staff_taps.update(|v| {
-            v.retain(|t| now - *t < 4_000);
-            v.push(now);
-        });
-    };
     let panel_open = RwSignal::new(false);
-    Effect::new(move |_| {
-        if staff_taps.with(|v| v.len() >= 5) {
-            staff_taps.set(vec![]);
-            panel_open.update(|o| *o = !*o);
-        }
-    });
+    let staff_tap = staff_gesture(panel_open);
 
     view! {
         <Title text="服务评价 · 好差评"/>

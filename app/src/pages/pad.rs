@@ -12,7 +12,8 @@ use leptos_router::hooks::use_params_map;
 use crate::api::types::{DeviceConfig, PadCase, PadEvent};
 use crate::components::enrol::{device_gate, load_device, DeviceNotice};
 use crate::components::rating_flow::{CitizenToolbar, RatingFlow, Step, Subject};
-use crate::components::sync_bar::{StaffPanel, WaitingBanner};
+use crate::components::sync_bar::{staff_gesture, StaffPanel, WaitingBanner};
+use crate::components::voice::use_voice;
 use crate::domain::Channel;
 use crate::i18n::{prefs, texts};
 use crate::offline::engine::SyncState;
@@ -127,15 +128,7 @@ pub fn PadPage() -> impl IntoView {
             subject.set(Subject::default());
         }
     });
-    let voice_on = Signal::derive(move || device.with(|d| d.as_ref().is_some_and(|d| d.voice)));
-    // Browser only: with voice on, the recordings are kept for offline use.
-    Effect::new(move |done: Option<bool>| {
-        if done != Some(true) && voice_on.get() {
-            crate::components::voice::keep_offline();
-            return true;
-        }
-        done.unwrap_or(false)
-    });
+    let voice_on = use_voice(device);
 
     let body = move || {
         let cfg = match device_gate(code, device, device_error, sync) {
@@ -173,18 +166,7 @@ pub fn PadPage() -> impl IntoView {
     };
 
     let panel_open = RwSignal::new(false);
-    let taps = RwSignal::new(Vec::<i64>::new());
-    let staff_tap = move |_| {
-        let now = web::now_ms();
-        taps.update(|v| {
-            v.retain(|t| now - *t < 4_000);
-            v.push(now);
-        });
-        if taps.with_untracked(|v| v.len() >= 5) {
-            taps.set(vec![]);
-            panel_open.update(|o| *o = !*o);
-        }
-    };
+    let staff_tap = staff_gesture(panel_open);
 
     view! {
         <Title text="窗口评价器 · 好差评"/>

@@ -274,48 +274,41 @@ async fn a_bare_case_number_from_the_web_never_binds_and_a_pad_binds_only_its_wi
         None
     );
     // The pad of another window cannot bind it either; W01's own pad can.
-    let (w2, w2_token) = enrol(&app.address, "PAD-DC-W02").await;
-    let mut p = crate::helpers::rating_for(&w2, 1, "satisfied");
-    p["channel"] = json!("window_pad");
-    p["window_id"] = json!(w2.window_id);
-    p["case_no"] = json!("BIND-1");
-    let pid = p["id"].as_str().unwrap().to_string();
-    let resp = reqwest::Client::new()
-        .post(app.url("/api/v1/sync"))
-        .bearer_auth(&w2_token)
-        .json(&json!({ "device_id": w2.device_id, "sent_at": now_ms(), "items": [p] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    let other = pad_rates(&app, "PAD-DC-W02", "BIND-1").await;
     assert_eq!(
         app.text(&format!(
-            "SELECT CAST(case_id AS TEXT) FROM ratings WHERE id = '{pid}'"
+            "SELECT CAST(case_id AS TEXT) FROM ratings WHERE id = '{other}'"
         ))
         .await,
         None
     );
-    let (w1, w1_token) = enrol(&app.address, "PAD-DC-W01").await;
-    let mut q = crate::helpers::rating_for(&w1, 1, "satisfied");
-    q["channel"] = json!("window_pad");
-    q["window_id"] = json!(w1.window_id);
-    q["case_no"] = json!("BIND-1");
-    let qid = q["id"].as_str().unwrap().to_string();
-    let resp = reqwest::Client::new()
-        .post(app.url("/api/v1/sync"))
-        .bearer_auth(&w1_token)
-        .json(&json!({ "device_id": w1.device_id, "sent_at": now_ms(), "items": [q] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    let own = pad_rates(&app, "PAD-DC-W01", "BIND-1").await;
     assert_eq!(
         app.text(&format!(
-            "SELECT CAST(case_id AS TEXT) FROM ratings WHERE id = '{qid}'"
+            "SELECT CAST(case_id AS TEXT) FROM ratings WHERE id = '{own}'"
         ))
         .await,
         Some(case_id.to_string())
     );
+}
+
+/// The pad `code` (enrolled now) rates case number `case_no`; the rating's id.
+async fn pad_rates(app: &TestApp, code: &str, case_no: &str) -> String {
+    let (pad, token) = enrol(&app.address, code).await;
+    let mut r = crate::helpers::rating_for(&pad, 1, "satisfied");
+    r["channel"] = json!("window_pad");
+    r["window_id"] = json!(pad.window_id);
+    r["case_no"] = json!(case_no);
+    let id = r["id"].as_str().unwrap().to_string();
+    let resp = reqwest::Client::new()
+        .post(app.url("/api/v1/sync"))
+        .bearer_auth(&token)
+        .json(&json!({ "device_id": pad.device_id, "sent_at": now_ms(), "items": [r] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    id
 }
 
 async fn a_window_clerk_cannot_take_over_a_colleagues_case_number(app: TestApp) {
