@@ -88,14 +88,16 @@ impl Limiters {
         addr_n: u32,
         n: u32,
     ) -> Result<(), ApiError> {
-        self.web_address
-            .take(&addr, addr_n)
-            .map_err(|wait| too_many(wait, "rate_limited_address"))?;
+        // The window first: a flood at one window must not use up the
+        // budget of the hall's shared address for everyone else.
         match window {
             Some(w) => self.web_window.take(&(place, w), n),
             None => self.web_place.take(&place, n),
         }
-        .map_err(|wait| too_many(wait, "rate_limited_unit"))
+        .map_err(|wait| too_many(wait, "rate_limited_unit"))?;
+        self.web_address
+            .take(&addr, addr_n)
+            .map_err(|wait| too_many(wait, "rate_limited_address"))
     }
 
     pub fn login(&self, addr: IpAddr) -> Result<(), ApiError> {

@@ -13,6 +13,7 @@ use crate::helpers::{enrol, signed_in, TestApp, ADMIN_PASSWORD};
 
 crate::on_both_databases!(
     a_web_batch_holds_a_handful_and_a_window_flood_is_refused_then_flagged,
+    a_refused_flood_at_one_window_leaves_the_halls_address_free_for_the_others,
     kiosks_and_pads_are_not_rate_limited,
     a_web_rating_is_dated_by_the_server_whatever_its_device_time,
     a_kiosk_rating_before_enrolment_or_past_the_offline_window_is_kept_and_flagged_late,
@@ -130,6 +131,27 @@ async fn a_web_batch_holds_a_handful_and_a_window_flood_is_refused_then_flagged(
             "{id}: {f:?}"
         );
     }
+}
+
+async fn a_refused_flood_at_one_window_leaves_the_halls_address_free_for_the_others(app: TestApp) {
+    // A hall's Wi-Fi is one address for every phone in it. Thirty batches of
+    // five at one window: two pass, the rest are refused by the window's
+    // limit and must not use up the address's 60 a minute.
+    let a = w01(&app).await;
+    let mut refused = 0;
+    for _ in 0..30 {
+        let items: Vec<Value> = (0..5).map(|_| web_rating(&a, "satisfied")).collect();
+        let (status, body) = sync_web(&app, &a, items).await;
+        if status == 429 {
+            assert_eq!(body["error"]["code"], "rate_limited_unit", "{body}");
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 28);
+    let b = config(&app, "/api/v1/rate/place/HALL-DC/W02").await;
+    let items: Vec<Value> = (0..5).map(|_| web_rating(&b, "satisfied")).collect();
+    let (status, body) = sync_web(&app, &b, items).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 async fn kiosks_and_pads_are_not_rate_limited(app: TestApp) {
