@@ -300,9 +300,15 @@ impl Settings {
             policy: {
                 let mut p = Policy::default();
                 if let Some(d) = env("HCP_DEFAULT_RATING_DAYS") {
-                    p.default_rating.after_days = d
-                        .parse()
-                        .map_err(|e| anyhow::anyhow!("HCP_DEFAULT_RATING_DAYS {d:?}: {e}"))?;
+                    if d == "off" {
+                        p.default_rating.enabled = false;
+                    } else {
+                        p.default_rating.after_days = d.parse().map_err(|e| {
+                            anyhow::anyhow!(
+                                "HCP_DEFAULT_RATING_DAYS {d:?}: a number of days or off ({e})"
+                            )
+                        })?;
+                    }
                 }
                 if let Some(l) = env("HCP_DEFAULT_RATING_LEVEL") {
                     p.default_rating.level = app::domain::Level::parse(&l).ok_or_else(|| {

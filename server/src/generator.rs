@@ -117,6 +117,9 @@ pub struct Scale {
     pub villages_per_town: usize,
     pub ratings: u64,
     pub seed: u64,
+    /// Of the cases not rated by a citizen, how many per thousand are left
+    /// without their 系统默认 rating (for the default-rating job's bench).
+    pub unrated_per_mille: u32,
 }
 
 impl Scale {
@@ -130,6 +133,7 @@ impl Scale {
             villages_per_town: 10,
             ratings,
             seed: 20224,
+            unrated_per_mille: 0,
         }
     }
     /// The demo's small city.
@@ -142,6 +146,7 @@ impl Scale {
             villages_per_town: 2,
             ratings: 4000,
             seed: 7,
+            unrated_per_mille: 0,
         }
     }
 }
@@ -452,6 +457,7 @@ pub async fn generate(
         // SQL VALUES for SQLite, CSV for PostgreSQL's COPY.
         let mut case_rows = String::new();
         let mut rating_rows = String::new();
+        let mut skipped = 0u64;
         for k in 0..m {
             let i = n + k;
             let case_id = first_case + i as i64;
@@ -497,28 +503,51 @@ pub async fn generate(
                 _ => "bad",
             };
             let kind = if active { "first" } else { "system_default" };
+            let unrated = !active
+                && scale.unrated_per_mille > 0
+                && rng.gen_range(0..1000) < scale.unrated_per_mille;
             let phone = (channel == "sms").then(|| format!("139{:08}", i % 100_000_000));
             let (place, window, staff) = (s.place, s.window, s.staff);
             let dims = app::domain::DEFAULT_DIMENSION_SET.code;
             let started = finished - 600_000;
             if pg {
                 let phone = phone.unwrap_or_default();
+                let first = if unrated {
+                    String::new()
+                } else {
+                    rated_at.to_string()
+                };
                 case_rows.push_str(&format!(
-                    "{case_id},gen,G{case_id},{place},{window},{item},{staff},finished,f,{started},{finished},{finished},{finished}\n"
+                    "{case_id},gen,G{case_id},{place},{window},{item},{staff},finished,f,{started},{finished},{finished},{finished},{first}\n"
                 ));
+                if unrated {
+                    skipped += 1;
+                    continue;
+                }
                 rating_rows.push_str(&format!(
                     "00000000-0000-7000-8000-{i:012x},{device},{i},{channel},G{case_id},{place},{window},{level},{grade},{dims},[],[],\"\",{rated_at},{rated_at},{rated_at},{{}},{case_id},,{kind},{},,{phone},\n",
                     if active { "t" } else { "f" }
                 ));
             } else {
                 let phone = phone.map_or("NULL".to_string(), |p| format!("'{p}'"));
+                let first = if unrated {
+                    "NULL".to_string()
+                } else {
+                    rated_at.to_string()
+                };
                 if !case_rows.is_empty() {
                     case_rows.push(',');
-                    rating_rows.push(',');
                 }
                 case_rows.push_str(&format!(
-                    "({case_id},'gen','G{case_id}',{place},{window},{item},{staff},'finished',FALSE,{started},{finished},{finished},{finished})"
+                    "({case_id},'gen','G{case_id}',{place},{window},{item},{staff},'finished',FALSE,{started},{finished},{finished},{finished},{first})"
                 ));
+                if unrated {
+                    skipped += 1;
+                    continue;
+                }
+                if !rating_rows.is_empty() {
+                    rating_rows.push(',');
+                }
                 rating_rows.push_str(&format!(
                     "('00000000-0000-7000-8000-{i:012x}','{device}',{i},'{channel}','G{case_id}',{place},{window},{level},'{grade}','{dims}','[]','[]','',{rated_at},{rated_at},{rated_at},'{{}}',{case_id},NULL,'{kind}',{},NULL,{phone},NULL)",
                     if active { "TRUE" } else { "FALSE" }
@@ -527,7 +556,7 @@ pub async fn generate(
         }
         const CASE_COLUMNS: &str =
             "id, source, case_no, place_id, window_id, service_item_id, staff_id, status, stages, \
-             started_at, finished_at, created_at, updated_at";
+             started_at, finished_at, created_at, updated_at, first_rated_at";
         const RATING_COLUMNS: &str = "id, device_id, device_seq, channel, case_no, place_id, window_id, level, grade, \
              dimension_set, items, reasons, comment, device_time, rated_at, received_at, payload, case_id, stage, kind, \
              proactive, entered_by, evaluator_phone, evaluator_id_no";
@@ -558,17 +587,19 @@ pub async fn generate(
                 .persistent(false)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(&format!(
-                    "INSERT INTO ratings ({RATING_COLUMNS}) VALUES {rating_rows}"
-                ))
-                .persistent(false)
-                .execute(&mut *tx)
-                .await?;
+                if !rating_rows.is_empty() {
+                    sqlx::query(&format!(
+                        "INSERT INTO ratings ({RATING_COLUMNS}) VALUES {rating_rows}"
+                    ))
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 tx.commit().await?;
             }
         }
         n += m;
-        made.ratings += m;
+        made.ratings += m - skipped;
         made.cases += m;
         if n % 1_000_000 < CHUNK {
             tracing::info!(ratings = n, "generating");

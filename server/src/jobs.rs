@@ -2,7 +2,7 @@
 //! cases left unrated (seed 004 §15) and SMS reminders while unrated.
 
 use app::api::types::JobsReport;
-use app::domain::case::{default_due, reminder_due, RatingKind, DAY_MS};
+use app::domain::case::{default_due, default_rated_at, reminder_due, RatingKind, DAY_MS};
 use app::domain::rating::new_rating_id;
 use app::domain::{Channel, RatingRecord, DEFAULT_DIMENSION_SET};
 use rand::RngCore;
@@ -26,11 +26,17 @@ pub async fn run(state: &AppState, now: i64) -> Result<JobsReport, ApiError> {
 }
 
 /// Gives every finished case unrated for the policy's days its default
-/// rating: 满意 unless policy says otherwise, kind 系统默认, not proactive.
+/// rating: 满意 unless policy says otherwise, kind 系统默认, not proactive,
+/// dated when it fell due (finished + the policy's days). Reads only the
+/// unrated cases (a partial index), so a tick costs what it finds.
 pub async fn default_ratings(state: &AppState, now: i64) -> Result<usize, ApiError> {
     let policy = &state.settings.policy.default_rating;
-    let cutoff = now - i64::from(policy.after_days) * DAY_MS;
+    if !policy.enabled {
+        return Ok(0);
+    }
+    let cutoff = now.saturating_sub(i64::from(policy.after_days) * DAY_MS);
     let mut made = 0;
+    let mut devices: std::collections::HashMap<i64, uuid::Uuid> = Default::default();
     loop {
         let due: Vec<_> = state
             .store
@@ -44,17 +50,25 @@ pub async fn default_ratings(state: &AppState, now: i64) -> Result<usize, ApiErr
         }
         let mut records = Vec::with_capacity(due.len());
         for c in &due {
-            let device_id = state
-                .store
-                .web_device(c.place_id, DEFAULT_DIMENSION_SET.code, now)
-                .await?;
+            let device_id = match devices.get(&c.place_id) {
+                Some(d) => *d,
+                None => {
+                    let d = state
+                        .store
+                        .web_device(c.place_id, DEFAULT_DIMENSION_SET.code, now)
+                        .await?;
+                    devices.insert(c.place_id, d);
+                    d
+                }
+            };
+            let at = default_rated_at(c.finished_at, policy);
             let mut random = [0u8; 10];
             rand::thread_rng().fill_bytes(&mut random);
             let record = RatingRecord {
-                id: new_rating_id(now as u64, &random),
+                id: new_rating_id(at.max(0) as u64, &random),
                 device_id,
                 seq: c.id as u64,
-                device_time: now,
+                device_time: at,
                 channel: Channel::System,
                 case_no: Some(c.case_no.clone()),
                 place_id: c.place_id,
@@ -83,7 +97,7 @@ pub async fn default_ratings(state: &AppState, now: i64) -> Result<usize, ApiErr
             .map(|((r, case_id), c)| NewRating {
                 case_id: Some(*case_id),
                 preset_kind: Some(RatingKind::SystemDefault),
-                ..NewRating::plain(r, c, now)
+                ..NewRating::plain(r, c, r.device_time)
             })
             .collect();
         state

@@ -38,13 +38,12 @@ fn group(rows: Vec<KeyedCounts>) -> Grouped {
 /// Adds the tickets' part under the keys `key` gives (None: not in this table).
 fn add_tickets(
     map: &mut Grouped,
-    tickets: &[TicketFactRow],
-    now: i64,
+    tickets: &[(TicketFactRow, Counts)],
     key: impl Fn(&TicketFactRow) -> Option<(i64, i64)>,
 ) {
-    for t in tickets {
+    for (t, c) in tickets {
         if let Some(k) = key(t) {
-            map.entry(k).or_default().add(&t.counts(now));
+            map.entry(k).or_default().add(c);
         }
     }
 }
@@ -97,17 +96,13 @@ fn rows_for(
 fn coverage(items: &Grouped, departments: &Grouped) -> HashMap<i64, Coverage> {
     let mut out: HashMap<i64, Coverage> = HashMap::new();
     for ((k, item), c) in items {
-        if *item != 0 && c.cases > 0 {
-            let e = out.entry(*k).or_default();
-            e.items_with_cases += 1;
-            e.items_rated += u64::from(c.rated_cases > 0);
+        if *item != 0 {
+            out.entry(*k).or_default().add_item(c);
         }
     }
     for ((k, dept), c) in departments {
-        if *dept != 0 && c.cases > 0 {
-            let e = out.entry(*k).or_default();
-            e.departments_with_cases += 1;
-            e.departments_rated += u64::from(c.rated_cases > 0);
+        if *dept != 0 {
+            out.entry(*k).or_default().add_department(c);
         }
     }
     out
@@ -126,7 +121,8 @@ struct Ctx<'a> {
     state: &'a AppState,
     from: i64,
     to: i64,
-    tickets: Vec<TicketFactRow>,
+    /// The period's tickets and what each adds (at `now`).
+    tickets: Vec<(TicketFactRow, Counts)>,
 }
 
 impl Ctx<'_> {
@@ -171,14 +167,25 @@ pub async fn build(
         state,
         from,
         to,
-        // Only the tables with rectification figures read the tickets.
+        // Only the tables with rectification figures (or 有效差评) read the tickets.
         tickets: if matches!(
             table,
-            Table::Matrix | Table::PublicService | Table::Monthly | Table::BottomStaff
+            Table::Matrix | Table::PublicService | Table::BottomStaff
         ) {
             vec![]
         } else {
-            state.store.ticket_facts(ms0, ms1).await?
+            let cal = crate::rectify::calendar(state).await?;
+            let policy = &state.settings.policy.rectify;
+            state
+                .store
+                .ticket_facts(ms0, ms1)
+                .await?
+                .into_iter()
+                .map(|t| {
+                    let c = t.counts(now, &cal, policy);
+                    (t, c)
+                })
+                .collect()
         },
     };
     let store = &state.store;
@@ -215,7 +222,7 @@ pub async fn build(
     let report = match table {
         Table::Districts | Table::DistrictSummary => {
             let mut m = cx.sums(Ctx::q(Rollup::Day, "x.district_id", "0")).await?;
-            add_tickets(&mut m, &cx.tickets, now, |t| Some((t.district_id, 0)));
+            add_tickets(&mut m, &cx.tickets, |t| Some((t.district_id, 0)));
             let m = by_first(&m);
             let (cov, total_cov) = if table == Table::DistrictSummary {
                 let items = cx
@@ -255,7 +262,7 @@ pub async fn build(
         }
         Table::Departments | Table::DepartmentSummary | Table::Public => {
             let mut m = cx.sums(Ctx::q(Rollup::Day, "x.department_id", "0")).await?;
-            add_tickets(&mut m, &cx.tickets, now, |t| Some((t.department_id, 0)));
+            add_tickets(&mut m, &cx.tickets, |t| Some((t.department_id, 0)));
             let m = by_first(&m);
             let keep = |u: &OrgUnit| table == Table::Public || city_dept(u);
             let ids: Vec<i64> = departments
@@ -384,7 +391,7 @@ pub async fn build(
             let mut m = cx
                 .sums(Ctx::q(Rollup::Day, "x.district_id", PLACE_KIND))
                 .await?;
-            add_tickets(&mut m, &cx.tickets, now, |t| {
+            add_tickets(&mut m, &cx.tickets, |t| {
                 Some((t.district_id, kind_code(&t.place_kind)))
             });
             let ids = with_data(&by_first(&m));
@@ -413,9 +420,10 @@ pub async fn build(
             rep::grouped(table, period, rep::GRASSROOTS, &groups, &rows, Some("合计"))
         }
         Table::Monthly => {
-            let m = cx
+            let mut m = cx
                 .sums(Ctx::q(Rollup::Day, "x.district_id", "x.day"))
                 .await?;
+            add_tickets(&mut m, &cx.tickets, |t| Some((t.district_id, t.day)));
             let months = period.months();
             let mut per: HashMap<(i64, usize), Counts> = HashMap::new();
             for ((district, day), c) in &m {
@@ -456,7 +464,7 @@ pub async fn build(
                 ..Ctx::q(Rollup::Day, "x.department_id", "0")
             };
             let mut m = cx.sums(q).await?;
-            add_tickets(&mut m, &cx.tickets, now, |t| {
+            add_tickets(&mut m, &cx.tickets, |t| {
                 (t.district_id == district).then_some((t.department_id, 0))
             });
             let m = by_first(&m);
@@ -490,7 +498,7 @@ pub async fn build(
                 ..Ctx::q(Rollup::Unit, "x.window_id", "0")
             };
             let mut m = cx.sums(q).await?;
-            add_tickets(&mut m, &cx.tickets, now, |t| {
+            add_tickets(&mut m, &cx.tickets, |t| {
                 (t.department_id == department).then_some((t.window_id, 0))
             });
             let m = by_first(&m);
@@ -527,7 +535,7 @@ pub async fn build(
                 ..Ctx::q(Rollup::Unit, "x.staff_id", "0")
             };
             let mut m = cx.sums(q).await?;
-            add_tickets(&mut m, &cx.tickets, now, |t| {
+            add_tickets(&mut m, &cx.tickets, |t| {
                 let hit = if label == "窗口" {
                     t.window_id == param
                 } else {

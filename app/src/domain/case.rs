@@ -147,6 +147,9 @@ pub const HOUR_MS: i64 = 3_600_000;
 /// are policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefaultPolicy {
+    /// Off where a region has no default rating (seed 002's districts):
+    /// `HCP_DEFAULT_RATING_DAYS=off`.
+    pub enabled: bool,
     pub after_days: u32,
     pub level: Level,
 }
@@ -154,16 +157,24 @@ pub struct DefaultPolicy {
 impl Default for DefaultPolicy {
     fn default() -> Self {
         DefaultPolicy {
+            enabled: true,
             after_days: 7,
             level: Level::Satisfied,
         }
     }
 }
 
+/// When a case finished at `finished_at` falls due its default rating:
+/// `after_days` days later. The rating is dated then, not when the job
+/// happens to run, so it counts in the period it belongs to.
+pub fn default_rated_at(finished_at: i64, p: &DefaultPolicy) -> i64 {
+    finished_at.saturating_add(i64::from(p.after_days) * DAY_MS)
+}
+
 /// True when a case finished at `finished_at` is due its default rating at
-/// `now`: `now >= finished_at + after_days` days.
+/// `now`: `now >= finished_at + after_days` days, and the rule is on.
 pub fn default_due(finished_at: i64, now: i64, p: &DefaultPolicy) -> bool {
-    now >= finished_at.saturating_add(i64::from(p.after_days) * DAY_MS)
+    p.enabled && now >= default_rated_at(finished_at, p)
 }
 
 /// SMS invitations: one when the case finishes, then reminders while it is
@@ -379,16 +390,23 @@ mod tests {
         let three = DefaultPolicy {
             after_days: 3,
             level: Level::Basic,
+            ..DefaultPolicy::default()
         };
         assert!(default_due(finished, finished + 3 * DAY_MS, &three));
         assert!(!default_due(finished, finished + 3 * DAY_MS - 1, &three));
+        assert_eq!(default_rated_at(finished, &three), finished + 3 * DAY_MS);
+        let off = DefaultPolicy {
+            enabled: false,
+            ..DefaultPolicy::default()
+        };
+        assert!(!default_due(finished, finished + 365 * DAY_MS, &off));
     }
 
     #[test]
     fn a_default_rating_never_overflows_on_extreme_times() {
         let p = DefaultPolicy {
             after_days: u32::MAX,
-            level: Level::Satisfied,
+            ..DefaultPolicy::default()
         };
         assert!(!default_due(i64::MAX - 1, i64::MAX - 1, &p));
         assert!(default_due(i64::MIN, 0, &p));
@@ -516,7 +534,7 @@ mod tests {
         fn a_default_rating_is_due_exactly_from_the_deadline_on(
             finished in -1_000_000_000_000i64..4_000_000_000_000, days in 0u32..400, offset in -10_000_000i64..10_000_000,
         ) {
-            let p = DefaultPolicy { after_days: days, level: Level::Satisfied };
+            let p = DefaultPolicy { after_days: days, ..DefaultPolicy::default() };
             let deadline = finished + i64::from(days) * DAY_MS;
             prop_assert_eq!(default_due(finished, deadline + offset, &p), offset >= 0);
         }

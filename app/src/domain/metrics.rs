@@ -8,6 +8,13 @@
 //! and a rating flagged as possible fraud and not yet reviewed are not
 //! *valid* (有效) and count in no rate; they stay in 评价数 and 差评数, the
 //! raw totals, so nothing disappears from the record.
+//!
+//! A bad rating is 有效差评 only once verification confirmed it (seed 002:
+//! 67 差评, 10 确认有效); until then it is 待核实. It counts towards
+//! rectification from the start all the same: it falls due by the deadline
+//! it would have had had every step been taken on time (see
+//! `rectify::assessed_deadline`), so a unit cannot keep a bad rating out
+//! of 差评按期整改率 by never verifying it.
 
 use serde::{Deserialize, Serialize};
 
@@ -39,11 +46,13 @@ pub struct RatingFact {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TicketFact {
+    /// Verification confirmed it a valid bad rating (有效差评).
+    pub verified: bool,
     /// Archived (rectified, or explained when it cannot be).
     pub archived: bool,
-    /// Archived before its deadline.
+    /// Archived before its assessed deadline.
     pub on_time: bool,
-    /// Its rectification deadline has passed, or it was archived.
+    /// Its assessed deadline has passed, or it was archived.
     pub due: bool,
     /// The citizen's re-rating (GB/T 39046 code).
     pub feedback: Option<u8>,
@@ -79,13 +88,16 @@ pub struct Counts {
     pub good: u64,
     /// 差评数: every bad rating.
     pub bad: u64,
-    /// 有效差评数.
+    /// Bad ratings that count: not found invalid or malicious, not flagged
+    /// (有效差评 and 待核实 together; the rollups' `valid_bad` column).
+    pub countable_bad: u64,
+    /// 有效差评数: countable bad ratings verification confirmed.
     pub valid_bad: u64,
-    /// Valid bad ratings whose rectification was archived.
+    /// Countable bad ratings whose rectification was archived.
     pub rectified: u64,
     /// 按时整改数.
     pub rectified_on_time: u64,
-    /// Valid bad ratings due (deadline passed, or archived).
+    /// Countable bad ratings due (assessed deadline passed, or archived).
     pub rectify_due: u64,
     /// Re-ratings of rectifications, and those at 基本满意 or better.
     pub feedback: u64,
@@ -106,7 +118,8 @@ impl Counts {
             on_site_active: u64::from(valid && r.active() && on_site(r.channel)),
             good: u64::from(valid && r.level.grade() == Grade::Good),
             bad: u64::from(bad),
-            valid_bad: u64::from(valid && bad),
+            countable_bad: u64::from(valid && bad),
+            valid_bad: u64::from(t.is_some_and(|t| t.verified)),
             rectified: u64::from(t.is_some_and(|t| t.archived)),
             rectified_on_time: u64::from(t.is_some_and(|t| t.archived && t.on_time)),
             rectify_due: u64::from(t.is_some_and(|t| t.due || t.archived)),
@@ -134,6 +147,7 @@ impl Counts {
         self.on_site_active += o.on_site_active;
         self.good += o.good;
         self.bad += o.bad;
+        self.countable_bad += o.countable_bad;
         self.valid_bad += o.valid_bad;
         self.rectified += o.rectified;
         self.rectified_on_time += o.rectified_on_time;
@@ -146,6 +160,7 @@ impl Counts {
     /// report adds to the rating rollups, which hold the rest.
     pub fn ticket_part(&self) -> Counts {
         Counts {
+            valid_bad: self.valid_bad,
             rectified: self.rectified,
             rectified_on_time: self.rectified_on_time,
             rectify_due: self.rectify_due,
@@ -158,6 +173,7 @@ impl Counts {
     /// Everything but the ticket part.
     pub fn rating_part(&self) -> Counts {
         Counts {
+            valid_bad: 0,
             rectified: 0,
             rectified_on_time: 0,
             rectify_due: 0,
@@ -165,6 +181,11 @@ impl Counts {
             feedback_satisfied: 0,
             ..*self
         }
+    }
+
+    /// 待核实: countable bad ratings not yet confirmed by verification.
+    pub fn pending_bad(&self) -> u64 {
+        self.countable_bad.saturating_sub(self.valid_bad)
     }
 
     pub fn sum<'a>(rows: impl IntoIterator<Item = &'a Counts>) -> Counts {
@@ -192,6 +213,25 @@ pub struct Coverage {
     pub departments_rated: u64,
 }
 
+impl Coverage {
+    /// A service item's counts over the period: it has cases, and it is
+    /// rated when a citizen rated one of them (系统默认 ratings do not
+    /// cover anything: every finished case gets one by itself).
+    pub fn add_item(&mut self, c: &Counts) {
+        if c.cases > 0 {
+            self.items_with_cases += 1;
+            self.items_rated += u64::from(c.active > 0);
+        }
+    }
+    /// A department's counts over the period, as [`Coverage::add_item`].
+    pub fn add_department(&mut self, c: &Counts) {
+        if c.cases > 0 {
+            self.departments_with_cases += 1;
+            self.departments_rated += u64::from(c.active > 0);
+        }
+    }
+}
+
 /// Every figure of the 通报 tables.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Figures {
@@ -204,9 +244,9 @@ pub struct Figures {
     pub on_site_active_rate: Option<f64>,
     /// 好评率 = valid good ratings ÷ valid ratings.
     pub good_rate: Option<f64>,
-    /// 差评整改率 = rectified valid bad ratings ÷ valid bad ratings.
+    /// 差评整改率 = rectified countable bad ratings ÷ countable bad ratings.
     pub rectify_rate: Option<f64>,
-    /// 差评按期整改率 = valid bad ratings rectified on time ÷ valid bad ratings due.
+    /// 差评按期整改率 = countable bad ratings rectified on time ÷ those due.
     pub on_time_rate: Option<f64>,
     /// 整改满意率 = re-ratings at 基本满意 or better ÷ re-ratings.
     pub satisfaction_rate: Option<f64>,
@@ -226,7 +266,7 @@ impl Figures {
             active_rate: percent(c.active, c.cases),
             on_site_active_rate: percent(c.on_site_active, c.ratings),
             good_rate: percent(c.good, c.valid),
-            rectify_rate: percent(c.rectified, c.valid_bad),
+            rectify_rate: percent(c.rectified, c.countable_bad),
             on_time_rate: percent(c.rectified_on_time, c.rectify_due),
             satisfaction_rate: percent(c.feedback_satisfied, c.feedback),
             item_coverage: percent(coverage.items_rated, coverage.items_with_cases),
@@ -326,21 +366,28 @@ pub const METRICS: &[Metric] = &[
     Metric {
         code: "valid_bad",
         name_zh: "有效差评数",
-        numerator: "差评中的有效评价",
+        numerator: "经核实确认的有效差评",
+        denominator: None,
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "pending_bad",
+        name_zh: "待核实差评数",
+        numerator: "尚未核实确认的差评",
         denominator: None,
         excludes: EXCLUDED,
     },
     Metric {
         code: "rectify_rate",
         name_zh: "差评整改率",
-        numerator: "已整改存档的有效差评",
-        denominator: Some("有效差评数"),
+        numerator: "已整改存档的差评",
+        denominator: Some("差评数（有效差评与待核实差评）"),
         excludes: EXCLUDED,
     },
     Metric {
         code: "rectified_on_time",
         name_zh: "按时整改数",
-        numerator: "在整改期限前存档的有效差评",
+        numerator: "在考核整改期限前存档的差评",
         denominator: None,
         excludes: EXCLUDED,
     },
@@ -348,7 +395,7 @@ pub const METRICS: &[Metric] = &[
         code: "on_time_rate",
         name_zh: "差评按期整改率",
         numerator: "按时整改数",
-        denominator: Some("已到整改期限或已存档的有效差评"),
+        denominator: Some("已到考核整改期限或已存档的差评（考核期限：沟通、核实、整改每一步都按时办理时的整改期限，未核实的差评同样到期）"),
         excludes: EXCLUDED,
     },
     Metric {
@@ -417,6 +464,7 @@ mod tests {
             },
             RatingFact {
                 ticket: Some(TicketFact {
+                    verified: true,
                     archived: true,
                     on_time: true,
                     due: false,
@@ -528,6 +576,7 @@ mod tests {
                 any::<bool>(),
                 any::<bool>(),
                 any::<bool>(),
+                any::<bool>(),
                 prop::option::of(1u8..=5),
             )),
         )
@@ -537,7 +586,8 @@ mod tests {
                 channel,
                 excluded,
                 flagged,
-                ticket: t.map(|(archived, on_time, due, feedback)| TicketFact {
+                ticket: t.map(|(verified, archived, on_time, due, feedback)| TicketFact {
+                    verified,
                     archived,
                     on_time,
                     due,
@@ -566,9 +616,14 @@ mod tests {
             // And every count agrees with its definition read off the raw facts.
             prop_assert_eq!(whole.valid as usize, facts.iter().filter(|f| f.valid()).count());
             prop_assert_eq!(whole.active as usize, facts.iter().filter(|f| f.valid() && f.active()).count());
-            prop_assert_eq!(whole.valid_bad as usize, facts.iter().filter(|f| f.valid() && f.level.is_bad()).count());
+            prop_assert_eq!(whole.countable_bad as usize, facts.iter().filter(|f| f.valid() && f.level.is_bad()).count());
+            prop_assert_eq!(whole.valid_bad as usize, facts.iter().filter(|f| f.valid() && f.level.is_bad() && f.ticket.is_some_and(|t| t.verified)).count());
+            prop_assert_eq!(whole.pending_bad() + whole.valid_bad, whole.countable_bad);
+            let mut split = whole.rating_part();
+            split.add(&whole.ticket_part());
+            prop_assert_eq!(split, whole, "the rating and ticket parts make the whole");
             prop_assert!(whole.on_site_active <= whole.active && whole.active <= whole.valid && whole.valid <= whole.ratings);
-            prop_assert!(whole.rectified_on_time <= whole.rectified && whole.rectified <= whole.valid_bad);
+            prop_assert!(whole.rectified_on_time <= whole.rectified && whole.rectified <= whole.countable_bad);
             prop_assert!(whole.feedback_satisfied <= whole.feedback);
         }
     }

@@ -248,9 +248,11 @@ pub struct Ticket {
     /// Where a rejected appeal returns.
     pub resume: Option<Status>,
     pub requested_due: Option<i64>,
+    /// The supervisor approved a later rectification deadline.
+    pub extended: bool,
     pub outcome: Option<Outcome>,
     pub archived_at: Option<i64>,
-    /// Archived before the rectification deadline.
+    /// Archived before the assessed deadline ([`assessed_deadline`]).
     pub on_time: Option<bool>,
     pub spot_check: Option<bool>,
     /// GB/T 39046 code of the re-rating.
@@ -274,6 +276,63 @@ pub fn overdue(
             Some(Overdue::Rectify)
         }
         _ => None,
+    }
+}
+
+/// The rectification deadline a bad rating is assessed against (差评按期整改率):
+/// the one it would have had had every step been taken on time, that is
+/// rectification counted from the contact deadline. A ticket verified
+/// earlier keeps its earlier deadline; a ticket verified late, or never,
+/// does not gain time by it. Only an extension the supervisor approved
+/// moves it later. A rectification reopened by a failed spot check is
+/// still judged against this deadline.
+pub fn assessed_deadline(
+    contact_due: i64,
+    rectify_due: Option<i64>,
+    extended: bool,
+    cal: &Calendar,
+    p: &LoopPolicy,
+) -> i64 {
+    let standard = cal.due(contact_due, p.rectify);
+    match rectify_due {
+        Some(d) if extended => d,
+        Some(d) => d.min(standard),
+        None => standard,
+    }
+}
+
+/// What a ticket adds to the rectification figures at `now`: verified as
+/// a valid bad rating, archived, archived on time, due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assessed {
+    pub verified: bool,
+    pub archived: bool,
+    pub on_time: bool,
+    pub due: bool,
+}
+
+/// [`Assessed`] from a ticket's stored state. A rectification reopened by a
+/// failed spot check is not archived until it is archived again.
+#[allow(clippy::too_many_arguments)]
+pub fn assess(
+    status: Status,
+    verdict: Option<Verdict>,
+    contact_due: i64,
+    rectify_due: Option<i64>,
+    extended: bool,
+    archived_at: Option<i64>,
+    now: i64,
+    cal: &Calendar,
+    p: &LoopPolicy,
+) -> Assessed {
+    let deadline = assessed_deadline(contact_due, rectify_due, extended, cal, p);
+    let archived_at =
+        archived_at.filter(|_| matches!(status, Status::AwaitingFeedback | Status::Closed));
+    Assessed {
+        verified: verdict == Some(Verdict::Valid) && status != Status::Excluded,
+        archived: archived_at.is_some(),
+        on_time: archived_at.is_some_and(|a| a < deadline),
+        due: archived_at.is_some() || now >= deadline,
     }
 }
 
@@ -371,6 +430,7 @@ impl Ticket {
             appealed: false,
             resume: None,
             requested_due: None,
+            extended: false,
             outcome: None,
             archived_at: None,
             on_time: None,
@@ -454,6 +514,7 @@ impl Ticket {
             (Action::Decide { approve }, S::ExtensionRequested) => {
                 if approve {
                     t.rectify_due = self.requested_due;
+                    t.extended = true;
                 }
                 t.requested_due = None;
                 t.status = S::Rectifying;
@@ -468,7 +529,15 @@ impl Ticket {
             (Action::Archive { outcome }, S::Rectifying) => {
                 t.outcome = Some(outcome);
                 t.archived_at = Some(now);
-                t.on_time = Some(self.rectify_due.is_none_or(|d| now < d));
+                t.on_time = Some(
+                    now < assessed_deadline(
+                        self.contact_due,
+                        self.rectify_due,
+                        self.extended,
+                        cal,
+                        p,
+                    ),
+                );
                 t.spot_check = None;
                 if self.has_phone {
                     t.status = S::AwaitingFeedback;
@@ -856,6 +925,129 @@ mod tests {
             Role::UnitAdmin,
             at(2026, 11, 20, 9),
         )
+    }
+
+    fn assess_at(t: &Ticket, now: i64) -> Assessed {
+        assess(
+            t.status,
+            t.verdict,
+            t.contact_due,
+            t.rectify_due,
+            t.extended,
+            t.archived_at,
+            now,
+            &cal(),
+            &p(),
+        )
+    }
+
+    #[test]
+    fn a_bad_rating_never_contacted_or_verified_falls_due_all_the_same() {
+        let t = open();
+        let deadline = assessed_deadline(t.contact_due, None, false, &cal(), &p());
+        // Contact due Thu 11-19 00:00, then 15 natural days.
+        assert_eq!(
+            deadline,
+            cal().due(at(2026, 11, 19, 0), DaySpan::natural(15))
+        );
+        assert!(deadline > at(2026, 12, 2, 0) && deadline <= at(2026, 12, 5, 0));
+        assert!(!assess_at(&t, deadline - 1).due);
+        let late = assess_at(&t, deadline);
+        assert!(late.due && !late.on_time && !late.archived && !late.verified);
+        // Five years on, it is still due and still late.
+        assert!(assess_at(&t, deadline + 5 * 365 * 24 * HOUR).due);
+    }
+
+    #[test]
+    fn verifying_late_gains_no_time_and_verifying_early_keeps_the_earlier_deadline() {
+        let standard = assessed_deadline(open().contact_due, None, false, &cal(), &p());
+        // Verified on time (11-17): its own rectification deadline, earlier.
+        let early = rectifying();
+        assert!(early.rectify_due.unwrap() < standard);
+        assert_eq!(
+            assessed_deadline(early.contact_due, early.rectify_due, false, &cal(), &p()),
+            early.rectify_due.unwrap()
+        );
+        // Contacted and verified two weeks late: still the standard deadline.
+        let c = ok(
+            &open(),
+            Action::Contact { reached: true },
+            Role::UnitAdmin,
+            at(2026, 11, 30, 9),
+        );
+        let late = ok(
+            &c,
+            Action::Verify {
+                verdict: Verdict::Valid,
+            },
+            Role::UnitAdmin,
+            at(2026, 11, 30, 10),
+        );
+        assert!(late.rectify_due.unwrap() > standard);
+        let archived = ok(
+            &late,
+            Action::Archive {
+                outcome: Outcome::Fixed,
+            },
+            Role::UnitAdmin,
+            standard + HOUR,
+        );
+        assert_eq!(
+            archived.on_time,
+            Some(false),
+            "archived after the assessed deadline"
+        );
+        let a = assess_at(&archived, standard + 2 * HOUR);
+        assert!(a.verified && a.archived && a.due && !a.on_time);
+    }
+
+    #[test]
+    fn only_an_approved_extension_moves_the_assessed_deadline() {
+        let r = rectifying();
+        let due = r.rectify_due.unwrap();
+        let asked = ok(
+            &r,
+            Action::RequestExtension {
+                new_due: due + 10 * 24 * HOUR,
+            },
+            Role::UnitAdmin,
+            due - HOUR,
+        );
+        assert!(assess_at(&asked, due).due, "asked is not granted");
+        let granted = ok(
+            &asked,
+            Action::Decide { approve: true },
+            Role::Supervisor,
+            due - HOUR,
+        );
+        assert!(granted.extended);
+        assert!(!assess_at(&granted, due).due);
+        let done = ok(
+            &granted,
+            Action::Archive {
+                outcome: Outcome::Fixed,
+            },
+            Role::UnitAdmin,
+            due + HOUR,
+        );
+        assert_eq!(done.on_time, Some(true));
+        assert!(assess_at(&done, due + 2 * HOUR).on_time);
+    }
+
+    #[test]
+    fn a_rectification_reopened_by_a_failed_spot_check_is_not_archived() {
+        let failed = ok(
+            &archived(),
+            Action::SpotCheck { pass: false },
+            Role::Supervisor,
+            at(2026, 11, 21, 9),
+        );
+        assert!(
+            failed.archived_at.is_some(),
+            "the first archive stays on record"
+        );
+        let a = assess_at(&failed, at(2026, 11, 21, 10));
+        assert!(!a.archived && !a.on_time);
     }
 
     #[test]
@@ -1605,6 +1797,20 @@ mod tests {
                 prop_assert!(!matches!(t.status, Status::AwaitingFeedback) || (t.has_phone && t.outcome.is_some()));
                 prop_assert_eq!(t.status == Status::ExtensionRequested, t.requested_due.is_some());
                 prop_assert_eq!(matches!(t.status, Status::PendingReview | Status::Appealed), t.proposed.is_some());
+                // The figures: the assessed deadline is never later than the
+                // on-time path's unless an extension was approved; what is
+                // on time is archived, what is archived is due; a stored
+                // on-time flag agrees with the assessment.
+                let standard = assessed_deadline(t.contact_due, None, false, &cal(), &p());
+                let deadline = assessed_deadline(t.contact_due, t.rectify_due, t.extended, &cal(), &p());
+                prop_assert!(t.extended || deadline <= standard);
+                let a = assess_at(&t, now);
+                prop_assert!(!a.on_time || a.archived);
+                prop_assert!(!a.archived || a.due);
+                prop_assert_eq!(a.verified, t.verdict == Some(Verdict::Valid));
+                if a.archived {
+                    prop_assert_eq!(t.on_time, Some(a.on_time));
+                }
             }
         }
 

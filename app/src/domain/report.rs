@@ -171,6 +171,7 @@ pub enum Col {
     GoodRate,
     Bad,
     ValidBad,
+    PendingBad,
     RectifyRate,
     RectifiedOnTime,
     OnTimeRate,
@@ -194,6 +195,7 @@ impl Col {
             Col::GoodRate => "good_rate",
             Col::Bad => "bad",
             Col::ValidBad => "valid_bad",
+            Col::PendingBad => "pending_bad",
             Col::RectifyRate => "rectify_rate",
             Col::RectifiedOnTime => "rectified_on_time",
             Col::OnTimeRate => "on_time_rate",
@@ -213,6 +215,7 @@ impl Col {
             | Col::Valid
             | Col::Bad
             | Col::ValidBad
+            | Col::PendingBad
             | Col::RectifiedOnTime => CellKind::Count,
             _ => CellKind::Percent,
         }
@@ -234,6 +237,7 @@ impl Col {
             Col::GoodRate => f.good_rate,
             Col::Bad => n(c.bad),
             Col::ValidBad => n(c.valid_bad),
+            Col::PendingBad => n(c.pending_bad()),
             Col::RectifyRate => f.rectify_rate,
             Col::RectifiedOnTime => n(c.rectified_on_time),
             Col::OnTimeRate => f.on_time_rate,
@@ -301,13 +305,16 @@ const DETAIL: &[(Col, &str)] = &[
     (Col::GoodRate, "好评率"),
     (Col::Bad, "差评数"),
     (Col::ValidBad, "有效差评数"),
+    (Col::PendingBad, "待核实差评数"),
     (Col::RectifyRate, "差评整改率"),
     (Col::OnTimeRate, "差评按期整改率"),
     (Col::Satisfaction, "整改满意率"),
 ];
 
+/// Seed 000: its 有效评价总数 is the numerator of its 主动评价率 (26 ÷ 81 =
+/// 32.10%), that is the active count, without 系统默认 ratings.
 const SUMMARY_000: &[(Col, &str)] = &[
-    (Col::Valid, "有效评价总数"),
+    (Col::Active, "有效评价总数"),
     (Col::ActiveRate, "主动评价率"),
     (Col::ItemCoverage, "评价覆盖事项率"),
     (Col::DepartmentCoverage, "评价覆盖部门率"),
@@ -439,7 +446,7 @@ impl Table {
             Table::DistrictSummary | Table::DepartmentSummary => SUMMARY_000,
             Table::PublicService => &[(Col::Ratings, "评价数"), (Col::Share, "总量占比")],
             Table::Public => &[
-                (Col::Valid, "有效评价数"),
+                (Col::Active, "有效评价数"),
                 (Col::ActiveRate, "主动评价率"),
                 (Col::GoodRate, "好评率"),
                 (Col::Bad, "差评数"),

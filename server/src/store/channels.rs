@@ -723,8 +723,8 @@ impl Store {
     ) -> Result<Vec<UnratedCase>, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, UnratedCase>(
             "SELECT c.id, c.case_no, c.place_id, c.window_id, c.finished_at FROM cases c \
-             WHERE c.status = 'finished' AND c.finished_at <= $1 \
-             AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id) ORDER BY c.id LIMIT $2")
+             WHERE c.status = 'finished' AND c.first_rated_at IS NULL AND c.finished_at <= $1 \
+             ORDER BY c.finished_at, c.id LIMIT $2")
             .bind(cutoff).bind(limit).fetch_all(pool).await?))
     }
 
@@ -736,8 +736,7 @@ impl Store {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, ReminderCandidate>(
             "SELECT c.id, c.applicant_phone AS phone, COUNT(o.id) AS sent, MAX(o.created_at) AS last_sent_at \
              FROM cases c JOIN sms_outbox o ON o.case_id = c.id \
-             WHERE c.status = 'finished' AND c.applicant_phone IS NOT NULL \
-             AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id) \
+             WHERE c.status = 'finished' AND c.first_rated_at IS NULL AND c.applicant_phone IS NOT NULL \
              GROUP BY c.id, c.applicant_phone ORDER BY c.id LIMIT $1")
             .bind(limit).fetch_all(pool).await?))
     }

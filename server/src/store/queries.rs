@@ -252,6 +252,18 @@ impl Store {
                 new_ids.extend(ids.iter().cloned());
                 inserted.extend(ids);
             }
+            // The cases' first rating (the default-rating job's index).
+            for chunk in case_ids.chunks(CHUNK) {
+                let mut qb = QueryBuilder::new(
+                    "UPDATE cases SET first_rated_at = (SELECT MIN(r.rated_at) FROM ratings r \
+                     WHERE r.case_id = cases.id AND r.kind <> 'follow_up') WHERE id IN (");
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build().execute(&mut *tx).await?;
+            }
             // Misuse flags, then the new ratings' contribution (flagged
             // ones count as not valid until reviewed), in this transaction.
             let mut flags = detect_flags!(tx, &new_ids, fraud);

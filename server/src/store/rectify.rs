@@ -46,6 +46,7 @@ pub struct TicketRow {
     pub appealed: bool,
     pub resume: Option<String>,
     pub requested_due: Option<i64>,
+    pub extended: bool,
     pub outcome: Option<String>,
     pub description: Option<String>,
     pub archived_at: Option<i64>,
@@ -72,7 +73,7 @@ pub struct TicketRow {
 
 const TICKET_SELECT: &str = "SELECT t.id, t.rating_id, t.place_id, t.window_id, t.department_id, t.service_item_id, \
     t.status, t.opened_at, t.has_phone, t.contact_due, t.appeal_due, t.rectify_due, t.contacted_at, t.verdict, \
-    t.proposed, t.appealed, t.resume, t.requested_due, t.outcome, t.description, t.archived_at, t.on_time, \
+    t.proposed, t.appealed, t.resume, t.requested_due, t.extended, t.outcome, t.description, t.archived_at, t.on_time, \
     t.spot_check, t.feedback_level, t.closed_at, t.common_id, t.version, \
     r.level, r.channel, r.reasons, r.comment, r.case_no, p.name AS place_name, w.name AS window_name, \
     d.name AS department_name, si.name AS service_item_name, \
@@ -105,6 +106,7 @@ pub struct TicketUpdate<'a> {
     pub appealed: bool,
     pub resume: Option<&'a str>,
     pub requested_due: Option<i64>,
+    pub extended: bool,
     pub outcome: Option<&'a str>,
     pub description: Option<&'a str>,
     pub archived_at: Option<i64>,
@@ -213,10 +215,10 @@ impl Store {
             None => String::new(),
         };
         let sql = format!(
-            "SELECT r.id, r.rated_at, r.place_id, r.window_id, \
+            "SELECT r.id, r.rated_at, COALESCE(c.place_id, r.place_id) AS place_id, COALESCE(c.window_id, r.window_id) AS window_id, \
                     COALESCE(w.department_id, si.department_id) AS department_id, c.service_item_id, c.staff_id, \
                     (COALESCE(r.evaluator_phone, c.applicant_phone) IS NOT NULL) AS has_phone \
-             FROM ratings r LEFT JOIN windows w ON w.id = r.window_id LEFT JOIN cases c ON c.id = r.case_id \
+             FROM ratings r LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN windows w ON w.id = COALESCE(c.window_id, r.window_id) \
              LEFT JOIN service_items si ON si.id = c.service_item_id \
              WHERE r.grade = 'bad' AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.rating_id = r.id) {only} \
              ORDER BY r.received_at, r.id LIMIT $1"
@@ -430,11 +432,11 @@ impl Store {
                 "UPDATE tickets SET status = $1, rectify_due = $2, contacted_at = $3, verdict = $4, proposed = $5, \
                  appealed = $6, resume = $7, requested_due = $8, outcome = $9, description = $10, archived_at = $11, \
                  on_time = $12, spot_check = $13, feedback_level = $14, closed_at = $15, version = version + 1, \
-                 updated_at = $16 WHERE id = $17 AND version = $18")
+                 updated_at = $16, extended = $19 WHERE id = $17 AND version = $18")
                 .bind(u.status).bind(u.rectify_due).bind(u.contacted_at).bind(u.verdict).bind(u.proposed)
                 .bind(u.appealed).bind(u.resume).bind(u.requested_due).bind(u.outcome).bind(u.description)
                 .bind(u.archived_at).bind(u.on_time).bind(u.spot_check).bind(u.feedback_level).bind(u.closed_at)
-                .bind(event.at).bind(id).bind(version)
+                .bind(event.at).bind(id).bind(version).bind(u.extended)
                 .execute(&mut *tx).await?.rows_affected();
             if n == 0 {
                 return Ok(false);

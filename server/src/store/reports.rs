@@ -9,7 +9,9 @@
 //! the raw rows by the same SQL the rebuild uses, so incremental upkeep and
 //! [`Store::rebuild_rollups`] cannot disagree.
 
+use app::domain::calendar::Calendar;
 use app::domain::metrics::{self, Counts, RatingFact, TicketFact};
+use app::domain::rectify::{self, LoopPolicy, Status, Verdict};
 use app::domain::{Channel, CodeMap, RatingKind};
 
 use super::{with_pool, Store, StoreError};
@@ -59,6 +61,8 @@ impl Rollup {
     }
 }
 
+/// The rollups' count columns; `valid_bad` holds `Counts::countable_bad`
+/// (有效差评 and 待核实: its name predates verification counting).
 const COUNT_COLUMNS: &str =
     "cases, rated_cases, ratings, valid, active, on_site_active, good, bad, valid_bad";
 
@@ -69,6 +73,19 @@ const DISTRICT: &str = "CASE g0.level WHEN 'district' THEN g0.id WHEN 'town' THE
 
 const PLACE_JOINS: &str = "JOIN regions g0 ON g0.id = p.region_id \
      LEFT JOIN regions g1 ON g1.id = g0.parent_id LEFT JOIN regions g2 ON g2.id = g1.parent_id";
+
+/// The FROM of a rating with its units: a rating of a case counts for the
+/// case's place, window, clerk and service item, whichever device took it
+/// (a hall kiosk, a phone); a rating without a case, for its own place and
+/// window.
+pub fn rating_units() -> String {
+    format!(
+        "FROM ratings r LEFT JOIN cases c ON c.id = r.case_id \
+         JOIN places p ON p.id = COALESCE(c.place_id, r.place_id) {PLACE_JOINS} \
+         LEFT JOIN windows w ON w.id = COALESCE(c.window_id, r.window_id) \
+         LEFT JOIN service_items si ON si.id = c.service_item_id"
+    )
+}
 
 /// A rating is not valid while it has a flag not reviewed, or reviewed as
 /// fraud, or its ticket was found invalid or malicious (metrics::RatingFact::valid).
@@ -95,17 +112,16 @@ pub fn facts(source: Source, filter: &str) -> String {
     match source {
         Source::Ratings => format!(
             "SELECT (r.rated_at + 28800000) / 86400000 AS day, ((r.rated_at + 28800000) % 86400000) / 3600000 AS hour, \
-             {keys}, COALESCE(r.window_id, 0) AS window_id, \
+             {keys}, COALESCE(c.window_id, r.window_id, 0) AS window_id, \
              COALESCE(c.staff_id, 0) AS staff_id, COALESCE(c.service_item_id, 0) AS service_item_id, \
              0 AS is_case, 0 AS rated, 1 AS is_rating, CASE WHEN {NOT_VALID} THEN 0 ELSE 1 END AS ok, \
              CASE WHEN r.kind <> 'system_default' THEN 1 ELSE 0 END AS act, \
              CASE WHEN r.channel IN ({}) THEN 1 ELSE 0 END AS site, \
              CASE WHEN r.grade = 'good' THEN 1 ELSE 0 END AS is_good, \
              CASE WHEN r.grade = 'bad' THEN 1 ELSE 0 END AS is_bad \
-             FROM ratings r JOIN places p ON p.id = r.place_id {PLACE_JOINS} \
-             LEFT JOIN windows w ON w.id = r.window_id LEFT JOIN cases c ON c.id = r.case_id \
-             LEFT JOIN service_items si ON si.id = c.service_item_id LEFT JOIN tickets t ON t.rating_id = r.id {filter}",
-            on_site_channels()
+             {} LEFT JOIN tickets t ON t.rating_id = r.id {filter}",
+            on_site_channels(),
+            rating_units()
         ),
         Source::Cases => format!(
             "SELECT (c.finished_at + 28800000) / 86400000 AS day, ((c.finished_at + 28800000) % 86400000) / 3600000 AS hour, \
@@ -402,7 +418,7 @@ fn keyed(
             on_site_active: u(site),
             good: u(good),
             bad: u(bad),
-            valid_bad: u(valid_bad),
+            countable_bad: u(valid_bad),
             ..Counts::default()
         },
     }
@@ -440,30 +456,44 @@ pub struct TicketFactRow {
     pub staff_id: i64,
     pub level: i32,
     pub status: String,
+    pub verdict: Option<String>,
     pub archived_at: Option<i64>,
-    pub on_time: Option<bool>,
+    pub contact_due: i64,
     pub rectify_due: Option<i64>,
+    pub extended: bool,
     pub feedback_level: Option<i32>,
     pub flagged: bool,
 }
 
 impl TicketFactRow {
     /// What the ticket adds to a report (metrics' definition), at `now`.
-    pub fn counts(&self, now: i64) -> Counts {
+    pub fn counts(&self, now: i64, cal: &Calendar, policy: &LoopPolicy) -> Counts {
         let level = CodeMap::Gbt39046
             .decode(self.level as u8)
             .unwrap_or(app::domain::Level::VeryDissatisfied);
-        let archived = self.archived_at.is_some();
+        let status = Status::parse(&self.status).unwrap_or(Status::Open);
+        let a = rectify::assess(
+            status,
+            self.verdict.as_deref().and_then(Verdict::parse),
+            self.contact_due,
+            self.rectify_due,
+            self.extended,
+            self.archived_at,
+            now,
+            cal,
+            policy,
+        );
         Counts::of_rating(&RatingFact {
             level,
             kind: RatingKind::First,
             channel: Channel::Kiosk,
-            excluded: self.status == "excluded",
+            excluded: status == Status::Excluded,
             flagged: self.flagged,
             ticket: Some(TicketFact {
-                archived,
-                on_time: archived && self.on_time == Some(true),
-                due: self.rectify_due.is_some_and(|d| d <= now),
+                verified: a.verified,
+                archived: a.archived,
+                on_time: a.on_time,
+                due: a.due,
                 feedback: self.feedback_level.map(|l| l as u8),
             }),
         })
@@ -640,11 +670,11 @@ impl Store {
         let sql = format!(
             "SELECT (r.rated_at + 28800000) / 86400000 AS day, \
              CAST(COALESCE(t.department_id, 0) AS BIGINT) AS department_id, CAST({DISTRICT} AS BIGINT) AS district_id, \
-             p.kind AS place_kind, p.id AS place_id, CAST(COALESCE(r.window_id, 0) AS BIGINT) AS window_id, \
-             CAST(COALESCE(t.staff_id, 0) AS BIGINT) AS staff_id, r.level, t.status, t.archived_at, t.on_time, \
-             t.rectify_due, t.feedback_level, \
+             p.kind AS place_kind, p.id AS place_id, CAST(COALESCE(t.window_id, 0) AS BIGINT) AS window_id, \
+             CAST(COALESCE(t.staff_id, 0) AS BIGINT) AS staff_id, r.level, t.status, t.verdict, t.archived_at, \
+             t.contact_due, t.rectify_due, t.extended, t.feedback_level, \
              EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id AND (f.verdict IS NULL OR f.verdict = 'fraud')) AS flagged \
-             FROM tickets t CROSS JOIN ratings r JOIN places p ON p.id = r.place_id {PLACE_JOINS} \
+             FROM tickets t CROSS JOIN ratings r JOIN places p ON p.id = t.place_id {PLACE_JOINS} \
              WHERE r.id = t.rating_id AND r.rated_at >= $1 AND r.rated_at < $2"
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketFactRow>(&sql).bind(from_ms).bind(to_ms).fetch_all(pool).await?))
@@ -662,9 +692,8 @@ impl Store {
              CAST({DISTRICT} AS BIGINT) AS district_id, r.level, r.kind, r.channel, \
              COALESCE(t.status = 'excluded', FALSE) AS excluded, \
              EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id AND (f.verdict IS NULL OR f.verdict = 'fraud')) AS flagged \
-             FROM ratings r JOIN places p ON p.id = r.place_id {PLACE_JOINS} LEFT JOIN windows w ON w.id = r.window_id \
-             LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN service_items si ON si.id = c.service_item_id \
-             LEFT JOIN tickets t ON t.rating_id = r.id WHERE r.rated_at >= $1 AND r.rated_at < $2"
+             {} LEFT JOIN tickets t ON t.rating_id = r.id WHERE r.rated_at >= $1 AND r.rated_at < $2",
+            rating_units()
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, RawRating>(&sql).bind(from_ms).bind(to_ms).fetch_all(pool).await?))
     }
@@ -932,11 +961,13 @@ macro_rules! detect_flags {
                 }
             }
         }
-        // Web bursts: per client address, and per window (or place).
+        // Web bursts: per client address, and per window (or place). Only
+        // ratings from browsers (they carry a client hash): not 系统默认
+        // ratings, nor paper forms a clerk types in.
         let a = policy.address_burst;
         let mut addresses: Vec<(&str, i64, i64)> = vec![];
         let mut endpoints: Vec<((&str, i64), i64, i64)> = vec![];
-        for r in batch.iter().filter(|r| r.device_kind == "web") {
+        for r in batch.iter().filter(|r| r.device_kind == "web" && r.client_hash.is_some()) {
             if let Some(h) = r.client_hash.as_deref() {
                 match addresses.iter_mut().find(|(x, ..)| *x == h) {
                     Some(e) => { e.1 = e.1.min(r.rated_at); e.2 = e.2.max(r.rated_at); }
@@ -972,7 +1003,7 @@ macro_rules! detect_flags {
             for ((device, window), lo, hi) in endpoints {
                 let rows: Vec<(String, i64)> = sqlx::query_as(
                     "SELECT id, rated_at FROM ratings WHERE device_id = $1 AND COALESCE(window_id, 0) = $2 \
-                     AND rated_at >= $3 AND rated_at <= $4")
+                     AND client_hash IS NOT NULL AND rated_at >= $3 AND rated_at <= $4")
                     .bind(device).bind(window).bind(lo - wb.within_ms).bind(hi + wb.within_ms)
                     .fetch_all(&mut *$tx).await?;
                 let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
