@@ -7,6 +7,7 @@ mod helpers;
 mod org;
 mod rectify;
 mod reports;
+mod seeds;
 mod staff;
 mod sync;
 mod terminal;

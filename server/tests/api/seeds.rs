@@ -1,0 +1,492 @@
+//! The seeds' printed figures, replayed through the HTTP API: the
+//! organisation built by the system admin, cases pushed by the business
+//! system, ratings synced by the hall kiosk or entered by staff from 12345
+//! calls, the 系统默认 job run, the loop's steps taken, and the 通报 table
+//! read as the supervisor reads it (docs/metrics.md names each cell).
+
+use app::api::types::CellKind;
+use app::domain::calendar::Date;
+use app::domain::report::format_cell;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use server::startup::now_ms;
+use uuid::Uuid;
+
+use crate::helpers::{rating_for, TestApp, ADMIN_PASSWORD};
+
+crate::on_both_databases!(
+    seed_000_a_city_department_row_comes_out_as_printed,
+    seed_000_a_district_row_comes_out_as_printed,
+);
+
+crate::on_both_databases_with!(
+    no_default,
+    crate::seeds::no_default_rating;
+    seed_002_two_month_cells_come_out_as_printed_and_t_counts_after_verification,
+);
+
+/// Seed 002's regions: no 系统默认 rating (`HCP_DEFAULT_RATING_DAYS=off`),
+/// and kiosk ratings up to four months old taken as they were dated (a
+/// village point offline for a season; the default window is 30 days).
+pub fn no_default_rating(s: &mut server::config::Settings) {
+    s.policy.default_rating.enabled = false;
+    s.security.offline_window_days = 120;
+}
+
+const DAY: i64 = 86_400_000;
+const MINUTE: i64 = 60_000;
+
+/// One case to push: number, window, service item, when it finished.
+struct Case {
+    no: String,
+    window: &'static str,
+    item: String,
+    finished_at: i64,
+}
+
+async fn create(app: &TestApp, csrf: &str, t: &str, mut body: Value) {
+    body["type"] = json!(t);
+    let (s, b) = app
+        .post_json(&format!("/api/v1/admin/org/{t}"), csrf, &body)
+        .await;
+    assert_eq!(s, 200, "{t} {body}: {b}");
+}
+
+/// The business system pushes the cases, finished, in batches (its own
+/// client: no staff session).
+async fn push_cases(app: &TestApp, cases: &[Case]) {
+    let client = reqwest::Client::new();
+    for chunk in cases.chunks(500) {
+        let body: Vec<Value> = chunk
+            .iter()
+            .map(|c| {
+                json!({ "case_no": c.no, "place_code": "HALL-DC", "window_code": c.window,
+                    "service_item_code": c.item, "status": "finished",
+                    "started_at": c.finished_at - 10 * MINUTE, "finished_at": c.finished_at })
+            })
+            .collect();
+        let r = client
+            .post(app.url("/api/v1/cases"))
+            .bearer_auth(server::demo::integration_token(ADMIN_PASSWORD))
+            .json(&json!({ "cases": body }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let r: Value = r.json().await.unwrap();
+        for x in r["results"].as_array().unwrap() {
+            assert_eq!(x["status"], "created", "{x}");
+        }
+    }
+}
+
+/// The hall kiosk was enrolled long before the period (its ratings are
+/// dated after its enrolment, or flagged).
+async fn kiosk_enrolled_days_ago(app: &TestApp, days: i64) {
+    app.exec(&format!(
+        "UPDATE devices SET enrolled_at = {} WHERE id = '{}'",
+        now_ms() - days * DAY,
+        app.kiosk.device_id
+    ))
+    .await;
+}
+
+/// The hall kiosk rates cases by number, each a minute or more apart (a
+/// citizen takes that long), synced in batches. Returns the rating ids.
+async fn kiosk_rates(app: &TestApp, ratings: &[(&Case, &str)]) -> Vec<String> {
+    let mut ids = vec![];
+    let items: Vec<Value> = ratings
+        .iter()
+        .enumerate()
+        .map(|(i, (case, level))| {
+            let mut r = rating_for(&app.kiosk, i as u64 + 1, level);
+            r["case_no"] = json!(case.no);
+            r["device_time"] = json!(case.finished_at + MINUTE);
+            ids.push(r["id"].as_str().unwrap().to_string());
+            r
+        })
+        .collect();
+    for chunk in items.chunks(200) {
+        let r = app.post_sync(&app.batch(chunk.to_vec())).await;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        for x in body["results"].as_array().unwrap() {
+            assert_eq!(x["status"], "accepted", "{x}");
+        }
+    }
+    ids
+}
+
+/// The unit admin enters ratings taken by the 12345 hotline, each about
+/// a case, one after another (as one clerk types them).
+async fn hotline_rates(app: &TestApp, csrf: &str, cases: &[&Case]) {
+    let answers: Vec<(u16, Value)> = futures_util::stream::iter(cases.iter().map(|c| {
+        let entry = json!({ "id": Uuid::now_v7(), "channel": "phone", "level": "satisfied",
+            "case_no": c.no, "rated_at": c.finished_at + 2 * DAY });
+        async move { app.post_json("/api/v1/staff/entries", csrf, &entry).await }
+    }))
+    .buffered(1)
+    .collect()
+    .await;
+    for (s, b) in answers {
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["status"], "accepted", "{b}");
+    }
+}
+
+async fn run_jobs(app: &TestApp) -> Value {
+    let csrf = app.login_as(server::demo::SYSADMIN_USERNAME).await;
+    let (s, r) = app
+        .post_json("/api/v1/admin/jobs/run", &csrf, &json!({}))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    r
+}
+
+async fn ticket_of(app: &TestApp, rating_id: &str) -> i64 {
+    let (s, list) = app.get_json("/api/v1/loop/tickets").await;
+    assert_eq!(s, 200, "{list}");
+    list["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["rating_id"] == rating_id)
+        .unwrap_or_else(|| panic!("no ticket for {rating_id}: {list}"))["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// The unit admin takes a bad rating's steps: contact, verification (a
+/// valid bad rating), and, when `rectify`, the archived rectification.
+async fn handle_bad_rating(app: &TestApp, rating_id: &str, rectify: bool) {
+    let csrf = app.login_admin().await;
+    let id = ticket_of(app, rating_id).await;
+    let mut steps = vec![
+        json!({ "action": "contact", "reached": true, "note": "已电话联系办事群众" }),
+        json!({ "action": "verify", "verdict": "valid" }),
+    ];
+    if rectify {
+        steps.push(json!({ "action": "archive", "outcome": "fixed", "note": "窗口增设引导员" }));
+    }
+    for step in steps {
+        let (s, r) = app
+            .post_json(&format!("/api/v1/loop/tickets/{id}/steps"), &csrf, &step)
+            .await;
+        assert_eq!(s, 200, "{step} → {r}");
+    }
+}
+
+/// A report as the supervisor reads it: `(column labels, row by name)`.
+async fn report(app: &TestApp, code: &str, query: &str) -> Value {
+    app.login_as(server::demo::SUPERVISOR_USERNAME).await;
+    let (s, r) = app
+        .get_json(&format!("/api/v1/reports/{code}?{query}"))
+        .await;
+    assert_eq!(s, 200, "{code}?{query}: {r}");
+    r
+}
+
+fn labels(r: &Value) -> Vec<String> {
+    r["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn row(r: &Value, name: &str) -> Vec<Option<f64>> {
+    r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == name)
+        .unwrap_or_else(|| panic!("no row {name}: {r}"))["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(Value::as_f64)
+        .collect()
+}
+
+/// A row as the table prints it (`9`, `90.00%`, `/`).
+fn printed(r: &Value, name: &str) -> Vec<String> {
+    let kinds: Vec<CellKind> = r["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| serde_json::from_value(c["kind"].clone()).unwrap())
+        .collect();
+    row(r, name)
+        .into_iter()
+        .zip(kinds)
+        .map(|(v, k)| format_cell(v, k))
+        .collect()
+}
+
+/// Seed 000 附件1: 市公安局 9 | 90.00% | 100.00% | 100.00% | 1 | 100.00%.
+/// Ten cases at its window, nine rated on the hall kiosk (one 不满意,
+/// rectified on time), one left to the 系统默认 job: 有效评价 9 (the
+/// default is not active), 主动评价率 9 ÷ 10.
+async fn seed_000_a_city_department_row_comes_out_as_printed(app: TestApp) {
+    let csrf = app.login_as(server::demo::SYSADMIN_USERNAME).await;
+    create(
+        &app,
+        &csrf,
+        "department",
+        json!({ "code": "CITY-GA", "name": "市公安局", "parent_code": "410400" }),
+    )
+    .await;
+    create(
+        &app,
+        &csrf,
+        "service_item",
+        json!({ "code": "CITY-GA-001", "name": "居民身份证换领", "parent_code": "CITY-GA" }),
+    )
+    .await;
+    create(&app, &csrf, "window", json!({ "code": "W05", "name": "5号公安窗口", "parent_code": "HALL-DC", "department_code": "CITY-GA" })).await;
+    kiosk_enrolled_days_ago(&app, 30).await;
+    let start = now_ms() - 9 * DAY;
+    let cases: Vec<Case> = (0..10)
+        .map(|i| Case {
+            no: format!("GA-{i:02}"),
+            window: "W05",
+            item: "CITY-GA-001".into(),
+            finished_at: start + i * 10 * MINUTE,
+        })
+        .collect();
+    push_cases(&app, &cases).await;
+    // The kiosk sends no window: the case's window decides the department.
+    let rated: Vec<(&Case, &str)> = cases[..9]
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                c,
+                if i == 4 {
+                    "dissatisfied"
+                } else {
+                    "very_satisfied"
+                },
+            )
+        })
+        .collect();
+    let ids = kiosk_rates(&app, &rated).await;
+    let jobs = run_jobs(&app).await;
+    assert_eq!(jobs["default_ratings"], 1, "the tenth case: {jobs}");
+    handle_bad_rating(&app, &ids[4], true).await;
+
+    // The 系统默认 rating is dated when it fell due: finished + 7 days.
+    app.login_admin().await;
+    let (_, list) = app.get_json("/api/v1/staff/ratings").await;
+    let default = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "system_default")
+        .unwrap_or_else(|| panic!("no default rating: {list}"));
+    assert_eq!(default["case_no"], "GA-09");
+    assert_eq!(default["rated_at"], cases[9].finished_at + 7 * DAY);
+
+    let today = Date::of_instant(now_ms());
+    let q = format!("from={}&to={today}", today.add_days(-10));
+    let r = report(&app, "department_summary", &q).await;
+    assert_eq!(
+        labels(&r),
+        [
+            "有效评价总数",
+            "主动评价率",
+            "评价覆盖事项率",
+            "评价覆盖部门率",
+            "差评总数",
+            "差评按期整改率"
+        ]
+    );
+    assert_eq!(
+        printed(&r, "市公安局"),
+        ["9", "90.00%", "100.00%", "100.00%", "1", "100.00%"]
+    );
+    // The other city departments had no case: no figure, and flagged.
+    assert_eq!(printed(&r, "市数据局")[1], "/");
+}
+
+/// Seed 000 附件2: 卫东区 206667 | 96.67% | 96.90% | 100.00% | 1 | 100.00%,
+/// scaled: 150 cases over 129 service items of four departments, 145
+/// rated on the kiosk (96.67%), one of them 不满意 and rectified on time;
+/// the 5 cases left unrated (the only cases of 4 items) get their 系统默认
+/// rating, which neither counts as 有效评价 nor covers their items:
+/// 125 ÷ 129 = 96.90%.
+async fn seed_000_a_district_row_comes_out_as_printed(app: TestApp) {
+    let depts = ["DC-SC", "DC-RS", "DC-BDC", "DC-GA"];
+    let windows = ["W01", "W02", "W03", "W04"];
+    let csrf = app.login_as(server::demo::SYSADMIN_USERNAME).await;
+    // The demo's four items (one per department) and 125 more.
+    let mut items: Vec<(usize, String)> =
+        (0..4).map(|d| (d, format!("{}-001", depts[d]))).collect();
+    for i in 0..125 {
+        let d = i % 4;
+        let code = format!("{}-{:03}", depts[d], 100 + i);
+        create(
+            &app,
+            &csrf,
+            "service_item",
+            json!({ "code": code, "name": format!("事项{i}"), "parent_code": depts[d] }),
+        )
+        .await;
+        items.push((d, code));
+    }
+    kiosk_enrolled_days_ago(&app, 30).await;
+    let start = now_ms() - 9 * DAY;
+    let cases: Vec<Case> = (0..150usize)
+        .map(|k| {
+            let (d, item) = &items[if k < 129 { k } else { k - 129 }];
+            Case {
+                no: format!("WD-{k:03}"),
+                window: windows[*d],
+                item: item.clone(),
+                finished_at: start + k as i64 * 2 * MINUTE,
+            }
+        })
+        .collect();
+    // Not rated: the only cases of items 125..128, and a second case of item 20.
+    let unrated = |k: usize| (125..129).contains(&k) || k == 149;
+    push_cases(&app, &cases).await;
+    let rated: Vec<(&Case, &str)> = cases
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| !unrated(*k))
+        .map(|(k, c)| {
+            (
+                c,
+                if k == 60 {
+                    "very_dissatisfied"
+                } else {
+                    "satisfied"
+                },
+            )
+        })
+        .collect();
+    assert_eq!(rated.len(), 145);
+    let ids = kiosk_rates(&app, &rated).await;
+    let jobs = run_jobs(&app).await;
+    assert_eq!(jobs["default_ratings"], 5, "{jobs}");
+    handle_bad_rating(&app, &ids[60], true).await;
+
+    let today = Date::of_instant(now_ms());
+    let q = format!("from={}&to={today}", today.add_days(-10));
+    let r = report(&app, "district_summary", &q).await;
+    assert_eq!(
+        printed(&r, "东城区"),
+        ["145", "96.67%", "96.90%", "100.00%", "1", "100.00%"]
+    );
+    let cells = row(&r, "东城区");
+    assert_eq!(cells[2], Some(125.0 * 100.0 / 129.0));
+    // The district table (seed 003 附件1) counts all 150 ratings.
+    let r = report(&app, "districts", &q).await;
+    assert_eq!(
+        row(&r, "东城区")[..4],
+        [Some(150.0), Some(150.0), Some(100.0), Some(145.0)]
+    );
+}
+
+/// Seed 002 附件3, two cells of one district's row (the region has no
+/// 系统默认 rating):
+/// - 经开区 5月: A 133 | M 88 | P 85 | P/M 97% | D 0 | T 0 — 85 kiosk
+///   ratings and 3 hotline ratings of 133 cases;
+/// - 临淄区 9月: A 2593 | M 2520 | P 246 | P/M 10% | D 1 | T 1 — 246 kiosk
+///   ratings (one 不满意) and 2274 hotline ratings of 2593 cases; T, the
+///   有效差评数, is 0 until verification finds the bad rating valid.
+async fn seed_002_two_month_cells_come_out_as_printed_and_t_counts_after_verification(
+    app: TestApp,
+) {
+    let today = Date::of_instant(now_ms());
+    let month_start = |back: u32| {
+        let (mut y, mut m) = (today.year, today.month);
+        for _ in 0..back {
+            (y, m) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };
+        }
+        Date::new(y, m, 1)
+    };
+    let (may, sep) = (month_start(2), month_start(1));
+    kiosk_enrolled_days_ago(&app, 110).await;
+    let month_cases = |prefix: &str, from: Date, n: usize| -> Vec<Case> {
+        (0..n)
+            .map(|k| Case {
+                no: format!("{prefix}-{k:04}"),
+                window: ["W01", "W02", "W03", "W04"][k % 4],
+                item: ["DC-SC-001", "DC-RS-001", "DC-BDC-001", "DC-GA-001"][k % 4].into(),
+                // Spread over the first 20 days, 9:00 on.
+                finished_at: from.start_ms()
+                    + (k as i64 % 20) * DAY
+                    + 3_600_000
+                    + (k as i64 / 20) * 3 * MINUTE,
+            })
+            .collect()
+    };
+    let c_may = month_cases("KF", may, 133);
+    let c_sep = month_cases("LZ", sep, 2593);
+    push_cases(&app, &c_may).await;
+    push_cases(&app, &c_sep).await;
+    let mut on_site: Vec<(&Case, &str)> =
+        c_may[..85].iter().map(|c| (c, "very_satisfied")).collect();
+    on_site.extend(c_sep[..246].iter().enumerate().map(|(i, c)| {
+        (
+            c,
+            if i == 100 {
+                "dissatisfied"
+            } else {
+                "very_satisfied"
+            },
+        )
+    }));
+    let ids = kiosk_rates(&app, &on_site).await;
+    let bad = ids[85 + 100].clone();
+    let csrf = app.login_admin().await;
+    let hotline: Vec<&Case> = c_may[85..88].iter().chain(&c_sep[246..2520]).collect();
+    assert_eq!(hotline.len(), 3 + 2274);
+    hotline_rates(&app, &csrf, &hotline).await;
+    // HCP_DEFAULT_RATING_DAYS=off: 118 cases long unrated, no default.
+    assert_eq!(run_jobs(&app).await["default_ratings"], 0);
+    // Staff-entered and kiosk ratings are not web bursts: nothing flagged.
+    assert_eq!(
+        app.text("SELECT CAST(COUNT(*) AS TEXT) FROM rating_flags")
+            .await
+            .as_deref(),
+        Some("0")
+    );
+
+    let q = format!("from={may}&to={}", today.add_days(-(today.day as i64)));
+    let cells = |r: &Value| -> (Vec<String>, Vec<String>) {
+        let p = printed(r, "东城区");
+        (p[..6].to_vec(), p[6..].to_vec())
+    };
+    let r = report(&app, "monthly", &q).await;
+    assert_eq!(
+        labels(&r)[..6],
+        [
+            "办件总数 A",
+            "评价总数 M",
+            "现场主动评价数 P",
+            "现场主动评价率 P/M",
+            "差评总数 D",
+            "有效差评数 T"
+        ]
+    );
+    let (m5, m9) = cells(&r);
+    assert_eq!(m5, ["133", "88", "85", "96.59%", "0", "0"]);
+    assert_eq!(
+        m9,
+        ["2593", "2520", "246", "9.76%", "1", "0"],
+        "T before verification"
+    );
+    handle_bad_rating(&app, &bad, false).await;
+    let r = report(&app, "monthly", &q).await;
+    let (m5, m9) = cells(&r);
+    assert_eq!(m5, ["133", "88", "85", "96.59%", "0", "0"]);
+    assert_eq!(
+        m9,
+        ["2593", "2520", "246", "9.76%", "1", "1"],
+        "T once verified valid"
+    );
+}
