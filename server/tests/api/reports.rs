@@ -252,7 +252,8 @@ async fn rollups_kept_by_every_write_equal_a_rebuild_and_the_raw_formula(app: Te
         villages_per_town: 1,
         ratings: 400,
         seed: 11,
-        unrated_per_mille: 0,
+        // Some generated cases left for the 系统默认 job run below.
+        unrated_per_mille: 300,
     };
     generate(&app.store, Some(city), scale, period, "!")
         .await
@@ -304,10 +305,13 @@ async fn rollups_kept_by_every_write_equal_a_rebuild_and_the_raw_formula(app: Te
                 .get(rng.gen_range(0..6))
                 .unwrap();
                 let level = Level::ALL[rng.gen_range(0..5)];
+                // A kiosk sends no window: the case's window counts.
+                let sent_window =
+                    (channel != Channel::Kiosk || rng.gen_bool(0.5)).then_some(window);
                 let mut r = record(
                     device,
                     place,
-                    Some(window),
+                    sent_window,
                     channel,
                     level,
                     at + j * 1_000,
@@ -326,15 +330,30 @@ async fn rollups_kept_by_every_write_equal_a_rebuild_and_the_raw_formula(app: Te
         for chunk in batch.chunks(rng.gen_range(1..40)) {
             ingest(&app.store, chunk).await;
         }
-        // Tickets for the bad ones (the jobs' sweep); exclude some as the supervisor.
+        // The jobs' tick: tickets for the bad ones, and the 系统默认 rating
+        // of every case unrated for 7 days (the generator left some).
         open_tickets(&app).await;
+        let unrated = app
+            .text(&format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM cases WHERE status = 'finished' \
+                 AND first_rated_at IS NULL AND finished_at <= {}",
+                now_ms() - 7 * 86_400_000
+            ))
+            .await;
+        assert_eq!(unrated.as_deref(), Some("0"));
         let csrf = app.login_as(server::demo::SUPERVISOR_USERNAME).await;
         let ids = i64s(
             &app.store,
             "SELECT id FROM tickets WHERE status = 'open' ORDER BY id",
         )
         .await;
-        for id in ids.iter().filter(|_| rng.gen_bool(0.4)) {
+        for id in &ids {
+            // Left open, found invalid (out of the figures) or valid (有效差评).
+            let verdict = match rng.gen_range(0..5) {
+                0 | 1 => continue,
+                2 | 3 => "invalid",
+                _ => "valid",
+            };
             let (s, b) = app
                 .post_json(
                     &format!("/api/v1/loop/tickets/{id}/steps"),
@@ -347,7 +366,7 @@ async fn rollups_kept_by_every_write_equal_a_rebuild_and_the_raw_formula(app: Te
                 .post_json(
                     &format!("/api/v1/loop/tickets/{id}/steps"),
                     &csrf,
-                    &json!({ "action": "verify", "verdict": "invalid", "note": "误操作" }),
+                    &json!({ "action": "verify", "verdict": verdict, "note": "已核实" }),
                 )
                 .await;
             assert_eq!(s, 200, "{b}");
@@ -371,7 +390,6 @@ async fn rollups_kept_by_every_write_equal_a_rebuild_and_the_raw_formula(app: Te
                 .await;
             assert_eq!(s, 200, "{b}");
         }
-
         // The report read from the rollups equals the formula on raw rows …
         let (s, report) = app
             .get_json(&format!(

@@ -12,11 +12,15 @@ use serde_json::{json, Value};
 use server::startup::now_ms;
 use uuid::Uuid;
 
+use app::api::types::RateConfig;
+
+use crate::channels::web_rating;
 use crate::helpers::{rating_for, TestApp, ADMIN_PASSWORD};
 
 crate::on_both_databases!(
     seed_000_a_city_department_row_comes_out_as_printed,
     seed_000_a_district_row_comes_out_as_printed,
+    seed_003_two_districts_reach_100_percent_once_the_default_job_has_run,
 );
 
 crate::on_both_databases_with!(
@@ -39,6 +43,7 @@ const MINUTE: i64 = 60_000;
 /// One case to push: number, window, service item, when it finished.
 struct Case {
     no: String,
+    place: &'static str,
     window: &'static str,
     item: String,
     finished_at: i64,
@@ -53,14 +58,15 @@ async fn create(app: &TestApp, csrf: &str, t: &str, mut body: Value) {
 }
 
 /// The business system pushes the cases, finished, in batches (its own
-/// client: no staff session).
-async fn push_cases(app: &TestApp, cases: &[Case]) {
+/// client: no staff session). Returns the case ids.
+async fn push_cases(app: &TestApp, cases: &[Case]) -> Vec<i64> {
     let client = reqwest::Client::new();
+    let mut ids = vec![];
     for chunk in cases.chunks(500) {
         let body: Vec<Value> = chunk
             .iter()
             .map(|c| {
-                json!({ "case_no": c.no, "place_code": "HALL-DC", "window_code": c.window,
+                json!({ "case_no": c.no, "place_code": c.place, "window_code": c.window,
                     "service_item_code": c.item, "status": "finished",
                     "started_at": c.finished_at - 10 * MINUTE, "finished_at": c.finished_at })
             })
@@ -76,8 +82,49 @@ async fn push_cases(app: &TestApp, cases: &[Case]) {
         let r: Value = r.json().await.unwrap();
         for x in r["results"].as_array().unwrap() {
             assert_eq!(x["status"], "created", "{x}");
+            ids.push(x["case_id"].as_i64().unwrap());
         }
     }
+    ids
+}
+
+/// The citizen rates a case through the link of its SMS invitation.
+async fn sms_rates(app: &TestApp, case_id: i64, level: &str) {
+    let r = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/cases/{case_id}/links")))
+        .bearer_auth(server::demo::integration_token(ADMIN_PASSWORD))
+        .json(&json!({ "channel": "sms" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The citizen's own phone: no staff session.
+    let phone = reqwest::Client::new();
+    let cfg: RateConfig = phone
+        .get(app.url(&format!("/api/v1/rate/link/{token}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = phone
+        .post(app.url("/api/v1/sync"))
+        .json(
+            &json!({ "device_id": cfg.device.device_id, "sent_at": now_ms(),
+            "items": [web_rating(&cfg, level)] }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["results"][0]["status"], "accepted", "{b}");
 }
 
 /// The hall kiosk was enrolled long before the period (its ratings are
@@ -251,6 +298,7 @@ async fn seed_000_a_city_department_row_comes_out_as_printed(app: TestApp) {
     let cases: Vec<Case> = (0..10)
         .map(|i| Case {
             no: format!("GA-{i:02}"),
+            place: "HALL-DC",
             window: "W05",
             item: "CITY-GA-001".into(),
             finished_at: start + i * 10 * MINUTE,
@@ -343,6 +391,7 @@ async fn seed_000_a_district_row_comes_out_as_printed(app: TestApp) {
             let (d, item) = &items[if k < 129 { k } else { k - 129 }];
             Case {
                 no: format!("WD-{k:03}"),
+                place: "HALL-DC",
                 window: windows[*d],
                 item: item.clone(),
                 finished_at: start + k as i64 * 2 * MINUTE,
@@ -414,6 +463,7 @@ async fn seed_002_two_month_cells_come_out_as_printed_and_t_counts_after_verific
         (0..n)
             .map(|k| Case {
                 no: format!("{prefix}-{k:04}"),
+                place: "HALL-DC",
                 window: ["W01", "W02", "W03", "W04"][k % 4],
                 item: ["DC-SC-001", "DC-RS-001", "DC-BDC-001", "DC-GA-001"][k % 4].into(),
                 // Spread over the first 20 days, 9:00 on.
@@ -489,4 +539,82 @@ async fn seed_002_two_month_cells_come_out_as_printed_and_t_counts_after_verific
         ["2593", "2520", "246", "9.76%", "1", "1"],
         "T once verified valid"
     );
+}
+
+/// Seed 003 附件1 (2022 Q4), 评价率 100% in every district, with 主动评价数
+/// a few per cent: the 系统默认 rating makes up the rest. Scaled by
+/// 1 : 10,000, 张店区 (1,080,786 cases, 62,036 active) is 东城区 with 108
+/// cases and 6 kiosk ratings, 淄川区 (1,148,827, 40,330) is 西城区 with 115
+/// cases and 4 SMS-link ratings; the job runs between two readings.
+async fn seed_003_two_districts_reach_100_percent_once_the_default_job_has_run(app: TestApp) {
+    let csrf = app.login_as(server::demo::SYSADMIN_USERNAME).await;
+    create(&app, &csrf, "place", json!({ "code": "HALL-XC", "name": "西城区政务服务中心", "kind": "hall", "parent_code": "410403" })).await;
+    create(&app, &csrf, "window", json!({ "code": "W01", "name": "市场监管窗口", "parent_code": "HALL-XC", "department_code": "XC-SC" })).await;
+    create(
+        &app,
+        &csrf,
+        "service_item",
+        json!({ "code": "XC-SC-001", "name": "食品经营许可", "parent_code": "XC-SC" }),
+    )
+    .await;
+    kiosk_enrolled_days_ago(&app, 30).await;
+    let start = now_ms() - 9 * DAY;
+    let east: Vec<Case> = (0..108)
+        .map(|k| Case {
+            no: format!("ZD-{k:03}"),
+            place: "HALL-DC",
+            window: "W01",
+            item: "DC-SC-001".into(),
+            finished_at: start + k * 2 * MINUTE,
+        })
+        .collect();
+    let west: Vec<Case> = (0..115)
+        .map(|k| Case {
+            no: format!("ZC-{k:03}"),
+            place: "HALL-XC",
+            window: "W01",
+            item: "XC-SC-001".into(),
+            finished_at: start + k * 2 * MINUTE,
+        })
+        .collect();
+    push_cases(&app, &east).await;
+    let west_ids = push_cases(&app, &west).await;
+    let on_kiosk: Vec<(&Case, &str)> = east[..6].iter().map(|c| (c, "very_satisfied")).collect();
+    kiosk_rates(&app, &on_kiosk).await;
+    for id in &west_ids[..4] {
+        sms_rates(&app, *id, "satisfied").await;
+    }
+
+    let today = Date::of_instant(now_ms());
+    let q = format!("from={}&to={today}", today.add_days(-10));
+    let r = report(&app, "districts", &q).await;
+    assert_eq!(
+        labels(&r),
+        [
+            "办件数",
+            "评价数",
+            "评价率",
+            "主动评价数",
+            "差评数",
+            "整改满意率"
+        ]
+    );
+    assert_eq!(printed(&r, "东城区"), ["108", "6", "5.56%", "6", "0", "/"]);
+    assert_eq!(printed(&r, "西城区"), ["115", "4", "3.48%", "4", "0", "/"]);
+
+    let jobs = run_jobs(&app).await;
+    assert_eq!(jobs["default_ratings"], 102 + 111, "{jobs}");
+    let r = report(&app, "districts", &q).await;
+    assert_eq!(
+        printed(&r, "东城区"),
+        ["108", "108", "100.00%", "6", "0", "/"]
+    );
+    assert_eq!(
+        printed(&r, "西城区"),
+        ["115", "115", "100.00%", "4", "0", "/"]
+    );
+    // Run again: nothing more is due, nothing changes.
+    assert_eq!(run_jobs(&app).await["default_ratings"], 0);
+    let again = report(&app, "districts", &q).await;
+    assert_eq!(again["rows"], r["rows"]);
 }
