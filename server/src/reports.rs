@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use app::api::types::Report;
-use app::domain::metrics::{Counts, Coverage};
+use app::domain::metrics::{Counts, Coverage, Figures};
 use app::domain::report::{self as rep, Period, Table, Unit};
 
 use crate::error::ApiError;
@@ -170,7 +170,7 @@ pub async fn build(
         // Only the tables with rectification figures (or 有效差评) read the tickets.
         tickets: if matches!(
             table,
-            Table::Matrix | Table::PublicService | Table::BottomStaff
+            Table::Matrix | Table::PublicService | Table::BottomStaff | Table::Items
         ) {
             vec![]
         } else {
@@ -220,7 +220,34 @@ pub async fn build(
         v
     };
     let report = match table {
-        Table::Districts | Table::DistrictSummary => {
+        Table::Items => {
+            let m = by_first(
+                &cx.sums(Ctx::q(Rollup::Item, "x.service_item_id", "0"))
+                    .await?,
+            );
+            let items = store.org_units("service_item").await?;
+            let mut units: Vec<Unit> = with_data(&m)
+                .into_iter()
+                .filter(|id| *id != 0)
+                .map(|id| Unit {
+                    id: Some(id),
+                    name: name_of(&items, id, "未关联事项"),
+                    counts: m.get(&id).copied().unwrap_or_default(),
+                    ..Unit::default()
+                })
+                .collect();
+            // 004 §23: the highest 差评率 first; then more 差评, then the name.
+            let rate = |u: &Unit| Figures::of(&u.counts, &Coverage::default(), 0).bad_rate;
+            units.sort_by(|a, b| {
+                rate(b)
+                    .partial_cmp(&rate(a))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(b.counts.countable_bad.cmp(&a.counts.countable_bad))
+                    .then(a.name.cmp(&b.name))
+            });
+            rep::flat(table, period, &units, None)
+        }
+        Table::Districts | Table::DistrictSummary | Table::Loop => {
             let mut m = cx.sums(Ctx::q(Rollup::Day, "x.district_id", "0")).await?;
             add_tickets(&mut m, &cx.tickets, |t| Some((t.district_id, 0)));
             let m = by_first(&m);

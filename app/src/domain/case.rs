@@ -233,6 +233,15 @@ impl RealName {
     }
 }
 
+/// 实名 or 匿名: whether the evaluator of a rating is identified, by a
+/// phone number or ID number left with the rating, or as the applicant of
+/// the case it rates when the case carries the applicant's phone or ID
+/// number. A static QR code's rating with neither is 匿名 (seed 001 第六条
+/// asks for 实名 so that a rating can be verified and followed up).
+pub fn identified(evaluator_phone: bool, evaluator_id_no: bool, applicant_known: bool) -> bool {
+    evaluator_phone || evaluator_id_no || applicant_known
+}
+
 /// A mainland mobile number: exactly 11 ASCII digits, the first `1`, the
 /// second `3` to `9`.
 pub fn valid_mobile(s: &str) -> bool {

@@ -56,6 +56,15 @@ pub struct TicketFact {
     pub due: bool,
     /// The citizen's re-rating (GB/T 39046 code).
     pub feedback: Option<u8>,
+    /// The evaluator left a phone number: 沟通 and 回访 are possible.
+    pub contactable: bool,
+    /// The contact deadline has passed, or the evaluator was contacted.
+    pub contact_due: bool,
+    /// Contacted (called, reached or not) before the contact deadline.
+    pub contacted_on_time: bool,
+    /// 实名: the evaluator is identified (phone or ID number on the rating,
+    /// or the case's applicant); 匿名 otherwise (a static QR code).
+    pub real_name: bool,
 }
 
 impl RatingFact {
@@ -84,6 +93,8 @@ pub struct Counts {
     pub active: u64,
     /// 现场主动评价数 (valid).
     pub on_site_active: u64,
+    /// 现场主动评价 graded 好 (非常满意, 满意).
+    pub on_site_good: u64,
     /// Valid ratings graded 好 (非常满意, 满意).
     pub good: u64,
     /// 差评数: every bad rating.
@@ -102,6 +113,19 @@ pub struct Counts {
     /// Re-ratings of rectifications, and those at 基本满意 or better.
     pub feedback: u64,
     pub feedback_satisfied: u64,
+    /// Countable bad ratings of contactable evaluators whose contact
+    /// deadline has passed or who were contacted; those contacted in time.
+    pub contact_due: u64,
+    pub contacted_on_time: u64,
+    /// Countable bad ratings of contactable evaluators due (as
+    /// `rectify_due`); those whose result was fed back by the deadline.
+    pub feedback_due: u64,
+    pub fed_back_on_time: u64,
+    /// 实名差评: countable bad ratings of identified evaluators; of those,
+    /// due and rectified on time.
+    pub real_name_bad: u64,
+    pub real_name_due: u64,
+    pub real_name_on_time: u64,
 }
 
 impl Counts {
@@ -116,6 +140,9 @@ impl Counts {
             valid: u64::from(valid),
             active: u64::from(valid && r.active()),
             on_site_active: u64::from(valid && r.active() && on_site(r.channel)),
+            on_site_good: u64::from(
+                valid && r.active() && on_site(r.channel) && r.level.grade() == Grade::Good,
+            ),
             good: u64::from(valid && r.level.grade() == Grade::Good),
             bad: u64::from(bad),
             countable_bad: u64::from(valid && bad),
@@ -125,6 +152,17 @@ impl Counts {
             rectify_due: u64::from(t.is_some_and(|t| t.due || t.archived)),
             feedback: u64::from(feedback.is_some()),
             feedback_satisfied: u64::from(feedback.is_some_and(|c| c <= 3)),
+            contact_due: u64::from(t.is_some_and(|t| t.contactable && t.contact_due)),
+            contacted_on_time: u64::from(
+                t.is_some_and(|t| t.contactable && t.contact_due && t.contacted_on_time),
+            ),
+            feedback_due: u64::from(t.is_some_and(|t| t.contactable && (t.due || t.archived))),
+            fed_back_on_time: u64::from(
+                t.is_some_and(|t| t.contactable && t.archived && t.on_time),
+            ),
+            real_name_bad: u64::from(t.is_some_and(|t| t.real_name)),
+            real_name_due: u64::from(t.is_some_and(|t| t.real_name && (t.due || t.archived))),
+            real_name_on_time: u64::from(t.is_some_and(|t| t.real_name && t.archived && t.on_time)),
             ..Counts::default()
         }
     }
@@ -145,6 +183,7 @@ impl Counts {
         self.valid += o.valid;
         self.active += o.active;
         self.on_site_active += o.on_site_active;
+        self.on_site_good += o.on_site_good;
         self.good += o.good;
         self.bad += o.bad;
         self.countable_bad += o.countable_bad;
@@ -154,6 +193,13 @@ impl Counts {
         self.rectify_due += o.rectify_due;
         self.feedback += o.feedback;
         self.feedback_satisfied += o.feedback_satisfied;
+        self.contact_due += o.contact_due;
+        self.contacted_on_time += o.contacted_on_time;
+        self.feedback_due += o.feedback_due;
+        self.fed_back_on_time += o.fed_back_on_time;
+        self.real_name_bad += o.real_name_bad;
+        self.real_name_due += o.real_name_due;
+        self.real_name_on_time += o.real_name_on_time;
     }
 
     /// Only what comes from tickets (rectification and re-rating): what a
@@ -166,6 +212,13 @@ impl Counts {
             rectify_due: self.rectify_due,
             feedback: self.feedback,
             feedback_satisfied: self.feedback_satisfied,
+            contact_due: self.contact_due,
+            contacted_on_time: self.contacted_on_time,
+            feedback_due: self.feedback_due,
+            fed_back_on_time: self.fed_back_on_time,
+            real_name_bad: self.real_name_bad,
+            real_name_due: self.real_name_due,
+            real_name_on_time: self.real_name_on_time,
             ..Counts::default()
         }
     }
@@ -179,6 +232,13 @@ impl Counts {
             rectify_due: 0,
             feedback: 0,
             feedback_satisfied: 0,
+            contact_due: 0,
+            contacted_on_time: 0,
+            feedback_due: 0,
+            fed_back_on_time: 0,
+            real_name_bad: 0,
+            real_name_due: 0,
+            real_name_on_time: 0,
             ..*self
         }
     }
@@ -256,6 +316,16 @@ pub struct Figures {
     pub department_coverage: Option<f64>,
     /// Share of the whole table's ratings (003 附件5 总量占比).
     pub share: Option<f64>,
+    /// 现场好评率 = on-site active good ratings ÷ 现场主动评价数 (002 一(一)).
+    pub on_site_good_rate: Option<f64>,
+    /// 差评率 = countable bad ratings ÷ valid ratings (004 §23).
+    pub bad_rate: Option<f64>,
+    /// 沟通按时率 = contacted in time ÷ contacts due (004 §20(一)).
+    pub contact_on_time_rate: Option<f64>,
+    /// 按时回访率 = results fed back by the deadline ÷ those due (001 §9, 002 一(三)).
+    pub feedback_on_time_rate: Option<f64>,
+    /// 实名差评按期整改率 (001: 实名差评 100% 按期整改).
+    pub real_name_on_time_rate: Option<f64>,
 }
 
 impl Figures {
@@ -275,6 +345,11 @@ impl Figures {
                 coverage.departments_with_cases,
             ),
             share: percent(c.ratings, total_ratings),
+            on_site_good_rate: percent(c.on_site_good, c.on_site_active),
+            bad_rate: percent(c.countable_bad, c.valid),
+            contact_on_time_rate: percent(c.contacted_on_time, c.contact_due),
+            feedback_on_time_rate: percent(c.fed_back_on_time, c.feedback_due),
+            real_name_on_time_rate: percent(c.real_name_on_time, c.real_name_due),
         }
     }
 }
@@ -426,6 +501,48 @@ pub const METRICS: &[Metric] = &[
         denominator: Some("报表范围内的评价总数"),
         excludes: "—（原始总数）",
     },
+    Metric {
+        code: "on_site_good_rate",
+        name_zh: "现场好评率",
+        numerator: "现场主动评价中“非常满意”“满意”",
+        denominator: Some("现场主动评价数"),
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "bad_rate",
+        name_zh: "差评率",
+        numerator: "差评（有效差评与待核实差评）",
+        denominator: Some("有效评价数"),
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "contact_on_time_rate",
+        name_zh: "沟通按时率",
+        numerator: "在沟通期限（2 个工作日）前联系评价人的差评",
+        denominator: Some("留有联系电话、已到沟通期限或已联系的差评"),
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "feedback_on_time_rate",
+        name_zh: "按时回访率",
+        numerator: "在考核整改期限前存档并向评价人反馈（回访短信）的差评",
+        denominator: Some("留有联系电话、已到考核整改期限或已存档的差评"),
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "real_name_bad",
+        name_zh: "实名差评数",
+        numerator: "评价人身份可识别（评价或办件带有手机号、证件号）的差评",
+        denominator: None,
+        excludes: EXCLUDED,
+    },
+    Metric {
+        code: "real_name_on_time_rate",
+        name_zh: "实名差评按期整改率",
+        numerator: "按时整改的实名差评",
+        denominator: Some("已到考核整改期限或已存档的实名差评"),
+        excludes: EXCLUDED,
+    },
 ];
 
 #[cfg(test)]
@@ -469,6 +586,10 @@ mod tests {
                     on_time: true,
                     due: false,
                     feedback: Some(2),
+                    contactable: true,
+                    contact_due: true,
+                    contacted_on_time: false,
+                    real_name: true,
                 }),
                 ..fact(Level::Dissatisfied)
             },
@@ -512,6 +633,15 @@ mod tests {
         assert_eq!(
             (f.item_coverage, f.department_coverage, f.share),
             (Some(75.0), Some(100.0), Some(70.0))
+        );
+        // On site: 非常满意, 满意 and the 不满意 on the kiosk, all active.
+        assert_eq!(f.on_site_good_rate, Some(200.0 / 3.0));
+        assert_eq!(f.bad_rate, Some(20.0), "1 countable bad of 5 valid");
+        assert_eq!(f.contact_on_time_rate, Some(0.0), "contacted late");
+        assert_eq!(f.feedback_on_time_rate, Some(100.0));
+        assert_eq!(
+            (c.real_name_bad, f.real_name_on_time_rate),
+            (1, Some(100.0))
         );
     }
 
@@ -573,11 +703,14 @@ mod tests {
             any::<bool>(),
             any::<bool>(),
             prop::option::of((
-                any::<bool>(),
-                any::<bool>(),
-                any::<bool>(),
-                any::<bool>(),
-                prop::option::of(1u8..=5),
+                (
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                    prop::option::of(1u8..=5),
+                ),
+                (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
             )),
         )
             .prop_map(|(level, kind, channel, excluded, flagged, t)| RatingFact {
@@ -586,13 +719,22 @@ mod tests {
                 channel,
                 excluded,
                 flagged,
-                ticket: t.map(|(verified, archived, on_time, due, feedback)| TicketFact {
-                    verified,
-                    archived,
-                    on_time,
-                    due,
-                    feedback,
-                }),
+                ticket: t.map(
+                    |(
+                        (verified, archived, on_time, due, feedback),
+                        (contactable, contact_due, contacted_on_time, real_name),
+                    )| TicketFact {
+                        verified,
+                        archived,
+                        on_time,
+                        due,
+                        feedback,
+                        contactable,
+                        contact_due,
+                        contacted_on_time,
+                        real_name,
+                    },
+                ),
             })
     }
 
@@ -625,6 +767,13 @@ mod tests {
             prop_assert!(whole.on_site_active <= whole.active && whole.active <= whole.valid && whole.valid <= whole.ratings);
             prop_assert!(whole.rectified_on_time <= whole.rectified && whole.rectified <= whole.countable_bad);
             prop_assert!(whole.feedback_satisfied <= whole.feedback);
+            prop_assert!(whole.on_site_good <= whole.on_site_active);
+            prop_assert!(whole.contacted_on_time <= whole.contact_due && whole.contact_due <= whole.countable_bad);
+            prop_assert!(whole.fed_back_on_time <= whole.feedback_due && whole.feedback_due <= whole.rectify_due);
+            prop_assert!(whole.fed_back_on_time <= whole.rectified_on_time);
+            prop_assert!(whole.real_name_on_time <= whole.real_name_due && whole.real_name_due <= whole.real_name_bad);
+            prop_assert!(whole.real_name_bad <= whole.countable_bad && whole.real_name_on_time <= whole.rectified_on_time);
+            prop_assert_eq!(whole.on_site_good as usize, facts.iter().filter(|f| f.valid() && f.active() && on_site(f.channel) && f.level.grade() == Grade::Good).count());
         }
     }
 }

@@ -309,6 +309,10 @@ pub struct Assessed {
     pub archived: bool,
     pub on_time: bool,
     pub due: bool,
+    /// The contact deadline has passed, or the evaluator was contacted.
+    pub contact_due: bool,
+    /// Contacted (reached or not) before the contact deadline.
+    pub contacted_on_time: bool,
 }
 
 /// [`Assessed`] from a ticket's stored state. A rectification reopened by a
@@ -318,6 +322,7 @@ pub fn assess(
     status: Status,
     verdict: Option<Verdict>,
     contact_due: i64,
+    contacted_at: Option<i64>,
     rectify_due: Option<i64>,
     extended: bool,
     archived_at: Option<i64>,
@@ -333,6 +338,8 @@ pub fn assess(
         archived: archived_at.is_some(),
         on_time: archived_at.is_some_and(|a| a < deadline),
         due: archived_at.is_some() || now >= deadline,
+        contact_due: contacted_at.is_some() || now >= contact_due,
+        contacted_on_time: contacted_at.is_some_and(|c| c < contact_due),
     }
 }
 
@@ -932,6 +939,7 @@ mod tests {
             t.status,
             t.verdict,
             t.contact_due,
+            t.contacted_at,
             t.rectify_due,
             t.extended,
             t.archived_at,
@@ -1807,6 +1815,8 @@ mod tests {
                 let a = assess_at(&t, now);
                 prop_assert!(!a.on_time || a.archived);
                 prop_assert!(!a.archived || a.due);
+                prop_assert!(!a.contacted_on_time || a.contact_due);
+                prop_assert_eq!(a.contact_due, t.contacted_at.is_some() || now >= t.contact_due);
                 prop_assert_eq!(a.verified, t.verdict == Some(Verdict::Valid));
                 if a.archived {
                     prop_assert_eq!(t.on_time, Some(a.on_time));

@@ -179,6 +179,12 @@ pub enum Col {
     ItemCoverage,
     DepartmentCoverage,
     Share,
+    OnSiteGoodRate,
+    BadRate,
+    ContactOnTimeRate,
+    FeedbackOnTimeRate,
+    RealNameBad,
+    RealNameOnTimeRate,
 }
 
 impl Col {
@@ -203,6 +209,12 @@ impl Col {
             Col::ItemCoverage => "item_coverage",
             Col::DepartmentCoverage => "department_coverage",
             Col::Share => "share",
+            Col::OnSiteGoodRate => "on_site_good_rate",
+            Col::BadRate => "bad_rate",
+            Col::ContactOnTimeRate => "contact_on_time_rate",
+            Col::FeedbackOnTimeRate => "feedback_on_time_rate",
+            Col::RealNameBad => "real_name_bad",
+            Col::RealNameOnTimeRate => "real_name_on_time_rate",
         }
     }
 
@@ -216,6 +228,7 @@ impl Col {
             | Col::Bad
             | Col::ValidBad
             | Col::PendingBad
+            | Col::RealNameBad
             | Col::RectifiedOnTime => CellKind::Count,
             _ => CellKind::Percent,
         }
@@ -245,6 +258,12 @@ impl Col {
             Col::ItemCoverage => f.item_coverage,
             Col::DepartmentCoverage => f.department_coverage,
             Col::Share => f.share,
+            Col::OnSiteGoodRate => f.on_site_good_rate,
+            Col::BadRate => f.bad_rate,
+            Col::ContactOnTimeRate => f.contact_on_time_rate,
+            Col::FeedbackOnTimeRate => f.feedback_on_time_rate,
+            Col::RealNameBad => n(c.real_name_bad),
+            Col::RealNameOnTimeRate => f.real_name_on_time_rate,
         }
     }
 }
@@ -276,6 +295,11 @@ pub enum Table {
     Staff,
     /// 001 §12: staff at the bottom in every month of the period.
     BottomStaff,
+    /// 002 一(一)(三), 001: per district, 好评率 and 现场好评率, then the bad
+    /// ratings' loop: 沟通按时率, 按期整改率, 按时回访率, 实名差评.
+    Loop,
+    /// 004 §23: service items ranked by 差评率, highest first.
+    Items,
     /// 评价结果全公开: every department, for the public page.
     Public,
 }
@@ -289,6 +313,8 @@ pub const TABLES: &[Table] = &[
     Table::Grassroots,
     Table::PublicService,
     Table::Monthly,
+    Table::Loop,
+    Table::Items,
     Table::BottomStaff,
     Table::DistrictDepartments,
     Table::Windows,
@@ -338,6 +364,23 @@ pub const GRASSROOTS: &[(Col, &str)] = &[
     (Col::RectifiedOnTime, "按时整改数量"),
 ];
 
+/// Quality and the bad ratings' loop, per district (002 一(一)(三), 001).
+const LOOP: &[(Col, &str)] = &[
+    (Col::Valid, "有效评价数"),
+    (Col::GoodRate, "好评率"),
+    (Col::OnSiteGoodRate, "现场好评率"),
+    (Col::Bad, "差评总数"),
+    (Col::ValidBad, "有效差评数"),
+    (Col::PendingBad, "待核实差评数"),
+    (Col::ContactOnTimeRate, "沟通按时率"),
+    (Col::RectifyRate, "差评整改率"),
+    (Col::OnTimeRate, "差评按期整改率"),
+    (Col::FeedbackOnTimeRate, "差评件按时回访率"),
+    (Col::Satisfaction, "整改满意率"),
+    (Col::RealNameBad, "实名差评数"),
+    (Col::RealNameOnTimeRate, "实名差评按期整改率"),
+];
+
 /// The bottom-staff table: per month.
 pub const BOTTOM: &[(Col, &str)] = &[(Col::Valid, "有效评价数"), (Col::GoodRate, "好评率")];
 
@@ -356,6 +399,8 @@ impl Table {
             Table::Windows => "windows",
             Table::Staff => "staff",
             Table::BottomStaff => "bottom_staff",
+            Table::Loop => "loop",
+            Table::Items => "items",
             Table::Public => "public",
         }
     }
@@ -382,6 +427,8 @@ impl Table {
             Table::Windows => "部门各窗口“好差评”情况",
             Table::Staff => "窗口工作人员“好差评”情况",
             Table::BottomStaff => "服务评价长期靠后的工作人员",
+            Table::Loop => "各区县评价质量与差评整改情况",
+            Table::Items => "政务服务事项差评率排名",
             Table::Public => "政务服务“好差评”评价结果公开",
         }
     }
@@ -398,13 +445,20 @@ impl Table {
             Table::Monthly => "张店区 2021 年第三季度通报 附件3",
             Table::DistrictDepartments | Table::Windows | Table::Staff => "逐级下钻",
             Table::BottomStaff => "张店区好差评制度 第十二条",
+            Table::Loop => "张店区 2021 年第三季度通报 一(一)(三)；张店区好差评制度 第九条",
+            Table::Items => "好差评实施办法 第二十三条",
             Table::Public => "评价结果全公开",
         }
     }
 
     pub fn name_label(self) -> &'static str {
         match self {
-            Table::Districts | Table::Grassroots | Table::PublicService | Table::Monthly => "区县",
+            Table::Districts
+            | Table::Grassroots
+            | Table::PublicService
+            | Table::Monthly
+            | Table::Loop => "区县",
+            Table::Items => "事项",
             Table::DistrictSummary | Table::DepartmentSummary => "部门名称",
             Table::Departments | Table::Matrix | Table::DistrictDepartments | Table::Public => {
                 "部门"
@@ -454,6 +508,12 @@ impl Table {
                 (Col::Satisfaction, "整改满意率"),
             ],
             Table::DistrictDepartments | Table::Windows | Table::Staff => DETAIL,
+            Table::Loop => LOOP,
+            Table::Items => &[
+                (Col::Valid, "有效评价数"),
+                (Col::Bad, "差评数"),
+                (Col::BadRate, "差评率"),
+            ],
             Table::Matrix | Table::Grassroots | Table::Monthly | Table::BottomStaff => &[],
         }
     }

@@ -325,7 +325,7 @@ async fn export_ratings(
     let period = q.period()?;
     let (from, to) = reports::instants(&period);
     let rx = state.store.stream_ratings(from, to);
-    let header = "\u{FEFF}评价编号,评价时间,渠道,评价等级,评价类型,有效,区县,场所,窗口,部门,办件编号,差评原因,评价内容\r\n";
+    let header = "\u{FEFF}评价编号,评价时间,渠道,评价等级,评价类型,有效,区县,场所,窗口,部门,办件编号,差评原因,评价内容,实名\r\n";
     let head =
         futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(header)) });
     let rows = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -364,6 +364,7 @@ async fn export_ratings(
                             r.case_no.as_deref().unwrap_or(""),
                             &reasons_zh(&r.reasons),
                             &r.comment,
+                            if r.real_name() { "实名" } else { "匿名" },
                         ],
                     );
                 }

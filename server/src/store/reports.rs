@@ -64,7 +64,10 @@ impl Rollup {
 /// The rollups' count columns; `valid_bad` holds `Counts::countable_bad`
 /// (有效差评 and 待核实: its name predates verification counting).
 const COUNT_COLUMNS: &str =
-    "cases, rated_cases, ratings, valid, active, on_site_active, good, bad, valid_bad";
+    "cases, rated_cases, ratings, valid, active, on_site_active, good, bad, valid_bad, on_site_good";
+
+/// How many count columns a rollup row has ([`COUNT_COLUMNS`]).
+const N_COUNTS: usize = 10;
 
 /// The district of a place: its region, or the region above a town, or
 /// two above a village; 0 for a city-level place.
@@ -148,6 +151,7 @@ fn sums(sign: i64) -> String {
         "ok * is_good",
         "is_bad",
         "ok * is_bad",
+        "ok * act * site * is_good",
     ]
     .iter()
     .map(|e| format!("SUM({e}) * {sign}"))
@@ -212,7 +216,7 @@ pub type RollupKey = (Vec<i64>, Option<String>);
 
 impl Fact {
     /// The count columns, as [`sums`] adds them in SQL.
-    fn counts(&self) -> [i64; 9] {
+    fn counts(&self) -> [i64; N_COUNTS] {
         [
             self.is_case,
             self.rated,
@@ -223,6 +227,7 @@ impl Fact {
             self.ok * self.is_good,
             self.is_bad,
             self.ok * self.is_bad,
+            self.ok * self.act * self.site * self.is_good,
         ]
     }
     fn key(&self, r: Rollup) -> RollupKey {
@@ -260,10 +265,10 @@ impl Fact {
 }
 
 /// `sign` × the facts, summed per key of `rollup`.
-pub fn aggregate(facts: &[Fact], rollup: Rollup, sign: i64) -> Vec<(RollupKey, [i64; 9])> {
-    let mut out: std::collections::BTreeMap<RollupKey, [i64; 9]> = Default::default();
+pub fn aggregate(facts: &[Fact], rollup: Rollup, sign: i64) -> Vec<(RollupKey, [i64; N_COUNTS])> {
+    let mut out: std::collections::BTreeMap<RollupKey, [i64; N_COUNTS]> = Default::default();
     for f in facts {
-        let e = out.entry(f.key(rollup)).or_insert([0; 9]);
+        let e = out.entry(f.key(rollup)).or_insert([0; N_COUNTS]);
         for (a, c) in e.iter_mut().zip(f.counts()) {
             *a += sign * c;
         }
@@ -306,11 +311,11 @@ pub fn fact_select(source: Source, n: usize) -> String {
 }
 
 /// Adds `rows` (aggregated counts) to `rollup`: one multi-row upsert.
-pub fn values_upsert_sql(rollup: Rollup, rows: &[(RollupKey, [i64; 9])]) -> String {
+pub fn values_upsert_sql(rollup: Rollup, rows: &[(RollupKey, [i64; N_COUNTS])]) -> String {
     let t = rollup.table();
     let keys = rollup.keys();
     let per_row = rows.first().map_or(0, |((ints, kind), _)| {
-        ints.len() + usize::from(kind.is_some()) + 9
+        ints.len() + usize::from(kind.is_some()) + N_COUNTS
     });
     let values = (0..rows.len())
         .map(|i| format!("({})", placeholders_from(i * per_row + 1, per_row)))
@@ -400,10 +405,10 @@ pub struct KeyedCounts {
     pub counts: Counts,
 }
 
-type SumRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+type SumRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
 
 fn keyed(
-    (k1, k2, cases, rated, ratings, valid, active, site, good, bad, valid_bad): SumRow,
+    (k1, k2, cases, rated, ratings, valid, active, site, good, bad, valid_bad, site_good): SumRow,
 ) -> KeyedCounts {
     let u = |v: i64| v.max(0) as u64;
     KeyedCounts {
@@ -419,6 +424,7 @@ fn keyed(
             good: u(good),
             bad: u(bad),
             countable_bad: u(valid_bad),
+            on_site_good: u(site_good),
             ..Counts::default()
         },
     }
@@ -459,10 +465,17 @@ pub struct TicketFactRow {
     pub verdict: Option<String>,
     pub archived_at: Option<i64>,
     pub contact_due: i64,
+    pub contacted_at: Option<i64>,
     pub rectify_due: Option<i64>,
     pub extended: bool,
     pub feedback_level: Option<i32>,
     pub flagged: bool,
+    /// The evaluator left a phone number (contact and 回访 possible).
+    pub has_phone: bool,
+    pub evaluator_phone: bool,
+    pub evaluator_id_no: bool,
+    /// The rated case carries its applicant's phone or ID number.
+    pub applicant_known: bool,
 }
 
 impl TicketFactRow {
@@ -476,6 +489,7 @@ impl TicketFactRow {
             status,
             self.verdict.as_deref().and_then(Verdict::parse),
             self.contact_due,
+            self.contacted_at,
             self.rectify_due,
             self.extended,
             self.archived_at,
@@ -495,6 +509,14 @@ impl TicketFactRow {
                 on_time: a.on_time,
                 due: a.due,
                 feedback: self.feedback_level.map(|l| l as u8),
+                contactable: self.has_phone,
+                contact_due: a.contact_due,
+                contacted_on_time: a.contacted_on_time,
+                real_name: app::domain::case::identified(
+                    self.evaluator_phone,
+                    self.evaluator_id_no,
+                    self.applicant_known,
+                ),
             }),
         })
         .ticket_part()
@@ -612,7 +634,8 @@ impl Store {
             "SELECT CAST({k1} AS BIGINT), CAST({k2} AS BIGINT), {} FROM \
              (SELECT y.*, y.is_case AS cases, y.rated AS rated_cases, y.is_rating AS ratings, y.ok AS valid, \
               y.ok * y.act AS active, y.ok * y.act * y.site AS on_site_active, y.ok * y.is_good AS good, \
-              y.is_bad AS bad, y.ok * y.is_bad AS valid_bad FROM ({ratings} UNION ALL {cases}) y) x \
+              y.is_bad AS bad, y.ok * y.is_bad AS valid_bad, y.ok * y.act * y.site * y.is_good AS on_site_good \
+              FROM ({ratings} UNION ALL {cases}) y) x \
              LEFT JOIN departments d ON d.id = x.department_id GROUP BY 1, 2",
             sum_columns()
         );
@@ -636,9 +659,12 @@ impl Store {
     }
 
     /// Fills a rollup added after ratings were stored (the hour rollup of
-    /// migration 0006): if it is empty while ratings exist, it is built
-    /// from the raw rows once, with the rebuild's SQL.
+    /// migration 0006), or emptied by a migration that added a column
+    /// (0009): if it is empty while ratings exist, it is built from the raw
+    /// rows once, with the rebuild's SQL. On PostgreSQL an advisory lock
+    /// keeps two servers starting at once from both filling it.
     pub async fn backfill_rollups(&self) -> Result<(), StoreError> {
+        let pg = self.kind() == "postgres";
         with_pool!(self, pool => {
             let any_rating: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ratings)")
                 .fetch_one(pool).await?;
@@ -646,16 +672,19 @@ impl Store {
                 return Ok(());
             }
             for r in ROLLUPS {
+                let mut tx = pool.begin().await?;
+                if pg {
+                    sqlx::query("SELECT pg_advisory_xact_lock(73011)").execute(&mut *tx).await?;
+                }
                 let empty: bool = sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT 1 FROM {})", r.table()))
-                    .fetch_one(pool).await?;
+                    .fetch_one(&mut *tx).await?;
                 if empty {
-                    let mut tx = pool.begin().await?;
                     for source in [Source::Ratings, Source::Cases] {
                         sqlx::query(&upsert_sql(r, source, "", 1)).execute(&mut *tx).await?;
                     }
-                    tx.commit().await?;
                     tracing::info!(table = r.table(), "rollup filled from the raw rows");
                 }
+                tx.commit().await?;
             }
             Ok(())
         })
@@ -672,9 +701,12 @@ impl Store {
              CAST(COALESCE(t.department_id, 0) AS BIGINT) AS department_id, CAST({DISTRICT} AS BIGINT) AS district_id, \
              p.kind AS place_kind, p.id AS place_id, CAST(COALESCE(t.window_id, 0) AS BIGINT) AS window_id, \
              CAST(COALESCE(t.staff_id, 0) AS BIGINT) AS staff_id, r.level, t.status, t.verdict, t.archived_at, \
-             t.contact_due, t.rectify_due, t.extended, t.feedback_level, \
-             EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id AND (f.verdict IS NULL OR f.verdict = 'fraud')) AS flagged \
+             t.contact_due, t.contacted_at, t.rectify_due, t.extended, t.feedback_level, \
+             EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id AND (f.verdict IS NULL OR f.verdict = 'fraud')) AS flagged, \
+             t.has_phone, r.evaluator_phone IS NOT NULL AS evaluator_phone, r.evaluator_id_no IS NOT NULL AS evaluator_id_no, \
+             COALESCE(c.applicant_phone IS NOT NULL OR c.applicant_id_no IS NOT NULL, FALSE) AS applicant_known \
              FROM tickets t CROSS JOIN ratings r JOIN places p ON p.id = t.place_id {PLACE_JOINS} \
+             LEFT JOIN cases c ON c.id = r.case_id \
              WHERE r.id = t.rating_id AND r.rated_at >= $1 AND r.rated_at < $2"
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketFactRow>(&sql).bind(from_ms).bind(to_ms).fetch_all(pool).await?))
@@ -721,6 +753,8 @@ impl Store {
             "department" => "SELECT d.id, d.name, d.region_id AS parent, \
                  CASE WHEN g.level = 'city' THEN 'city:' ELSE 'district:' END || COALESCE(d.line, d.name) AS tag, d.active \
                  FROM departments d JOIN regions g ON g.id = d.region_id ORDER BY d.code",
+            "service_item" => "SELECT si.id, si.name || '（' || d.name || '）' AS name, si.department_id AS parent, NULL AS tag, si.active \
+                 FROM service_items si JOIN departments d ON d.id = si.department_id ORDER BY si.code",
             "window" => "SELECT w.id, p.name || ' ' || w.name AS name, CAST(COALESCE(w.department_id, 0) AS BIGINT) AS parent, NULL AS tag, w.active \
                  FROM windows w JOIN places p ON p.id = w.place_id ORDER BY p.code, w.code",
             _ => "SELECT id, display_name AS name, CAST(COALESCE(window_id, 0) AS BIGINT) AS parent, role AS tag, active FROM staff ORDER BY username",
@@ -1065,6 +1099,20 @@ pub struct ExportRow {
     pub case_no: Option<String>,
     pub reasons: String,
     pub comment: String,
+    pub evaluator_phone: bool,
+    pub evaluator_id_no: bool,
+    pub applicant_known: bool,
+}
+
+impl ExportRow {
+    /// 实名 (the evaluator is identified) or 匿名.
+    pub fn real_name(&self) -> bool {
+        app::domain::case::identified(
+            self.evaluator_phone,
+            self.evaluator_id_no,
+            self.applicant_known,
+        )
+    }
 }
 
 /// Rows per message of the export stream.
@@ -1086,12 +1134,13 @@ impl Store {
             let sql = format!(
                 "SELECT r.id, r.rated_at, r.channel, r.level, r.kind, CASE WHEN {NOT_VALID} THEN FALSE ELSE TRUE END AS valid, \
                  COALESCE(CASE g0.level WHEN 'district' THEN g0.name WHEN 'town' THEN g1.name WHEN 'village' THEN g2.name END, '') AS district, \
-                 p.name AS place, w.name AS window, dp.name AS department, r.case_no, r.reasons, r.comment \
-                 FROM ratings r JOIN places p ON p.id = r.place_id {PLACE_JOINS} LEFT JOIN windows w ON w.id = r.window_id \
-                 LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN service_items si ON si.id = c.service_item_id \
-                 LEFT JOIN departments dp ON dp.id = COALESCE(w.department_id, si.department_id) \
+                 p.name AS place, w.name AS window, dp.name AS department, r.case_no, r.reasons, r.comment, \
+                 r.evaluator_phone IS NOT NULL AS evaluator_phone, r.evaluator_id_no IS NOT NULL AS evaluator_id_no, \
+                 COALESCE(c.applicant_phone IS NOT NULL OR c.applicant_id_no IS NOT NULL, FALSE) AS applicant_known \
+                 {} LEFT JOIN departments dp ON dp.id = COALESCE(w.department_id, si.department_id) \
                  LEFT JOIN tickets t ON t.rating_id = r.id \
-                 WHERE r.rated_at >= $1 AND r.rated_at < $2 ORDER BY r.rated_at, r.id"
+                 WHERE r.rated_at >= $1 AND r.rated_at < $2 ORDER BY r.rated_at, r.id",
+                rating_units()
             );
             let result: Result<(), StoreError> = with_pool!(&store, pool => {
                 let mut rows = sqlx::query_as::<_, ExportRow>(&sql).bind(from_ms).bind(to_ms).fetch(pool);
@@ -1152,5 +1201,16 @@ impl Store {
     ) -> Result<bool, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query("UPDATE staff SET phone = $1, id_no = $2 WHERE id = $3")
             .bind(phone).bind(id_no).bind(id).execute(pool).await?.rows_affected() == 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_count_column_has_its_sum_and_its_fact() {
+        assert_eq!(COUNT_COLUMNS.split(", ").count(), N_COUNTS);
+        assert_eq!(sums(1).matches("SUM(").count(), N_COUNTS);
     }
 }

@@ -70,7 +70,7 @@ async fn rollup_rows(store: &Store) -> Vec<String> {
             "SELECT CAST(day AS TEXT) || '/' || CAST(department_id AS TEXT) || '/' || CAST(district_id AS TEXT) || '/' || \
              {} || '=' || CAST(cases AS TEXT) || ',' || CAST(rated_cases AS TEXT) || ',' || CAST(ratings AS TEXT) || ',' || \
              CAST(valid AS TEXT) || ',' || CAST(active AS TEXT) || ',' || CAST(on_site_active AS TEXT) || ',' || \
-             CAST(good AS TEXT) || ',' || CAST(bad AS TEXT) || ',' || CAST(valid_bad AS TEXT) FROM {t} \
+             CAST(good AS TEXT) || ',' || CAST(bad AS TEXT) || ',' || CAST(valid_bad AS TEXT) || ',' || CAST(on_site_good AS TEXT) FROM {t} \
              WHERE cases <> 0 OR rated_cases <> 0 OR ratings <> 0 OR valid <> 0 OR bad <> 0",
             match t {
                 "rollup_day" => "place_kind",

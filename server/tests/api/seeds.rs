@@ -21,6 +21,8 @@ crate::on_both_databases!(
     seed_000_a_city_department_row_comes_out_as_printed,
     seed_000_a_district_row_comes_out_as_printed,
     seed_003_two_districts_reach_100_percent_once_the_default_job_has_run,
+    the_loop_table_counts_contact_feedback_and_real_name_bad_ratings_on_time,
+    service_items_are_ranked_by_their_bad_rating_rate,
 );
 
 crate::on_both_databases_with!(
@@ -86,6 +88,38 @@ async fn push_cases(app: &TestApp, cases: &[Case]) -> Vec<i64> {
         }
     }
     ids
+}
+
+/// A citizen scans a static QR code (`HALL-DC/W01`) on their own phone and
+/// rates, leaving a phone number or not. Returns the rating id.
+async fn qr_rates(app: &TestApp, path: &str, level: &str, phone: Option<&str>) -> String {
+    let client = reqwest::Client::new();
+    let cfg: RateConfig = client
+        .get(app.url(&format!("/api/v1/rate/place/{path}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut item = web_rating(&cfg, level);
+    if level.contains("dissatisfied") {
+        item["reasons"] = json!(["long_wait"]);
+        item["comment"] = json!("排队两个小时");
+    }
+    if let Some(p) = phone {
+        item["evaluator_phone"] = json!(p);
+    }
+    let r = client
+        .post(app.url("/api/v1/sync"))
+        .json(&json!({ "device_id": cfg.device.device_id, "sent_at": now_ms(), "items": [item.clone()] }))
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(s, 200, "{b}");
+    item["id"].as_str().unwrap().to_string()
 }
 
 /// The citizen rates a case through the link of its SMS invitation.
@@ -617,4 +651,199 @@ async fn seed_003_two_districts_reach_100_percent_once_the_default_job_has_run(a
     assert_eq!(run_jobs(&app).await["default_ratings"], 0);
     let again = report(&app, "districts", &q).await;
     assert_eq!(again["rows"], r["rows"]);
+}
+
+/// The loop table (002 一(一)(三), 001 第六条/第九条), one district:
+/// - A: static QR, 非常不满意, phone left (实名): contacted at once,
+///   verified, archived — on time throughout;
+/// - B: static QR, 不满意, no phone (匿名): not yet handled, not yet due;
+/// - C: kiosk, 不满意, of a case whose applicant left a phone (实名), given
+///   26 days ago: contacted late, verified, never archived — due and late
+///   (2 working days, then 15 natural days);
+/// - three kiosk ratings 非常满意 of cases.
+///
+/// On site: A, B (the hall's QR code), C and the three: 现场好评率 3 ÷ 6.
+async fn the_loop_table_counts_contact_feedback_and_real_name_bad_ratings_on_time(app: TestApp) {
+    kiosk_enrolled_days_ago(&app, 30).await;
+    let old = now_ms() - 26 * DAY;
+    let cases: Vec<Case> = (0..4)
+        .map(|k| Case {
+            no: format!("LP-{k}"),
+            place: "HALL-DC",
+            window: "W01",
+            item: "DC-SC-001".into(),
+            finished_at: old + k * 10 * MINUTE,
+        })
+        .collect();
+    push_cases(&app, &cases[1..]).await;
+    // C's applicant left a phone with the business system.
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/cases"))
+        .bearer_auth(server::demo::integration_token(ADMIN_PASSWORD))
+        .json(&json!({ "cases": [{ "case_no": "LP-0", "place_code": "HALL-DC", "window_code": "W01",
+            "service_item_code": "DC-SC-001", "status": "finished", "applicant_phone": "13912345678",
+            "started_at": old - 10 * MINUTE, "finished_at": old }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rated: Vec<(&Case, &str)> = cases
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            (
+                c,
+                if k == 0 {
+                    "dissatisfied"
+                } else {
+                    "very_satisfied"
+                },
+            )
+        })
+        .collect();
+    let ids = kiosk_rates(&app, &rated).await;
+    let a = qr_rates(
+        &app,
+        "HALL-DC/W01",
+        "very_dissatisfied",
+        Some("13800001111"),
+    )
+    .await;
+    qr_rates(&app, "HALL-DC/W01", "dissatisfied", None).await;
+    run_jobs(&app).await;
+    handle_bad_rating(&app, &a, true).await;
+    handle_bad_rating(&app, &ids[0], false).await;
+
+    let today = Date::of_instant(now_ms());
+    let q = format!("from={}&to={today}", today.add_days(-30));
+    let r = report(&app, "loop", &q).await;
+    assert_eq!(
+        labels(&r),
+        [
+            "有效评价数",
+            "好评率",
+            "现场好评率",
+            "差评总数",
+            "有效差评数",
+            "待核实差评数",
+            "沟通按时率",
+            "差评整改率",
+            "差评按期整改率",
+            "差评件按时回访率",
+            "整改满意率",
+            "实名差评数",
+            "实名差评按期整改率"
+        ]
+    );
+    assert_eq!(
+        printed(&r, "东城区"),
+        [
+            "6", "50.00%", "50.00%", "3", "2", "1", "50.00%", "33.33%", "50.00%", "50.00%", "/",
+            "2", "50.00%"
+        ]
+    );
+    // The export says which ratings are 实名.
+    app.login_as(server::demo::SUPERVISOR_USERNAME).await;
+    let csv = app
+        .client
+        .get(app.url(&format!("/api/v1/exports/ratings?{q}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",实名"), "{csv}");
+    let real: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit(',').next())
+        .collect();
+    assert_eq!(
+        real.iter().filter(|x| **x == "实名").count(),
+        2,
+        "A and C: {csv}"
+    );
+    assert_eq!(real.iter().filter(|x| **x == "匿名").count(), 4, "{csv}");
+}
+
+/// 004 §23: service items by 差评率 (countable bad ÷ valid), highest first;
+/// ties by more 差评, then the name.
+async fn service_items_are_ranked_by_their_bad_rating_rate(app: TestApp) {
+    kiosk_enrolled_days_ago(&app, 30).await;
+    let start = now_ms() - 3 * DAY;
+    // (item, window, levels)
+    let plan: [(&str, &str, &[&str]); 4] = [
+        (
+            "DC-SC-001",
+            "W01",
+            &[
+                "dissatisfied",
+                "very_dissatisfied",
+                "satisfied",
+                "very_satisfied",
+            ],
+        ),
+        ("DC-RS-001", "W02", &["dissatisfied", "satisfied"]),
+        (
+            "DC-BDC-001",
+            "W03",
+            &[
+                "satisfied",
+                "satisfied",
+                "basic",
+                "very_satisfied",
+                "satisfied",
+            ],
+        ),
+        ("DC-GA-001", "W04", &["very_dissatisfied"]),
+    ];
+    let mut cases = vec![];
+    let mut levels = vec![];
+    for (item, window, ls) in plan {
+        for l in ls {
+            cases.push(Case {
+                no: format!("IT-{}", cases.len()),
+                place: "HALL-DC",
+                window,
+                item: item.into(),
+                finished_at: start + cases.len() as i64 * 10 * MINUTE,
+            });
+            levels.push(*l);
+        }
+    }
+    push_cases(&app, &cases).await;
+    let rated: Vec<(&Case, &str)> = cases.iter().zip(levels).collect();
+    kiosk_rates(&app, &rated).await;
+    let today = Date::of_instant(now_ms());
+    let r = report(
+        &app,
+        "items",
+        &format!("from={}&to={today}", today.add_days(-7)),
+    )
+    .await;
+    assert_eq!(labels(&r), ["有效评价数", "差评数", "差评率"]);
+    let names: Vec<&str> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "居民身份证换领（东城区公安分局）",
+            "个体工商户设立登记（东城区市场监督管理局）",
+            "失业保险金申领（东城区人力资源和社会保障局）",
+            "不动产首次登记（东城区不动产登记中心）",
+        ]
+    );
+    assert_eq!(
+        printed(&r, "居民身份证换领（东城区公安分局）"),
+        ["1", "1", "100.00%"]
+    );
+    assert_eq!(
+        printed(&r, "不动产首次登记（东城区不动产登记中心）"),
+        ["5", "0", "0.00%"]
+    );
 }
