@@ -179,3 +179,31 @@ test('a system admin creates a window staff account who can then sign in to the 
   await expect(tablet.getByTestId('whoami')).toContainText('孙悦');
   await ctx.close();
 });
+
+test('from December a system admin is warned on every staff page until next year\'s holidays are entered', async ({ page, browser }) => {
+  await signIn(page, 'sysadmin');
+  const me = await (await page.request.get('/api/v1/staff/me')).json();
+  const now = new Date(Date.now() + 8 * 3600_000); // China time
+  if (now.getUTCMonth() === 11 && now.getUTCFullYear() === 2026) {
+    expect(me.calendar_missing_year).toBe(2027);
+  }
+  for (const path of ['/staff', '/staff/devices', '/staff/org', '/staff/calendar', '/staff/accounts']) {
+    await page.goto(path);
+    await hydrated(page);
+    const warning = page.getByTestId('calendar-warning');
+    if (me.calendar_missing_year) {
+      await expect(warning, path).toContainText(`${me.calendar_missing_year} 年的法定节假日和调休上班日尚未录入`);
+      await expect(warning.getByRole('link', { name: '去录入' })).toHaveAttribute('href', '/staff/calendar');
+    } else {
+      await expect(warning, path).toHaveCount(0);
+    }
+  }
+  // A unit admin cannot enter holidays: not warned.
+  const ctx = await browser.newContext();
+  const other = await ctx.newPage();
+  await signIn(other, 'admin');
+  await hydrated(other);
+  await expect(other.getByTestId('whoami')).toBeVisible();
+  await expect(other.getByTestId('calendar-warning')).toHaveCount(0);
+  await ctx.close();
+});

@@ -158,7 +158,7 @@ pub async fn load_for(state: &AppState, staff: &Staff, id: i64) -> Result<Ticket
         .ok_or_else(|| not_found(id))
 }
 
-pub fn view(r: &TicketRow, role: Role, now: i64) -> Result<TicketView, ApiError> {
+pub fn view(r: &TicketRow, role: Role, now: i64, cal: &Calendar) -> Result<TicketView, ApiError> {
     let t = ticket_of(r)?;
     let reasons: Vec<ReasonTag> = serde_json::from_str(&r.reasons).unwrap_or_default();
     Ok(TicketView {
@@ -181,6 +181,7 @@ pub fn view(r: &TicketRow, role: Role, now: i64) -> Result<TicketView, ApiError>
         contact_due: t.contact_due,
         appeal_due: t.appeal_due,
         rectify_due: t.rectify_due,
+        beyond_calendar: t.next_due().is_some_and(|d| cal.beyond_known(d)),
         next_due: t.next_due(),
         overdue: t.overdue(now),
         verdict: t.verdict,
@@ -245,7 +246,7 @@ pub async fn detail(
         })
         .collect();
     Ok(TicketDetail {
-        ticket: view(r, role, now)?,
+        ticket: view(r, role, now, &calendar(state).await?)?,
         events,
         evidence,
     })

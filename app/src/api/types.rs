@@ -375,6 +375,10 @@ pub struct StaffSession {
     pub role: String,
     pub unit_name: String,
     pub csrf_token: String,
+    /// For system admins: the year whose holidays and 调休 days must be
+    /// entered now (`Calendar::missing_year`); every staff page warns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_missing_year: Option<i32>,
 }
 
 /// A rating as staff see it. It carries no evaluator identity by construction.
@@ -439,6 +443,10 @@ pub struct TicketView {
     pub contact_due: i64,
     pub appeal_due: i64,
     pub rectify_due: Option<i64>,
+    /// The next deadline falls in a year whose holidays are not entered:
+    /// it was counted with weekends only.
+    #[serde(default)]
+    pub beyond_calendar: bool,
     /// The deadline being worked against now, if any.
     pub next_due: Option<i64>,
     pub overdue: Option<Overdue>,

@@ -229,6 +229,36 @@ impl Calendar {
         Calendar::new(shipped_days().into_iter().map(|d| (d.date, d.kind)))
     }
 
+    /// Whether any holiday or 调休 day of `year` is known: the State
+    /// Council's notice for it has been entered (or shipped).
+    pub fn knows_year(&self, year: i32) -> bool {
+        self.special
+            .range(Date::new(year, 1, 1)..=Date::new(year, 12, 31))
+            .next()
+            .is_some()
+    }
+
+    /// The year whose holidays and 调休 days are missing and needed now:
+    /// this year's if unknown, or from December on next year's (deadlines
+    /// counted in working days start running into it). `None` when both
+    /// are entered.
+    pub fn missing_year(&self, today: Date) -> Option<i32> {
+        if !self.knows_year(today.year) {
+            Some(today.year)
+        } else if today.month == 12 && !self.knows_year(today.year + 1) {
+            Some(today.year + 1)
+        } else {
+            None
+        }
+    }
+
+    /// A deadline in a year whose holidays are not known: it was counted
+    /// with weekends only and may be wrong.
+    pub fn beyond_known(&self, deadline_ms: i64) -> bool {
+        // The deadline is the end of its last day: the day before it counts.
+        !self.knows_year(Date::of_instant(deadline_ms - 1).year)
+    }
+
     pub fn is_working_day(&self, d: Date) -> bool {
         match self.special.get(&d) {
             Some(DayKind::Holiday) => false,
@@ -432,6 +462,26 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> Date {
         Date::new(y, m, day)
+    }
+
+    #[test]
+    fn from_december_next_years_holidays_are_asked_for() {
+        let cal = Calendar::shipped();
+        assert_eq!(cal.missing_year(d(2026, 11, 30)), None);
+        assert_eq!(cal.missing_year(d(2026, 12, 1)), Some(2027));
+        assert_eq!(cal.missing_year(d(2027, 3, 1)), Some(2027));
+        assert_eq!(cal.missing_year(d(2025, 12, 31)), None, "2026 ships");
+        let entered = Calendar::new(
+            shipped_days()
+                .into_iter()
+                .map(|s| (s.date, s.kind))
+                .chain([(d(2027, 1, 1), DayKind::Holiday)]),
+        );
+        assert_eq!(entered.missing_year(d(2026, 12, 1)), None);
+        // A deadline ending 2027-01-01 00:00 lies in 2026: known.
+        assert!(!cal.beyond_known(d(2027, 1, 1).start_ms()));
+        assert!(cal.beyond_known(d(2027, 1, 2).start_ms()));
+        assert!(!entered.beyond_known(d(2027, 1, 5).start_ms()));
     }
 
     #[test]

@@ -235,6 +235,7 @@ pub fn StaffPage(
                     <a href=l.href data-testid=l.testid>{l.label}</a>
                 }).collect_view())}
             </nav>
+            <CalendarWarning session=session/>
             {move || if refused() {
                 view! {
                     <div class="refused" role="alert" data-testid="page-refused">
@@ -266,6 +267,32 @@ pub fn StaffNav() -> impl IntoView {
             }).collect_view())}
             <button class="secondary" data-testid="sign-out" on:click=move |_| sign_out(session)>"退出登录"</button>
         </nav>
+        <CalendarWarning session=session/>
+    }
+}
+
+/// For system admins, on every staff page: the year whose holidays and
+/// 调休 days are not entered yet (from December on, next year's), since
+/// working-day deadlines running into it are counted with weekends only.
+#[component]
+fn CalendarWarning(session: RwSignal<Option<StaffSession>>) -> impl IntoView {
+    move || {
+        session
+            .with(|s| s.as_ref().and_then(|s| s.calendar_missing_year))
+            .map(|y| {
+                view! {
+                    <div class="calendar-warning" role="alert" data-testid="calendar-warning">
+                        <p>
+                            <strong>{format!("{y} 年的法定节假日和调休上班日尚未录入。")}</strong>
+                            {format!("跨入 {y} 年的沟通、申诉期限按周末计算，可能与国务院办公厅通知不符。")}
+                            <a href="/staff/calendar">"去录入"</a>
+                        </p>
+                        <p class="en" lang="en">
+                            {format!("The holidays and make-up workdays of {y} are not entered yet: deadlines running into {y} count weekends only.")}
+                        </p>
+                    </div>
+                }
+            })
     }
 }
 

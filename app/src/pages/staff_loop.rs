@@ -639,11 +639,17 @@ fn deadline(
         };
         format!("{}{left}", china_deadline(d))
     });
+    let unsure = t.beyond_calendar && due.is_some() && t.next_due == due;
     view! {
         <dt>{label}</dt>
         <dd data-testid=testid class:late=late>
             {text.unwrap_or_else(|| "—".into())}
             {late.then(|| t.overdue.map(overdue_badge))}
+            {unsure.then(|| view! {
+                <span class="hint" data-testid="beyond-calendar">
+                    "（该年度节假日尚未录入，期限按周末计算，可能有误）"
+                </span>
+            })}
         </dd>
     }
 }

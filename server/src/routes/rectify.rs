@@ -150,9 +150,10 @@ async fn list(
         .store
         .tickets_page(scope, statuses.as_deref(), only_overdue, now, limit, offset)
         .await?;
+    let cal = loop_::calendar(&state).await?;
     let tickets = rows
         .iter()
-        .map(|r| loop_::view(r, role, now))
+        .map(|r| loop_::view(r, role, now, &cal))
         .collect::<Result<Vec<_>, _>>()?;
     let mut open = 0;
     let mut overdue = 0;
@@ -503,10 +504,11 @@ async fn sample(
     let percent = state.settings.policy.rectify.spot_check_percent;
     let seed = from.day_number() as u64 ^ ((to.day_number() as u64) << 20);
     let chosen = spot_check_sample(&items, percent, seed);
+    let cal = loop_::calendar(&state).await?;
     let tickets = rows
         .iter()
         .filter(|r| chosen.binary_search(&r.id).is_ok())
-        .map(|r| loop_::view(r, Role::Supervisor, now))
+        .map(|r| loop_::view(r, Role::Supervisor, now, &cal))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(SampleView {
         from: from.to_string(),
@@ -763,7 +765,13 @@ const LEDGER_HEADERS: [&str; 22] = [
 ];
 
 fn ledger_row(r: &TicketRow, now: i64) -> Result<Vec<String>, ApiError> {
-    let v = loop_::view(r, Role::Supervisor, now)?;
+    // The ledger does not print the calendar note.
+    let v = loop_::view(
+        r,
+        Role::Supervisor,
+        now,
+        &app::domain::calendar::Calendar::default(),
+    )?;
     let opt = |t: Option<i64>| t.map(china_time).unwrap_or_default();
     let yes_no = |b: Option<bool>, y: &str, n: &str| match b {
         Some(true) => y.to_string(),

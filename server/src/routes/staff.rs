@@ -174,6 +174,7 @@ fn session_view(s: &crate::store::SessionRow) -> StaffSession {
         role: s.role.clone(),
         unit_name: s.unit_name.clone(),
         csrf_token: s.csrf_token.clone(),
+        calendar_missing_year: None,
     }
 }
 
@@ -260,8 +261,13 @@ async fn logout(
     ))
 }
 
-async fn me(staff: Staff) -> Json<StaffSession> {
-    Json(session_view(&staff.session))
+async fn me(State(state): State<AppState>, staff: Staff) -> Result<Json<StaffSession>, ApiError> {
+    let mut s = session_view(&staff.session);
+    if staff.session.role == "system_admin" {
+        let today = app::domain::calendar::Date::of_instant(now_ms());
+        s.calendar_missing_year = crate::rectify::calendar(&state).await?.missing_year(today);
+    }
+    Ok(Json(s))
 }
 
 /// Evaluator identity is only ever masked in lists (138****1234); the

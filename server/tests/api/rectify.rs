@@ -23,6 +23,7 @@ crate::on_both_databases!(
     a_feedback_link_is_single_use_and_a_forged_one_is_refused,
     the_audit_log_refuses_updates_and_deletes,
     two_admins_acting_at_once_cannot_both_win,
+    system_admins_are_told_which_years_holidays_are_missing_until_entered,
 );
 
 /// A bad rating at window W01 by static QR, with the evaluator's phone.
@@ -1115,4 +1116,52 @@ async fn two_admins_acting_at_once_cannot_both_win(app: TestApp) {
         .filter(|e| e["action"] == "contact")
         .count();
     assert_eq!(contacts, 1);
+}
+
+/// From December on (or when this year's are missing), the system admin's
+/// session names the year whose holidays and 调休 days must be entered,
+/// which every staff page shows; entering them ends it. Other roles are
+/// not told (they cannot enter them).
+async fn system_admins_are_told_which_years_holidays_are_missing_until_entered(app: TestApp) {
+    let today = app::domain::calendar::Date::of_instant(server::startup::now_ms());
+    let shipped = Calendar::shipped();
+    // The shipped calendar knows 2025 and 2026 only.
+    assert!(shipped.knows_year(2026) && !shipped.knows_year(2027));
+    let missing = shipped.missing_year(today);
+    app.login_admin().await;
+    let (_, me) = app.get_json("/api/v1/staff/me").await;
+    assert!(
+        me.get("calendar_missing_year").is_none(),
+        "a unit admin is not told: {me}"
+    );
+    let csrf = app.login_as("sysadmin").await;
+    let (s, me) = app.get_json("/api/v1/staff/me").await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        me["calendar_missing_year"].as_i64(),
+        missing.map(i64::from),
+        "{me}"
+    );
+    if today.month == 12 && today.year == 2026 {
+        assert_eq!(missing, Some(2027), "December 2026: 2027 is asked for");
+    }
+    if let Some(y) = missing {
+        // The admin enters the year's New Year's Day: the warning goes.
+        let day = format!("{y}-01-01");
+        let r = app
+            .client
+            .put(app.url(&format!("/api/v1/admin/calendar/{day}")))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({ "date": day, "kind": "holiday", "name": "元旦" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let (_, me) = app.get_json("/api/v1/staff/me").await;
+        assert_ne!(
+            me["calendar_missing_year"].as_i64(),
+            Some(i64::from(y)),
+            "{me}"
+        );
+    }
 }
