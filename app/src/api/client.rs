@@ -204,6 +204,10 @@ pub async fn inbox() -> Result<Vec<RatingView>, ClientError> {
     get_json("/api/v1/staff/inbox").await
 }
 
+pub async fn suggestions() -> Result<crate::api::types::SuggestionList, ClientError> {
+    get_json("/api/v1/staff/suggestions").await
+}
+
 /// `DELETE` with the session's CSRF token; success is any 2xx (204 here).
 pub async fn staff_delete(url: &str, csrf: &str) -> Result<(), ClientError> {
     let resp = Request::delete(url)

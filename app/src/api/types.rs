@@ -381,6 +381,28 @@ pub struct StaffSession {
     pub calendar_missing_year: Option<i32>,
 }
 
+/// `GET /api/v1/staff/suggestions`: comments given with ratings that are
+/// not bad, newest first, each with its topic, and how many per topic
+/// (seed 001 三(四): 对好评建议进行分类分析).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestionList {
+    pub counts: Vec<TopicCount>,
+    pub items: Vec<SuggestionView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicCount {
+    pub topic: crate::domain::suggestion::Topic,
+    pub label: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestionView {
+    pub topic: crate::domain::suggestion::Topic,
+    pub rating: RatingView,
+}
+
 /// A rating as staff see it. It carries no evaluator identity by construction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RatingView {

@@ -492,9 +492,11 @@ pub fn RatingFlow(
 }
 
 /// Details are offered while the rating is still on the device, with a
-/// second to spare, and only if the device's set has dimensions.
-fn details_offered(undoable: bool, seconds_left: i64, set: DimensionSet) -> bool {
-    undoable && seconds_left > 1 && !set.dimensions.is_empty()
+/// second to spare: the set's dimensions, if it has any, and a comment or
+/// suggestion on any rating (seed 001 三(四) classifies suggestions given
+/// with good ratings).
+fn details_offered(undoable: bool, seconds_left: i64, _set: DimensionSet) -> bool {
+    undoable && seconds_left > 1
 }
 
 /// The comment box, on the reasons screen and with the details.

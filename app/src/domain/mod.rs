@@ -16,6 +16,7 @@ pub mod privacy;
 pub mod rating;
 pub mod rectify;
 pub mod report;
+pub mod suggestion;
 pub mod sync;
 pub mod trend;
 

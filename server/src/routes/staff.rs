@@ -2,7 +2,8 @@
 
 use app::api::types::{
     CaseView, EntryResult, LoginRequest, PadEvent, RatingView, StaffEntry, StaffSession,
-    StaffSettings, StartService, StartedService, Summary,
+    StaffSettings, StartService, StartedService, SuggestionList, SuggestionView, Summary,
+    TopicCount,
 };
 use app::domain::case::{mask_id_no, mask_phone, RatingKind, Stage};
 use app::domain::notice::NotifyMode;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/me", get(me))
         .route("/staff/inbox", get(inbox))
         .route("/staff/ratings", get(ratings))
+        .route("/staff/suggestions", get(suggestions))
         .route("/staff/summary", get(summary))
         .route("/staff/cases", get(window_cases))
         .route("/staff/service", post(start_service))
@@ -330,6 +332,40 @@ async fn inbox(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<RatingView>>, ApiError> {
     list(&state, &staff, true, q).await
+}
+
+/// 意见建议 in the staff member's scope: comments with ratings that are
+/// not bad, newest first (at most `limit`, 500 by default, 1,000 at most),
+/// each filed under its topic (`domain::suggestion`), and the count per
+/// topic of those listed.
+#[tracing::instrument(skip_all)]
+async fn suggestions(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<SuggestionList>, ApiError> {
+    use app::domain::suggestion::{classify, Topic};
+    let limit = q.limit.unwrap_or(500).clamp(1, 1000);
+    let rows = state
+        .store
+        .suggestions_in_scope(staff.scope()?, limit)
+        .await?;
+    let items: Vec<SuggestionView> = rows
+        .into_iter()
+        .map(|r| {
+            let topic = classify(&r.comment);
+            view(r).map(|rating| SuggestionView { topic, rating })
+        })
+        .collect::<Result<_, _>>()?;
+    let counts = Topic::ALL
+        .iter()
+        .map(|t| TopicCount {
+            topic: *t,
+            label: t.label_zh().into(),
+            count: items.iter().filter(|i| i.topic == *t).count() as u64,
+        })
+        .collect();
+    Ok(Json(SuggestionList { counts, items }))
 }
 
 /// All ratings in the staff member's scope, newest first.

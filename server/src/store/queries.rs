@@ -562,18 +562,43 @@ impl Store {
         bad_only: bool,
         limit: i64,
     ) -> Result<Vec<RatingViewRow>, StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, RatingViewRow>(
+        self.ratings_in_scope_where(
+            scope,
+            if bad_only { "r.grade = 'bad'" } else { "TRUE" },
+            limit,
+        )
+        .await
+    }
+
+    /// Ratings that are not bad and carry a comment (意见建议), newest first.
+    pub async fn suggestions_in_scope(
+        &self,
+        scope: Scope,
+        limit: i64,
+    ) -> Result<Vec<RatingViewRow>, StoreError> {
+        self.ratings_in_scope_where(scope, "r.grade <> 'bad' AND TRIM(r.comment) <> ''", limit)
+            .await
+    }
+
+    async fn ratings_in_scope_where(
+        &self,
+        scope: Scope,
+        condition: &'static str,
+        limit: i64,
+    ) -> Result<Vec<RatingViewRow>, StoreError> {
+        let sql = format!(
             "SELECT r.id, r.rated_at, r.received_at, r.channel, r.level, p.name AS place_name, \
                     w.name AS window_name, r.case_no, r.reasons, r.comment, r.kind, r.stage, r.proactive, \
                     eb.display_name AS entered_by_name, r.evaluator_phone, r.evaluator_id_no \
              FROM ratings r JOIN places p ON p.id = r.place_id LEFT JOIN windows w ON w.id = r.window_id \
              LEFT JOIN staff eb ON eb.id = r.entered_by \
-             WHERE ($1 OR r.place_id = $2 OR w.department_id = $3) AND (r.grade = 'bad' OR NOT $4) \
-             ORDER BY r.rated_at DESC, r.id DESC LIMIT $5")
+             WHERE ($1 OR r.place_id = $2 OR w.department_id = $3) AND {condition} \
+             ORDER BY r.rated_at DESC, r.id DESC LIMIT $4"
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, RatingViewRow>(&sql)
             .bind(scope.everything)
             .bind(scope.place_id)
             .bind(scope.department_id)
-            .bind(bad_only)
             .bind(limit)
             .fetch_all(pool)
             .await?))

@@ -10,6 +10,7 @@ crate::on_both_databases!(
     signing_out_needs_the_csrf_token,
     a_cross_site_sign_in_is_refused,
     device_configuration_is_served_to_the_enrolled_device_only,
+    suggestions_with_good_ratings_are_listed_by_topic,
 );
 
 async fn signing_in_sets_an_http_only_same_site_strict_cookie(app: TestApp) {
@@ -176,4 +177,67 @@ async fn device_configuration_is_served_to_the_enrolled_device_only(app: TestApp
         .as_str()
         .unwrap()
         .contains("未登记"));
+}
+
+/// Seed 001 三(四): suggestions given with ratings that are not bad are
+/// listed apart and classified; bad ratings stay in the inbox; window
+/// staff read neither.
+async fn suggestions_with_good_ratings_are_listed_by_topic(app: TestApp) {
+    let web = crate::channels::config(&app, "/api/v1/rate/place/HALL-DC/W01").await;
+    let mut items = vec![];
+    for (level, comment) in [
+        ("very_satisfied", "希望增加取号机，高峰期排队太久"),
+        ("satisfied", "建议一次性告知需要的材料"),
+        ("basic", "大厅座位少，老人站着等"),
+        ("very_satisfied", ""),
+        ("dissatisfied", "排队两个小时"),
+    ] {
+        let mut r = crate::channels::web_rating(&web, level);
+        r["comment"] = json!(comment);
+        if level == "dissatisfied" {
+            r["reasons"] = json!(["long_wait"]);
+        }
+        items.push(r);
+    }
+    let (s, b) = crate::channels::sync_web(&app, &web, items).await;
+    assert_eq!(s, 200, "{b}");
+    app.login_admin().await;
+    let (s, list) = app.get_json("/api/v1/staff/suggestions").await;
+    assert_eq!(s, 200, "{list}");
+    let topics: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["topic"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        topics.len(),
+        3,
+        "the bad one and the empty comment are not suggestions: {list}"
+    );
+    for t in ["waiting", "materials", "environment"] {
+        assert!(topics.contains(&t), "{t}: {list}");
+    }
+    let count = |t: &str| {
+        list["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["topic"] == t)
+            .unwrap()["count"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!((count("waiting"), count("other")), (1, 0));
+    let (_, inbox) = app.get_json("/api/v1/staff/inbox").await;
+    assert_eq!(inbox.as_array().unwrap().len(), 1, "{inbox}");
+    app.login_as("window1").await;
+    let (s, _) = app.get_json("/api/v1/staff/suggestions").await;
+    assert_eq!(s, 403);
+    let r = reqwest::Client::new()
+        .get(app.url("/api/v1/staff/suggestions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 }
