@@ -1141,3 +1141,16 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// A staff member's own phone and ID number (for 自评).
+    pub async fn set_staff_identity(
+        &self,
+        id: i64,
+        phone: Option<&str>,
+        id_no: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query("UPDATE staff SET phone = $1, id_no = $2 WHERE id = $3")
+            .bind(phone).bind(id_no).bind(id).execute(pool).await?.rows_affected() == 1))
+    }
+}
