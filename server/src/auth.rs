@@ -286,6 +286,15 @@ where
 }
 
 impl Staff {
+    /// This account as the author of an audited change made now.
+    pub fn audit_by(&self) -> crate::store::AuditBy {
+        crate::store::AuditBy {
+            staff_id: Some(self.session.staff_id),
+            label: self.session.username.clone(),
+            at: crate::startup::now_ms(),
+        }
+    }
+
     /// Refuses roles not in `roles`.
     pub fn require(&self, roles: &[&str]) -> Result<(), ApiError> {
         if roles.contains(&self.session.role.as_str()) {

@@ -1,11 +1,14 @@
 //! Administration: devices (register, enrolment codes, revoke), the SMS
 //! outbox, the jobs, and the poster list (展示牌).
 
-use app::api::types::{DeviceView, EnrolmentCode, JobsReport, OutboxMessage, RegisterDevice};
+use app::api::types::{
+    AuditEntry, DeviceView, EnrolmentCode, JobsReport, OutboxMessage, RegisterDevice,
+    AUDIT_ENTITIES,
+};
 use app::domain::DEFAULT_DIMENSION_SET;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,6 +20,7 @@ use super::json_body;
 use crate::auth::{self, Staff};
 use crate::error::ApiError;
 use crate::startup::{now_ms, AppState};
+use crate::store::NewDevice;
 
 /// Enrolment codes last a day.
 const ENROL_VALID_MS: i64 = 24 * 3_600_000;
@@ -31,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/outbox/{id}/reveal", post(reveal_outbox))
         .route("/admin/jobs/run", post(run_jobs))
         .route("/admin/posters", get(posters))
+        .route("/admin/audit", get(audit))
 }
 
 const DEVICE_ADMINS: [&str; 2] = ["unit_admin", "system_admin"];
@@ -74,40 +79,37 @@ async fn list_devices(
     ))
 }
 
-async fn issue_code(state: &AppState, device_code: &str) -> Result<EnrolmentCode, ApiError> {
+/// A fresh one-time code: (the code, its keyed hash, when it expires).
+async fn fresh_enrol_code(state: &AppState) -> Result<(String, String, i64), ApiError> {
     let enrol_code = format!("{:08}", rand::rngs::OsRng.gen_range(0..100_000_000u32));
-    let expires_at = now_ms() + ENROL_VALID_MS;
-    if !state
-        .store
-        .set_enrol_code(
-            device_code,
-            &auth::enrol_code_hash(&state.store, &enrol_code).await?,
-            expires_at,
-        )
-        .await?
-    {
-        return Err(ApiError::NotFound {
-            code: "device_not_found",
-            zh: format!("设备“{device_code}”未登记"),
-            en: format!("Device '{device_code}' is not registered"),
-        });
-    }
-    let kind = state
-        .store
-        .device_by_code(device_code)
-        .await?
-        .map(|d| d.kind)
-        .unwrap_or_default();
+    let hash = auth::enrol_code_hash(&state.store, &enrol_code).await?;
+    Ok((enrol_code, hash, now_ms() + ENROL_VALID_MS))
+}
+
+fn enrolment(device_code: &str, kind: &str, enrol_code: String, expires_at: i64) -> EnrolmentCode {
     let page = if kind == "window_pad" { "pad" } else { "kiosk" };
-    Ok(EnrolmentCode {
+    EnrolmentCode {
         device_code: device_code.into(),
         enrol_code,
         expires_at,
         path: format!("/{page}/{device_code}"),
-    })
+    }
 }
 
-async fn check_device_scope(state: &AppState, staff: &Staff, code: &str) -> Result<(), ApiError> {
+fn device_not_found(device_code: &str) -> ApiError {
+    ApiError::NotFound {
+        code: "device_not_found",
+        zh: format!("设备“{device_code}”未登记"),
+        en: format!("Device '{device_code}' is not registered"),
+    }
+}
+
+/// The device's kind, when it is one the staff member manages.
+async fn check_device_scope(
+    state: &AppState,
+    staff: &Staff,
+    code: &str,
+) -> Result<String, ApiError> {
     let scope = place_scope(staff)?;
     let device = state
         .store
@@ -115,7 +117,7 @@ async fn check_device_scope(state: &AppState, staff: &Staff, code: &str) -> Resu
         .await?
         .filter(|d| d.kind != "web");
     match device {
-        Some(d) if scope.is_none() || scope == Some(d.place_id) => Ok(()),
+        Some(d) if scope.is_none() || scope == Some(d.place_id) => Ok(d.kind),
         _ => Err(ApiError::NotFound {
             code: "device_not_found",
             zh: format!("您管理的场所中没有设备“{code}”"),
@@ -203,16 +205,21 @@ async fn register_device(
             })
         }
     };
+    let (enrol_code, hash, expires_at) = fresh_enrol_code(&state).await?;
     state
         .store
-        .insert_device(
-            &Uuid::now_v7(),
-            code,
-            &req.kind,
-            place_id,
-            window_id,
-            DEFAULT_DIMENSION_SET.code,
-            now_ms(),
+        .register_device(
+            &NewDevice {
+                id: &Uuid::now_v7(),
+                code,
+                kind: &req.kind,
+                place_id,
+                window_id,
+                dimension_set: DEFAULT_DIMENSION_SET.code,
+            },
+            &hash,
+            expires_at,
+            &staff.audit_by(),
         )
         .await
         .map_err(|e| match e {
@@ -223,7 +230,7 @@ async fn register_device(
             },
             other => other.into(),
         })?;
-    Ok(Json(issue_code(&state, code).await?))
+    Ok(Json(enrolment(code, &req.kind, enrol_code, expires_at)))
 }
 
 /// A new one-time code: to set up a replaced terminal or re-enrol a
@@ -233,8 +240,16 @@ async fn new_enrolment(
     staff: Staff,
     Path(code): Path<String>,
 ) -> Result<Json<EnrolmentCode>, ApiError> {
-    check_device_scope(&state, &staff, &code).await?;
-    Ok(Json(issue_code(&state, &code).await?))
+    let kind = check_device_scope(&state, &staff, &code).await?;
+    let (enrol_code, hash, expires_at) = fresh_enrol_code(&state).await?;
+    if !state
+        .store
+        .issue_enrol_code(&code, &hash, expires_at, &staff.audit_by())
+        .await?
+    {
+        return Err(device_not_found(&code));
+    }
+    Ok(Json(enrolment(&code, &kind, enrol_code, expires_at)))
 }
 
 async fn revoke(
@@ -243,7 +258,7 @@ async fn revoke(
     Path(code): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     check_device_scope(&state, &staff, &code).await?;
-    state.store.revoke_device(&code, now_ms()).await?;
+    state.store.revoke_device(&code, &staff.audit_by()).await?;
     Ok(Json(serde_json::json!({ "revoked": code })))
 }
 
@@ -334,8 +349,83 @@ async fn set_voice(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     check_device_scope(&state, &staff, &code).await?;
     let v: Voice = json_body(&headers, body, 1024)?;
-    state.store.set_device_voice(&code, v.voice).await?;
+    state
+        .store
+        .set_device_voice(&code, v.voice, &staff.audit_by())
+        .await?;
     Ok(Json(serde_json::json!({ "code": code, "voice": v.voice })))
+}
+
+#[derive(serde::Deserialize)]
+struct AuditQuery {
+    entity: Option<String>,
+    entity_id: Option<String>,
+    limit: Option<String>,
+}
+
+/// A query parameter that is there and not blank.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The audit history of edits (organisation, staff accounts, devices,
+/// cases), newest first: for system admins and supervisors. `entity` and
+/// `entity_id` narrow it; `limit` is 100 unless given, at most 1000.
+#[tracing::instrument(skip_all)]
+async fn audit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    staff.require(&["system_admin", "supervisor"])?;
+    let entity = given(&q.entity);
+    if let Some(e) = entity.filter(|e| !AUDIT_ENTITIES.contains(e)) {
+        let known = AUDIT_ENTITIES.join(" / ");
+        return Err(ApiError::Unprocessable {
+            code: "audit_entity_unknown",
+            zh: format!("未知的审计对象“{e}”，应为 {known}"),
+            en: format!("Unknown audit entity '{e}'; use one of {known}"),
+        });
+    }
+    let limit = match given(&q.limit) {
+        None => 100,
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if n >= 1 => n.min(crate::store::AUDIT_MAX_LIMIT),
+            _ => {
+                return Err(ApiError::Unprocessable {
+                    code: "audit_limit_invalid",
+                    zh: format!(
+                        "条数“{l}”不正确，应为 1 至 {} 的整数",
+                        crate::store::AUDIT_MAX_LIMIT
+                    ),
+                    en: format!(
+                        "The limit '{l}' must be a whole number from 1 to {}",
+                        crate::store::AUDIT_MAX_LIMIT
+                    ),
+                })
+            }
+        },
+    };
+    let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    let rows = state
+        .store
+        .audit_lines(entity, given(&q.entity_id), limit)
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| AuditEntry {
+                id: r.id,
+                at: r.at,
+                actor_staff_id: r.actor_staff_id,
+                actor_label: r.actor_label,
+                entity: r.entity,
+                entity_id: r.entity_id,
+                action: r.action,
+                before: json(r.before_json),
+                after: json(r.after_json),
+            })
+            .collect(),
+    ))
 }
 
 /// A message's link with its token cut: `…/r/[已隐去]`.

@@ -21,7 +21,7 @@ use crate::auth::{self, Staff};
 use crate::error::ApiError;
 use crate::ratings;
 use crate::startup::{now_ms, AppState};
-use crate::store::{CaseUpsert, UpsertOutcome};
+use crate::store::{AuditBy, CaseUpsert, CaseVia, UpsertOutcome};
 
 pub const MAX_CASES: usize = 1000;
 const CSV_LIMIT: usize = 8 * 1024 * 1024;
@@ -253,14 +253,17 @@ pub async fn resolve(
     }))
 }
 
-/// Stores one resolved case and, when it has just finished, invites the
-/// applicant by SMS.
+/// Stores one resolved case (with its audit line when it is created or
+/// changes, in the same transaction) and, when it has just finished,
+/// invites the applicant by SMS.
 pub async fn save(
     state: &AppState,
     c: &CaseUpsert,
-    now: i64,
+    via: CaseVia,
+    by: &AuditBy,
 ) -> Result<(i64, UpsertOutcome), ApiError> {
-    let (id, outcome) = state.store.upsert_case(c, now).await?;
+    let now = by.at;
+    let (id, outcome) = state.store.upsert_case_audited(c, via, by).await?;
     let just_finished = c.finished && outcome != UpsertOutcome::Unchanged;
     if just_finished {
         if let Some(case) = state.store.case(id).await? {
@@ -327,6 +330,15 @@ async fn push_cases(
         });
     }
     let now = now_ms();
+    // The audit lines' author: the signed-in administrator, or the
+    // business system (its source) with no staff account.
+    let by = match (&staff, auth::bearer(&headers)) {
+        (Some(s), None) => AuditBy {
+            at: now,
+            ..s.audit_by()
+        },
+        _ => AuditBy::system(source.clone(), now),
+    };
     let mut results = Vec::with_capacity(req.cases.len());
     for (index, raw) in req.cases.iter().enumerate() {
         let case_no = raw
@@ -355,7 +367,7 @@ async fn push_cases(
                 error: Some(e),
             },
             Ok(c) => {
-                let (id, o) = save(&state, &c, now).await?;
+                let (id, o) = save(&state, &c, CaseVia::Push, &by).await?;
                 CaseResult {
                     index,
                     case_no,
@@ -454,6 +466,10 @@ async fn import_csv(
         first_line,
     )?;
     let now = now_ms();
+    let by = AuditBy {
+        at: now,
+        ..staff.audit_by()
+    };
     let mut report = ImportReport {
         rows: 0,
         imported: 0,
@@ -509,7 +525,7 @@ async fn import_csv(
         };
         match resolve(&state, &source, &c, scope, now).await? {
             Ok(u) => {
-                save(&state, &u, now).await?;
+                save(&state, &u, CaseVia::Import, &by).await?;
                 report.imported += 1;
             }
             Err(e) => report.errors.push(RowError {

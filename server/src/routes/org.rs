@@ -16,7 +16,7 @@ use super::json_body;
 use crate::auth::Staff;
 use crate::error::ApiError;
 use crate::startup::AppState;
-use crate::store::{OrgRow, OrgWrite, StoreError};
+use crate::store::{AuditBy, OrgRow, OrgWrite, StaffExtra, StoreError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -106,7 +106,13 @@ fn duplicate(t: OrgType, code: &str) -> ApiError {
     }
 }
 
-async fn write(state: &AppState, input: OrgInput, id: Option<i64>) -> Result<i64, ApiError> {
+/// Creates (`id` None) or edits a unit; the store writes its audit line.
+async fn write(
+    state: &AppState,
+    input: OrgInput,
+    id: Option<i64>,
+    by: &AuditBy,
+) -> Result<i64, ApiError> {
     let (input, parent_id, department_id) = match resolve(state, input).await? {
         Ok(r) => r,
         Err(e) => {
@@ -126,12 +132,16 @@ async fn write(state: &AppState, input: OrgInput, id: Option<i64>) -> Result<i64
     };
     let t = input.org_type;
     match id {
-        None => state.store.org_insert(t, &w).await.map_err(|e| match e {
-            StoreError::Unique { .. } => duplicate(t, &input.code),
-            other => other.into(),
-        }),
+        None => state
+            .store
+            .org_insert(t, &w, by)
+            .await
+            .map_err(|e| match e {
+                StoreError::Unique { .. } => duplicate(t, &input.code),
+                other => other.into(),
+            }),
         Some(id) => {
-            if state.store.org_update(t, id, &w).await? {
+            if state.store.org_update(t, id, &w, by).await? {
                 Ok(id)
             } else {
                 Err(ApiError::NotFound {
@@ -164,7 +174,7 @@ async fn create(
     let t = org_type(&t)?;
     let mut input: OrgInput = json_body(&headers, body, 8192)?;
     input.org_type = t;
-    let id = write(&state, input, None).await?;
+    let id = write(&state, input, None, &staff.audit_by()).await?;
     Ok(Json(serde_json::json!({ "id": id })))
 }
 
@@ -179,7 +189,7 @@ async fn update(
     let t = org_type(&t)?;
     let mut input: OrgInput = json_body(&headers, body, 8192)?;
     input.org_type = t;
-    write(&state, input, Some(id)).await?;
+    write(&state, input, Some(id), &staff.audit_by()).await?;
     Ok(Json(serde_json::json!({ "id": id })))
 }
 
@@ -199,7 +209,11 @@ async fn set_active(
     staff.require(&["system_admin"])?;
     let t = org_type(&t)?;
     let a: Active = json_body(&headers, body, 1024)?;
-    if !state.store.org_set_active(t, id, a.active).await? {
+    if !state
+        .store
+        .org_set_active(t, id, a.active, &staff.audit_by())
+        .await?
+    {
         return Err(ApiError::NotFound {
             code: "org_not_found",
             zh: "记录不存在".into(),
@@ -269,7 +283,7 @@ async fn import(
             kind: Some(get("kind")),
             department_code: Some(get("department_code")),
         };
-        match write(&state, input, None).await {
+        match write(&state, input, None, &staff.audit_by()).await {
             Ok(_) => report.imported += 1,
             Err(ApiError::Unprocessable { zh, en, .. })
             | Err(ApiError::Conflict { zh, en, .. }) => report.errors.push(RowError {
@@ -497,17 +511,26 @@ async fn staff_create(
     let (w, hash) = staff_write(&state, &s, true).await?;
     let (phone, id_no) = staff_identity(&s)?;
     let hash = hash.unwrap_or_default();
+    let no = staff_no(&s)?;
     let id = state
         .store
-        .insert_staff(&crate::store::NewStaff {
-            username: &username,
-            display_name: w.display_name,
-            role: w.role,
-            department_id: w.department_id,
-            place_id: w.place_id,
-            window_id: w.window_id,
-            password_hash: &hash,
-        })
+        .staff_create(
+            &crate::store::NewStaff {
+                username: &username,
+                display_name: w.display_name,
+                role: w.role,
+                department_id: w.department_id,
+                place_id: w.place_id,
+                window_id: w.window_id,
+                password_hash: &hash,
+            },
+            &StaffExtra {
+                phone: Some(phone.as_deref()),
+                id_no: Some(id_no.as_deref()),
+                staff_no: Some(no),
+            },
+            &staff.audit_by(),
+        )
         .await
         .map_err(|e| match e {
             StoreError::Unique { .. } => ApiError::Conflict {
@@ -517,11 +540,6 @@ async fn staff_create(
             },
             other => other.into(),
         })?;
-    state
-        .store
-        .set_staff_identity(id, phone.as_deref(), id_no.as_deref())
-        .await?;
-    state.store.set_staff_no(id, staff_no(&s)?).await?;
     Ok(Json(serde_json::json!({ "id": id })))
 }
 
@@ -577,7 +595,7 @@ async fn staff_photo_upload(
     let photo_id = crate::auth::random_token()[..24].to_string();
     if !state
         .store
-        .set_staff_photo(id, &photo_id, kind, &body, crate::startup::now_ms())
+        .set_staff_photo(id, &photo_id, kind, &body, &staff.audit_by())
         .await?
     {
         return Err(ApiError::NotFound {
@@ -637,26 +655,24 @@ async fn staff_update(
     let no = staff_no(&s)?;
     // Fields left out of the request are kept (the accounts page does not
     // show a member's phone or ID number); sent blank, they are cleared.
+    // A password reset ends every session of the account. One transaction
+    // with the audit line.
     let identity_sent = s.phone.is_some() || s.id_no.is_some();
-    if !state.store.staff_update(id, &w).await?
-        || (identity_sent
-            && !state
-                .store
-                .set_staff_identity(id, phone.as_deref(), id_no.as_deref())
-                .await?)
+    let extra = StaffExtra {
+        phone: identity_sent.then_some(phone.as_deref()),
+        id_no: identity_sent.then_some(id_no.as_deref()),
+        staff_no: s.staff_no.is_some().then_some(no),
+    };
+    if !state
+        .store
+        .staff_update(id, &w, &extra, &staff.audit_by())
+        .await?
     {
         return Err(ApiError::NotFound {
             code: "staff_not_found",
             zh: "账号不存在".into(),
             en: "No such account".into(),
         });
-    }
-    if s.staff_no.is_some() {
-        state.store.set_staff_no(id, no).await?;
-    }
-    // A password reset ends every session of the account.
-    if w.password_hash.is_some() {
-        state.store.delete_sessions_of(id).await?;
     }
     Ok(Json(serde_json::json!({ "id": id })))
 }
@@ -677,7 +693,11 @@ async fn staff_active(
             "You cannot deactivate your own account",
         ));
     }
-    if !state.store.staff_set_active(id, a.active).await? {
+    if !state
+        .store
+        .staff_set_active(id, a.active, &staff.audit_by())
+        .await?
+    {
         return Err(ApiError::NotFound {
             code: "staff_not_found",
             zh: "账号不存在".into(),

@@ -5,8 +5,9 @@
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
+use super::audit::{audit_line, case_snapshot, device_snapshot, lock_row, LOCK_DEVICE};
 use super::reports::rollup_cases;
-use super::{with_pool, Store, StoreError};
+use super::{with_pool, AuditBy, CaseVia, NewDevice, Store, StoreError};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeviceAdminRow {
@@ -195,7 +196,60 @@ impl Store {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceAuthRow>(&sql).bind(value).fetch_optional(pool).await?))
     }
 
-    /// Sets a fresh one-time enrolment code (its hash) on a device.
+    /// A new kiosk or pad with its first one-time enrolment code (its
+    /// hash), and its audit line (`register`), in one transaction.
+    pub async fn register_device(
+        &self,
+        d: &NewDevice<'_>,
+        enrol_hash: &str,
+        expires_at: i64,
+        by: &AuditBy,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO devices (id, code, kind, place_id, window_id, dimension_set, created_at, enrol_code_hash, enrol_expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(d.id.to_string()).bind(d.code).bind(d.kind).bind(d.place_id).bind(d.window_id)
+                .bind(d.dimension_set).bind(by.at).bind(enrol_hash).bind(expires_at)
+                .execute(&mut *tx).await?;
+            let after = device_snapshot!(tx, d.code);
+            audit_line!(tx, by, "device", d.code, "register", None, after);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// As `set_enrol_code`, by an administrator: audited
+    /// (`enrolment_code`; the line says a code waits, never the code).
+    pub async fn issue_enrol_code(
+        &self,
+        code: &str,
+        enrol_hash: &str,
+        expires_at: i64,
+        by: &AuditBy,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            lock_row!(tx, LOCK_DEVICE, code);
+            let Some(before) = device_snapshot!(tx, code) else {
+                return Ok(false);
+            };
+            let n = sqlx::query("UPDATE devices SET enrol_code_hash = $1, enrol_expires_at = $2, enrol_failures = 0 WHERE code = $3 AND kind <> 'web'")
+                .bind(enrol_hash).bind(expires_at).bind(code)
+                .execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            let after = device_snapshot!(tx, code);
+            audit_line!(tx, by, "device", code, "enrolment_code", Some(before), after);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Sets a fresh one-time enrolment code (its hash) on a device (demo
+    /// data and benches; administrators use `issue_enrol_code`).
     pub async fn set_enrol_code(
         &self,
         code: &str,
@@ -212,6 +266,7 @@ impl Store {
 
     /// Exchanges a valid enrolment code for a token: the code is used up,
     /// a previous token stops working and a revoked device is reinstated.
+    /// A success is audited (`enrol`, by `device:{code}`, no staff account).
     pub async fn enrol_device(
         &self,
         code: &str,
@@ -220,22 +275,44 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            lock_row!(tx, LOCK_DEVICE, code);
+            let before = device_snapshot!(tx, code);
             let n = sqlx::query(
                 "UPDATE devices SET token_hash = $1, enrolled_at = $2, enrol_code_hash = NULL, enrol_expires_at = NULL, \
                         enrol_failures = 0, revoked_at = NULL, active = TRUE \
                  WHERE code = $3 AND enrol_code_hash = $4 AND enrol_expires_at > $2")
                 .bind(token_hash).bind(now).bind(code).bind(enrol_hash)
-                .execute(pool).await?.rows_affected();
-            Ok(n == 1)
+                .execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            let after = device_snapshot!(tx, code);
+            let by = AuditBy::system(format!("device:{code}"), now);
+            audit_line!(tx, &by, "device", code, "enrol", before, after);
+            tx.commit().await?;
+            Ok(true)
         })
     }
 
-    pub async fn revoke_device(&self, code: &str, now: i64) -> Result<bool, StoreError> {
+    /// Audited (`revoke`).
+    pub async fn revoke_device(&self, code: &str, by: &AuditBy) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            lock_row!(tx, LOCK_DEVICE, code);
+            let Some(before) = device_snapshot!(tx, code) else {
+                return Ok(false);
+            };
             let n = sqlx::query("UPDATE devices SET revoked_at = $1, active = FALSE, enrol_code_hash = NULL WHERE code = $2 AND kind <> 'web'")
-                .bind(now).bind(code)
-                .execute(pool).await?.rows_affected();
-            Ok(n == 1)
+                .bind(by.at).bind(code)
+                .execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            let after = device_snapshot!(tx, code);
+            audit_line!(tx, by, "device", code, "revoke", Some(before), after);
+            tx.commit().await?;
+            Ok(true)
         })
     }
 
@@ -318,11 +395,34 @@ impl Store {
     // ---- cases ----
 
     /// Creates or updates a case by (source, case number). A finished case
-    /// stays finished; times already recorded are kept.
+    /// stays finished; times already recorded are kept. Not audited: for
+    /// the window clerk's 开始服务 and tests; pushes and imports use
+    /// `upsert_case_audited`.
     pub async fn upsert_case(
         &self,
         c: &CaseUpsert,
         now: i64,
+    ) -> Result<(i64, UpsertOutcome), StoreError> {
+        self.upsert_case_inner(c, now, None).await
+    }
+
+    /// As `upsert_case`, with an audit line in the same transaction for a
+    /// case created or changed (`push_create`, `push_update`,
+    /// `import_create`, `import_update`); an unchanged case has none.
+    pub async fn upsert_case_audited(
+        &self,
+        c: &CaseUpsert,
+        via: CaseVia,
+        by: &AuditBy,
+    ) -> Result<(i64, UpsertOutcome), StoreError> {
+        self.upsert_case_inner(c, by.at, Some((via, by))).await
+    }
+
+    async fn upsert_case_inner(
+        &self,
+        c: &CaseUpsert,
+        now: i64,
+        audit: Option<(CaseVia, &AuditBy)>,
     ) -> Result<(i64, UpsertOutcome), StoreError> {
         let status = if c.finished { "finished" } else { "in_service" };
         with_pool!(self, pool => {
@@ -330,6 +430,7 @@ impl Store {
             let existing: Option<(i64, String, Option<i64>)> = sqlx::query_as(
                 "SELECT id, status, finished_at FROM cases WHERE source = $1 AND case_no = $2")
                 .bind(&c.source).bind(&c.case_no).fetch_optional(&mut *tx).await?;
+            let mut before = None;
             let out = match existing {
                 None => {
                     let id: i64 = sqlx::query_scalar(
@@ -344,6 +445,9 @@ impl Store {
                 }
                 Some((id, old_status, _)) if old_status == "finished" || !c.finished => (id, UpsertOutcome::Unchanged),
                 Some((id, _, _)) => {
+                    if audit.is_some() {
+                        before = case_snapshot!(tx, id);
+                    }
                     sqlx::query("UPDATE cases SET status = 'finished', finished_at = $1, updated_at = $2, \
                                  applicant_phone = COALESCE(applicant_phone, $3), applicant_id_no = COALESCE(applicant_id_no, $4) WHERE id = $5")
                         .bind(c.finished_at.unwrap_or(now)).bind(now).bind(&c.applicant_phone).bind(&c.applicant_id_no).bind(id)
@@ -354,6 +458,11 @@ impl Store {
             // A case counts once it is finished (it never un-finishes).
             if out.1 != UpsertOutcome::Unchanged && c.finished {
                 rollup_cases!(tx, &[out.0], 1);
+            }
+            if let (Some((via, by)), false) = (audit, out.1 == UpsertOutcome::Unchanged) {
+                let after = case_snapshot!(tx, out.0);
+                let action = via.action(out.1 == UpsertOutcome::Created);
+                audit_line!(tx, by, "case", out.0, action, before, after);
             }
             tx.commit().await?;
             Ok(out)
@@ -529,9 +638,29 @@ impl Store {
         })
     }
 
-    pub async fn set_device_voice(&self, code: &str, voice: bool) -> Result<bool, StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query("UPDATE devices SET voice = $1 WHERE code = $2 AND kind <> 'web'")
-            .bind(voice).bind(code).execute(pool).await?.rows_affected() > 0))
+    /// Audited (`voice`).
+    pub async fn set_device_voice(
+        &self,
+        code: &str,
+        voice: bool,
+        by: &AuditBy,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            lock_row!(tx, LOCK_DEVICE, code);
+            let Some(before) = device_snapshot!(tx, code) else {
+                return Ok(false);
+            };
+            let n = sqlx::query("UPDATE devices SET voice = $1 WHERE code = $2 AND kind <> 'web'")
+                .bind(voice).bind(code).execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            let after = device_snapshot!(tx, code);
+            audit_line!(tx, by, "device", code, "voice", Some(before), after);
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Which of `case_ids` hold a first or default rating, per stage.

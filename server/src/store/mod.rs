@@ -6,6 +6,7 @@
 //! each pool type, so both implementations are type-checked separately
 //! and can only diverge where a method matches on the pool itself.
 
+pub(crate) mod audit;
 mod channels;
 mod org;
 mod queries;
@@ -20,6 +21,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use audit::{AuditBy, AuditRow, CaseVia, AUDIT_MAX_LIMIT};
 pub use channels::*;
 pub use org::*;
 pub use queries::*;

@@ -145,6 +145,16 @@ pub struct NewStaff<'a> {
     pub password_hash: &'a str,
 }
 
+/// A kiosk or pad an administrator registers (`Store::register_device`).
+pub struct NewDevice<'a> {
+    pub id: &'a Uuid,
+    pub code: &'a str,
+    pub kind: &'a str,
+    pub place_id: i64,
+    pub window_id: Option<i64>,
+    pub dimension_set: &'a str,
+}
+
 const RATING_COLUMNS: &str = "INSERT INTO ratings (id, device_id, device_seq, channel, case_no, place_id, window_id, \
      level, grade, dimension_set, items, reasons, comment, device_time, rated_at, received_at, payload, \
      case_id, stage, kind, proactive, entered_by, evaluator_phone, evaluator_id_no, client_hash) ";

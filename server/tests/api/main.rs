@@ -1,6 +1,7 @@
 //! Server integration tests: one binary, every test against a real server
 //! on a free port, each on SQLite and on PostgreSQL with a fresh database.
 
+mod audit;
 mod channels;
 mod hardening;
 mod helpers;
