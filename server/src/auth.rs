@@ -207,15 +207,24 @@ impl Staff {
     pub fn scope(&self) -> Result<Scope, ApiError> {
         let s = &self.session;
         match s.role.as_str() {
+            // A district's supervisor: its district only (004 §9 本地区).
+            "supervisor" if s.district_id.is_some() => Ok(Scope {
+                everything: false,
+                place_id: None,
+                department_id: None,
+                district_id: s.district_id,
+            }),
             "supervisor" | "system_admin" => Ok(Scope {
                 everything: true,
                 place_id: None,
                 department_id: None,
+                district_id: None,
             }),
             "unit_admin" => Ok(Scope {
                 everything: false,
                 place_id: s.place_id,
                 department_id: s.department_id,
+                district_id: None,
             }),
             _ => Err(ApiError::Forbidden {
                 code: "role",
@@ -296,6 +305,29 @@ impl Staff {
     }
 
     /// Refuses roles not in `roles`.
+    /// A supervisor bound to a district's place or department acts only
+    /// within that district (004 §9 本地区).
+    pub fn district(&self) -> Option<i64> {
+        (self.session.role == "supervisor")
+            .then_some(self.session.district_id)
+            .flatten()
+    }
+
+    /// Refuses a district's supervisor what is city-wide (the organisation,
+    /// every place's QR posters and SMS, the audit log, misuse review, the
+    /// city's rating export).
+    pub fn require_city_wide(&self) -> Result<(), ApiError> {
+        match self.district() {
+            None => Ok(()),
+            Some(_) => Err(ApiError::Forbidden {
+                code: "district_scope",
+                zh: "此功能面向全市，区县督查员只能查看和办理本区县的内容".into(),
+                en: "This is city-wide; a district supervisor works within the district only"
+                    .into(),
+            }),
+        }
+    }
+
     pub fn require(&self, roles: &[&str]) -> Result<(), ApiError> {
         if roles.contains(&self.session.role.as_str()) {
             Ok(())

@@ -134,6 +134,7 @@ pub fn handler_scope(staff: &Staff) -> Result<Scope, ApiError> {
 
 pub fn in_scope(scope: &Scope, r: &TicketRow) -> bool {
     scope.everything
+        || (scope.district_id.is_some() && scope.district_id == Some(r.district_id))
         || (scope.place_id.is_some() && scope.place_id == Some(r.place_id))
         || (scope.department_id.is_some() && scope.department_id == r.department_id)
 }

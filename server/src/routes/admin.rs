@@ -271,6 +271,7 @@ async fn outbox(
     staff: Staff,
 ) -> Result<Json<Vec<OutboxMessage>>, ApiError> {
     staff.require(&["system_admin", "supervisor"])?;
+    staff.require_city_wide()?;
     let rows = state.store.outbox(500).await?;
     Ok(Json(
         rows.into_iter()
@@ -308,6 +309,7 @@ async fn posters(
     staff: Staff,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     staff.require(&["unit_admin", "supervisor", "system_admin"])?;
+    staff.require_city_wide()?;
     let scope = if staff.session.role == "unit_admin" {
         staff.session.place_id.or(Some(-1))
     } else {
@@ -378,6 +380,7 @@ async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     staff.require(&["system_admin", "supervisor"])?;
+    staff.require_city_wide()?;
     let entity = given(&q.entity);
     if let Some(e) = entity.filter(|e| !AUDIT_ENTITIES.contains(e)) {
         let known = AUDIT_ENTITIES.join(" / ");
@@ -454,6 +457,7 @@ async fn reveal_outbox(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     staff.require(&["system_admin", "supervisor"])?;
+    staff.require_city_wide()?;
     let phone = state
         .store
         .reveal_outbox_phone(id, staff.session.staff_id, now_ms())

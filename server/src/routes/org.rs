@@ -160,6 +160,7 @@ async fn list(
     Path(t): Path<String>,
 ) -> Result<Json<Vec<OrgRow>>, ApiError> {
     staff.require(&["system_admin", "supervisor"])?;
+    staff.require_city_wide()?;
     Ok(Json(state.store.org_list(org_type(&t)?).await?))
 }
 

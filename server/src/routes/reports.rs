@@ -94,7 +94,15 @@ const READERS: &[&str] = &["supervisor", "unit_admin"];
 
 async fn index(staff: Staff) -> Result<Json<Vec<ReportEntry>>, ApiError> {
     staff.require(READERS)?;
-    Ok(Json(TABLES.iter().map(|t| t.entry()).collect()))
+    // A district's supervisor is offered the tables it may read.
+    let district = staff.district().is_some();
+    Ok(Json(
+        TABLES
+            .iter()
+            .filter(|t| !district || per_district(**t) || t.needs().is_some())
+            .map(|t| t.entry())
+            .collect(),
+    ))
 }
 
 async fn one(
@@ -121,8 +129,76 @@ async fn one(
         department: unit_id("department", &q.department)?,
         window: unit_id("window", &q.window)?,
     };
-    let report = reports::build(&state, table, &period, params, now_ms()).await?;
+    let district = district_guard(&state, &staff, table, &params).await?;
+    let mut report = reports::build(&state, table, &period, params, now_ms()).await?;
+    if let Some(d) = district.filter(|_| table.needs().is_none()) {
+        // The district's own row; the city's total is not theirs to see.
+        report.rows.retain(|r| r.id == Some(d));
+        report.total = None;
+    }
     render(report, q.format.as_deref())
+}
+
+/// The tables with one row per district.
+fn per_district(t: Table) -> bool {
+    matches!(
+        t,
+        Table::Districts
+            | Table::DistrictSummary
+            | Table::Grassroots
+            | Table::PublicService
+            | Table::Monthly
+            | Table::Loop
+    )
+}
+
+/// What a district's supervisor may read (004 §9 本地区): the tables with
+/// a row per district, cut to theirs, and the drill-downs inside their
+/// district; not the city-wide ones (市直部门, the matrix, items, the
+/// bottom staff). `Some(district)` when the answer must be cut.
+async fn district_guard(
+    state: &AppState,
+    staff: &Staff,
+    table: Table,
+    params: &Params,
+) -> Result<Option<i64>, ApiError> {
+    let Some(d) = staff.district() else {
+        return Ok(None);
+    };
+    let refuse = || ApiError::Forbidden {
+        code: "district_scope",
+        zh: "区县督查员只能查看本区县的报表".into(),
+        en: "A district supervisor reads the district's reports only".into(),
+    };
+    let department_in = |id: Option<i64>, units: &[crate::store::OrgUnit]| {
+        id.is_some_and(|id| units.iter().any(|u| u.id == id && u.parent == d))
+    };
+    match table {
+        t if per_district(t) => Ok(Some(d)),
+        Table::DistrictDepartments if params.district == Some(d) => Ok(Some(d)),
+        Table::Windows => {
+            let depts = state.store.org_units("department").await?;
+            if department_in(params.department, &depts) {
+                Ok(Some(d))
+            } else {
+                Err(refuse())
+            }
+        }
+        Table::Staff => {
+            let depts = state.store.org_units("department").await?;
+            let windows = state.store.org_units("window").await?;
+            let dept = params
+                .window
+                .and_then(|w| windows.iter().find(|u| u.id == w))
+                .map(|w| w.parent);
+            if department_in(dept, &depts) {
+                Ok(Some(d))
+            } else {
+                Err(refuse())
+            }
+        }
+        _ => Err(refuse()),
+    }
 }
 
 /// The table's key figures month by month (the year up to the period's
@@ -143,11 +219,31 @@ async fn trend(
             en: format!("There is no report '{code}'"),
         })?;
     let period = q.period_or_quarter()?;
-    let params = Params {
+    let mut params = Params {
         district: unit_id("district", &q.district)?,
         department: unit_id("department", &q.department)?,
         window: None,
     };
+    if let Some(d) = staff.district() {
+        // Only the district's own figures: drilled to it, or to one of its departments.
+        let table = Table::parse(&code).unwrap_or(Table::Districts);
+        let table = if params.department.is_some() {
+            Table::Windows
+        } else {
+            table
+        };
+        district_guard(&state, &staff, table, &params).await?;
+        if params.department.is_none() {
+            if params.district.is_some_and(|x| x != d) {
+                return Err(ApiError::Forbidden {
+                    code: "district_scope",
+                    zh: "区县督查员只能查看本区县的报表".into(),
+                    en: "A district supervisor reads the district's reports only".into(),
+                });
+            }
+            params.district = Some(d);
+        }
+    }
     Ok(Json(reports::trend(&state, &period, params).await?))
 }
 
@@ -322,6 +418,7 @@ async fn export_ratings(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     staff.require(&["supervisor"])?;
+    staff.require_city_wide()?;
     let period = q.period()?;
     let (from, to) = reports::instants(&period);
     let rx = state.store.stream_ratings(from, to);
@@ -409,6 +506,7 @@ async fn flags(
     Query(q): Query<FlagQuery>,
 ) -> Result<Json<FlagList>, ApiError> {
     staff.require(&["supervisor"])?;
+    staff.require_city_wide()?;
     let pending = q.status.as_deref() != Some("reviewed");
     // The newest 300 ratings (a burst can flag thousands; the count says how many wait).
     let rows = state.store.flags(pending, 300).await?;
@@ -455,6 +553,7 @@ async fn review(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FlagReviewResult>, ApiError> {
     staff.require(&["supervisor"])?;
+    staff.require_city_wide()?;
     let req: FlagReview = json_body(&headers, body, 1 << 20)?;
     if req.verdict != "genuine" && req.verdict != "fraud" {
         return Err(ApiError::Unprocessable {

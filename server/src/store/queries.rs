@@ -102,6 +102,9 @@ pub struct SessionRow {
     pub window_id: Option<i64>,
     pub unit_name: String,
     pub csrf_token: String,
+    /// The district of the account's place or department, if any: a
+    /// supervisor bound to it acts only there (004 §9 本地区).
+    pub district_id: Option<i64>,
 }
 
 /// A rating as staff see it: no device, no evaluator identity.
@@ -133,6 +136,32 @@ pub struct Scope {
     pub everything: bool,
     pub place_id: Option<i64>,
     pub department_id: Option<i64>,
+    /// A district supervisor's district (004 §9 本地区): every place in it,
+    /// its towns and villages.
+    pub district_id: Option<i64>,
+}
+
+impl Scope {
+    /// The first parameter of [`Scope::sql`]: -1 for everything, the
+    /// district's id, or 0 (a unit's place or department only).
+    pub fn code(&self) -> i64 {
+        if self.everything {
+            -1
+        } else {
+            self.district_id.unwrap_or(0)
+        }
+    }
+
+    /// `($1 … $3)`: whether the row with `place` and `department` columns is
+    /// in the scope bound as `code()`, `place_id`, `department_id`.
+    pub fn sql(place: &str, department: &str) -> String {
+        format!(
+            "($1 = -1 OR {place} = $2 OR {department} = $3 OR ($1 > 0 AND {place} IN \
+             (SELECT sp.id FROM places sp JOIN regions s0 ON s0.id = sp.region_id \
+              LEFT JOIN regions s1 ON s1.id = s0.parent_id LEFT JOIN regions s2 ON s2.id = s1.parent_id \
+              WHERE $1 IN (s0.id, s1.id, s2.id))))"
+        )
+    }
 }
 
 pub struct NewStaff<'a> {
@@ -470,9 +499,13 @@ impl Store {
         with_pool!(self, pool => {
             let row = sqlx::query_as::<_, SessionRow>(
                 "SELECT s.staff_id, st.username, st.display_name, st.role, st.department_id, st.place_id, st.window_id, \
-                        COALESCE(p.name, d.name, '') AS unit_name, s.csrf_token \
+                        COALESCE(p.name, d.name, '') AS unit_name, s.csrf_token, \
+                        CAST(COALESCE(CASE g0.level WHEN 'district' THEN g0.id WHEN 'town' THEN g1.id WHEN 'village' THEN g2.id END, \
+                             CASE dg.level WHEN 'district' THEN dg.id END) AS BIGINT) AS district_id \
                  FROM sessions s JOIN staff st ON st.id = s.staff_id \
                  LEFT JOIN places p ON p.id = st.place_id LEFT JOIN departments d ON d.id = st.department_id \
+                 LEFT JOIN regions g0 ON g0.id = p.region_id LEFT JOIN regions g1 ON g1.id = g0.parent_id \
+                 LEFT JOIN regions g2 ON g2.id = g1.parent_id LEFT JOIN regions dg ON dg.id = d.region_id \
                  WHERE s.token_hash = $1 AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3 AND st.active")
                 .bind(token_hash)
                 .bind(now)
@@ -602,11 +635,12 @@ impl Store {
                     eb.display_name AS entered_by_name, r.evaluator_phone, r.evaluator_id_no \
              FROM ratings r JOIN places p ON p.id = r.place_id LEFT JOIN windows w ON w.id = r.window_id \
              LEFT JOIN staff eb ON eb.id = r.entered_by \
-             WHERE ($1 OR r.place_id = $2 OR w.department_id = $3) AND {condition} \
-             ORDER BY r.rated_at DESC, r.id DESC LIMIT $4"
+             WHERE {} AND {condition} \
+             ORDER BY r.rated_at DESC, r.id DESC LIMIT $4",
+            Scope::sql("r.place_id", "w.department_id")
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, RatingViewRow>(&sql)
-            .bind(scope.everything)
+            .bind(scope.code())
             .bind(scope.place_id)
             .bind(scope.department_id)
             .bind(limit)
@@ -617,12 +651,14 @@ impl Store {
     /// (all ratings, bad ratings) in `scope`. Bad ratings found invalid or
     /// malicious (excluded tickets) are not counted (seed 004 §18).
     pub async fn count_in_scope(&self, scope: Scope) -> Result<(i64, i64), StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, (i64, i64)>(
+        let sql = format!(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.grade = 'bad' AND NOT EXISTS \
                 (SELECT 1 FROM tickets t WHERE t.rating_id = r.id AND t.status = 'excluded') THEN 1 ELSE 0 END), 0) \
-             FROM ratings r LEFT JOIN windows w ON w.id = r.window_id \
-             WHERE ($1 OR r.place_id = $2 OR w.department_id = $3)")
-            .bind(scope.everything)
+             FROM ratings r LEFT JOIN windows w ON w.id = r.window_id WHERE {}",
+            Scope::sql("r.place_id", "w.department_id")
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, (i64, i64)>(&sql)
+            .bind(scope.code())
             .bind(scope.place_id)
             .bind(scope.department_id)
             .fetch_one(pool)

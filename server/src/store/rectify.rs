@@ -31,6 +31,8 @@ pub struct TicketRow {
     pub id: i64,
     pub rating_id: String,
     pub place_id: i64,
+    /// The district of the ticket's place (0 for a city-level place).
+    pub district_id: i64,
     pub window_id: Option<i64>,
     pub department_id: Option<i64>,
     pub service_item_id: Option<i64>,
@@ -71,7 +73,9 @@ pub struct TicketRow {
     pub evaluator_id_no: Option<String>,
 }
 
-const TICKET_SELECT: &str = "SELECT t.id, t.rating_id, t.place_id, t.window_id, t.department_id, t.service_item_id, \
+const TICKET_SELECT: &str = "SELECT t.id, t.rating_id, t.place_id, \
+    CAST(COALESCE(CASE g0.level WHEN 'district' THEN g0.id WHEN 'town' THEN g1.id WHEN 'village' THEN g2.id END, 0) AS BIGINT) AS district_id, \
+    t.window_id, t.department_id, t.service_item_id, \
     t.status, t.opened_at, t.has_phone, t.contact_due, t.appeal_due, t.rectify_due, t.contacted_at, t.verdict, \
     t.proposed, t.appealed, t.resume, t.requested_due, t.extended, t.outcome, t.description, t.archived_at, t.on_time, \
     t.spot_check, t.feedback_level, t.closed_at, t.common_id, t.version, \
@@ -80,6 +84,8 @@ const TICKET_SELECT: &str = "SELECT t.id, t.rating_id, t.place_id, t.window_id, 
     COALESCE(r.evaluator_phone, c.applicant_phone) AS evaluator_phone, \
     COALESCE(r.evaluator_id_no, c.applicant_id_no) AS evaluator_id_no \
     FROM tickets t JOIN ratings r ON r.id = t.rating_id JOIN places p ON p.id = t.place_id \
+    JOIN regions g0 ON g0.id = p.region_id LEFT JOIN regions g1 ON g1.id = g0.parent_id \
+    LEFT JOIN regions g2 ON g2.id = g1.parent_id \
     LEFT JOIN windows w ON w.id = t.window_id LEFT JOIN departments d ON d.id = t.department_id \
     LEFT JOIN service_items si ON si.id = t.service_item_id LEFT JOIN cases c ON c.id = r.case_id ";
 
@@ -192,7 +198,10 @@ pub struct TicketState {
 }
 
 fn scope_sql(alias: &str) -> String {
-    format!("($1 OR {alias}.place_id = $2 OR {alias}.department_id = $3)")
+    Scope::sql(
+        &format!("{alias}.place_id"),
+        &format!("{alias}.department_id"),
+    )
 }
 
 impl Store {
@@ -292,7 +301,7 @@ impl Store {
             scope_sql("t")
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketRow>(&sql)
-            .bind(scope.everything).bind(scope.place_id).bind(scope.department_id)
+            .bind(scope.code()).bind(scope.place_id).bind(scope.department_id)
             .bind(from).bind(to).bind(limit)
             .fetch_all(pool).await?))
     }
@@ -306,7 +315,7 @@ impl Store {
             scope_sql("t")
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketState>(&sql)
-            .bind(scope.everything).bind(scope.place_id).bind(scope.department_id)
+            .bind(scope.code()).bind(scope.place_id).bind(scope.department_id)
             .fetch_all(pool).await?))
     }
 
@@ -343,9 +352,9 @@ impl Store {
         );
         with_pool!(self, pool => {
             let mut count = sqlx::query_scalar::<_, i64>(&count_sql)
-                .bind(scope.everything).bind(scope.place_id).bind(scope.department_id);
+                .bind(scope.code()).bind(scope.place_id).bind(scope.department_id);
             let mut page = sqlx::query_as::<_, TicketRow>(&page_sql)
-                .bind(scope.everything).bind(scope.place_id).bind(scope.department_id);
+                .bind(scope.code()).bind(scope.place_id).bind(scope.department_id);
             for st in statuses.unwrap_or_default() {
                 count = count.bind(st.clone());
                 page = page.bind(st.clone());
@@ -367,7 +376,7 @@ impl Store {
             scope_sql("t")
         );
         with_pool!(self, pool => Ok(sqlx::query_scalar::<_, i64>(&sql)
-            .bind(scope.everything).bind(scope.place_id).bind(scope.department_id)
+            .bind(scope.code()).bind(scope.place_id).bind(scope.department_id)
             .fetch_one(pool).await?))
     }
 
@@ -382,7 +391,7 @@ impl Store {
             scope_sql("t")
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketRow>(&sql)
-            .bind(scope.everything).bind(scope.place_id).bind(scope.department_id).bind(after)
+            .bind(scope.code()).bind(scope.place_id).bind(scope.department_id).bind(after)
             .fetch_all(pool).await?))
     }
 
@@ -568,7 +577,7 @@ impl Store {
         );
         with_pool!(self, pool => {
             let pairs: Vec<(i64, i64)> = sqlx::query_as(&sql)
-                .bind(scope.everything).bind(scope.place_id).bind(scope.department_id)
+                .bind(scope.code()).bind(scope.place_id).bind(scope.department_id)
                 .fetch_all(pool).await?;
             let mut out: Vec<(CommonRow, Vec<i64>)> = Vec::new();
             for (cid, tid) in pairs {

@@ -24,6 +24,7 @@ crate::on_both_databases!(
     the_audit_log_refuses_updates_and_deletes,
     two_admins_acting_at_once_cannot_both_win,
     system_admins_are_told_which_years_holidays_are_missing_until_entered,
+    a_district_supervisor_sees_and_acts_only_within_its_district,
 );
 
 /// A bad rating at window W01 by static QR, with the evaluator's phone.
@@ -1164,4 +1165,116 @@ async fn system_admins_are_told_which_years_holidays_are_missing_until_entered(a
             "{me}"
         );
     }
+}
+
+/// 004 §9 本地区: a supervisor bound to a district's hall or department
+/// sees and acts only within that district; the city's sees everything.
+async fn a_district_supervisor_sees_and_acts_only_within_its_district(app: TestApp) {
+    let csrf = app.login_as("sysadmin").await;
+    for (user, unit) in [
+        ("sup-dc", json!({ "place_code": "HALL-DC" })),
+        ("sup-xc", json!({ "department_code": "XC-SC" })),
+    ] {
+        let mut body = json!({ "username": user, "display_name": "区政务服务管理局督查员",
+            "role": "supervisor", "password": ADMIN_PASSWORD });
+        for (k, v) in unit.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (s, b) = app.post_json("/api/v1/admin/staff", &csrf, &body).await;
+        assert_eq!(s, 200, "{b}");
+    }
+    // A bad rating in 东城区.
+    let rating = bad_rating(&app, true).await;
+    app.login_as("supervisor").await;
+    let id = ticket_of(&app, &rating).await;
+
+    // 西城区's supervisor: none of it.
+    let csrf = app.login_as("sup-xc").await;
+    let list = tickets(&app, "").await;
+    assert_eq!(list["tickets"].as_array().unwrap().len(), 0, "{list}");
+    assert_eq!(
+        app.get_json(&format!("/api/v1/loop/tickets/{id}")).await.0,
+        404
+    );
+    let (s, _) = step(
+        &app,
+        &csrf,
+        id,
+        json!({ "action": "contact", "reached": true, "note": "x" }),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (_, inbox) = app.get_json("/api/v1/staff/inbox").await;
+    assert_eq!(inbox.as_array().unwrap().len(), 0, "{inbox}");
+    let (s, r) = app
+        .get_json("/api/v1/reports/districts?quarter=2026-Q4")
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let names: Vec<&str> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["西城区"]);
+    assert!(r["total"].is_null(), "no city total: {r}");
+    for path in [
+        "/api/v1/reports/department_summary?quarter=2026-Q4",
+        "/api/v1/reports/matrix?quarter=2026-Q4",
+        "/api/v1/exports/ratings?quarter=2026-Q4",
+        "/api/v1/flags",
+        "/api/v1/admin/org/region",
+        "/api/v1/admin/audit",
+        "/api/v1/admin/outbox",
+    ] {
+        let (s, b) = app.get_json(path).await;
+        assert_eq!(s, 403, "{path}: {b}");
+    }
+    let (s, b) = app
+        .get_json(&format!(
+            "/api/v1/reports/district_departments?quarter=2026-Q4&district={}",
+            r["rows"][0]["id"]
+        ))
+        .await;
+    assert_eq!(s, 200, "its own drill-down: {b}");
+    let (_, index) = app.get_json("/api/v1/reports").await;
+    assert!(
+        !index.to_string().contains("\"department_summary\""),
+        "{index}"
+    );
+
+    // 东城区's supervisor: its ticket, its row.
+    let csrf = app.login_as("sup-dc").await;
+    assert_eq!(
+        tickets(&app, "").await["tickets"].as_array().unwrap().len(),
+        1
+    );
+    ok_step(
+        &app,
+        &csrf,
+        id,
+        json!({ "action": "contact", "reached": true, "note": "已联系" }),
+    )
+    .await;
+    let (_, r) = app
+        .get_json("/api/v1/reports/districts?quarter=2026-Q4")
+        .await;
+    let names: Vec<&str> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["东城区"]);
+
+    // The city's supervisor: everything.
+    app.login_as("supervisor").await;
+    let (_, r) = app
+        .get_json("/api/v1/reports/districts?quarter=2026-Q4")
+        .await;
+    assert!(
+        r["rows"].as_array().unwrap().len() >= 2 && !r["total"].is_null(),
+        "{r}"
+    );
+    assert_eq!(app.get_json("/api/v1/flags").await.0, 200);
 }
