@@ -311,6 +311,7 @@ async fn city_data(store: &Store, city: i64, staff_hash: &str) -> anyhow::Result
             link: None,
             evaluator_phone: None,
             evaluator_id_no: None,
+            evaluator_type: None,
         })
         .collect();
     let canonical: Vec<String> = records.iter().map(|r| r.canonical()).collect();

@@ -82,6 +82,7 @@ pub async fn default_ratings(state: &AppState, now: i64) -> Result<usize, ApiErr
                 link: None,
                 evaluator_phone: None,
                 evaluator_id_no: None,
+                evaluator_type: None,
             };
             records.push((
                 record

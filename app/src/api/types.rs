@@ -121,6 +121,9 @@ pub struct CaseIn {
     pub applicant_phone: Option<String>,
     #[serde(default)]
     pub applicant_id_no: Option<String>,
+    /// `person` (自然人) or `organisation` (法人或其他组织).
+    #[serde(default)]
+    pub applicant_type: Option<String>,
     #[serde(default)]
     pub started_at: Option<i64>,
     #[serde(default)]
@@ -313,6 +316,9 @@ pub struct StaffEntry {
     pub comment: String,
     #[serde(default)]
     pub evaluator_phone: Option<String>,
+    /// 自然人 or 法人或其他组织, as the form or the caller said.
+    #[serde(default)]
+    pub evaluator_type: Option<crate::domain::case::EvaluatorType>,
     /// When the citizen rated (the form's date), ms since the epoch.
     #[serde(default)]
     pub rated_at: Option<i64>,

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use crate::api::types::DeviceConfig;
 use crate::components::face::Face;
 use crate::components::voice;
-use crate::domain::case::Stage;
+use crate::domain::case::{EvaluatorType, Stage};
 use crate::domain::rating::new_rating_id;
 use crate::domain::sync::UNDO_WINDOW_MS;
 use crate::domain::{
@@ -60,6 +60,7 @@ struct Draft {
     comment: String,
     phone: String,
     stage: Option<Stage>,
+    evaluator_type: Option<EvaluatorType>,
 }
 
 /// What the rating is about; set by the page.
@@ -242,6 +243,7 @@ pub fn RatingFlow(
             link: subj.link.clone(),
             evaluator_phone: Some(d.phone.trim().to_string()).filter(|s| !s.is_empty()),
             evaluator_id_no: None,
+            evaluator_type: d.evaluator_type,
         };
         match record.validate() {
             Ok(record) => {
@@ -396,6 +398,17 @@ pub fn RatingFlow(
                                     on:input=move |ev| { last_touch.set(web::now_ms()); draft.update(|d| d.phone = event_target_value(&ev)); }/>
                                 <small>{tx.phone_hint}</small>
                             </label>
+                            // 004 第三条: 自然人 or 法人和其他组织 (optional).
+                            <div class="evaluator-type" role="group" aria-label=tx.evaluator_type_label>
+                                <span>{tx.evaluator_type_label}</span>
+                                {EvaluatorType::ALL.into_iter().map(|et| view! {
+                                    <button class="secondary" data-testid=format!("evaluator-{}", et.as_str())
+                                        aria-pressed=move || draft.with(|d| (d.evaluator_type == Some(et)).to_string())
+                                        on:click=move |_| { last_touch.set(web::now_ms()); draft.update(|d| d.evaluator_type = if d.evaluator_type == Some(et) { None } else { Some(et) }); }>
+                                        {if tx.lang_code == "en" { et.label_en() } else { et.label_zh() }}
+                                    </button>
+                                }).collect_view()}
+                            </div>
                         })}
                         <div class="actions">
                             <button class="secondary" data-testid="back-to-levels" on:click=move |_| go(Step::Level)>{tx.change}</button>

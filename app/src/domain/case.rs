@@ -233,6 +233,41 @@ impl RealName {
     }
 }
 
+/// Who rated (004 第三条: 自然人、法人和其他组织).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvaluatorType {
+    /// 自然人.
+    Person,
+    /// 法人或其他组织: a company, an association, an institution.
+    Organisation,
+}
+
+impl EvaluatorType {
+    pub const ALL: [EvaluatorType; 2] = [EvaluatorType::Person, EvaluatorType::Organisation];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvaluatorType::Person => "person",
+            EvaluatorType::Organisation => "organisation",
+        }
+    }
+    pub fn parse(s: &str) -> Option<EvaluatorType> {
+        EvaluatorType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            EvaluatorType::Person => "自然人",
+            EvaluatorType::Organisation => "法人或其他组织",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            EvaluatorType::Person => "Individual",
+            EvaluatorType::Organisation => "Company or organisation",
+        }
+    }
+}
+
 /// 实名 or 匿名: whether the evaluator of a rating is identified, by a
 /// phone number or ID number left with the rating, or as the applicant of
 /// the case it rates when the case carries the applicant's phone or ID

@@ -70,6 +70,9 @@ pub struct RatingRecord {
     pub evaluator_phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluator_id_no: Option<String>,
+    /// 自然人 or 法人或其他组织, when the evaluator said (004 第三条).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluator_type: Option<super::case::EvaluatorType>,
 }
 
 /// Why a rating cannot be stored. Each has a stable code and a message in
@@ -321,6 +324,7 @@ pub(crate) mod tests {
             link: None,
             evaluator_phone: None,
             evaluator_id_no: None,
+            evaluator_type: None,
         }
     }
 

@@ -42,6 +42,7 @@ pub const TEXTS: Texts = Texts {
     phone_label_required: "Mobile number (required, for a call back)",
     loading_page: "Opening the rating page…",
     details_offer: "Add details or a suggestion (optional)",
+    evaluator_type_label: "You are (optional)",
     details_saved: "Your details were saved. Thank you!",
     details_not_saved: "Your rating was sent, but the details could not be saved. Please tell the staff.",
     skip: "No, thanks",

@@ -59,6 +59,7 @@ pub struct Texts {
     pub phone_label_required: &'static str,
     pub loading_page: &'static str,
     pub details_offer: &'static str,
+    pub evaluator_type_label: &'static str,
     pub details_saved: &'static str,
     pub details_not_saved: &'static str,
     pub skip: &'static str,

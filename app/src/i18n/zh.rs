@@ -42,6 +42,7 @@ pub const TEXTS: Texts = Texts {
     phone_label_required: "手机号码（必填，便于回访）",
     loading_page: "正在打开评价页面…",
     details_offer: "补充分项评价或意见建议（选填）",
+    evaluator_type_label: "评价人（选填）",
     details_saved: "补充评价已保存，谢谢！",
     details_not_saved: "评价已提交，补充内容未能保存，请联系工作人员",
     skip: "不用了",

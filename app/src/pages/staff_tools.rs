@@ -13,7 +13,7 @@ use crate::api::types::{
     DeviceView, EnrolmentCode, EntryResult, ImportReport, RegisterDevice, RowError, StaffEntry,
 };
 use crate::components::china_time;
-use crate::domain::case::RatingKind;
+use crate::domain::case::{EvaluatorType, RatingKind};
 use crate::domain::rating::new_rating_id;
 use crate::domain::{Channel, CodeMap, ReasonTag};
 use crate::offline::web;
@@ -45,6 +45,7 @@ pub fn EntryPage() -> impl IntoView {
     let level_code = RwSignal::new(String::new());
     let reasons: RwSignal<Vec<ReasonTag>> = RwSignal::new(vec![]);
     let comment = RwSignal::new(String::new());
+    let evaluator_type: RwSignal<Option<EvaluatorType>> = RwSignal::new(None);
     let entered: RwSignal<Vec<(String, String)>> = RwSignal::new(vec![]);
     let form_id = RwSignal::new(Uuid::nil());
     let busy = RwSignal::new(false);
@@ -87,12 +88,10 @@ pub fn EntryPage() -> impl IntoView {
             } else {
                 vec![]
             },
-            comment: if level.is_bad() {
-                comment.get_untracked()
-            } else {
-                String::new()
-            },
+            // 意见建议 on a form of any level are kept (seed 001 三(四)).
+            comment: comment.get_untracked(),
             evaluator_phone: None,
+            evaluator_type: evaluator_type.get_untracked(),
             rated_at: time_of(&date.get_untracked()),
         };
         busy.set(true);
@@ -131,6 +130,7 @@ pub fn EntryPage() -> impl IntoView {
                     level_code.set(String::new());
                     reasons.set(vec![]);
                     comment.set(String::new());
+                    evaluator_type.set(None);
                     focus_case();
                 }
                 // Nothing typed is lost: the form keeps its content and id.
@@ -172,9 +172,19 @@ pub fn EntryPage() -> impl IntoView {
                             {r.label_zh()}</label>
                         }).collect_view()}
                     </fieldset>
-                    <label><span>"意见"</span>
-                        <input data-testid="entry-comment" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))/></label>
                 </Show>
+                <div class="row">
+                    <label><span>"意见建议（选填）"</span>
+                        <input data-testid="entry-comment" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))/></label>
+                    <label><span>"评价人类型（选填）"</span>
+                        <select data-testid="entry-evaluator-type"
+                            on:change=move |ev| evaluator_type.set(EvaluatorType::parse(&event_target_value(&ev)))>
+                            <option value="" selected=move || evaluator_type.get().is_none()>"未填写"</option>
+                            {EvaluatorType::ALL.into_iter().map(|t| view! {
+                                <option value=t.as_str() selected=move || evaluator_type.get() == Some(t)>{t.label_zh()}</option>
+                            }).collect_view()}
+                        </select></label>
+                </div>
                 <button class="primary" type="submit" data-testid="entry-submit" disabled=move || busy.get()>"提交（回车）"</button>
             </form>
             <p data-testid="entry-count">{move || format!("本次已录入 {} 份", entered.with(Vec::len))}</p>

@@ -217,6 +217,24 @@ pub async fn resolve(
             "The applicant's ID number is not valid",
         )));
     }
+    let applicant_type = match c
+        .applicant_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(t) => match app::domain::case::EvaluatorType::parse(t) {
+            Some(t) => Some(t.as_str().to_string()),
+            None => {
+                return Ok(Err(err(
+                    "applicant_type_invalid",
+                    "申请人类型应为 person（自然人）或 organisation（法人或其他组织）",
+                    "The applicant type must be person or organisation",
+                )))
+            }
+        },
+    };
     let started_at = c.started_at.unwrap_or(now);
     let finished_at = if finished {
         Some(c.finished_at.unwrap_or(now))
@@ -248,6 +266,7 @@ pub async fn resolve(
         stages: c.stages,
         applicant_phone: phone.map(str::to_string),
         applicant_id_no: id_no,
+        applicant_type,
         started_at,
         finished_at,
     }))
@@ -520,6 +539,7 @@ async fn import_csv(
             stages: false,
             applicant_phone: opt("applicant_phone"),
             applicant_id_no: None,
+            applicant_type: opt("applicant_type"),
             started_at,
             finished_at,
         };

@@ -422,7 +422,7 @@ async fn export_ratings(
     let period = q.period()?;
     let (from, to) = reports::instants(&period);
     let rx = state.store.stream_ratings(from, to);
-    let header = "\u{FEFF}评价编号,评价时间,渠道,评价等级,评价类型,有效,区县,场所,窗口,部门,办件编号,差评原因,评价内容,实名\r\n";
+    let header = "\u{FEFF}评价编号,评价时间,渠道,评价等级,评价类型,有效,区县,场所,窗口,部门,办件编号,差评原因,评价内容,实名,评价人类型\r\n";
     let head =
         futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(header)) });
     let rows = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -462,6 +462,10 @@ async fn export_ratings(
                             &reasons_zh(&r.reasons),
                             &r.comment,
                             if r.real_name() { "实名" } else { "匿名" },
+                            r.evaluator_type
+                                .as_deref()
+                                .and_then(app::domain::case::EvaluatorType::parse)
+                                .map_or("未填写", |t| t.label_zh()),
                         ],
                     );
                 }

@@ -460,6 +460,7 @@ async fn start_service(
         stages: false,
         applicant_phone: req.applicant_phone.clone(),
         applicant_id_no: None,
+        applicant_type: None,
         started_at: Some(now),
         finished_at: None,
     };
@@ -631,6 +632,7 @@ async fn enter_rating(
         link: None,
         evaluator_phone: entry.evaluator_phone,
         evaluator_id_no: None,
+        evaluator_type: entry.evaluator_type,
     }
     .validate()
     .map_err(|e| ApiError::Unprocessable {

@@ -107,6 +107,8 @@ pub struct CaseUpsert {
     pub stages: bool,
     pub applicant_phone: Option<String>,
     pub applicant_id_no: Option<String>,
+    /// `person` or `organisation` (domain `EvaluatorType`), checked.
+    pub applicant_type: Option<String>,
     pub started_at: i64,
     pub finished_at: Option<i64>,
 }
@@ -435,11 +437,11 @@ impl Store {
                 None => {
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO cases (source, case_no, place_id, window_id, service_item_id, staff_id, status, stages, \
-                             applicant_phone, applicant_id_no, started_at, finished_at, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id")
+                             applicant_phone, applicant_id_no, started_at, finished_at, created_at, updated_at, applicant_type) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING id")
                         .bind(&c.source).bind(&c.case_no).bind(c.place_id).bind(c.window_id).bind(c.service_item_id)
                         .bind(c.staff_id).bind(status).bind(c.stages).bind(&c.applicant_phone).bind(&c.applicant_id_no)
-                        .bind(c.started_at).bind(c.finished_at).bind(now)
+                        .bind(c.started_at).bind(c.finished_at).bind(now).bind(&c.applicant_type)
                         .fetch_one(&mut *tx).await?;
                     (id, UpsertOutcome::Created)
                 }
@@ -449,8 +451,10 @@ impl Store {
                         before = case_snapshot!(tx, id);
                     }
                     sqlx::query("UPDATE cases SET status = 'finished', finished_at = $1, updated_at = $2, \
-                                 applicant_phone = COALESCE(applicant_phone, $3), applicant_id_no = COALESCE(applicant_id_no, $4) WHERE id = $5")
+                                 applicant_phone = COALESCE(applicant_phone, $3), applicant_id_no = COALESCE(applicant_id_no, $4), \
+                                 applicant_type = COALESCE(applicant_type, $6) WHERE id = $5")
                         .bind(c.finished_at.unwrap_or(now)).bind(now).bind(&c.applicant_phone).bind(&c.applicant_id_no).bind(id)
+                        .bind(&c.applicant_type)
                         .execute(&mut *tx).await?;
                     (id, UpsertOutcome::Updated)
                 }

@@ -186,7 +186,7 @@ pub struct NewDevice<'a> {
 
 const RATING_COLUMNS: &str = "INSERT INTO ratings (id, device_id, device_seq, channel, case_no, place_id, window_id, \
      level, grade, dimension_set, items, reasons, comment, device_time, rated_at, received_at, payload, \
-     case_id, stage, kind, proactive, entered_by, evaluator_phone, evaluator_id_no, client_hash) ";
+     case_id, stage, kind, proactive, entered_by, evaluator_phone, evaluator_id_no, client_hash, evaluator_type) ";
 
 /// Appends the VALUES of `rows` to an INSERT into `ratings`.
 fn push_rating_values<'a, DB>(
@@ -229,7 +229,8 @@ fn push_rating_values<'a, DB>(
             .push_bind(n.entered_by)
             .push_bind(r.evaluator_phone.clone())
             .push_bind(r.evaluator_id_no.clone())
-            .push_bind(n.client_hash.clone());
+            .push_bind(n.client_hash.clone())
+            .push_bind(r.evaluator_type.map(|t| t.as_str().to_string()));
     });
 }
 

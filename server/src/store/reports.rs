@@ -1102,6 +1102,8 @@ pub struct ExportRow {
     pub evaluator_phone: bool,
     pub evaluator_id_no: bool,
     pub applicant_known: bool,
+    /// The rating's evaluator type, else the case's applicant type.
+    pub evaluator_type: Option<String>,
 }
 
 impl ExportRow {
@@ -1136,7 +1138,8 @@ impl Store {
                  COALESCE(CASE g0.level WHEN 'district' THEN g0.name WHEN 'town' THEN g1.name WHEN 'village' THEN g2.name END, '') AS district, \
                  p.name AS place, w.name AS window, dp.name AS department, r.case_no, r.reasons, r.comment, \
                  r.evaluator_phone IS NOT NULL AS evaluator_phone, r.evaluator_id_no IS NOT NULL AS evaluator_id_no, \
-                 COALESCE(c.applicant_phone IS NOT NULL OR c.applicant_id_no IS NOT NULL, FALSE) AS applicant_known \
+                 COALESCE(c.applicant_phone IS NOT NULL OR c.applicant_id_no IS NOT NULL, FALSE) AS applicant_known, \
+                 COALESCE(r.evaluator_type, c.applicant_type) AS evaluator_type \
                  {} LEFT JOIN departments dp ON dp.id = COALESCE(w.department_id, si.department_id) \
                  LEFT JOIN tickets t ON t.rating_id = r.id \
                  WHERE r.rated_at >= $1 AND r.rated_at < $2 ORDER BY r.rated_at, r.id",

@@ -194,6 +194,7 @@ fn record(
         link: None,
         evaluator_phone: None,
         evaluator_id_no: None,
+        evaluator_type: None,
     }
 }
 
@@ -285,6 +286,7 @@ async fn rollups_kept_by_every_write_equal_a_rebuild_and_the_raw_formula(app: Te
                         stages: false,
                         applicant_phone: None,
                         applicant_id_no: None,
+                        applicant_type: None,
                         started_at: at - 60_000,
                         finished_at: finished.then_some(at),
                     },
@@ -520,6 +522,7 @@ async fn a_small_city_shaped_like_seed_003_gives_every_rate(app: TestApp) {
                         stages: false,
                         applicant_phone: None,
                         applicant_id_no: None,
+                        applicant_type: None,
                         started_at: t - 60_000,
                         finished_at: Some(t),
                     },

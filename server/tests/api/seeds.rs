@@ -23,6 +23,7 @@ crate::on_both_databases!(
     seed_003_two_districts_reach_100_percent_once_the_default_job_has_run,
     the_loop_table_counts_contact_feedback_and_real_name_bad_ratings_on_time,
     service_items_are_ranked_by_their_bad_rating_rate,
+    the_evaluator_type_is_kept_from_the_rating_or_the_case_and_exported,
 );
 
 crate::on_both_databases_with!(
@@ -753,11 +754,12 @@ async fn the_loop_table_counts_contact_feedback_and_real_name_bad_ratings_on_tim
         .text()
         .await
         .unwrap();
-    assert!(csv.lines().next().unwrap().ends_with(",实名"), "{csv}");
+    let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = head.iter().position(|h| *h == "实名").unwrap();
     let real: Vec<&str> = csv
         .lines()
         .skip(1)
-        .filter_map(|l| l.rsplit(',').next())
+        .filter_map(|l| l.split(',').nth(col))
         .collect();
     assert_eq!(
         real.iter().filter(|x| **x == "实名").count(),
@@ -845,5 +847,118 @@ async fn service_items_are_ranked_by_their_bad_rating_rate(app: TestApp) {
     assert_eq!(
         printed(&r, "不动产首次登记（东城区不动产登记中心）"),
         ["5", "0", "0.00%"]
+    );
+}
+
+/// 004 第三条: 自然人 or 法人和其他组织, said by the evaluator (phone, paper
+/// form) or known by the business system for the case's applicant; the
+/// export prints it, 未填写 when nobody said. A wrong value is refused
+/// with a reason and stores nothing.
+async fn the_evaluator_type_is_kept_from_the_rating_or_the_case_and_exported(app: TestApp) {
+    let push = |cases: Value| {
+        let app = &app;
+        async move {
+            let r = reqwest::Client::new()
+                .post(app.url("/api/v1/cases"))
+                .bearer_auth(server::demo::integration_token(ADMIN_PASSWORD))
+                .json(&json!({ "cases": cases }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let now = now_ms();
+    let r = push(json!([
+        { "case_no": "EV-1", "place_code": "HALL-DC", "window_code": "W01", "status": "finished",
+          "applicant_type": "organisation", "started_at": now - 20 * MINUTE, "finished_at": now - 10 * MINUTE },
+        { "case_no": "EV-2", "place_code": "HALL-DC", "window_code": "W01", "status": "finished",
+          "applicant_type": "company" },
+    ]))
+    .await;
+    assert_eq!(r["results"][0]["status"], "created", "{r}");
+    assert_eq!(r["results"][1]["status"], "rejected", "{r}");
+    assert_eq!(
+        r["results"][1]["error"]["code"], "applicant_type_invalid",
+        "{r}"
+    );
+    assert!(r["results"][1]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("法人或其他组织"));
+
+    // The kiosk rates EV-1 without saying: the case's applicant type counts.
+    let mut k = rating_for(&app.kiosk, 1, "satisfied");
+    k["case_no"] = json!("EV-1");
+    let resp = app.post_sync(&app.batch(vec![k])).await;
+    assert_eq!(resp.status(), 200);
+    // A phone rating whose evaluator said 自然人; one with a wrong value.
+    let client = reqwest::Client::new();
+    let cfg: RateConfig = client
+        .get(app.url("/api/v1/rate/place/HALL-DC/W02"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut person = web_rating(&cfg, "very_satisfied");
+    person["evaluator_type"] = json!("person");
+    let mut wrong = web_rating(&cfg, "very_satisfied");
+    wrong["evaluator_type"] = json!("robot");
+    for (item, ok) in [(wrong, false), (person, true)] {
+        let r = client
+            .post(app.url("/api/v1/sync"))
+            .json(
+                &json!({ "device_id": cfg.device.device_id, "sent_at": now_ms(), "items": [item] }),
+            )
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        if ok {
+            assert_eq!(status, 200, "{body}");
+        } else {
+            assert!((400..500).contains(&status), "{status} {body}");
+        }
+    }
+    // A paper form from a company, entered by the unit admin; and one unsaid.
+    let csrf = app.login_admin().await;
+    for t in [Some("organisation"), None] {
+        let mut e = json!({ "id": Uuid::now_v7(), "channel": "paper", "level": "satisfied",
+            "comment": "希望周末也能办理" });
+        if let Some(t) = t {
+            e["evaluator_type"] = json!(t);
+        }
+        let (s, b) = app.post_json("/api/v1/staff/entries", &csrf, &e).await;
+        assert_eq!(s, 200, "{b}");
+    }
+    app.login_as(server::demo::SUPERVISOR_USERNAME).await;
+    let today = Date::of_instant(now_ms());
+    let csv = app
+        .client
+        .get(app.url(&format!("/api/v1/exports/ratings?from={today}&to={today}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines().next().unwrap().ends_with(",实名,评价人类型"),
+        "{csv}"
+    );
+    let mut types: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit(',').next())
+        .collect();
+    types.sort_unstable();
+    assert_eq!(
+        types,
+        ["未填写", "法人或其他组织", "法人或其他组织", "自然人"],
+        "{csv}"
     );
 }
