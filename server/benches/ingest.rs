@@ -86,6 +86,7 @@ fn ratings(
                 link: None,
                 evaluator_phone: None,
                 evaluator_id_no: None,
+                evaluator_type: None,
             }
         })
         .collect()
