@@ -485,7 +485,11 @@ async fn export_ratings(
         Some("ratings.csv"),
         vec![],
     );
-    *resp.body_mut() = Body::from_stream(futures_util::StreamExt::chain(head, rows));
+    // Fused: a compressing body polls once more after the end, which an
+    // unfold must not see.
+    *resp.body_mut() = Body::from_stream(futures_util::StreamExt::fuse(
+        futures_util::StreamExt::chain(head, rows),
+    ));
     Ok(resp)
 }
 

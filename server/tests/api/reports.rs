@@ -1064,6 +1064,22 @@ async fn reports_export_with_the_seed_headings_and_the_ratings_export_streams(ap
         "{}",
         text.lines().nth(1).unwrap()
     );
+    // Through a browser's Accept-Encoding: compressed, and whole (the
+    // compressing body polled the finished stream once more, which cut
+    // it after the heading).
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/exports/ratings?{q}")))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "br");
+    let packed = r.bytes().await.unwrap();
+    let mut unpacked = vec![];
+    brotli::BrotliDecompress(&mut &packed[..], &mut unpacked).unwrap();
+    assert_eq!(String::from_utf8(unpacked).unwrap(), text);
 }
 
 async fn only_supervisors_and_unit_admins_read_reports_and_anyone_the_public_page(app: TestApp) {
