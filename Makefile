@@ -34,6 +34,7 @@ test: setup
 bench: build
 	cargo bench -p server --bench ingest
 	cargo bench -p server --bench reports
+	cargo bench -p server --bench jobs
 	cargo bench -p server --bench login
 	cd end2end && npx playwright test -c playwright.bench.config.ts
 
