@@ -126,6 +126,8 @@ pub struct Policy {
     /// invitation this many minutes later if still unrated (or when the
     /// clerk starts the next case).
     pub pad_invite_delay_mins: u32,
+    /// The dimension set of phone and PC ratings (`HCP_WEB_DIMENSION_SET`).
+    pub web_dimension_set: app::domain::DimensionSet,
 }
 
 impl Default for Policy {
@@ -140,6 +142,7 @@ impl Default for Policy {
             bottom_percent: 10,
             bottom_min_ratings: 10,
             pad_invite_delay_mins: 10,
+            web_dimension_set: app::domain::DEFAULT_DIMENSION_SET,
         }
     }
 }
@@ -313,6 +316,18 @@ impl Settings {
                 if let Some(l) = env("HCP_DEFAULT_RATING_LEVEL") {
                     p.default_rating.level = app::domain::Level::parse(&l).ok_or_else(|| {
                         anyhow::anyhow!("HCP_DEFAULT_RATING_LEVEL {l:?}: use very_satisfied, satisfied or basic")
+                    })?;
+                }
+                if let Some(d) = env("HCP_WEB_DIMENSION_SET") {
+                    p.web_dimension_set = app::domain::DimensionSet::find(&d).ok_or_else(|| {
+                        let known: Vec<&str> = app::domain::catalog::DIMENSION_SETS
+                            .iter()
+                            .map(|s| s.code)
+                            .collect();
+                        anyhow::anyhow!(
+                            "HCP_WEB_DIMENSION_SET {d:?}: use one of {}",
+                            known.join(", ")
+                        )
                     })?;
                 }
                 if let Some(r) = env("HCP_REAL_NAME") {

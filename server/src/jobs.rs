@@ -55,7 +55,11 @@ pub async fn default_ratings(state: &AppState, now: i64) -> Result<usize, ApiErr
                 None => {
                     let d = state
                         .store
-                        .web_device(c.place_id, DEFAULT_DIMENSION_SET.code, now)
+                        .web_device(
+                            c.place_id,
+                            state.settings.policy.web_dimension_set.code,
+                            now,
+                        )
                         .await?;
                     devices.insert(c.place_id, d);
                     d

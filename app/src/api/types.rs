@@ -286,6 +286,10 @@ pub struct RegisterDevice {
     pub place_code: String,
     #[serde(default)]
     pub window_code: Option<String>,
+    /// The dimension set its ratings offer (`catalog::DIMENSION_SETS`);
+    /// the default set when absent.
+    #[serde(default)]
+    pub dimension_set: Option<String>,
 }
 
 /// A one-time enrolment code, shown once to the administrator.

@@ -458,7 +458,8 @@ pub fn RatingFlow(
                     <div class="dimensions">
                         {set.dimensions.iter().map(|dim| {
                             let code = dim.code;
-                            let label = tx.dimension(code, dim.label_zh);
+                            // Labels from the rating's own set (seven-v1 has its own words).
+                            let label = if tx.lang_code == "en" { dim.label_en } else { dim.label_zh };
                             view! {
                                 <div class="dimension" role="group" aria-label=label>
                                     <span class="dimension-label">{label}</span>

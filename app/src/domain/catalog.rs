@@ -15,12 +15,15 @@ pub struct Dimension {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DimensionSet {
     pub code: &'static str,
+    /// How an administrator chooses it.
+    pub label_zh: &'static str,
     pub dimensions: &'static [Dimension],
 }
 
 /// The on-site set seen in the seeds: 服务效率 / 服务水平 / 服务态度.
 pub const ONSITE_V1: DimensionSet = DimensionSet {
     code: "onsite-v1",
+    label_zh: "三项：服务效率、服务水平、服务态度",
     dimensions: &[
         Dimension {
             code: "efficiency",
@@ -40,9 +43,54 @@ pub const ONSITE_V1: DimensionSet = DimensionSet {
     ],
 };
 
+/// Seed 001 附件 (张店区政务服务“好差评”评价指标): seven dimensions.
+pub const SEVEN_V1: DimensionSet = DimensionSet {
+    code: "seven-v1",
+    label_zh: "七项：承诺履行、服务态度、申请材料、办事效率、跑趟次数、服务机制、勤政廉洁",
+    dimensions: &[
+        Dimension {
+            code: "commitment",
+            label_zh: "承诺履行",
+            label_en: "Promises kept",
+        },
+        Dimension {
+            code: "attitude",
+            label_zh: "服务态度",
+            label_en: "Attitude",
+        },
+        Dimension {
+            code: "materials",
+            label_zh: "申请材料",
+            label_en: "Documents asked for",
+        },
+        Dimension {
+            code: "efficiency",
+            label_zh: "办事效率",
+            label_en: "Efficiency",
+        },
+        Dimension {
+            code: "trips",
+            label_zh: "跑趟次数",
+            label_en: "Trips needed",
+        },
+        Dimension {
+            code: "mechanism",
+            label_zh: "服务机制",
+            label_en: "Service arrangements",
+        },
+        Dimension {
+            code: "integrity",
+            label_zh: "勤政廉洁",
+            label_en: "Diligence and integrity",
+        },
+    ],
+};
+
 pub const DEFAULT_DIMENSION_SET: DimensionSet = ONSITE_V1;
 
-pub const DIMENSION_SETS: &[DimensionSet] = &[ONSITE_V1];
+/// Every set a device or channel may be given. Sets are never removed or
+/// changed once shipped: a rating names its set, and is read under it.
+pub const DIMENSION_SETS: &[DimensionSet] = &[ONSITE_V1, SEVEN_V1];
 
 impl DimensionSet {
     pub fn find(code: &str) -> Option<DimensionSet> {
@@ -123,6 +171,32 @@ impl ReasonTag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seed_001s_seven_dimensions_ship_beside_the_three_and_codes_are_unique() {
+        let seven = DimensionSet::find("seven-v1").unwrap();
+        let labels: Vec<&str> = seven.dimensions.iter().map(|d| d.label_zh).collect();
+        assert_eq!(
+            labels,
+            [
+                "承诺履行",
+                "服务态度",
+                "申请材料",
+                "办事效率",
+                "跑趟次数",
+                "服务机制",
+                "勤政廉洁"
+            ]
+        );
+        assert_eq!(DimensionSet::find("onsite-v1"), Some(ONSITE_V1));
+        for (i, a) in DIMENSION_SETS.iter().enumerate() {
+            assert!(DIMENSION_SETS[i + 1..].iter().all(|b| b.code != a.code));
+            let mut codes: Vec<&str> = a.dimensions.iter().map(|d| d.code).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            assert_eq!(codes.len(), a.dimensions.len(), "{}", a.code);
+        }
+    }
 
     #[test]
     fn the_default_set_is_findable_and_has_unique_codes() {

@@ -214,6 +214,7 @@ pub fn DevicesPage() -> impl IntoView {
     let kind = RwSignal::new("kiosk".to_string());
     let place = RwSignal::new("HALL-DC".to_string());
     let window = RwSignal::new(String::new());
+    let dimension_set = RwSignal::new(crate::domain::DEFAULT_DIMENSION_SET.code.to_string());
     let issued: RwSignal<Option<EnrolmentCode>> = RwSignal::new(None);
     let register = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -222,6 +223,7 @@ pub fn DevicesPage() -> impl IntoView {
             kind: kind.get_untracked(),
             place_code: place.get_untracked(),
             window_code: Some(window.get_untracked()),
+            dimension_set: Some(dimension_set.get_untracked()),
         };
         spawn_local(async move {
             match client::staff_post::<_, EnrolmentCode>(
@@ -288,6 +290,12 @@ pub fn DevicesPage() -> impl IntoView {
                     </select></label>
                 <label><span>"场所编码"</span><input data-testid="device-place" prop:value=move || place.get() on:input=move |ev| place.set(event_target_value(&ev))/></label>
                 <label><span>"窗口编码"</span><input data-testid="device-window" prop:value=move || window.get() on:input=move |ev| window.set(event_target_value(&ev))/></label>
+                <label><span>"分项评价指标"</span>
+                    <select data-testid="device-dimension-set" on:change=move |ev| dimension_set.set(event_target_value(&ev))>
+                        {crate::domain::catalog::DIMENSION_SETS.iter().map(|s| view! {
+                            <option value=s.code selected=move || dimension_set.get() == s.code>{s.label_zh}</option>
+                        }).collect_view()}
+                    </select></label>
                 <button class="primary" type="submit" data-testid="device-register">"登记并生成启用码"</button>
             </form>
             <table class="inbox devices-table" data-testid="devices">

@@ -205,6 +205,21 @@ async fn register_device(
             })
         }
     };
+    let set = match req
+        .dimension_set
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => DEFAULT_DIMENSION_SET,
+        Some(code) => {
+            app::domain::DimensionSet::find(code).ok_or_else(|| ApiError::Unprocessable {
+                code: "dimension_set_unknown",
+                zh: format!("没有编码为“{code}”的分项评价指标"),
+                en: format!("There is no dimension set '{code}'"),
+            })?
+        }
+    };
     let (enrol_code, hash, expires_at) = fresh_enrol_code(&state).await?;
     state
         .store
@@ -215,7 +230,7 @@ async fn register_device(
                 kind: &req.kind,
                 place_id,
                 window_id,
-                dimension_set: DEFAULT_DIMENSION_SET.code,
+                dimension_set: set.code,
             },
             &hash,
             expires_at,

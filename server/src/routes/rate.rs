@@ -4,7 +4,7 @@
 use app::api::loaders::RateQuery;
 use app::api::types::RateConfig;
 use app::domain::case::Stage;
-use app::domain::{link, Channel, DEFAULT_DIMENSION_SET};
+use app::domain::{link, Channel};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -37,7 +37,11 @@ async fn web_config(
 ) -> Result<app::api::types::DeviceConfig, ApiError> {
     let id = state
         .store
-        .web_device(place_id, DEFAULT_DIMENSION_SET.code, now_ms())
+        .web_device(
+            place_id,
+            state.settings.policy.web_dimension_set.code,
+            now_ms(),
+        )
         .await?;
     let row = state
         .store

@@ -609,7 +609,7 @@ async fn enter_rating(
     };
     let device_id = state
         .store
-        .web_device(place_id, DEFAULT_DIMENSION_SET.code, now)
+        .web_device(place_id, state.settings.policy.web_dimension_set.code, now)
         .await?;
     let record = RatingRecord {
         id: entry.id,

@@ -330,8 +330,15 @@ impl Store {
         let select = "SELECT id FROM devices WHERE code = $1";
         with_pool!(self, pool => {
             // Made once per place: every phone page load only reads it.
-            let existing: Option<String> = sqlx::query_scalar(select).bind(&code).fetch_optional(pool).await?;
-            if let Some(id) = existing {
+            let existing: Option<(String, String)> = sqlx::query_as("SELECT id, dimension_set FROM devices WHERE code = $1")
+                .bind(&code).fetch_optional(pool).await?;
+            if let Some((id, set)) = existing {
+                // The channel's set was changed (HCP_WEB_DIMENSION_SET): new
+                // ratings offer the new one; old ones keep theirs.
+                if set != dimension_set {
+                    sqlx::query("UPDATE devices SET dimension_set = $1 WHERE code = $2")
+                        .bind(dimension_set).bind(&code).execute(pool).await?;
+                }
                 return Uuid::parse_str(&id).map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))));
             }
             sqlx::query("INSERT INTO devices (id, code, kind, place_id, dimension_set, created_at) VALUES ($1, $2, 'web', $3, $4, $5) ON CONFLICT (code) DO NOTHING")

@@ -20,7 +20,18 @@ crate::on_both_databases!(
     a_paper_form_entered_by_staff_records_channel_and_who_entered_it,
     starting_service_reaches_the_window_pad_or_gives_a_case_qr,
     each_stage_of_a_case_is_rated_once,
+    a_kiosk_rates_under_the_dimension_set_it_was_registered_with_and_old_ratings_keep_theirs,
 );
+
+crate::on_both_databases_with!(
+    seven_on_the_web,
+    crate::channels::seven_dimensions_on_the_web;
+    phones_are_offered_the_dimension_set_the_city_chose,
+);
+
+pub fn seven_dimensions_on_the_web(s: &mut server::config::Settings) {
+    s.policy.web_dimension_set = app::domain::catalog::SEVEN_V1;
+}
 
 pub const PHONE: &str = "13912345678";
 pub const ID_NO: &str = "11010519491231002X";
@@ -654,4 +665,96 @@ mod real_name {
             super::where_policy_requires_a_phone_a_rating_without_one_is_set_aside(app).await;
         }
     }
+}
+
+/// Seed 001 附件's seven dimensions ship beside the three: a device is
+/// registered with its set, rates under it, and a rating queued under the
+/// old set before a change is still taken and read under that set.
+async fn a_kiosk_rates_under_the_dimension_set_it_was_registered_with_and_old_ratings_keep_theirs(
+    app: TestApp,
+) {
+    let csrf = app.login_admin().await;
+    let (s, b) = app
+        .post_json(
+            "/api/v1/admin/devices",
+            &csrf,
+            &json!({ "code": "KIOSK-7", "kind": "kiosk",
+            "place_code": "HALL-DC", "dimension_set": "onsite-v9" }),
+        )
+        .await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (422, Some("dimension_set_unknown")),
+        "{b}"
+    );
+    let (s, b) = app
+        .post_json(
+            "/api/v1/admin/devices",
+            &csrf,
+            &json!({ "code": "KIOSK-7", "kind": "kiosk",
+            "place_code": "HALL-DC", "dimension_set": "seven-v1" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (cfg, token) = crate::helpers::enrol(&app.address, "KIOSK-7").await;
+    assert_eq!(cfg.dimension_set, "seven-v1");
+    let rating = |seq: u64, set: &str, dimension: &str| {
+        let mut r = crate::helpers::rating_for(&cfg, seq, "satisfied");
+        r["dimension_set"] = json!(set);
+        r["items"] = json!([{ "dimension": dimension, "level": "very_satisfied" }]);
+        r
+    };
+    let sync = |items: Vec<Value>| {
+        let app = &app;
+        let token = token.clone();
+        let device = cfg.device_id;
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/sync"))
+                .bearer_auth(token)
+                .json(&json!({ "device_id": device, "sent_at": now_ms(), "items": items }))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // 跑趟次数 is one of the seven; 服务水平 (competence) is not.
+    let (s, b) = sync(vec![rating(1, "seven-v1", "competence")]).await;
+    assert_eq!(s, 422, "{b}");
+    let (s, b) = sync(vec![
+        rating(1, "seven-v1", "trips"),
+        rating(2, "onsite-v1", "competence"),
+    ])
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let stored = app
+        .text("SELECT CAST(COUNT(*) AS TEXT) FROM ratings WHERE (dimension_set = 'seven-v1' AND items LIKE '%trips%') \
+               OR (dimension_set = 'onsite-v1' AND items LIKE '%competence%')")
+        .await;
+    assert_eq!(stored.as_deref(), Some("2"), "each under its own set");
+}
+
+/// `HCP_WEB_DIMENSION_SET=seven-v1`: phone and PC rating pages offer the
+/// seven; staff entries and the 系统默认 job use the same web device.
+async fn phones_are_offered_the_dimension_set_the_city_chose(app: TestApp) {
+    let web = config(&app, "/api/v1/rate/place/HALL-DC/W01").await;
+    assert_eq!(web.device.dimension_set, "seven-v1");
+    let mut r = web_rating(&web, "very_satisfied");
+    r["items"] = json!([{ "dimension": "integrity", "level": "very_satisfied" }]);
+    let (s, b) = sync_web(&app, &web, vec![r]).await;
+    assert_eq!(s, 200, "{b}");
+    // A paper form entered meanwhile does not switch the phones back.
+    let csrf = app.login_admin().await;
+    let (s, _) = app
+        .post_json(
+            "/api/v1/staff/entries",
+            &csrf,
+            &json!({ "id": Uuid::now_v7(), "channel": "paper", "level": "satisfied" }),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let web = config(&app, "/api/v1/rate/place/HALL-DC/W01").await;
+    assert_eq!(web.device.dimension_set, "seven-v1");
 }
