@@ -207,3 +207,32 @@ test('from December a system admin is warned on every staff page until next year
   await expect(other.getByTestId('calendar-warning')).toHaveCount(0);
   await ctx.close();
 });
+
+test('a kiosk registered with seed 001\'s seven dimensions offers them after a rating', async ({ page, browser }) => {
+  await signIn(page);
+  await page.goto('/staff/devices');
+  await hydrated(page);
+  const code = `KIOSK-7-${Date.now() % 100000}`;
+  await page.getByTestId('device-code').fill(code);
+  await page.getByTestId('device-kind').selectOption('kiosk');
+  await page.getByTestId('device-dimension-set').selectOption('seven-v1');
+  await page.getByTestId('device-register').click();
+  const issued = page.getByTestId('enrol-issued');
+  await expect(issued).toBeVisible();
+  const enrolCode = await issued.getAttribute('data-code');
+
+  const ctx = await browser.newContext({ viewport: { width: 1080, height: 1920 } });
+  const kiosk = await ctx.newPage();
+  await kiosk.goto(`/kiosk/${code}`);
+  await hydrated(kiosk);
+  await kiosk.getByTestId('enrol-code').fill(enrolCode!);
+  await kiosk.getByTestId('enrol-submit').click();
+  await kiosk.getByTestId('level-satisfied').click();
+  await kiosk.getByTestId('add-details').click();
+  const labels = await kiosk.locator('.dimension .dimension-label').allTextContents();
+  expect(labels).toEqual(['承诺履行', '服务态度', '申请材料', '办事效率', '跑趟次数', '服务机制', '勤政廉洁']);
+  await kiosk.getByTestId('dim-trips-very_satisfied').click();
+  await kiosk.getByTestId('save-details').click();
+  await expect(kiosk.getByTestId('notice')).toContainText('补充评价已保存');
+  await ctx.close();
+});

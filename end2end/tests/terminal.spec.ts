@@ -1,6 +1,6 @@
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import {
-  cachedForOffline, hydrated, lowContrastButtons, openKiosk, openPad, openStaffPanel, prefillQueue, queuedIds, staffApi,
+  cachedForOffline, hydrated, lowContrastButtons, openKiosk, openPad, openStaffPanel, prefillQueue, queuedIds, signInAsAdmin, staffApi,
 } from './helpers';
 import { ADMIN_PASSWORD, REAL_NAME_PORT } from '../playwright.config';
 
@@ -500,4 +500,46 @@ test('reports: the table starts above the fold on the tablet, with month-over-mo
   await page.getByTestId('report-select').selectOption('departments');
   await expect(page.locator('[data-testid="report-table"][data-code="departments"]')).toBeVisible();
   await ctx.close();
+});
+
+test('a suggestion given with a good rating reaches the inbox filed under its topic; a company says who it is', async ({ page, browser }) => {
+  await openKiosk(page, 'KIOSK-DC-02');
+  const stamp = Date.now();
+  const suggestion = `希望增加取号机，高峰期排队太久 ${stamp}`;
+  await page.getByTestId('level-very_satisfied').click();
+  await page.getByTestId('add-details').click();
+  await page.getByTestId('comment').fill(suggestion);
+  await page.getByTestId('save-details').click();
+  await expect(page.getByTestId('notice')).toContainText('补充评价已保存');
+  await page.getByTestId('done').click();
+  // A bad rating from a company: the confirm screen asks who rates, optionally.
+  await page.getByTestId('level-dissatisfied').click();
+  await page.getByTestId('reason-slow').click();
+  await page.getByTestId('next').click();
+  const org = page.getByTestId('evaluator-organisation');
+  await expect(org).toHaveText('法人或其他组织');
+  await org.click();
+  await expect(org).toHaveAttribute('aria-pressed', 'true');
+  await page.getByTestId('confirm').click();
+  await expect(page.getByTestId('thanks')).toBeVisible();
+  await page.getByTestId('done').click();
+
+  const ctx = await browser.newContext();
+  const staff = await ctx.newPage();
+  await signInAsAdmin(staff);
+  await staff.getByTestId('tab-suggestions').click();
+  const row = staff.getByTestId('suggestion-row').filter({ hasText: String(stamp) });
+  await expect(row).toHaveAttribute('data-topic', 'waiting', { timeout: 20_000 });
+  await expect(row).toContainText('排队等候');
+  await staff.getByTestId('topic-waiting').click();
+  await expect(staff.getByTestId('suggestion-row').filter({ hasText: String(stamp) })).toHaveCount(1);
+  await ctx.close();
+  // The export says 法人或其他组织 for the company's rating.
+  const sup = await staffApi('supervisor');
+  const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+  await expect.poll(async () => {
+    const res = await sup.ctx.get(`/api/v1/exports/ratings?from=${today}&to=${today}`);
+    return (await res.text()).split('\r\n').filter((l) => l.includes('自助终端,不满意') && l.endsWith(',法人或其他组织')).length;
+  }, { timeout: 20_000 }).toBeGreaterThan(0);
+  await sup.ctx.dispose();
 });
