@@ -52,6 +52,40 @@ struct Case {
     finished_at: i64,
 }
 
+/// `n` cases at one window and item, numbered `{prefix}-{k:0w$}` (width
+/// `w`), the k-th finished at `start + k × step`.
+fn run_of_cases(
+    prefix: &str,
+    w: usize,
+    (place, window, item): (&'static str, &'static str, &str),
+    n: i64,
+    start: i64,
+    step: i64,
+) -> Vec<Case> {
+    (0..n)
+        .map(|k| Case {
+            no: format!("{prefix}-{k:0w$}"),
+            place,
+            window,
+            item: item.into(),
+            finished_at: start + k * step,
+        })
+        .collect()
+}
+
+/// The ratings export of a period, as the supervisor downloads it.
+async fn export_csv(app: &TestApp, query: &str) -> String {
+    app.login_as(server::demo::SUPERVISOR_USERNAME).await;
+    app.client
+        .get(app.url(&format!("/api/v1/exports/ratings?{query}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn create(app: &TestApp, csrf: &str, t: &str, mut body: Value) {
     body["type"] = json!(t);
     let (s, b) = app
@@ -330,15 +364,14 @@ async fn seed_000_a_city_department_row_comes_out_as_printed(app: TestApp) {
     create(&app, &csrf, "window", json!({ "code": "W05", "name": "5号公安窗口", "parent_code": "HALL-DC", "department_code": "CITY-GA" })).await;
     kiosk_enrolled_days_ago(&app, 30).await;
     let start = now_ms() - 9 * DAY;
-    let cases: Vec<Case> = (0..10)
-        .map(|i| Case {
-            no: format!("GA-{i:02}"),
-            place: "HALL-DC",
-            window: "W05",
-            item: "CITY-GA-001".into(),
-            finished_at: start + i * 10 * MINUTE,
-        })
-        .collect();
+    let cases = run_of_cases(
+        "GA",
+        2,
+        ("HALL-DC", "W05", "CITY-GA-001"),
+        10,
+        start,
+        10 * MINUTE,
+    );
     push_cases(&app, &cases).await;
     // The kiosk sends no window: the case's window decides the department.
     let rated: Vec<(&Case, &str)> = cases[..9]
@@ -594,24 +627,22 @@ async fn seed_003_two_districts_reach_100_percent_once_the_default_job_has_run(a
     .await;
     kiosk_enrolled_days_ago(&app, 30).await;
     let start = now_ms() - 9 * DAY;
-    let east: Vec<Case> = (0..108)
-        .map(|k| Case {
-            no: format!("ZD-{k:03}"),
-            place: "HALL-DC",
-            window: "W01",
-            item: "DC-SC-001".into(),
-            finished_at: start + k * 2 * MINUTE,
-        })
-        .collect();
-    let west: Vec<Case> = (0..115)
-        .map(|k| Case {
-            no: format!("ZC-{k:03}"),
-            place: "HALL-XC",
-            window: "W01",
-            item: "XC-SC-001".into(),
-            finished_at: start + k * 2 * MINUTE,
-        })
-        .collect();
+    let east = run_of_cases(
+        "ZD",
+        3,
+        ("HALL-DC", "W01", "DC-SC-001"),
+        108,
+        start,
+        2 * MINUTE,
+    );
+    let west = run_of_cases(
+        "ZC",
+        3,
+        ("HALL-XC", "W01", "XC-SC-001"),
+        115,
+        start,
+        2 * MINUTE,
+    );
     push_cases(&app, &east).await;
     let west_ids = push_cases(&app, &west).await;
     let on_kiosk: Vec<(&Case, &str)> = east[..6].iter().map(|c| (c, "very_satisfied")).collect();
@@ -667,15 +698,14 @@ async fn seed_003_two_districts_reach_100_percent_once_the_default_job_has_run(a
 async fn the_loop_table_counts_contact_feedback_and_real_name_bad_ratings_on_time(app: TestApp) {
     kiosk_enrolled_days_ago(&app, 30).await;
     let old = now_ms() - 26 * DAY;
-    let cases: Vec<Case> = (0..4)
-        .map(|k| Case {
-            no: format!("LP-{k}"),
-            place: "HALL-DC",
-            window: "W01",
-            item: "DC-SC-001".into(),
-            finished_at: old + k * 10 * MINUTE,
-        })
-        .collect();
+    let cases = run_of_cases(
+        "LP",
+        1,
+        ("HALL-DC", "W01", "DC-SC-001"),
+        4,
+        old,
+        10 * MINUTE,
+    );
     push_cases(&app, &cases[1..]).await;
     // C's applicant left a phone with the business system.
     let r = reqwest::Client::new()
@@ -744,16 +774,7 @@ async fn the_loop_table_counts_contact_feedback_and_real_name_bad_ratings_on_tim
         ]
     );
     // The export says which ratings are 实名.
-    app.login_as(server::demo::SUPERVISOR_USERNAME).await;
-    let csv = app
-        .client
-        .get(app.url(&format!("/api/v1/exports/ratings?{q}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = export_csv(&app, &q).await;
     let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let col = head.iter().position(|h| *h == "实名").unwrap();
     let real: Vec<&str> = csv
@@ -935,17 +956,8 @@ async fn the_evaluator_type_is_kept_from_the_rating_or_the_case_and_exported(app
         let (s, b) = app.post_json("/api/v1/staff/entries", &csrf, &e).await;
         assert_eq!(s, 200, "{b}");
     }
-    app.login_as(server::demo::SUPERVISOR_USERNAME).await;
     let today = Date::of_instant(now_ms());
-    let csv = app
-        .client
-        .get(app.url(&format!("/api/v1/exports/ratings?from={today}&to={today}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = export_csv(&app, &format!("from={today}&to={today}")).await;
     assert!(
         csv.lines().next().unwrap().ends_with(",实名,评价人类型"),
         "{csv}"
