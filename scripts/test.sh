@@ -20,7 +20,7 @@ step "unit and property tests (domain), server integration tests (SQLite and Pos
 cargo test --workspace --features app/ssr
 
 step "release build (server + hydrated wasm)"
-cargo leptos build --release --precompress
+make --no-print-directory build
 
 step "browser tests (Playwright in Debian chromium)"
 cd end2end && npx playwright test

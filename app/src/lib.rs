@@ -1,20 +1,18 @@
 #![recursion_limit = "256"]
-//! The 好差评 front end (Leptos, SSR + hydration) and the pure domain rules
-//! shared with the server.
+//! The foundation both wings of the front end stand on: the wire types and
+//! the typed HTTP client (`api`), the citizen strings and preferences
+//! (`i18n`), browser API wrappers (`web`), the frame every page sits in
+//! (`frame`), and the widgets both wings print (`components`, `widgets`).
+//!
+//! The citizen pages (`citizen`) and the staff pages (`staff`) are separate
+//! crates on top of this one; neither depends on the other, so a citizen
+//! page cannot import a staff page. Each has its own hydrate entry point
+//! (`hydrate/citizen`, `hydrate/staff`), so the kiosk's bundle carries no
+//! staff code. The rules themselves are the `domain` crate.
 
 pub mod api;
-mod app;
 pub mod components;
-pub mod domain;
+pub mod frame;
 pub mod i18n;
-pub mod offline;
-pub mod pages;
-
-pub use app::{shell, App};
-
-#[cfg(feature = "hydrate")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn hydrate() {
-    console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-}
+pub mod web;
+pub mod widgets;

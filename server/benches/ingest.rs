@@ -11,7 +11,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use app::api::types::SyncRequest;
-use app::domain::{Channel, ItemRating, Level, RatingRecord, ReasonTag, DEFAULT_DIMENSION_SET};
+use domain::{Channel, ItemRating, Level, RatingRecord, ReasonTag, DEFAULT_DIMENSION_SET};
 use server::config::Settings;
 use server::startup::{now_ms, Application};
 use server::store::{CountedTable, NewRating, Store};
@@ -58,7 +58,7 @@ fn ratings(
             // Ids differ across devices even when their clocks agree.
             rnd[8] = device_no;
             RatingRecord {
-                id: app::domain::rating::new_rating_id(t as u64, &rnd),
+                id: domain::rating::new_rating_id(t as u64, &rnd),
                 device_id,
                 seq: seq0 + i as u64 + 1,
                 device_time: t,

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use app::domain::report::Period;
+use domain::report::Period;
 use leptos::config::LeptosOptions;
 use server::config::Settings;
 use server::generator::Scale;

@@ -15,7 +15,7 @@
 
 use std::time::Instant;
 
-use app::domain::report::Period;
+use domain::report::Period;
 use server::config::Settings;
 use server::startup::Application;
 use server::store::{NewStaff, Store};

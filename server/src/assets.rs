@@ -26,6 +26,9 @@ const OFFLINE_FILES: &[&str] = &[
 #[derive(Clone, Debug)]
 pub struct Assets {
     pub pkg_dir: PathBuf,
+    /// The staff bundle's files (`hcp-staff.*`), built into their own site
+    /// root beside the citizen one (`target/site-staff/pkg`).
+    pub staff_pkg_dir: PathBuf,
     pub site_pkg_dir: String,
     pub js: String,
     pub wasm: String,
@@ -50,6 +53,7 @@ impl Assets {
         };
         Assets {
             pkg_dir: Path::new(site_root).join(site_pkg_dir),
+            staff_pkg_dir: Path::new(&format!("{site_root}-staff")).join(site_pkg_dir),
             site_pkg_dir: site_pkg_dir.to_string(),
             js: name("js"),
             wasm: name("wasm"),
@@ -85,7 +89,8 @@ impl Assets {
 
     /// `/pkg`: precompressed files (brotli, gzip) when the client takes
     /// them; hashed names never change, so browsers keep them for a year.
-    pub fn pkg_service(&self) -> SetResponseHeader<ServeDir, HeaderValue> {
+    /// The citizen bundle's directory first, then the staff bundle's.
+    pub fn pkg_service(&self) -> SetResponseHeader<ServeDir<ServeDir>, HeaderValue> {
         let cache = if self.hashed {
             "public, max-age=31536000, immutable"
         } else {
@@ -94,7 +99,12 @@ impl Assets {
         SetResponseHeader::overriding(
             ServeDir::new(&self.pkg_dir)
                 .precompressed_br()
-                .precompressed_gzip(),
+                .precompressed_gzip()
+                .fallback(
+                    ServeDir::new(&self.staff_pkg_dir)
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                ),
             header::CACHE_CONTROL,
             HeaderValue::from_static(cache),
         )
@@ -152,6 +162,7 @@ mod tests {
     fn the_service_worker_names_this_builds_files() {
         let a = Assets {
             pkg_dir: "target/site/pkg".into(),
+            staff_pkg_dir: "target/site-staff/pkg".into(),
             site_pkg_dir: "pkg".into(),
             js: "hcp.AAA.js".into(),
             wasm: "hcp.BBB.wasm".into(),

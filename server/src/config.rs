@@ -108,16 +108,16 @@ impl Default for Security {
 /// Rules a city sets (seed 004 leaves days and levels to policy).
 #[derive(Clone, Debug)]
 pub struct Policy {
-    pub default_rating: app::domain::case::DefaultPolicy,
-    pub reminders: app::domain::case::ReminderPolicy,
+    pub default_rating: domain::case::DefaultPolicy,
+    pub reminders: domain::case::ReminderPolicy,
     /// Phone number on phone and PC rating pages.
-    pub real_name: app::domain::case::RealName,
+    pub real_name: domain::case::RealName,
     /// Run the jobs (default ratings, SMS reminders) this often.
     pub jobs_every_secs: u64,
     /// Deadlines of the bad-rating loop (沟通, 申诉, 整改) and the spot-check share.
-    pub rectify: app::domain::rectify::LoopPolicy,
+    pub rectify: domain::rectify::LoopPolicy,
     /// Misuse thresholds (批量评价, device bursts).
-    pub fraud: app::domain::fraud::FraudPolicy,
+    pub fraud: domain::fraud::FraudPolicy,
     /// 001 §12: the bottom share of staff each month, and the fewest valid
     /// ratings a staff member needs in a month to be ranked.
     pub bottom_percent: u32,
@@ -127,7 +127,7 @@ pub struct Policy {
     /// clerk starts the next case).
     pub pad_invite_delay_mins: u32,
     /// The dimension set of phone and PC ratings (`HCP_WEB_DIMENSION_SET`).
-    pub web_dimension_set: app::domain::DimensionSet,
+    pub web_dimension_set: domain::DimensionSet,
 }
 
 impl Default for Policy {
@@ -135,14 +135,14 @@ impl Default for Policy {
         Policy {
             default_rating: Default::default(),
             reminders: Default::default(),
-            real_name: app::domain::case::RealName::Optional,
+            real_name: domain::case::RealName::Optional,
             jobs_every_secs: 600,
             rectify: Default::default(),
             fraud: Default::default(),
             bottom_percent: 10,
             bottom_min_ratings: 10,
             pad_invite_delay_mins: 10,
-            web_dimension_set: app::domain::DEFAULT_DIMENSION_SET,
+            web_dimension_set: domain::DEFAULT_DIMENSION_SET,
         }
     }
 }
@@ -173,16 +173,16 @@ fn env(key: &str) -> Option<String> {
 
 /// `HCP_FLAG_…=5/3600`: at least 5 within 3600 seconds; `0` turns the
 /// detector off.
-fn fraud_window(key: &str) -> anyhow::Result<Option<app::domain::fraud::Window>> {
+fn fraud_window(key: &str) -> anyhow::Result<Option<domain::fraud::Window>> {
     let Some(v) = env(key) else { return Ok(None) };
     if v == "0" {
-        return Ok(Some(app::domain::fraud::Window {
+        return Ok(Some(domain::fraud::Window {
             count: 0,
             within_ms: 0,
         }));
     }
     let parsed = v.split_once('/').and_then(|(n, s)| {
-        Some(app::domain::fraud::Window {
+        Some(domain::fraud::Window {
             count: n.parse().ok().filter(|n| *n >= 2)?,
             within_ms: s.parse::<i64>().ok().filter(|s| *s > 0)? * 1000,
         })
@@ -314,13 +314,13 @@ impl Settings {
                     }
                 }
                 if let Some(l) = env("HCP_DEFAULT_RATING_LEVEL") {
-                    p.default_rating.level = app::domain::Level::parse(&l).ok_or_else(|| {
+                    p.default_rating.level = domain::Level::parse(&l).ok_or_else(|| {
                         anyhow::anyhow!("HCP_DEFAULT_RATING_LEVEL {l:?}: use very_satisfied, satisfied or basic")
                     })?;
                 }
                 if let Some(d) = env("HCP_WEB_DIMENSION_SET") {
-                    p.web_dimension_set = app::domain::DimensionSet::find(&d).ok_or_else(|| {
-                        let known: Vec<&str> = app::domain::catalog::DIMENSION_SETS
+                    p.web_dimension_set = domain::DimensionSet::find(&d).ok_or_else(|| {
+                        let known: Vec<&str> = domain::catalog::DIMENSION_SETS
                             .iter()
                             .map(|s| s.code)
                             .collect();
@@ -331,14 +331,14 @@ impl Settings {
                     })?;
                 }
                 if let Some(r) = env("HCP_REAL_NAME") {
-                    p.real_name = app::domain::case::RealName::parse(&r).ok_or_else(|| {
+                    p.real_name = domain::case::RealName::parse(&r).ok_or_else(|| {
                         anyhow::anyhow!("HCP_REAL_NAME {r:?}: use off, optional or required")
                     })?;
                 }
-                let span = |key: &str| -> anyhow::Result<Option<app::domain::calendar::DaySpan>> {
+                let span = |key: &str| -> anyhow::Result<Option<domain::calendar::DaySpan>> {
                     env(key)
                         .map(|v| {
-                            app::domain::calendar::DaySpan::parse(&v).ok_or_else(|| {
+                            domain::calendar::DaySpan::parse(&v).ok_or_else(|| {
                                 anyhow::anyhow!(
                                     "{key} {v:?}: use e.g. 2w (working days) or 15n (natural days)"
                                 )

@@ -154,7 +154,7 @@ pub async fn load(
                     "window_pad",
                     hall,
                     Some(window),
-                    app::domain::DEFAULT_DIMENSION_SET.code,
+                    domain::DEFAULT_DIMENSION_SET.code,
                     now_ms(),
                 )
                 .await?;
@@ -226,7 +226,7 @@ pub async fn load(
                 "kiosk",
                 hall,
                 None,
-                app::domain::DEFAULT_DIMENSION_SET.code,
+                domain::DEFAULT_DIMENSION_SET.code,
                 now_ms(),
             )
             .await?;
@@ -243,7 +243,7 @@ pub async fn load(
                 "kiosk",
                 hall,
                 None,
-                app::domain::DEFAULT_DIMENSION_SET.code,
+                domain::DEFAULT_DIMENSION_SET.code,
                 at,
             )
             .await?;
@@ -266,8 +266,8 @@ pub async fn load(
 /// A small city's recent ratings for the 通报 reports (`crate::generator`),
 /// and a kiosk burst caught by the misuse detector, to review.
 async fn city_data(store: &Store, city: i64, staff_hash: &str) -> anyhow::Result<()> {
-    use app::domain::calendar::Date;
-    use app::domain::report::Period;
+    use domain::calendar::Date;
+    use domain::report::Period;
     let today = Date::of_instant(now_ms());
     let period = Period {
         from: today.add_days(-60),
@@ -292,18 +292,18 @@ async fn city_data(store: &Store, city: i64, staff_hash: &str) -> anyhow::Result
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo kiosk missing"))?;
     let at = today.add_days(-1).start_ms() + 10 * 3_600_000;
-    let records: Vec<app::domain::RatingRecord> = (0..12)
-        .map(|i| app::domain::RatingRecord {
+    let records: Vec<domain::RatingRecord> = (0..12)
+        .map(|i| domain::RatingRecord {
             id: Uuid::now_v7(),
             device_id: kiosk,
             seq: 1_000_000 + i,
             device_time: at + i as i64 * 2_000,
-            channel: app::domain::Channel::Kiosk,
+            channel: domain::Channel::Kiosk,
             case_no: None,
             place_id: device.place_id,
             window_id: None,
-            level: app::domain::Level::VerySatisfied,
-            dimension_set: app::domain::DEFAULT_DIMENSION_SET.code.into(),
+            level: domain::Level::VerySatisfied,
+            dimension_set: domain::DEFAULT_DIMENSION_SET.code.into(),
             items: vec![],
             reasons: vec![],
             comment: String::new(),
@@ -321,7 +321,7 @@ async fn city_data(store: &Store, city: i64, staff_hash: &str) -> anyhow::Result
         .map(|(r, c)| crate::store::NewRating::plain(r, c, r.device_time))
         .collect();
     store
-        .ingest(&new, now_ms(), &app::domain::fraud::FraudPolicy::default())
+        .ingest(&new, now_ms(), &domain::fraud::FraudPolicy::default())
         .await?;
     Ok(())
 }

@@ -13,7 +13,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use app::domain::report::Period;
+use domain::report::Period;
 
 use crate::store::{with_pool, Store};
 
@@ -246,7 +246,7 @@ pub async fn generate(
                     kind,
                     place,
                     None,
-                    app::domain::DEFAULT_DIMENSION_SET.code,
+                    domain::DEFAULT_DIMENSION_SET.code,
                     now,
                 )
                 .await?;
@@ -508,7 +508,7 @@ pub async fn generate(
                 && rng.gen_range(0..1000) < scale.unrated_per_mille;
             let phone = (channel == "sms").then(|| format!("139{:08}", i % 100_000_000));
             let (place, window, staff) = (s.place, s.window, s.staff);
-            let dims = app::domain::DEFAULT_DIMENSION_SET.code;
+            let dims = domain::DEFAULT_DIMENSION_SET.code;
             let started = finished - 600_000;
             if pg {
                 let phone = phone.unwrap_or_default();

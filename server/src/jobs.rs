@@ -2,9 +2,9 @@
 //! cases left unrated (seed 004 §15) and SMS reminders while unrated.
 
 use app::api::types::JobsReport;
-use app::domain::case::{default_due, default_rated_at, reminder_due, RatingKind, DAY_MS};
-use app::domain::rating::new_rating_id;
-use app::domain::{Channel, RatingRecord, DEFAULT_DIMENSION_SET};
+use domain::case::{default_due, default_rated_at, reminder_due, RatingKind, DAY_MS};
+use domain::rating::new_rating_id;
+use domain::{Channel, RatingRecord, DEFAULT_DIMENSION_SET};
 use rand::RngCore;
 
 use crate::error::ApiError;

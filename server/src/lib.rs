@@ -15,6 +15,7 @@ pub mod rectify;
 pub mod reports;
 pub mod routes;
 pub mod serve;
+pub mod shell;
 pub mod sms;
 pub mod startup;
 pub mod store;

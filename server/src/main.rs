@@ -49,7 +49,7 @@ async fn run() -> anyhow::Result<()> {
                 None => 9_069_695,
             };
             let quarter = args.get(2).cloned().unwrap_or_else(|| "2022-Q4".into());
-            let period = app::domain::report::Period::parse(None, Some(&quarter), None, None)
+            let period = domain::report::Period::parse(None, Some(&quarter), None, None)
                 .map_err(|e| anyhow::anyhow!("quarter {quarter:?}: {}", e.message_en()))?;
             let store = server::store::Store::connect(&settings.database_url).await?;
             let t = std::time::Instant::now();

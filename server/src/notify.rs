@@ -5,8 +5,8 @@
 //! ticket and kind), so two runs never send it twice. Messages go through
 //! the SMS gateway (the outbox table by default).
 
-use app::components::china_deadline;
-use app::domain::notice::{self, NoticeKind, OpenTicket};
+use domain::notice::{self, NoticeKind, OpenTicket};
+use domain::time::china_deadline;
 
 use crate::error::ApiError;
 use crate::sms::Sms;

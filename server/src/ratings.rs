@@ -3,10 +3,10 @@
 //! the single-use links hold for every channel alike.
 
 use app::api::types::ErrorBody;
-use app::domain::case::Stage;
-use app::domain::link;
-use app::domain::{Channel, RatingRecord};
 use axum::http::HeaderMap;
+use domain::case::Stage;
+use domain::link;
+use domain::{Channel, RatingRecord};
 use uuid::Uuid;
 
 use crate::auth;

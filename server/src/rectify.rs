@@ -1,13 +1,13 @@
 //! The bad-rating loop on the server: opening tickets, taking steps
-//! through the pure state machine (`app::domain::rectify`), the calendar
+//! through the pure state machine (`domain::rectify`), the calendar
 //! from the database, the feedback SMS and the views of a ticket.
 
 use app::api::types::{EvidenceView, TicketDetail, TicketEvent, TicketView};
-use app::domain::calendar::{Calendar, Date, DayKind};
-use app::domain::case::mask_phone;
-use app::domain::link;
-use app::domain::rectify::{Action, Outcome, Role, Status, Ticket, Verdict};
-use app::domain::{Channel, Level, ReasonTag};
+use domain::calendar::{Calendar, Date, DayKind};
+use domain::case::mask_phone;
+use domain::link;
+use domain::rectify::{Action, Outcome, Role, Status, Ticket, Verdict};
+use domain::{Channel, Level, ReasonTag};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{self, Staff};
@@ -253,8 +253,8 @@ pub async fn detail(
     })
 }
 
-fn loop_error(e: app::domain::rectify::LoopError) -> ApiError {
-    use app::domain::rectify::LoopError as E;
+fn loop_error(e: domain::rectify::LoopError) -> ApiError {
+    use domain::rectify::LoopError as E;
     let (zh, en) = (e.message_zh(), e.message_en());
     match e {
         E::NotAllowed => ApiError::Forbidden {

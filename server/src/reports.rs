@@ -1,12 +1,12 @@
 //! The 通报 tables, read from the rollups (never the raw ratings) plus the
 //! tickets of the period (a few per ten thousand ratings), and built by
-//! `app::domain::report`. Handlers in `routes::reports` stay thin.
+//! `domain::report`. Handlers in `routes::reports` stay thin.
 
 use std::collections::{BTreeMap, HashMap};
 
 use app::api::types::Report;
-use app::domain::metrics::{Counts, Coverage, Figures};
-use app::domain::report::{self as rep, Period, Table, Unit};
+use domain::metrics::{Counts, Coverage, Figures};
+use domain::report::{self as rep, Period, Table, Unit};
 
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -658,13 +658,13 @@ pub async fn trend(
     state: &AppState,
     period: &Period,
     params: Params,
-) -> Result<app::domain::trend::Trend, ApiError> {
+) -> Result<domain::trend::Trend, ApiError> {
     let (filter, param) = match (params.department, params.district) {
         (Some(d), _) => ("AND x.department_id = $3", Some(d)),
         (None, Some(d)) => ("AND x.district_id = $3", Some(d)),
         (None, None) => ("", None),
     };
-    let span = app::domain::trend::span(period);
+    let span = domain::trend::span(period);
     let (from, to) = span.day_range();
     let by_day = state
         .store
@@ -701,5 +701,5 @@ pub async fn trend(
         .into_iter()
         .map(|k| (k.k1, k.k2, k.counts))
         .collect::<Vec<_>>();
-    Ok(app::domain::trend::build(period, &by_day, &by_hour))
+    Ok(domain::trend::build(period, &by_day, &by_hour))
 }

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use app::domain::Channel;
+use domain::Channel;
 
 use crate::error::ApiError;
 use crate::ratings;

@@ -195,7 +195,7 @@ fn router(state: AppState) -> Router {
     use tower_http::compression::CompressionLayer;
     use tower_http::set_header::SetResponseHeaderLayer;
 
-    let routes = generate_route_list(app::App);
+    let routes = generate_route_list(crate::shell::App);
     let opts = state.leptos_options.clone();
     let loader = rate_loader(state.clone());
     let api = api_router().layer(SetResponseHeaderLayer::if_not_present(
@@ -215,10 +215,10 @@ fn router(state: AppState) -> Router {
                 leptos::context::provide_context(loader.clone());
                 page_csp();
             },
-            move || app::shell(opts.clone()),
+            move || crate::shell::shell(opts.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
+            crate::shell::shell,
         ));
     with_security_headers(app)
         // Pages are rendered per request: revalidated every time, so a

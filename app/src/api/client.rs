@@ -245,7 +245,7 @@ pub async fn upload_evidence(
     file: web_sys::File,
     csrf: &str,
 ) -> Result<EvidenceView, ClientError> {
-    use crate::domain::rectify::{EvidenceError, EvidenceType, EVIDENCE_MAX_BYTES};
+    use domain::rectify::{EvidenceError, EvidenceType, EVIDENCE_MAX_BYTES};
     let check = |e: EvidenceError| refused(e.code(), e.message_zh(), e.message_en());
     let content_type = file.type_();
     if EvidenceType::parse(&content_type).is_none() {
@@ -309,7 +309,7 @@ pub async fn report(code: &str, query: &str) -> Result<Report, ClientError> {
 }
 
 /// The trend beside a table: months and the hour × weekday heat map.
-pub async fn trend(code: &str, query: &str) -> Result<crate::domain::trend::Trend, ClientError> {
+pub async fn trend(code: &str, query: &str) -> Result<domain::trend::Trend, ClientError> {
     get_json(&format!("/api/v1/reports/{}/trend?{query}", enc(code))).await
 }
 

@@ -4,9 +4,10 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::case::{RatingKind, RealName, Stage};
-use crate::domain::sync::ItemStatus;
-use crate::domain::{Channel, Level, RatingRecord, ReasonTag};
+use domain::case::{RatingKind, RealName, Stage};
+pub use domain::report::{CellKind, Report, ReportColumn, ReportEntry, ReportRow};
+use domain::sync::ItemStatus;
+use domain::{Channel, Level, RatingRecord, ReasonTag};
 
 /// Every error body: a stable code, Chinese first, English available.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -322,7 +323,7 @@ pub struct StaffEntry {
     pub evaluator_phone: Option<String>,
     /// 自然人 or 法人或其他组织, as the form or the caller said.
     #[serde(default)]
-    pub evaluator_type: Option<crate::domain::case::EvaluatorType>,
+    pub evaluator_type: Option<domain::case::EvaluatorType>,
     /// When the citizen rated (the form's date), ms since the epoch.
     #[serde(default)]
     pub rated_at: Option<i64>,
@@ -367,7 +368,7 @@ pub struct JobsReport {
 pub struct StaffSettings {
     /// Where SMS notices go (unit administrators).
     pub phone: Option<String>,
-    pub notify: crate::domain::notice::NotifyMode,
+    pub notify: domain::notice::NotifyMode,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -402,14 +403,14 @@ pub struct SuggestionList {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TopicCount {
-    pub topic: crate::domain::suggestion::Topic,
+    pub topic: domain::suggestion::Topic,
     pub label: String,
     pub count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuggestionView {
-    pub topic: crate::domain::suggestion::Topic,
+    pub topic: domain::suggestion::Topic,
     pub rating: RatingView,
 }
 
@@ -449,8 +450,8 @@ pub struct Summary {
 
 // ---- The bad-rating closed loop (整改闭环), `/api/v1/loop/…` ----
 
-use crate::domain::calendar::SpecialDay;
-use crate::domain::rectify::{
+use domain::calendar::SpecialDay;
+use domain::rectify::{
     Action, ActionKind, GroupKey, Outcome, Overdue, Status as TicketStatus, Verdict,
 };
 
@@ -724,71 +725,6 @@ pub struct FeedbackSubmit {
     pub level: Level,
     #[serde(default)]
     pub comment: String,
-}
-
-/// How a report cell reads: a count, a percentage, or a share of the total.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CellKind {
-    Count,
-    Percent,
-}
-
-/// One column of a 通报 table, headed as in the seed it reproduces.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportColumn {
-    /// Stable key (`ratings`, `active_rate`, `m2026_10.ratings` …).
-    pub key: String,
-    /// The seed's heading (办件数, 主动评价率 …).
-    pub label: String,
-    /// A heading over several columns (a month, 镇级, a district), if any.
-    pub group: Option<String>,
-    pub kind: CellKind,
-}
-
-/// One row: a district, department, window, staff member or line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReportRow {
-    pub id: Option<i64>,
-    pub name: String,
-    /// One per column; `None` is printed `/` (no denominator, or no data).
-    pub cells: Vec<Option<f64>>,
-    /// The next report down, as `code?param=value` (district → its
-    /// departments → windows → staff).
-    pub drill: Option<String>,
-    /// No rating at all in the period (flagged in red: seed 002 二(二)).
-    pub zero: bool,
-}
-
-/// `GET /api/v1/reports/{code}`: one 通报 table for a period. The same
-/// value is rendered on screen, in XLSX and in CSV.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Report {
-    pub code: String,
-    pub title: String,
-    /// Which seed table it reproduces (e.g. "淄博 2022Q4 通报 附件1").
-    pub source: String,
-    /// The first column's heading (区县, 部门, 部门名称 …).
-    pub name_label: String,
-    /// First and last day, inclusive, `YYYY-MM-DD`, China time.
-    pub from: String,
-    pub to: String,
-    pub columns: Vec<ReportColumn>,
-    pub rows: Vec<ReportRow>,
-    /// The 合计 / 汇总 row, when the table has one.
-    pub total: Option<ReportRow>,
-    /// 备注 printed under the table (range, what is excluded).
-    pub note: String,
-}
-
-/// `GET /api/v1/reports`: the tables there are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportEntry {
-    pub code: String,
-    pub title: String,
-    pub source: String,
-    /// Needs a parameter (`district`, `department`): reached by drilling down.
-    pub needs: Option<String>,
 }
 
 /// A rating flagged as possible misuse, as the review screen shows it.

@@ -1,7 +1,7 @@
 //! The five faces, drawn as SVG so they look the same on every terminal
 //! (colour emoji fonts are missing on many kiosks).
 
-use crate::domain::Level;
+use domain::Level;
 use leptos::prelude::*;
 
 #[component]

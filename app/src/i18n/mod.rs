@@ -7,8 +7,8 @@ mod zh;
 
 use leptos::prelude::*;
 
-use crate::domain::case::Stage;
-use crate::domain::{Level, ReasonTag};
+use domain::case::Stage;
+use domain::{Level, ReasonTag};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {

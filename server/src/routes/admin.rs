@@ -5,13 +5,13 @@ use app::api::types::{
     AuditEntry, DeviceView, EnrolmentCode, JobsReport, OutboxMessage, RegisterDevice,
     AUDIT_ENTITIES,
 };
-use app::domain::DEFAULT_DIMENSION_SET;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use domain::DEFAULT_DIMENSION_SET;
 use rand::Rng;
 use serde::Serialize;
 use uuid::Uuid;
@@ -212,13 +212,11 @@ async fn register_device(
         .filter(|s| !s.is_empty())
     {
         None => DEFAULT_DIMENSION_SET,
-        Some(code) => {
-            app::domain::DimensionSet::find(code).ok_or_else(|| ApiError::Unprocessable {
-                code: "dimension_set_unknown",
-                zh: format!("没有编码为“{code}”的分项评价指标"),
-                en: format!("There is no dimension set '{code}'"),
-            })?
-        }
+        Some(code) => domain::DimensionSet::find(code).ok_or_else(|| ApiError::Unprocessable {
+            code: "dimension_set_unknown",
+            zh: format!("没有编码为“{code}”的分项评价指标"),
+            en: format!("There is no dimension set '{code}'"),
+        })?,
     };
     let (enrol_code, hash, expires_at) = fresh_enrol_code(&state).await?;
     state
@@ -293,7 +291,7 @@ async fn outbox(
             .map(|r| OutboxMessage {
                 id: r.id,
                 case_id: r.case_id,
-                phone: app::domain::case::mask_phone(&r.phone),
+                phone: domain::case::mask_phone(&r.phone),
                 body: cut_links(&r.body),
                 purpose: r.purpose,
                 created_at: r.created_at,

@@ -6,14 +6,14 @@ use app::api::types::{
     CaseIn, CaseResult, CasesRequest, CasesResponse, ErrorBody, ImportReport, LinkRequest,
     LinkResponse, RowError,
 };
-use app::domain::case::{valid_id_no, valid_mobile};
-use app::domain::rating::CASE_NO_MAX_CHARS;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
+use domain::case::{valid_id_no, valid_mobile};
+use domain::rating::CASE_NO_MAX_CHARS;
 
 use super::csv_file::{unreadable, CsvFile};
 use super::json_body;
@@ -224,7 +224,7 @@ pub async fn resolve(
         .filter(|s| !s.is_empty())
     {
         None => None,
-        Some(t) => match app::domain::case::EvaluatorType::parse(t) {
+        Some(t) => match domain::case::EvaluatorType::parse(t) {
             Some(t) => Some(t.as_str().to_string()),
             None => {
                 return Ok(Err(err(

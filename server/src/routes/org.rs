@@ -3,13 +3,13 @@
 //! deactivate — and a CSV import of the whole tree with a per-row report.
 
 use app::api::types::{ErrorBody, ImportReport, RowError};
-use app::domain::org::{parent_level_ok, OrgInput, OrgType};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use domain::org::{parent_level_ok, OrgInput, OrgType};
 
 use super::csv_file::{unreadable, CsvFile};
 use super::json_body;
@@ -339,7 +339,7 @@ fn staff_identity(s: &StaffInput) -> Result<(Option<String>, Option<String>), Ap
     }
     let id_no = blank(&s.id_no).map(str::to_ascii_uppercase);
     if let Some(i) = &id_no {
-        if !app::domain::case::valid_id_no(i) {
+        if !domain::case::valid_id_no(i) {
             return Err(bad(
                 "id_no_invalid",
                 "身份证号码不正确（18 位，末位校验码）",

@@ -3,13 +3,13 @@
 
 use app::api::loaders::RateQuery;
 use app::api::types::RateConfig;
-use app::domain::case::Stage;
-use app::domain::{link, Channel};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use domain::case::Stage;
+use domain::{link, Channel};
 use serde::Deserialize;
 
 use super::devices::config_of;

@@ -1,6 +1,6 @@
 //! `/api/v1/loop/…`: the bad-rating loop for unit admins and supervisors,
 //! what window staff see of it, the calendar admin and the citizen's
-//! feedback link. Thin: rules are in `app::domain::rectify`, orchestration
+//! feedback link. Thin: rules are in `domain::rectify`, orchestration
 //! in `crate::rectify`.
 
 use std::collections::VecDeque;
@@ -12,14 +12,6 @@ use app::api::types::{
     EvidenceView, FeedbackSubmit, FeedbackView, MyTicketView, NewCommon, Revealed, SampleView,
     StepRequest, TicketDetail, TicketList, TicketPush,
 };
-use app::components::{china_deadline, china_time};
-use app::domain::calendar::{Date, DayKind, SpecialDay};
-use app::domain::link;
-use app::domain::rectify::{
-    check_evidence, common_problems, satisfaction_percent, spot_check_sample, Action, GroupInput,
-    GroupKey, Outcome, Role, SampleItem, Status, Verdict, EVIDENCE_MAX_BYTES,
-};
-use app::domain::{Level, ReasonTag};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -28,6 +20,14 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use domain::calendar::{Date, DayKind, SpecialDay};
+use domain::link;
+use domain::rectify::{
+    check_evidence, common_problems, satisfaction_percent, spot_check_sample, Action, GroupInput,
+    GroupKey, Outcome, Role, SampleItem, Status, Verdict, EVIDENCE_MAX_BYTES,
+};
+use domain::time::{china_deadline, china_time};
+use domain::{Level, ReasonTag};
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -165,7 +165,7 @@ async fn list(
         if !matches!(status, Status::Closed | Status::Excluded) {
             open += 1;
         }
-        if app::domain::rectify::overdue(status, t.contact_due, t.rectify_due, now).is_some() {
+        if domain::rectify::overdue(status, t.contact_due, t.rectify_due, now).is_some() {
             overdue += 1;
         }
         if t.archived_at.is_some() {
@@ -338,7 +338,7 @@ async fn upload(
         });
     }
     let too_large = || {
-        let e = app::domain::rectify::EvidenceError::TooLarge;
+        let e = domain::rectify::EvidenceError::TooLarge;
         ApiError::Unprocessable {
             code: e.code(),
             zh: e.message_zh(),
@@ -770,7 +770,7 @@ fn ledger_row(r: &TicketRow, now: i64) -> Result<Vec<String>, ApiError> {
         r,
         Role::Supervisor,
         now,
-        &app::domain::calendar::Calendar::default(),
+        &domain::calendar::Calendar::default(),
     )?;
     let opt = |t: Option<i64>| t.map(china_time).unwrap_or_default();
     let yes_no = |b: Option<bool>, y: &str, n: &str| match b {
@@ -926,10 +926,10 @@ async fn mine(
                 level: Level::from_rank(r.level as u8).unwrap_or(Level::Dissatisfied),
                 opened_on: Date::of_instant(r.opened_at).to_string(),
                 reasons: serde_json::from_str(&r.reasons).unwrap_or_default(),
-                comment: app::domain::privacy::redact(&r.comment),
+                comment: domain::privacy::redact(&r.comment),
                 verdict: r.verdict.as_deref().and_then(Verdict::parse),
                 outcome: r.outcome.as_deref().and_then(Outcome::parse),
-                description: r.description.as_deref().map(app::domain::privacy::redact),
+                description: r.description.as_deref().map(domain::privacy::redact),
                 closed_on: r.closed_at.map(|t| Date::of_instant(t).to_string()),
             })
             .collect(),
@@ -1073,11 +1073,11 @@ async fn feedback_submit(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     crate::auth::check_same_origin(&axum::http::Method::POST, &headers)?;
     let req: FeedbackSubmit = json_body(&headers, body, 8192)?;
-    if req.comment.chars().count() > app::domain::COMMENT_MAX_CHARS {
+    if req.comment.chars().count() > domain::COMMENT_MAX_CHARS {
         return Err(ApiError::Unprocessable {
             code: "comment_too_long",
-            zh: format!("意见不能超过 {} 字", app::domain::COMMENT_MAX_CHARS),
-            en: format!("At most {} characters", app::domain::COMMENT_MAX_CHARS),
+            zh: format!("意见不能超过 {} 字", domain::COMMENT_MAX_CHARS),
+            en: format!("At most {} characters", domain::COMMENT_MAX_CHARS),
         });
     }
     let (r, nonce, used) = feedback_ticket(&state, &token).await?;

@@ -5,10 +5,6 @@
 use app::api::types::{
     CellKind, FlagList, FlagReview, FlagReviewResult, FlagView, Report, ReportEntry,
 };
-use app::domain::calendar::Date;
-use app::domain::case::mask_phone;
-use app::domain::report::{format_cell, Period, Table, TABLES};
-use app::domain::{Channel, CodeMap};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -16,6 +12,10 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use domain::calendar::Date;
+use domain::case::mask_phone;
+use domain::report::{format_cell, Period, Table, TABLES};
+use domain::{Channel, CodeMap};
 use serde::Deserialize;
 
 use super::csv_file::write_safe;
@@ -209,7 +209,7 @@ async fn trend(
     staff: Staff,
     Path(code): Path<String>,
     Query(q): Query<ReportQuery>,
-) -> Result<Json<app::domain::trend::Trend>, ApiError> {
+) -> Result<Json<domain::trend::Trend>, ApiError> {
     staff.require(READERS)?;
     Table::parse(&code)
         .filter(|t| *t != Table::Public)
@@ -449,7 +449,7 @@ async fn export_ratings(
                         &mut w,
                         [
                             r.id.as_str(),
-                            &app::components::china_time(r.rated_at),
+                            &domain::time::china_time(r.rated_at),
                             channel,
                             level,
                             kind,
@@ -464,7 +464,7 @@ async fn export_ratings(
                             if r.real_name() { "实名" } else { "匿名" },
                             r.evaluator_type
                                 .as_deref()
-                                .and_then(app::domain::case::EvaluatorType::parse)
+                                .and_then(domain::case::EvaluatorType::parse)
                                 .map_or("未填写", |t| t.label_zh()),
                         ],
                     );
@@ -498,7 +498,7 @@ fn reasons_zh(json: &str) -> String {
     serde_json::from_str::<Vec<String>>(json)
         .unwrap_or_default()
         .iter()
-        .map(|t| app::domain::ReasonTag::parse(t).map_or(t.as_str(), |r| r.label_zh()))
+        .map(|t| domain::ReasonTag::parse(t).map_or(t.as_str(), |r| r.label_zh()))
         .collect::<Vec<_>>()
         .join("、")
 }
@@ -520,7 +520,7 @@ async fn flags(
     let rows = state.store.flags(pending, 300).await?;
     let mut out: Vec<FlagView> = vec![];
     for r in rows {
-        let label = app::domain::fraud::FlagReason::parse(&r.reason)
+        let label = domain::fraud::FlagReason::parse(&r.reason)
             .map(|f| f.label_zh())
             .unwrap_or("");
         if let Some(v) = out.iter_mut().find(|v| v.rating_id == r.rating_id) {
@@ -534,7 +534,7 @@ async fn flags(
             channel: Channel::parse(&r.channel).unwrap_or(Channel::Kiosk),
             level: CodeMap::Gbt39046
                 .decode(r.level as u8)
-                .unwrap_or(app::domain::Level::Basic),
+                .unwrap_or(domain::Level::Basic),
             place_name: r.place_name,
             window_name: r.window_name,
             device_code: r.device_code,

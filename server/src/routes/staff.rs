@@ -5,9 +5,6 @@ use app::api::types::{
     StaffSettings, StartService, StartedService, SuggestionList, SuggestionView, Summary,
     TopicCount,
 };
-use app::domain::case::{mask_id_no, mask_phone, RatingKind, Stage};
-use app::domain::notice::NotifyMode;
-use app::domain::{Channel, CodeMap, RatingRecord, ReasonTag, DEFAULT_DIMENSION_SET};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -15,6 +12,9 @@ use axum::http::{header, HeaderMap, Method};
 use axum::response::{AppendHeaders, IntoResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use domain::case::{mask_id_no, mask_phone, RatingKind, Stage};
+use domain::notice::NotifyMode;
+use domain::{Channel, CodeMap, RatingRecord, ReasonTag, DEFAULT_DIMENSION_SET};
 use serde::Deserialize;
 
 use super::json_body;
@@ -125,7 +125,7 @@ async fn put_settings(
         .map(str::trim)
         .filter(|p| !p.is_empty());
     if let Some(p) = phone {
-        if !app::domain::case::valid_mobile(p) {
+        if !domain::case::valid_mobile(p) {
             return Err(ApiError::Unprocessable {
                 code: "phone_invalid",
                 zh: "手机号码应为 11 位数字，以 1 开头".into(),
@@ -152,7 +152,7 @@ async fn put_settings(
 
 /// Locked after too many wrong passwords: says until when (China time).
 fn locked(until: i64, now: i64) -> ApiError {
-    let at = app::components::china_time(until);
+    let at = domain::time::china_time(until);
     ApiError::TooMany {
         code: "account_locked",
         retry_after_secs: u64::try_from((until - now) / 1000).unwrap_or(1).max(1),
@@ -266,7 +266,7 @@ async fn logout(
 async fn me(State(state): State<AppState>, staff: Staff) -> Result<Json<StaffSession>, ApiError> {
     let mut s = session_view(&staff.session);
     if staff.session.role == "system_admin" {
-        let today = app::domain::calendar::Date::of_instant(now_ms());
+        let today = domain::calendar::Date::of_instant(now_ms());
         s.calendar_missing_year = crate::rectify::calendar(&state).await?.missing_year(today);
     }
     Ok(Json(s))
@@ -344,7 +344,7 @@ async fn suggestions(
     staff: Staff,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<SuggestionList>, ApiError> {
-    use app::domain::suggestion::{classify, Topic};
+    use domain::suggestion::{classify, Topic};
     let limit = q.limit.unwrap_or(500).clamp(1, 1000);
     let rows = state
         .store
@@ -675,7 +675,7 @@ async fn enter_rating(
         .first()
         .copied()
         .ok_or_else(|| anyhow::anyhow!("no answer"))?;
-    if a.status == app::domain::sync::ItemStatus::Conflict {
+    if a.status == domain::sync::ItemStatus::Conflict {
         return Err(ApiError::Conflict {
             code: "entry_conflict",
             zh: "同一编号的评价已录入且内容不同，请刷新页面后重新录入".into(),

@@ -1,18 +1,18 @@
 //! `POST /api/v1/sync`: a device uploads a batch of queued ratings. The
 //! protocol is in `docs/api.md`; the reconciliation rules in
-//! `app::domain::sync`.
+//! `domain::sync`.
 
 use app::api::types::{ErrorBody, ItemResult, SyncResponse};
-use app::domain::case::RealName;
-use app::domain::rating::DeviceBinding;
-use app::domain::sync::{corrected_time, lateness, ItemStatus, MAX_BATCH};
-use app::domain::{Channel, RatingRecord};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
+use domain::case::RealName;
+use domain::rating::DeviceBinding;
+use domain::sync::{corrected_time, lateness, ItemStatus, MAX_BATCH};
+use domain::{Channel, RatingRecord};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -83,7 +83,7 @@ fn check_item(
         )
     })?;
     let record_id = record.id;
-    let fail = |e: app::domain::RatingError| {
+    let fail = |e: domain::RatingError| {
         rejected(
             index,
             Some(record_id),

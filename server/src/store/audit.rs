@@ -8,7 +8,7 @@
 //! or ID number only masked (138****1234). Database triggers refuse UPDATE
 //! and DELETE on both databases.
 
-use app::domain::case::{mask_id_no, mask_phone};
+use domain::case::{mask_id_no, mask_phone};
 use serde_json::{json, Value};
 
 use super::{with_pool, Store, StoreError};

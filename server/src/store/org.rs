@@ -2,7 +2,7 @@
 //! unit type, with parents found by code. Units are never deleted. Every
 //! change and its `audit_log` line are one transaction.
 
-use app::domain::org::OrgType;
+use domain::org::OrgType;
 
 use super::audit::{audit_line, lock_row, staff_snapshot, LOCK_STAFF};
 use super::{with_pool, AuditBy, NewStaff, Store, StoreError};

@@ -4,15 +4,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use app::domain::case::{self as cases, RatingKind, Stage};
-use app::domain::sync::{self, ItemStatus};
-use app::domain::RatingRecord;
+use domain::case::{self as cases, RatingKind, Stage};
+use domain::sync::{self, ItemStatus};
+use domain::RatingRecord;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::reports::{detect_flags, insert_flags, rollup_cases, rollup_ratings};
 use super::{with_pool, Store, StoreError};
-use app::domain::fraud::FraudPolicy;
+use domain::fraud::FraudPolicy;
 
 /// Rows per multi-row statement: 24 binds each stays far below both
 /// databases' parameter limits.
@@ -202,7 +202,7 @@ fn push_rating_values<'a, DB>(
     i32: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
-    use app::domain::CodeMap;
+    use domain::CodeMap;
     qb.push_values(rows, |mut b, (n, kind)| {
         let r = n.record;
         b.push_bind(r.id.to_string())
@@ -236,7 +236,7 @@ fn push_rating_values<'a, DB>(
 
 impl Store {
     /// Stores a batch of validated ratings in one transaction and answers
-    /// per item (see `app::domain::sync`). Conflicts are kept aside.
+    /// per item (see `domain::sync`). Conflicts are kept aside.
     #[tracing::instrument(skip_all, err, fields(n = items.len()))]
     pub async fn ingest(
         &self,
@@ -312,7 +312,7 @@ impl Store {
                 let detail = n.late.clone()?;
                 inserted.contains(&id).then(|| crate::store::reports::NewFlag {
                     rating_id: id,
-                    reason: app::domain::fraud::FlagReason::Late.as_str(),
+                    reason: domain::fraud::FlagReason::Late.as_str(),
                     detail,
                 })
             }));

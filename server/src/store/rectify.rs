@@ -605,7 +605,7 @@ impl Store {
     /// Seeds the shipped years not seeded before (an admin's later edits
     /// are never overwritten).
     pub async fn seed_calendar(&self, now: i64) -> Result<(), StoreError> {
-        use app::domain::calendar::{shipped_days, SHIPPED_YEARS};
+        use domain::calendar::{shipped_days, SHIPPED_YEARS};
         let days = shipped_days();
         with_pool!(self, pool => {
             for (year, _) in SHIPPED_YEARS {

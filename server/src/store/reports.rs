@@ -1,7 +1,7 @@
 //! Rollups, misuse flags and the queries the 通报 reports read.
 //!
 //! A rollup row holds the rating and case part of
-//! `app::domain::metrics::Counts` for one day and unit. Every statement
+//! `domain::metrics::Counts` for one day and unit. Every statement
 //! that changes what a rating or case contributes (ingest, a case
 //! finishing, a ticket excluded, a flag set or reviewed) runs, in its own
 //! transaction, "subtract the contribution, change, add it again" through
@@ -9,10 +9,10 @@
 //! the raw rows by the same SQL the rebuild uses, so incremental upkeep and
 //! [`Store::rebuild_rollups`] cannot disagree.
 
-use app::domain::calendar::Calendar;
-use app::domain::metrics::{self, Counts, RatingFact, TicketFact};
-use app::domain::rectify::{self, LoopPolicy, Status, Verdict};
-use app::domain::{Channel, CodeMap, RatingKind};
+use domain::calendar::Calendar;
+use domain::metrics::{self, Counts, RatingFact, TicketFact};
+use domain::rectify::{self, LoopPolicy, Status, Verdict};
+use domain::{Channel, CodeMap, RatingKind};
 
 use super::{with_pool, Store, StoreError};
 
@@ -515,7 +515,7 @@ impl TicketFactRow {
     pub fn counts(&self, now: i64, cal: &Calendar, policy: &LoopPolicy) -> Counts {
         let level = CodeMap::Gbt39046
             .decode(self.level as u8)
-            .unwrap_or(app::domain::Level::VeryDissatisfied);
+            .unwrap_or(domain::Level::VeryDissatisfied);
         let status = Status::parse(&self.status).unwrap_or(Status::Open);
         let a = rectify::assess(
             status,
@@ -544,7 +544,7 @@ impl TicketFactRow {
                 contactable: self.has_phone,
                 contact_due: a.contact_due,
                 contacted_on_time: a.contacted_on_time,
-                real_name: app::domain::case::identified(
+                real_name: domain::case::identified(
                     self.evaluator_phone,
                     self.evaluator_id_no,
                     self.applicant_known,
@@ -895,7 +895,7 @@ pub fn self_evaluation_flags(batch: &[BatchRating], staff: &[StaffIdentity]) -> 
                 })
                 .map(|s| (s.phone.as_deref(), s.id_no.as_deref()))
                 .collect();
-            app::domain::fraud::self_evaluation(
+            domain::fraud::self_evaluation(
                 r.evaluator_phone.as_deref(),
                 r.evaluator_id_no.as_deref(),
                 &unit,
@@ -903,18 +903,18 @@ pub fn self_evaluation_flags(batch: &[BatchRating], staff: &[StaffIdentity]) -> 
         })
         .map(|r| NewFlag {
             rating_id: r.id.clone(),
-            reason: app::domain::fraud::FlagReason::SelfEvaluation.as_str(),
+            reason: domain::fraud::FlagReason::SelfEvaluation.as_str(),
             detail: "评价人手机号或证件号与被评价单位工作人员相同".into(),
         })
         .collect()
 }
 
 /// Finds misuse among the ratings `ids` just stored, inside `tx`: 自评,
-/// 批量评价 and device bursts (`app::domain::fraud`). Evaluates to the
+/// 批量评价 and device bursts (`domain::fraud`). Evaluates to the
 /// flags to set, which may name earlier ratings of the same phone or device.
 macro_rules! detect_flags {
     ($tx:expr, $ids:expr, $policy:expr) => {{
-        use app::domain::fraud::{self, FlagReason, PhoneRating};
+        use domain::fraud::{self, FlagReason, PhoneRating};
         use $crate::store::reports::{placeholders, BatchRating, NewFlag, StaffIdentity, ROLLUP_CHUNK};
         let ids: &[String] = $ids;
         let policy: &fraud::FraudPolicy = $policy;
@@ -1141,7 +1141,7 @@ pub struct ExportRow {
 impl ExportRow {
     /// 实名 (the evaluator is identified) or 匿名.
     pub fn real_name(&self) -> bool {
-        app::domain::case::identified(
+        domain::case::identified(
             self.evaluator_phone,
             self.evaluator_id_no,
             self.applicant_known,

@@ -30,7 +30,7 @@ crate::on_both_databases_with!(
 );
 
 pub fn seven_dimensions_on_the_web(s: &mut server::config::Settings) {
-    s.policy.web_dimension_set = app::domain::catalog::SEVEN_V1;
+    s.policy.web_dimension_set = domain::catalog::SEVEN_V1;
 }
 
 pub const PHONE: &str = "13912345678";
@@ -625,12 +625,12 @@ async fn each_stage_of_a_case_is_rated_once(app: TestApp) {
 }
 
 fn real_name_required(s: &mut server::config::Settings) {
-    s.policy.real_name = app::domain::case::RealName::Required;
+    s.policy.real_name = domain::case::RealName::Required;
 }
 
 async fn where_policy_requires_a_phone_a_rating_without_one_is_set_aside(app: TestApp) {
     let web = config(&app, "/api/v1/rate/place/HALL-DC").await;
-    assert_eq!(web.real_name, app::domain::case::RealName::Required);
+    assert_eq!(web.real_name, domain::case::RealName::Required);
     let (status, body) = sync_web(&app, &web, vec![web_rating(&web, "satisfied")]).await;
     assert_eq!(status, 422);
     assert_eq!(body["results"][0]["error"]["code"], "phone_required");

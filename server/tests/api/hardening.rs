@@ -746,7 +746,7 @@ async fn csv_exports_keep_formulas_as_text(app: TestApp) {
     r["comment"] = json!("=HYPERLINK(\"http://evil.example\",\"点我\")");
     assert_eq!(sync_web(&app, &cfg, vec![r]).await.0, 200);
     let (sup, _) = signed_in(&app, "supervisor").await;
-    let today = app::domain::calendar::Date::of_instant(now_ms());
+    let today = domain::calendar::Date::of_instant(now_ms());
     let csv = sup
         .get(app.url(&format!("/api/v1/exports/ratings?from={today}&to={today}")))
         .send()

@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 
-use app::domain::calendar::Date;
-use app::domain::fraud::FraudPolicy;
-use app::domain::metrics::{Counts, Coverage, Figures, RatingFact};
-use app::domain::report::{Period, Table};
-use app::domain::{Channel, CodeMap, Level, RatingKind, RatingRecord, DEFAULT_DIMENSION_SET};
+use domain::calendar::Date;
+use domain::fraud::FraudPolicy;
+use domain::metrics::{Counts, Coverage, Figures, RatingFact};
+use domain::report::{Period, Table};
+use domain::{Channel, CodeMap, Level, RatingKind, RatingRecord, DEFAULT_DIMENSION_SET};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -124,8 +124,8 @@ async fn raw_counts_by_district(app: &TestApp, p: &Period) -> HashMap<i64, Count
             .add(&Counts::of_case(rated));
     }
     let now = now_ms();
-    let cal = app::domain::calendar::Calendar::shipped();
-    let policy = app::domain::rectify::LoopPolicy::default();
+    let cal = domain::calendar::Calendar::shipped();
+    let policy = domain::rectify::LoopPolicy::default();
     for t in app.store.ticket_facts(from, to).await.unwrap() {
         out.entry(t.district_id)
             .or_default()
@@ -177,7 +177,7 @@ fn record(
     rnd[..8].copy_from_slice(&seq.to_le_bytes());
     rnd[8..].copy_from_slice(&(place as u16).to_le_bytes());
     RatingRecord {
-        id: app::domain::rating::new_rating_id(at as u64, &rnd),
+        id: domain::rating::new_rating_id(at as u64, &rnd),
         device_id: device,
         seq,
         device_time: at,

@@ -5,8 +5,8 @@
 //! read as the supervisor reads it (docs/metrics.md names each cell).
 
 use app::api::types::CellKind;
-use app::domain::calendar::Date;
-use app::domain::report::format_cell;
+use domain::calendar::Date;
+use domain::report::format_cell;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use server::startup::now_ms;

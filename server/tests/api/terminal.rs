@@ -319,7 +319,7 @@ async fn a_digest_administrator_gets_one_sms_a_day(app: TestApp) {
     }
     let sent = notices_to(&app, "13600002222").await;
     // No SMS per rating; the digest once the day's 08:00 (China time) passed.
-    if app::domain::notice::digest_day(now_ms()).is_some() {
+    if domain::notice::digest_day(now_ms()).is_some() {
         assert_eq!(sent.len(), 1, "{sent:?}");
         assert_eq!(sent[0].0, "digest");
         assert!(sent[0].1.contains("新差评 2 条"), "{}", sent[0].1);

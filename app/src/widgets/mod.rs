@@ -1,0 +1,3 @@
+//! Widgets both wings use, beyond the faces.
+
+pub mod report;
