@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::client;
 use super::types::RateConfig;
+use super::{client, endpoints};
 
 /// What a phone / PC rating page was opened with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ pub fn rate_config(loader: Option<RateLoader>, q: RateQuery) -> Loaded<RateConfi
     match loader {
         Some(RateLoader(load)) => load(q),
         None => Box::pin(send_wrapper::SendWrapper::new(async move {
-            client::rate_config(&q.place, q.window.as_deref(), q.token.as_deref())
+            endpoints::rate::rate_config(&q.place, q.window.as_deref(), q.token.as_deref())
                 .await
                 .map_err(PageError::from)
         })),

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::offline::engine::SyncState;
-use app::api::client;
+use app::api::endpoints::devices;
 use app::api::types::{DeviceConfig, EnrolRequest};
 use app::i18n::texts;
 use app::web;
@@ -30,7 +30,7 @@ pub async fn load_device(
         sync.needs_enrol.set(true);
         return;
     }
-    match client::device_config(&code, token.as_deref()).await {
+    match devices::device_config(&code, token.as_deref()).await {
         Ok(cfg) => {
             let _ = LocalStorage::set(&key, &cfg);
             device_error.set(None);
@@ -69,7 +69,7 @@ pub fn EnrolForm(
         };
         busy.set(true);
         spawn_local(async move {
-            match client::enrol(&req).await {
+            match devices::enrol(&req).await {
                 Ok(resp) => {
                     web::set_device_token(&req.device_code, &resp.token);
                     let _ =

@@ -11,7 +11,8 @@ use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use super::queue::{self, Entry, QueueError, LOCAL_BUDGET_UNITS};
-use app::api::client::{self, ClientError};
+use app::api::client::ClientError;
+use app::api::endpoints;
 use app::api::types::{DeviceConfig, ItemResult, SyncRequest};
 use app::web;
 use domain::case::RatingKind;
@@ -335,7 +336,7 @@ impl SyncState {
                 items,
             };
             let token = web::device_token(&device.code);
-            let results = match client::sync(&req, token.as_deref()).await {
+            let results = match endpoints::sync::sync(&req, token.as_deref()).await {
                 Ok(resp) => {
                     self.failures.set(0);
                     self.last_error.set(None);

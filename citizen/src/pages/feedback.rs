@@ -8,7 +8,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::rating_flow::CitizenToolbar;
-use app::api::client::{self, ClientError};
+use app::api::client::ClientError;
+use app::api::endpoints::feedback;
 use app::api::types::{FeedbackSubmit, FeedbackView};
 use app::components::face::Face;
 use app::i18n::{prefs, texts};
@@ -48,7 +49,7 @@ pub fn FeedbackPage() -> impl IntoView {
     Effect::new(move |_| {
         let tok = token();
         spawn_local(async move {
-            match client::feedback_view(&tok).await {
+            match feedback::feedback_view(&tok).await {
                 Ok(v) => info.set(Some(v)),
                 Err(e) => load_error.set(Some(e)),
             }
@@ -66,7 +67,7 @@ pub fn FeedbackPage() -> impl IntoView {
         };
         busy.set(true);
         spawn_local(async move {
-            match client::feedback_submit(&token(), &body).await {
+            match feedback::feedback_submit(&token(), &body).await {
                 Ok(()) => {
                     submit_error.set(None);
                     done.set(true);

@@ -14,6 +14,7 @@ use crate::components::rating_flow::{CitizenToolbar, RatingFlow, Step, Subject};
 use crate::components::sync_bar::{staff_gesture, StaffPanel, WaitingBanner};
 use crate::components::voice::use_voice;
 use crate::offline::engine::SyncState;
+use app::api::endpoints;
 use app::api::types::{DeviceConfig, PadCase, PadEvent};
 use app::i18n::{prefs, texts};
 use app::web;
@@ -94,10 +95,7 @@ pub fn PadPage() -> impl IntoView {
         let Some(token) = web::device_token(&code.get_untracked()) else {
             return false;
         };
-        let url = format!(
-            "/api/v1/pad/events?token={}",
-            js_sys::encode_uri_component(&token)
-        );
+        let url = endpoints::window::pad_events_url(&token);
         web::event_stream(
             &url,
             "message",

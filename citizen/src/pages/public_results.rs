@@ -10,7 +10,8 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::components::rating_flow::CitizenToolbar;
-use app::api::client::{self, ClientError};
+use app::api::client::ClientError;
+use app::api::endpoints::reports;
 use app::api::types::Report;
 use app::i18n::{prefs, texts};
 use app::web::china_today;
@@ -55,7 +56,7 @@ pub fn PublicPage() -> impl IntoView {
         let mine = issued.get_untracked();
         loading.set(true);
         spawn_local(async move {
-            let answer = client::public_results(&p.query()).await;
+            let answer = reports::public_results(&p).await;
             if issued.get_untracked() != mine {
                 return;
             }

@@ -7,8 +7,7 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::pages::common::{csrf, roles, use_session_for, StaffPage};
-use app::api::client;
-use app::api::types::CalendarYear;
+use app::api::endpoints::admin;
 use app::web::china_today;
 use domain::calendar::{Date, DayKind, SpecialDay};
 use domain::rectify::Role;
@@ -32,9 +31,7 @@ pub fn CalendarPage() -> impl IntoView {
     let reload = move || {
         let y = year.get_untracked();
         spawn_local(async move {
-            match client::staff_get::<CalendarYear>(&format!("/api/v1/admin/calendar?year={y}"))
-                .await
-            {
+            match admin::calendar(y).await {
                 Ok(c) if c.year == year.get_untracked() => days.set(Some(c.days)),
                 Ok(_) => {}
                 Err(e) => error.set(Some(e.message())),
@@ -78,13 +75,7 @@ pub fn CalendarPage() -> impl IntoView {
         }
         busy.set(true);
         spawn_local(async move {
-            match client::staff_put::<_, SpecialDay>(
-                &format!("/api/v1/admin/calendar/{d}"),
-                &csrf(session),
-                &day,
-            )
-            .await
-            {
+            match admin::save_special_day(&csrf(session), d, &day).await {
                 Ok(saved) => {
                     error.set(None);
                     notice.set(Some(format!(
@@ -108,8 +99,7 @@ pub fn CalendarPage() -> impl IntoView {
     };
     let remove = move |d: Date| {
         spawn_local(async move {
-            match client::staff_delete(&format!("/api/v1/admin/calendar/{d}"), &csrf(session)).await
-            {
+            match admin::delete_special_day(&csrf(session), d).await {
                 Ok(()) => {
                     error.set(None);
                     notice.set(Some(format!("已删除：{d}")));

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use app::api::client;
+use app::api::endpoints::staff as api;
 use app::api::types::StaffSession;
 
 pub fn go_to(path: &str) {
@@ -46,7 +46,7 @@ pub fn use_session_for(
     provide_context(NavSession { session, allowed });
     Effect::new(move |_| {
         spawn_local(async move {
-            match client::me().await {
+            match api::me().await {
                 Ok(s) => {
                     let ok = allowed.contains(&s.role.as_str());
                     session.set(Some(s.clone()));
@@ -199,7 +199,7 @@ pub fn whoami(s: &StaffSession) -> String {
 pub fn sign_out(session: RwSignal<Option<StaffSession>>) {
     let token = csrf(session);
     spawn_local(async move {
-        let _ = client::logout(&token).await;
+        let _ = api::logout(&token).await;
         app::web::forget_staff_caches();
         go_to("/staff/login");
     });

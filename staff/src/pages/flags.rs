@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::pages::common::{csrf, go_to, roles, use_session_for, StaffPage};
-use app::api::client;
+use app::api::endpoints::flags as api;
 use app::api::types::{FlagList, FlagReview, FlagView};
 use domain::fraud::FlagReason;
 use domain::time::china_time;
@@ -74,7 +74,7 @@ pub fn FlagsPage() -> impl IntoView {
         issued.update(|n| *n += 1);
         let mine = issued.get_untracked();
         spawn_local(async move {
-            match client::flags(t.key()).await {
+            match api::flags(Some(t.key())).await {
                 Ok(l) if issued.get_untracked() == mine => {
                     pending.set(Some(l.pending));
                     // Only what is still listed stays selected.
@@ -108,7 +108,7 @@ pub fn FlagsPage() -> impl IntoView {
         };
         busy.set(true);
         spawn_local(async move {
-            match client::review_flags(&csrf(session), &body).await {
+            match api::review_flags(&csrf(session), &body).await {
                 Ok(r) => {
                     error.set(None);
                     notice.set(Some(format!(

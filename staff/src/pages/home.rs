@@ -6,8 +6,8 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::pages::common::{roles, use_session_for, StaffPage};
-use app::api::client;
-use app::api::types::{FlagList, TicketList};
+use app::api::endpoints::{flags, rectify};
+use app::api::types::TicketList;
 
 /// A big tile on the home page.
 struct Tile {
@@ -141,7 +141,12 @@ pub fn StaffHome() -> impl IntoView {
     let session = use_session_for(roles::ANY, error, move |s| {
         if roles::HANDLERS.contains(&s.role.as_str()) {
             spawn_local(async move {
-                match client::staff_get::<TicketList>("/api/v1/loop/tickets?limit=1").await {
+                match rectify::tickets(&rectify::TicketQuery {
+                    limit: Some(1),
+                    ..Default::default()
+                })
+                .await
+                {
                     Ok(l) => tickets.set(Some(l)),
                     Err(e) => error.set(Some(e.message())),
                 }
@@ -149,7 +154,7 @@ pub fn StaffHome() -> impl IntoView {
         }
         if s.role == "supervisor" {
             spawn_local(async move {
-                if let Ok(f) = client::staff_get::<FlagList>("/api/v1/flags").await {
+                if let Ok(f) = flags::flags(None).await {
                     flags.set(Some(f.pending));
                 }
             });

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::pages::common::{roles, use_session_for, StaffPage};
-use app::api::client;
+use app::api::endpoints::staff as api;
 use app::api::types::{RatingView, SuggestionList};
 use domain::suggestion::Topic;
 use domain::time::china_time;
@@ -30,13 +30,13 @@ pub fn InboxPage() -> impl IntoView {
     let topic: RwSignal<Option<Topic>> = RwSignal::new(None);
     use_session_for(roles::READERS, error, move |_| {
         spawn_local(async move {
-            match client::inbox().await {
+            match api::inbox().await {
                 Ok(list) => items.set(Some(list)),
                 Err(e) => error.set(Some(e.message())),
             }
         });
         spawn_local(async move {
-            match client::suggestions().await {
+            match api::suggestions().await {
                 Ok(list) => suggestions.set(Some(list)),
                 Err(e) => error.set(Some(e.message())),
             }

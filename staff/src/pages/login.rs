@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 
-use app::api::client;
+use app::api::endpoints::staff as api;
 use app::api::types::LoginRequest;
 
 #[component]
@@ -26,7 +26,7 @@ pub fn LoginPage() -> impl IntoView {
             password: password.get_untracked(),
         };
         spawn_local(async move {
-            match client::login(&req).await {
+            match api::login(&req).await {
                 Ok(_) => {
                     // Every role lands on its own home (`/staff`).
                     if let Some(w) = web_sys::window() {

@@ -7,25 +7,16 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
-use serde::Deserialize;
 use wasm_bindgen::JsCast;
 
 use crate::pages::common::{csrf, roles, use_session_for, StaffPage};
-use app::api::client;
-use app::api::types::{AuditEntry, ImportReport, AUDIT_ENTITIES};
+use app::api::endpoints::admin;
+use app::api::types::{
+    AuditEntry, ImportReport, OrgRow as Row, StaffAccount as StaffRow, StaffAccountInput,
+    AUDIT_ENTITIES,
+};
 use domain::org::{OrgInput, OrgType};
 use domain::time::china_time;
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-struct Row {
-    id: i64,
-    code: String,
-    name: String,
-    parent_code: Option<String>,
-    kind: Option<String>,
-    department_code: Option<String>,
-    active: bool,
-}
 
 #[component]
 pub fn OrgPage() -> impl IntoView {
@@ -36,8 +27,7 @@ pub fn OrgPage() -> impl IntoView {
     let reload = move || {
         let t = kind_of.get_untracked();
         spawn_local(async move {
-            match client::staff_get::<Vec<Row>>(&format!("/api/v1/admin/org/{}", t.as_str())).await
-            {
+            match admin::org_units(t).await {
                 Ok(r) => rows.set(r),
                 Err(e) => error.set(Some(e.message())),
             }
@@ -72,17 +62,9 @@ pub fn OrgPage() -> impl IntoView {
         };
         let id = editing.get_untracked();
         spawn_local(async move {
-            let url = match id {
-                Some(id) => format!("/api/v1/admin/org/{}/{id}", t.as_str()),
-                None => format!("/api/v1/admin/org/{}", t.as_str()),
-            };
             let r = match id {
-                Some(_) => {
-                    client::staff_put::<_, serde_json::Value>(&url, &csrf(session), &input).await
-                }
-                None => {
-                    client::staff_post::<_, serde_json::Value>(&url, &csrf(session), &input).await
-                }
+                Some(id) => admin::update_org_unit(&csrf(session), id, &input).await,
+                None => admin::create_org_unit(&csrf(session), &input).await,
             };
             match r {
                 Ok(_) => {
@@ -99,14 +81,7 @@ pub fn OrgPage() -> impl IntoView {
     let toggle = move |row: Row| {
         let t = kind_of.get_untracked();
         spawn_local(async move {
-            let url = format!("/api/v1/admin/org/{}/{}/active", t.as_str(), row.id);
-            match client::staff_post::<_, serde_json::Value>(
-                &url,
-                &csrf(session),
-                &serde_json::json!({ "active": !row.active }),
-            )
-            .await
-            {
+            match admin::set_org_active(&csrf(session), t, row.id, !row.active).await {
                 Ok(_) => reload(),
                 Err(e) => error.set(Some(e.message())),
             }
@@ -127,13 +102,7 @@ pub fn OrgPage() -> impl IntoView {
                 error.set(Some("无法读取文件".into()));
                 return;
             };
-            match client::post_csv(
-                "/api/v1/admin/org/import",
-                &csrf(session),
-                text.as_string().unwrap_or_default(),
-            )
-            .await
-            {
+            match admin::import_org(&csrf(session), text.as_string().unwrap_or_default()).await {
                 Ok(r) => {
                     report.set(Some(r));
                     reload();
@@ -292,11 +261,7 @@ fn AuditHistory(error: RwSignal<Option<String>>) -> impl IntoView {
     let load = move |_| {
         let e = entity.get_untracked();
         spawn_local(async move {
-            match client::staff_get::<Vec<AuditEntry>>(&format!(
-                "/api/v1/admin/audit?entity={e}&limit=100"
-            ))
-            .await
-            {
+            match admin::audit(&e, 100).await {
                 Ok(l) => lines.set(Some(l)),
                 Err(e) => error.set(Some(e.message())),
             }
@@ -334,22 +299,6 @@ fn AuditHistory(error: RwSignal<Option<String>>) -> impl IntoView {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-struct StaffRow {
-    id: i64,
-    username: String,
-    display_name: String,
-    role: String,
-    place_code: Option<String>,
-    window_code: Option<String>,
-    department_code: Option<String>,
-    active: bool,
-    #[serde(default)]
-    staff_no: Option<String>,
-    #[serde(default)]
-    photo_id: Option<String>,
-}
-
 fn role_zh(role: &str) -> &'static str {
     match role {
         "window_staff" => "窗口工作人员",
@@ -368,7 +317,7 @@ pub fn StaffAccounts() -> impl IntoView {
     let rows: RwSignal<Vec<StaffRow>> = RwSignal::new(vec![]);
     let reload = move || {
         spawn_local(async move {
-            match client::staff_get::<Vec<StaffRow>>("/api/v1/admin/staff").await {
+            match admin::staff_accounts().await {
                 Ok(r) => rows.set(r),
                 Err(e) => error.set(Some(e.message())),
             }
@@ -388,31 +337,21 @@ pub fn StaffAccounts() -> impl IntoView {
     Effect::new(move |_| role.set("window_staff".into()));
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = serde_json::json!({
-            "username": username.get_untracked(), "display_name": name.get_untracked(), "role": role.get_untracked(),
-            "place_code": place.get_untracked(), "window_code": window.get_untracked(),
-            "department_code": dept.get_untracked(), "password": password.get_untracked(),
-            "staff_no": staff_no.get_untracked(),
-        });
+        let body = StaffAccountInput {
+            username: username.get_untracked(),
+            display_name: name.get_untracked(),
+            role: role.get_untracked(),
+            place_code: place.get_untracked(),
+            window_code: window.get_untracked(),
+            department_code: dept.get_untracked(),
+            password: password.get_untracked(),
+            staff_no: staff_no.get_untracked(),
+        };
         let id = editing.get_untracked();
         spawn_local(async move {
             let r = match id {
-                Some(id) => {
-                    client::staff_put::<_, serde_json::Value>(
-                        &format!("/api/v1/admin/staff/{id}"),
-                        &csrf(session),
-                        &body,
-                    )
-                    .await
-                }
-                None => {
-                    client::staff_post::<_, serde_json::Value>(
-                        "/api/v1/admin/staff",
-                        &csrf(session),
-                        &body,
-                    )
-                    .await
-                }
+                Some(id) => admin::update_staff_account(&csrf(session), id, &body).await,
+                None => admin::create_staff_account(&csrf(session), &body).await,
             };
             match r {
                 Ok(_) => {
@@ -426,13 +365,7 @@ pub fn StaffAccounts() -> impl IntoView {
     };
     let toggle = move |r: StaffRow| {
         spawn_local(async move {
-            match client::staff_post::<_, serde_json::Value>(
-                &format!("/api/v1/admin/staff/{}/active", r.id),
-                &csrf(session),
-                &serde_json::json!({ "active": !r.active }),
-            )
-            .await
-            {
+            match admin::set_staff_active(&csrf(session), r.id, !r.active).await {
                 Ok(_) => reload(),
                 Err(e) => error.set(Some(e.message())),
             }
@@ -450,12 +383,7 @@ pub fn StaffAccounts() -> impl IntoView {
             return;
         };
         spawn_local(async move {
-            let r = client::upload_file(
-                &format!("/api/v1/admin/staff/{id}/photo"),
-                &csrf(session),
-                &file,
-            )
-            .await;
+            let r = admin::upload_staff_photo(&csrf(session), id, &file).await;
             match r {
                 Ok(()) => {
                     error.set(None);
@@ -495,7 +423,7 @@ pub fn StaffAccounts() -> impl IntoView {
                         let (e, t) = (r.clone(), r.clone());
                         view! {
                             <tr data-testid="staff-row" data-username=r.username.clone() data-active=r.active.to_string()>
-                                <td>{r.photo_id.clone().map(|p| view! { <img class="staff-thumb" src=format!("/api/v1/photos/{p}") alt="照片" width="40" height="50"/> })}</td>
+                                <td>{r.photo_id.clone().map(|p| view! { <img class="staff-thumb" src=admin::photo_url(&p) alt="照片" width="40" height="50"/> })}</td>
                                 <td>{r.username.clone()}</td>
                                 <td>{r.display_name.clone()}</td>
                                 <td>{r.staff_no.clone().unwrap_or_default()}</td>

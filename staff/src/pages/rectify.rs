@@ -12,11 +12,11 @@ use leptos_router::hooks::use_params_map;
 use wasm_bindgen::JsCast;
 
 use crate::pages::common::{csrf, role_label, roles, use_session_for, StaffPage};
-use app::api::client;
+use app::api::client::ClientError;
+use app::api::endpoints::rectify::{self as api, TicketQuery};
 use app::api::types::{
-    CommonArchive, CommonArchiveResult, CommonGroup, CommonOverview, CommonView, EvidenceView,
-    NewCommon, Revealed, SampleView, StepRequest, TicketDetail, TicketEvent, TicketList,
-    TicketPush, TicketView,
+    CommonArchive, CommonGroup, CommonOverview, CommonView, EvidenceView, NewCommon, Revealed,
+    SampleView, StepRequest, TicketDetail, TicketEvent, TicketList, TicketPush, TicketView,
 };
 use app::components::face::Face;
 use app::web;
@@ -92,27 +92,19 @@ impl Filter {
         }
     }
 
-    fn url(self) -> String {
-        let base = "/api/v1/loop/tickets";
-        match self {
-            Filter::All => base.into(),
-            Filter::Overdue => format!("{base}?overdue=1"),
-            f => {
-                let codes: Vec<&str> = f.statuses().iter().map(|s| s.as_str()).collect();
-                format!("{base}?status={}", codes.join(","))
-            }
+    /// What the list asks the server for, one page from `offset`.
+    fn query(self, offset: i64) -> TicketQuery {
+        TicketQuery {
+            statuses: self.statuses().to_vec(),
+            overdue: self == Filter::Overdue,
+            limit: Some(PAGE),
+            offset: Some(offset),
         }
     }
 }
 
 /// Tickets per page of the list.
 const PAGE: i64 = 50;
-
-/// A list URL for the page starting at `offset`.
-fn paged(url: &str, offset: i64) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}limit={PAGE}&offset={offset}")
-}
 
 fn role_of(session: &app::api::types::StaffSession) -> Option<Role> {
     Role::parse(&session.role)
@@ -198,15 +190,6 @@ fn Period(from: RwSignal<String>, to: RwSignal<String>, prefix: &'static str) ->
     }
 }
 
-fn period_query(from: RwSignal<String>, to: RwSignal<String>) -> String {
-    let enc = |s: String| String::from(js_sys::encode_uri_component(s.trim()));
-    format!(
-        "from={}&to={}",
-        enc(from.get_untracked()),
-        enc(to.get_untracked())
-    )
-}
-
 /// `/staff/loop`: the tablet's list of bad-rating tickets.
 #[component]
 pub fn LoopPage() -> impl IntoView {
@@ -226,18 +209,18 @@ pub fn LoopPage() -> impl IntoView {
     let offset = RwSignal::new(0i64);
     let reload = move || {
         let f = filter.get_untracked();
-        let url = paged(&f.url(), offset.get_untracked());
+        let q = f.query(offset.get_untracked());
         issued.update(|n| *n += 1);
         let mine = issued.get_untracked();
         spawn_local(async move {
-            match client::staff_get::<TicketList>(&url).await {
+            match api::tickets(&q).await {
                 Ok(l) if issued.get_untracked() == mine => {
                     offline.set(false);
                     list.set(Some(l));
                 }
                 Ok(_) => offline.set(false),
                 // Reloaded on the way back online (`online`, `open`).
-                Err(client::ClientError::Network(_)) => offline.set(true),
+                Err(ClientError::Network(_)) => offline.set(true),
                 Err(e) => error.set(Some(e.message())),
             }
         });
@@ -251,18 +234,18 @@ pub fn LoopPage() -> impl IntoView {
     let common_result: RwSignal<Option<String>> = RwSignal::new(None);
 
     let load_sample = move || {
-        let q = period_query(sample_from, sample_to);
+        let (from, to) = (sample_from.get_untracked(), sample_to.get_untracked());
         spawn_local(async move {
-            match client::staff_get::<SampleView>(&format!("/api/v1/loop/sample?{q}")).await {
+            match api::sample(&from, &to).await {
                 Ok(s) => sample.set(Some(s)),
                 Err(e) => error.set(Some(e.message())),
             }
         });
     };
     let load_common = move || {
-        let q = period_query(common_from, common_to);
+        let (from, to) = (common_from.get_untracked(), common_to.get_untracked());
         spawn_local(async move {
-            match client::staff_get::<CommonOverview>(&format!("/api/v1/loop/common?{q}")).await {
+            match api::common(&from, &to).await {
                 Ok(c) => common.set(Some(c)),
                 Err(e) => error.set(Some(e.message())),
             }
@@ -306,7 +289,7 @@ pub fn LoopPage() -> impl IntoView {
         }
         sound_blocked.set(web::audio_suspended());
         let stream = web::event_stream(
-            "/api/v1/loop/events",
+            api::EVENTS_URL,
             "ticket",
             move |data| {
                 let Ok(p) = serde_json::from_str::<TicketPush>(&data) else {
@@ -353,9 +336,7 @@ pub fn LoopPage() -> impl IntoView {
             ticket_ids: g.ticket_ids,
         };
         spawn_local(async move {
-            match client::staff_post::<_, CommonView>("/api/v1/loop/common", &csrf(session), &req)
-                .await
-            {
+            match api::new_common(&csrf(session), &req).await {
                 Ok(c) => {
                     error.set(None);
                     notice.set(Some(format!(
@@ -375,13 +356,7 @@ pub fn LoopPage() -> impl IntoView {
             note: description.get_untracked(),
         };
         spawn_local(async move {
-            match client::staff_post::<_, CommonArchiveResult>(
-                &format!("/api/v1/loop/common/{id}/archive"),
-                &csrf(session),
-                &req,
-            )
-            .await
-            {
+            match api::archive_common(&csrf(session), id, &req).await {
                 Ok(r) => {
                     error.set(None);
                     let mut text = format!("已存档 {} 件", r.archived.len());
@@ -408,13 +383,8 @@ pub fn LoopPage() -> impl IntoView {
         });
     };
 
-    let ledger_href = move |format: &str| {
-        format!(
-            "/api/v1/loop/ledger?from={}&to={}&format={format}",
-            ledger_from.get(),
-            ledger_to.get()
-        )
-    };
+    let ledger_href =
+        move |format: &str| api::ledger_url(&ledger_from.get(), &ledger_to.get(), format);
 
     view! {
         <Title text="差评整改 · 好差评"/>
@@ -613,7 +583,7 @@ fn evidence_row(ev: EvidenceView) -> impl IntoView {
     };
     view! {
         <li data-testid="evidence" data-evidence-id=ev.id.to_string()>
-            <a href=format!("/api/v1/loop/evidence/{}", ev.id) target="_blank" rel="noopener">{ev.name.clone()}</a>
+            <a href=api::evidence_url(ev.id) target="_blank" rel="noopener">{ev.name.clone()}</a>
             {format!("（{purpose}，{} KB，{}）", (ev.size + 1023) / 1024, china_time(ev.uploaded_at))}
         </li>
     }
@@ -711,7 +681,7 @@ pub fn TicketPage() -> impl IntoView {
         };
         let v = version.get_untracked();
         spawn_local(async move {
-            match client::staff_get::<TicketDetail>(&format!("/api/v1/loop/tickets/{id}")).await {
+            match api::ticket(id).await {
                 Ok(d) if version.get_untracked() == v => detail.set(Some(d)),
                 Ok(_) => {}
                 Err(e) => error.set(Some(e.message())),
@@ -764,13 +734,7 @@ pub fn TicketPage() -> impl IntoView {
         let req = StepRequest { action, note: text };
         busy.set(true);
         spawn_local(async move {
-            match client::staff_post::<_, TicketDetail>(
-                &format!("/api/v1/loop/tickets/{id}/steps"),
-                &csrf(session),
-                &req,
-            )
-            .await
-            {
+            match api::step(&csrf(session), id, &req).await {
                 Ok(d) => {
                     error.set(None);
                     notice.set(Some(format!("已完成：{}", action.kind().label_zh())));
@@ -810,7 +774,7 @@ pub fn TicketPage() -> impl IntoView {
         input.set_value("");
         uploading.set(true);
         spawn_local(async move {
-            match client::upload_evidence(id, purpose, file, &csrf(session)).await {
+            match api::upload_evidence(id, purpose, file, &csrf(session)).await {
                 Ok(ev) => {
                     error.set(None);
                     notice.set(Some(format!("已上传：{}", ev.name)));
@@ -830,13 +794,7 @@ pub fn TicketPage() -> impl IntoView {
     let reveal = move |_| {
         let Some(id) = ticket_id() else { return };
         spawn_local(async move {
-            match client::staff_post::<_, Revealed>(
-                &format!("/api/v1/loop/tickets/{id}/reveal"),
-                &csrf(session),
-                &serde_json::json!({}),
-            )
-            .await
-            {
+            match api::reveal(&csrf(session), id).await {
                 Ok(r) => {
                     error.set(None);
                     revealed.set(Some(r));
@@ -1059,12 +1017,21 @@ mod tests {
 
     #[test]
     fn filters_ask_the_server_for_their_statuses() {
-        assert_eq!(Filter::All.url(), "/api/v1/loop/tickets");
-        assert_eq!(Filter::Overdue.url(), "/api/v1/loop/tickets?overdue=1");
+        let all = Filter::All.query(0);
+        assert!(all.statuses.is_empty() && !all.overdue);
+        assert_eq!((all.limit, all.offset), (Some(PAGE), Some(0)));
+        let overdue = Filter::Overdue.query(PAGE);
+        assert!(overdue.statuses.is_empty() && overdue.overdue);
+        assert_eq!(overdue.offset, Some(PAGE));
         assert_eq!(
-            Filter::Review.url(),
-            "/api/v1/loop/tickets?status=pending_review,appealed,extension_requested"
+            Filter::Review.query(0).statuses,
+            vec![
+                Status::PendingReview,
+                Status::Appealed,
+                Status::ExtensionRequested
+            ]
         );
-        assert_eq!(Filter::Open.url(), "/api/v1/loop/tickets?status=open");
+        assert_eq!(Filter::Open.query(0).statuses, vec![Status::Open]);
+        assert!(!Filter::Open.query(0).overdue);
     }
 }

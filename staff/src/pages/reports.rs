@@ -1,7 +1,7 @@
 //! 通报报表 (`/staff/reports[/:code]`): the 通报 tables of the seeds for a
 //! month, a quarter or any dates, for supervisors and unit administrators
 //! on a tablet or a desk. Every figure comes from the server
-//! (`GET /api/v1/reports/{code}`), the same value that is exported to XLSX
+//! (`endpoints::reports::report`), the same value that is exported to XLSX
 //! and CSV; this page only sorts, ranks, charts and prints it.
 //!
 //! The period (and a drill-down's parameter and trail) lives in the URL, so
@@ -16,7 +16,7 @@ use leptos_router::NavigateOptions;
 
 use crate::pages::common::{go_to, roles, use_session_for, StaffPage};
 use crate::pages::trends::TrendPanel;
-use app::api::client;
+use app::api::endpoints::reports::{self as api, encode_params, report_export_url, ReportQuery};
 use app::api::types::{Report, ReportEntry};
 use app::web::china_today;
 use app::widgets::report::*;
@@ -91,12 +91,11 @@ pub fn ReportsPage() -> impl IntoView {
             .read()
             .latest_values()
             .filter(|(k, _)| !NOT_REPORT_PARAMS.contains(&k.as_ref()))
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<Vec<_>>()
-            .join("&")
     });
     let target = Memo::new(move |_| {
-        let e = extra.get();
+        let e = encode_params(&extra.get());
         if e.is_empty() {
             code.get()
         } else {
@@ -116,7 +115,7 @@ pub fn ReportsPage() -> impl IntoView {
     Effect::new(move |_| today.set(Some(china_today())));
     Effect::new(move |_| {
         spawn_local(async move {
-            match client::reports().await {
+            match api::reports().await {
                 Ok(list) => entries.set(Some(list)),
                 Err(e) if e.status() == Some(401) => go_to("/staff/login"),
                 Err(e) => error.set(Some(e.message())),
@@ -140,18 +139,16 @@ pub fn ReportsPage() -> impl IntoView {
             return;
         };
         let c = code.get();
-        let e = extra.get();
-        let q = if e.is_empty() {
-            p.query()
-        } else {
-            format!("{}&{e}", p.query())
+        let q = ReportQuery {
+            period: p,
+            params: extra.get(),
         };
         issued.update(|n| *n += 1);
         let mine = issued.get_untracked();
         loading.set(true);
         report.set(None);
         spawn_local(async move {
-            let answer = client::report(&c, &q).await;
+            let answer = api::report(&c, &q).await;
             if issued.get_untracked() != mine {
                 return;
             }
@@ -184,26 +181,13 @@ pub fn ReportsPage() -> impl IntoView {
     });
 
     let export_href = move |format: &str| {
-        let p = period.get().map(|p| p.query()).unwrap_or_default();
-        let e = extra.get();
-        let mut href = format!("/api/v1/reports/{}?{p}", enc(&code.get()));
-        if !e.is_empty() {
-            href.push('&');
-            href.push_str(&e);
-        }
-        href.push_str(&format!("&format={format}"));
-        href
+        report_export_url(&code.get(), period.get().as_ref(), &extra.get(), format)
     };
     let trend_query = Signal::derive(move || {
-        let Some(p) = period.get() else {
-            return String::new();
-        };
-        let e = extra.get();
-        if e.is_empty() {
-            p.query()
-        } else {
-            format!("{}&{e}", p.query())
-        }
+        period.get().map(|p| ReportQuery {
+            period: p,
+            params: extra.get(),
+        })
     });
     let print = move |_| {
         if let Some(w) = web_sys::window() {

@@ -8,8 +8,8 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::pages::common::{csrf, roles, use_session_for, StaffPage};
-use app::api::client;
-use app::api::types::StaffSettings;
+use app::api::endpoints::staff as api;
+use app::api::types::{PasswordChange, StaffSettings};
 use domain::notice::NotifyMode;
 
 #[component]
@@ -20,7 +20,7 @@ pub fn SettingsPage() -> impl IntoView {
     let mode = RwSignal::new(NotifyMode::Off);
     let session = use_session_for(roles::ANY, error, move |_| {
         spawn_local(async move {
-            match client::staff_get::<StaffSettings>("/api/v1/staff/settings").await {
+            match api::settings().await {
                 Ok(s) => {
                     phone.set(s.phone.unwrap_or_default());
                     mode.set(s.notify);
@@ -38,13 +38,7 @@ pub fn SettingsPage() -> impl IntoView {
         };
         saved.set(false);
         spawn_local(async move {
-            match client::staff_put::<_, StaffSettings>(
-                "/api/v1/staff/settings",
-                &csrf(session),
-                &body,
-            )
-            .await
-            {
+            match api::save_settings(&csrf(session), &body).await {
                 Ok(_) => {
                     error.set(None);
                     saved.set(true);
@@ -59,15 +53,12 @@ pub fn SettingsPage() -> impl IntoView {
     let pw_error: RwSignal<Option<String>> = RwSignal::new(None);
     let change = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = serde_json::json!({ "current": current.get_untracked(), "new": new_pw.get_untracked() });
+        let body = PasswordChange {
+            current: current.get_untracked(),
+            new: new_pw.get_untracked(),
+        };
         spawn_local(async move {
-            match client::staff_post::<_, serde_json::Value>(
-                "/api/v1/staff/password",
-                &csrf(session),
-                &body,
-            )
-            .await
-            {
+            match api::change_password(&csrf(session), &body).await {
                 Ok(_) => crate::pages::common::go_to("/staff/login"),
                 Err(e) => pw_error.set(Some(e.message())),
             }

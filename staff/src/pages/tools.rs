@@ -9,9 +9,9 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 
 use crate::pages::common::{csrf, roles, use_session_for, StaffNav, StaffPage};
-use app::api::client;
+use app::api::endpoints::{admin, cases, devices, staff as staff_api};
 use app::api::types::{
-    DeviceView, EnrolmentCode, EntryResult, ImportReport, RegisterDevice, RowError, StaffEntry,
+    DeviceView, EnrolmentCode, ImportReport, Poster, RegisterDevice, RowError, StaffEntry,
 };
 use app::web;
 use domain::case::{EvaluatorType, RatingKind};
@@ -96,13 +96,7 @@ pub fn EntryPage() -> impl IntoView {
         };
         busy.set(true);
         spawn_local(async move {
-            match client::staff_post::<_, EntryResult>(
-                "/api/v1/staff/entries",
-                &csrf(session),
-                &entry,
-            )
-            .await
-            {
+            match staff_api::add_entry(&csrf(session), &entry).await {
                 Ok(r) => {
                     error.set(None);
                     let kind = match r.kind {
@@ -203,7 +197,7 @@ pub fn DevicesPage() -> impl IntoView {
     let devices: RwSignal<Vec<DeviceView>> = RwSignal::new(vec![]);
     let reload = move || {
         spawn_local(async move {
-            match client::staff_get::<Vec<DeviceView>>("/api/v1/admin/devices").await {
+            match devices::devices().await {
                 Ok(d) => devices.set(d),
                 Err(e) => error.set(Some(e.message())),
             }
@@ -226,13 +220,7 @@ pub fn DevicesPage() -> impl IntoView {
             dimension_set: Some(dimension_set.get_untracked()),
         };
         spawn_local(async move {
-            match client::staff_post::<_, EnrolmentCode>(
-                "/api/v1/admin/devices",
-                &csrf(session),
-                &req,
-            )
-            .await
-            {
+            match devices::register_device(&csrf(session), &req).await {
                 Ok(c) => {
                     error.set(None);
                     issued.set(Some(c));
@@ -242,12 +230,22 @@ pub fn DevicesPage() -> impl IntoView {
             }
         });
     };
-    let action = move |url: String| {
+    // A new enrolment code, or (`revoke`) the device stopped.
+    let action = move |code: String, revoke: bool| {
         spawn_local(async move {
-            match client::staff_post::<_, serde_json::Value>(&url, &csrf(session), &()).await {
-                Ok(v) => {
+            let answer = if revoke {
+                devices::revoke_device(&csrf(session), &code)
+                    .await
+                    .map(|()| None)
+            } else {
+                devices::new_enrolment(&csrf(session), &code)
+                    .await
+                    .map(Some)
+            };
+            match answer {
+                Ok(c) => {
                     error.set(None);
-                    if let Ok(c) = serde_json::from_value::<EnrolmentCode>(v) {
+                    if let Some(c) = c {
                         issued.set(Some(c));
                     }
                     reload();
@@ -258,13 +256,7 @@ pub fn DevicesPage() -> impl IntoView {
     };
     let set_voice = move |code: String, on: bool| {
         spawn_local(async move {
-            match client::staff_post::<_, serde_json::Value>(
-                &format!("/api/v1/admin/devices/{code}/voice"),
-                &csrf(session),
-                &serde_json::json!({ "voice": on }),
-            )
-            .await
-            {
+            match devices::set_device_voice(&csrf(session), &code, on).await {
                 Ok(_) => reload(),
                 Err(e) => error.set(Some(e.message())),
             }
@@ -322,8 +314,8 @@ pub fn DevicesPage() -> impl IntoView {
                                         on:change=move |_| set_voice(c3.clone(), !voice)/>{if voice { "开" } else { "关" }}</label>
                                 </td>
                                 <td>
-                                    <button class="secondary" on:click=move |_| action(format!("/api/v1/admin/devices/{}/enrolment", c1))>"新启用码"</button>
-                                    <button class="secondary" data-testid="revoke" on:click=move |_| action(format!("/api/v1/admin/devices/{}/revoke", c2))>"停用"</button>
+                                    <button class="secondary" on:click=move |_| action(c1.clone(), false)>"新启用码"</button>
+                                    <button class="secondary" data-testid="revoke" on:click=move |_| action(c2.clone(), true)>"停用"</button>
                                 </td>
                             </tr>
                         }
@@ -332,13 +324,6 @@ pub fn DevicesPage() -> impl IntoView {
             </table>
         </StaffPage>
     }
-}
-
-#[derive(Clone, serde::Deserialize)]
-struct Poster {
-    place_name: String,
-    window_name: Option<String>,
-    path: String,
 }
 
 /// 展示牌: one printable poster per place and per window with its static QR
@@ -350,7 +335,7 @@ pub fn PostersPage() -> impl IntoView {
     let a5 = RwSignal::new(false);
     let _session = use_session_for(roles::DEVICES, error, move |_| {
         spawn_local(async move {
-            match client::staff_get::<Vec<Poster>>("/api/v1/admin/posters").await {
+            match admin::posters().await {
                 Ok(p) => posters.set(p),
                 Err(e) => error.set(Some(e.message())),
             }
@@ -426,7 +411,7 @@ pub fn ImportPage() -> impl IntoView {
             for (i, slice) in rows.chunks(SLICE_ROWS).enumerate() {
                 let body = format!("{header}\n{}", slice.join("\n"));
                 let first_line = 2 + i * SLICE_ROWS;
-                match client::import_csv(&csrf(session), body, first_line).await {
+                match cases::import_csv(&csrf(session), body, first_line).await {
                     Ok(ImportReport {
                         rows,
                         imported: n,

@@ -4,27 +4,28 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use app::api::client;
+use app::api::endpoints::reports::{self, ReportQuery};
 use domain::trend::{Heat, Trend, TrendSeries};
 
 const WEEKDAYS: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
 
 /// Loads and draws the trend of table `code` for the query `query`
-/// (period and drill-down), reloading when either changes.
+/// (period and drill-down; none before the period is known), reloading
+/// when either changes.
 #[component]
-pub fn TrendPanel(code: Signal<String>, query: Signal<String>) -> impl IntoView {
+pub fn TrendPanel(code: Signal<String>, query: Signal<Option<ReportQuery>>) -> impl IntoView {
     let trend: RwSignal<Option<Trend>> = RwSignal::new(None);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
     let issued = RwSignal::new(0u64);
     Effect::new(move |_| {
         let (c, q) = (code.get(), query.get());
-        if q.is_empty() {
+        let Some(q) = q else {
             return;
-        }
+        };
         issued.update(|n| *n += 1);
         let mine = issued.get_untracked();
         spawn_local(async move {
-            let answer = client::trend(&c, &q).await;
+            let answer = reports::trend(&c, &q).await;
             if issued.get_untracked() != mine {
                 return;
             }

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::pages::common::{csrf, roles, use_session_for, StaffPage};
-use app::api::client;
+use app::api::endpoints::{rectify, window as api};
 use app::api::types::{CaseView, MyTicketView, StartService, StartedService};
 use domain::time::china_time;
 
@@ -20,7 +20,7 @@ pub fn WindowPage() -> impl IntoView {
     let cases: RwSignal<Vec<CaseView>> = RwSignal::new(vec![]);
     let reload = move || {
         spawn_local(async move {
-            match client::staff_get::<Vec<CaseView>>("/api/v1/staff/cases").await {
+            match api::cases().await {
                 Ok(list) => cases.set(list),
                 Err(e) => error.set(Some(e.message())),
             }
@@ -43,13 +43,7 @@ pub fn WindowPage() -> impl IntoView {
         };
         busy.set(true);
         spawn_local(async move {
-            match client::staff_post::<_, StartedService>(
-                "/api/v1/staff/service",
-                &csrf(session),
-                &req,
-            )
-            .await
-            {
+            match api::start_service(&csrf(session), &req).await {
                 Ok(s) => {
                     error.set(None);
                     finished.set(None);
@@ -65,13 +59,7 @@ pub fn WindowPage() -> impl IntoView {
     };
     let finish = move |id: i64| {
         spawn_local(async move {
-            match client::staff_post::<_, CaseView>(
-                &format!("/api/v1/staff/service/{id}/finish"),
-                &csrf(session),
-                &(),
-            )
-            .await
-            {
+            match api::finish_service(&csrf(session), id).await {
                 Ok(c) => {
                     started.set(None);
                     finished.set(Some(format!(
@@ -142,7 +130,7 @@ pub fn MinePage() -> impl IntoView {
     let mine: RwSignal<Option<Vec<MyTicketView>>> = RwSignal::new(None);
     use_session_for(roles::WINDOW, error, move |_| {
         spawn_local(async move {
-            match client::staff_get::<Vec<MyTicketView>>("/api/v1/loop/mine").await {
+            match rectify::mine().await {
                 Ok(list) => mine.set(Some(list)),
                 Err(e) => error.set(Some(e.message())),
             }

@@ -77,3 +77,55 @@ pub struct CalendarYear {
     pub year: i32,
     pub days: Vec<SpecialDay>,
 }
+
+/// One organisation unit as the organisation page lists it
+/// (`GET /api/v1/admin/org/{type}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrgRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+    pub kind: Option<String>,
+    pub department_code: Option<String>,
+    pub active: bool,
+}
+
+/// One staff account (`GET /api/v1/admin/staff`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffAccount {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub place_code: Option<String>,
+    pub window_code: Option<String>,
+    pub department_code: Option<String>,
+    pub active: bool,
+    #[serde(default)]
+    pub staff_no: Option<String>,
+    #[serde(default)]
+    pub photo_id: Option<String>,
+}
+
+/// A staff account as the form sends it (`POST /api/v1/admin/staff`,
+/// `PUT /api/v1/admin/staff/{id}`); a blank password keeps the old one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffAccountInput {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub place_code: String,
+    pub window_code: String,
+    pub department_code: String,
+    pub password: String,
+    pub staff_no: String,
+}
+
+/// One printable QR poster (`GET /api/v1/admin/posters`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Poster {
+    pub place_name: String,
+    pub window_name: Option<String>,
+    pub path: String,
+}

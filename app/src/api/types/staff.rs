@@ -127,3 +127,10 @@ pub struct Summary {
     pub ratings: i64,
     pub bad: i64,
 }
+
+/// `POST /api/v1/staff/password`: every session of the account ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
