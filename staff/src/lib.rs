@@ -13,15 +13,18 @@ use app::frame::{Frame, NotFound, Wing};
 pub mod pages;
 
 use pages::calendar::CalendarPage;
+use pages::devices::DevicesPage;
+use pages::entry::EntryPage;
 use pages::flags::FlagsPage;
 use pages::home::StaffHome;
+use pages::import::ImportPage;
 use pages::inbox::InboxPage;
 use pages::login::LoginPage;
 use pages::org::{OrgPage, StaffAccounts};
+use pages::posters::PostersPage;
 use pages::rectify::{LoopPage, TicketPage};
 use pages::reports::ReportsPage;
 use pages::settings::SettingsPage;
-use pages::tools::{DevicesPage, EntryPage, ImportPage, PostersPage};
 use pages::window::{MinePage, WindowPage};
 
 /// The staff wing's routes; the server mounts them beside the citizen ones.

@@ -2,14 +2,17 @@
 
 pub mod calendar;
 pub mod common;
+pub mod devices;
+pub mod entry;
 pub mod flags;
 pub mod home;
+pub mod import;
 pub mod inbox;
 pub mod login;
 pub mod org;
+pub mod posters;
 pub mod rectify;
 pub mod reports;
 pub mod settings;
-pub mod tools;
 pub mod trends;
 pub mod window;
