@@ -180,22 +180,73 @@ pub fn ReportsPage() -> impl IntoView {
         report_href(&drill, period.get_untracked().as_ref(), Some(&t))
     });
 
-    let export_href = move |format: &str| {
-        report_export_url(&code.get(), period.get().as_ref(), &extra.get(), format)
-    };
     let trend_query = Signal::derive(move || {
         period.get().map(|p| ReportQuery {
             period: p,
             params: extra.get(),
         })
     });
-    let print = move |_| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.print();
-        }
-    };
 
-    let crumbs = move || {
+    let choose = Callback::new(move |c: String| {
+        let href = report_href(&c, period.get_untracked().as_ref(), None);
+        navigate_to(&href);
+    });
+
+    view! {
+        <Title text="通报报表 · 好差评"/>
+        <StaffPage title=Signal::derive(|| "通报报表".to_string()) class="tablet reports-page">
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="error">{e}</p> })}
+            <ReportPick entries=entries code=code period=period today=today picked=picked choose=choose/>
+            <Crumbs trail=trail period=period/>
+            <ReportActions code=code period=period extra=extra/>
+            <Show when=move || loading.get()>
+                <p role="status" data-testid="report-loading">"正在加载…"</p>
+            </Show>
+            <ReportBody report=report period=period sort=sort drill=drill/>
+            <TrendPanel code=code.into() query=trend_query/>
+        </StaffPage>
+    }
+}
+
+/// The table chosen from a list, not a row of tabs: the table itself
+/// starts above the fold on a 1024×768 tablet. Beside it, the period.
+#[component]
+fn ReportPick(
+    entries: RwSignal<Option<Vec<ReportEntry>>>,
+    code: Memo<String>,
+    period: Memo<Option<Period>>,
+    today: RwSignal<Option<Date>>,
+    picked: RwSignal<Option<Period>>,
+    choose: Callback<String>,
+) -> impl IntoView {
+    let picker = move || {
+        let list = entries.get().unwrap_or_default();
+        let current = code.get();
+        list.into_iter()
+        .filter(|e| e.needs.is_none())
+        .map(|e| {
+            let here = e.code == current;
+            view! {
+                <option value=e.code.clone() selected=here title=format!("表样参照：{}", e.source)>{e.title.clone()}</option>
+            }
+        })
+        .collect_view()
+    };
+    view! {
+    <div class="report-top no-print">
+        <label class="period-field report-pick">
+            <span>"报表"</span>
+            <select data-testid="report-select" on:change=move |ev| choose.run(event_target_value(&ev))>{picker}</select>
+        </label>
+        <PeriodPicker current=period.into() today=today.into() picked=picked en=false/>
+    </div>
+    }
+}
+
+/// The drill-down's trail (全市 › 张店区 › …), each step a link.
+#[component]
+fn Crumbs(trail: Memo<Trail>, period: Memo<Option<Period>>) -> impl IntoView {
+    move || {
         let t = trail.get();
         if t.len() < 2 {
             return None;
@@ -220,29 +271,42 @@ pub fn ReportsPage() -> impl IntoView {
         Some(view! {
             <nav class="crumbs" aria-label="层级" data-testid="crumbs"><ol>{items}</ol></nav>
         })
-    };
+    }
+}
 
-    // The table chosen from a list, not a row of tabs: the table itself
-    // starts above the fold on a 1024×768 tablet.
-    let picker = move || {
-        let list = entries.get().unwrap_or_default();
-        let current = code.get();
-        list.into_iter()
-            .filter(|e| e.needs.is_none())
-            .map(|e| {
-                let here = e.code == current;
-                view! {
-                    <option value=e.code.clone() selected=here title=format!("表样参照：{}", e.source)>{e.title.clone()}</option>
-                }
-            })
-            .collect_view()
+/// Downloads of the table (Excel, CSV) and printing.
+#[component]
+fn ReportActions(
+    code: Memo<String>,
+    period: Memo<Option<Period>>,
+    extra: Memo<Vec<(String, String)>>,
+) -> impl IntoView {
+    let export_href = move |format: &str| {
+        report_export_url(&code.get(), period.get().as_ref(), &extra.get(), format)
     };
-    let choose = Callback::new(move |c: String| {
-        let href = report_href(&c, period.get_untracked().as_ref(), None);
-        navigate_to(&href);
-    });
+    let print = move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    };
+    view! {
+    <div class="report-actions no-print">
+        <a class="button-link primary" data-testid="export-xlsx" rel="external" download href=move || export_href("xlsx")>"下载 Excel"</a>
+        <a class="button-link" data-testid="export-csv" rel="external" download href=move || export_href("csv")>"下载 CSV"</a>
+        <button type="button" class="secondary" data-testid="print" on:click=print>"打印"</button>
+    </div>
+    }
+}
 
-    let table = move || {
+/// The table, and its bar chart when one says something.
+#[component]
+fn ReportBody(
+    report: RwSignal<Option<Report>>,
+    period: Memo<Option<Period>>,
+    sort: RwSignal<Sort>,
+    drill: Callback<(String, String), String>,
+) -> impl IntoView {
+    move || {
         let r = report.get()?;
         let label = period.get().map(|p| p.label(false)).unwrap_or_default();
         let caption = format!("{}（{label}：{} 至 {}）", r.title, r.from, r.to);
@@ -256,31 +320,6 @@ pub fn ReportsPage() -> impl IntoView {
             <ReportTable report=r.clone() caption=caption sort=sort drill=drill/>
             {chartable.then(|| view! { <BarChart report=r sort=sort/> })}
         })
-    };
-
-    view! {
-        <Title text="通报报表 · 好差评"/>
-        <StaffPage title=Signal::derive(|| "通报报表".to_string()) class="tablet reports-page">
-            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="error">{e}</p> })}
-            <div class="report-top no-print">
-                <label class="period-field report-pick">
-                    <span>"报表"</span>
-                    <select data-testid="report-select" on:change=move |ev| choose.run(event_target_value(&ev))>{picker}</select>
-                </label>
-                <PeriodPicker current=period.into() today=today.into() picked=picked en=false/>
-            </div>
-            {crumbs}
-            <div class="report-actions no-print">
-                <a class="button-link primary" data-testid="export-xlsx" rel="external" download href=move || export_href("xlsx")>"下载 Excel"</a>
-                <a class="button-link" data-testid="export-csv" rel="external" download href=move || export_href("csv")>"下载 CSV"</a>
-                <button type="button" class="secondary" data-testid="print" on:click=print>"打印"</button>
-            </div>
-            <Show when=move || loading.get()>
-                <p role="status" data-testid="report-loading">"正在加载…"</p>
-            </Show>
-            {table}
-            <TrendPanel code=code.into() query=trend_query/>
-        </StaffPage>
     }
 }
 
