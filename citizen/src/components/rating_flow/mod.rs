@@ -6,11 +6,11 @@
 //! ratings were mis-taps, hence the confirm step and the undo. The rating
 //! goes into the device's queue before the thank-you.
 
+mod screens;
+
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-
-mod screens;
 
 use crate::components::voice;
 use crate::offline::engine::SyncState;
