@@ -13,7 +13,7 @@ use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{Scope, SessionRow};
 
 pub const SESSION_COOKIE: &str = "hcp_session";
@@ -29,15 +29,15 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 }
 
 /// Sessions untouched since then have gone idle.
-pub fn idle_since(state: &crate::startup::AppState) -> i64 {
-    crate::startup::now_ms() - state.settings.security.session_idle_mins * 60_000
+pub fn idle_since(state: &crate::state::AppState) -> i64 {
+    crate::state::now_ms() - state.settings.security.session_idle_mins * 60_000
 }
 
 /// [`verify_password`] holding one of the server's hashing permits: argon2
 /// takes 19 MiB per try, so a flood of sign-ins waits instead of taking
 /// gigabytes.
 pub async fn verify_password_limited(
-    state: &crate::startup::AppState,
+    state: &crate::state::AppState,
     password: String,
     hash: String,
 ) -> anyhow::Result<bool> {
@@ -47,7 +47,7 @@ pub async fn verify_password_limited(
 
 /// [`hash_password`] on a blocking thread, holding a hashing permit.
 pub async fn hash_password_limited(
-    state: &crate::startup::AppState,
+    state: &crate::state::AppState,
     password: String,
 ) -> anyhow::Result<String> {
     let _permit = state.limits.hashing.acquire().await?;
@@ -134,13 +134,13 @@ pub async fn enrol_code_hash(
 
 /// Whether the request carries a live staff session (no CSRF check: for
 /// refusing, not for acting).
-pub async fn has_staff_session(state: &crate::startup::AppState, headers: &HeaderMap) -> bool {
+pub async fn has_staff_session(state: &crate::state::AppState, headers: &HeaderMap) -> bool {
     match cookie_value(headers, SESSION_COOKIE) {
         Some(token) => state
             .store
             .session(
                 &token_hash(token),
-                crate::startup::now_ms(),
+                crate::state::now_ms(),
                 idle_since(state),
             )
             .await
@@ -248,7 +248,7 @@ where
         let hash = token_hash(token);
         let session = state
             .store
-            .session(&hash, crate::startup::now_ms(), idle_since(&state))
+            .session(&hash, crate::state::now_ms(), idle_since(&state))
             .await?
             .ok_or(ApiError::Unauthorized)?;
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -300,7 +300,7 @@ impl Staff {
         crate::store::AuditBy {
             staff_id: Some(self.session.staff_id),
             label: self.session.username.clone(),
-            at: crate::startup::now_ms(),
+            at: crate::state::now_ms(),
         }
     }
 

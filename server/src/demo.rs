@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use crate::auth::{hash_password, random_token};
-use crate::startup::now_ms;
+use crate::state::now_ms;
 use crate::store::{CountedTable, NewStaff, Store};
 
 pub const ADMIN_USERNAME: &str = "admin";

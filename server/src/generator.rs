@@ -197,7 +197,7 @@ pub async fn generate(
     staff_hash: &str,
 ) -> anyhow::Result<Generated> {
     let mut rng = StdRng::seed_from_u64(scale.seed);
-    let now = crate::startup::now_ms();
+    let now = crate::state::now_ms();
     let city = match city {
         Some(c) => c,
         None => {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::auth;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{DeviceRow, Ingested, NewRating};
 
 /// A validated rating with its case resolved.
@@ -241,7 +241,7 @@ pub async fn authenticate_device(
         // The devices page shows when each terminal last spoke to us.
         state
             .store
-            .touch_device(&device.id, crate::startup::now_ms())
+            .touch_device(&device.id, crate::state::now_ms())
             .await?;
     }
     Ok(device)

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{self, Staff};
 use crate::error::ApiError;
 use crate::sms::Sms;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{NewEvent, Scope, TicketRow, TicketUpdate};
 
 /// The working-day calendar as the database holds it now.

@@ -9,7 +9,7 @@ use domain::metrics::{Counts, Coverage, Figures};
 use domain::report::{self as rep, Period, Table, Unit};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{KeyedCounts, OrgUnit, Rollup, SumQuery, TicketFactRow};
 
 /// The drill-down parameters.

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::json_body;
 use crate::auth::{self, Staff};
 use crate::error::ApiError;
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::NewDevice;
 
 /// Enrolment codes last a day.

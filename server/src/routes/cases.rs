@@ -20,7 +20,7 @@ use super::json_body;
 use crate::auth::{self, Staff};
 use crate::error::ApiError;
 use crate::ratings;
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::{AuditBy, CaseUpsert, CaseVia, UpsertOutcome};
 
 pub const MAX_CASES: usize = 1000;

@@ -20,7 +20,7 @@ use super::json_body;
 use crate::auth;
 use crate::error::ApiError;
 use crate::limits::ClientAddr;
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::DeviceRow;
 
 pub fn router() -> Router<AppState> {

@@ -15,7 +15,7 @@ use super::csv_file::{unreadable, CsvFile};
 use super::json_body;
 use crate::auth::Staff;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{AuditBy, OrgRow, OrgWrite, StaffExtra, StoreError};
 
 pub fn router() -> Router<AppState> {

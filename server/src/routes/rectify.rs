@@ -36,7 +36,7 @@ use super::json_body;
 use crate::auth::Staff;
 use crate::error::ApiError;
 use crate::rectify::{self as loop_, Actor};
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::{NewEvent, TicketRow};
 
 pub fn router() -> Router<AppState> {

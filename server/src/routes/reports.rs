@@ -24,7 +24,7 @@ use super::rectify::attachment;
 use crate::auth::Staff;
 use crate::error::ApiError;
 use crate::reports::{self, Params};
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()

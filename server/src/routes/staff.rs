@@ -22,7 +22,7 @@ use crate::auth::{self, Staff};
 use crate::error::ApiError;
 use crate::limits::ClientAddr;
 use crate::ratings::{self, Prepared};
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::{CaseRow, CaseUpsert, RatingViewRow};
 
 const LOGIN_BODY_LIMIT: usize = 4 * 1024;

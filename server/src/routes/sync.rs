@@ -20,7 +20,7 @@ use super::json_body;
 use crate::error::ApiError;
 use crate::limits::ClientAddr;
 use crate::ratings::{self, Binder, Prepared};
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::Rejection;
 
 /// 500 ratings with 500-character comments fit with room to spare.
