@@ -8,6 +8,7 @@ use argon2::Argon2;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
+use domain::Role;
 use rand::distributions::{Alphanumeric, DistString};
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
@@ -206,21 +207,21 @@ impl Staff {
     /// their feedback view (issue 4) never shows evaluator identity either.
     pub fn scope(&self) -> Result<Scope, ApiError> {
         let s = &self.session;
-        match s.role.as_str() {
+        match s.role {
             // A district's supervisor: its district only (004 §9 本地区).
-            "supervisor" if s.district_id.is_some() => Ok(Scope {
+            Role::Supervisor if s.district_id.is_some() => Ok(Scope {
                 everything: false,
                 place_id: None,
                 department_id: None,
                 district_id: s.district_id,
             }),
-            "supervisor" | "system_admin" => Ok(Scope {
+            Role::Supervisor | Role::SystemAdmin => Ok(Scope {
                 everything: true,
                 place_id: None,
                 department_id: None,
                 district_id: None,
             }),
-            "unit_admin" => Ok(Scope {
+            Role::UnitAdmin => Ok(Scope {
                 everything: false,
                 place_id: s.place_id,
                 department_id: s.department_id,
@@ -304,11 +305,12 @@ impl Staff {
         }
     }
 
-    /// Refuses roles not in `roles`.
     /// A supervisor bound to a district's place or department acts only
     /// within that district (004 §9 本地区).
     pub fn district(&self) -> Option<i64> {
-        (self.session.role == "supervisor")
+        self.session
+            .role
+            .is_supervisor()
             .then_some(self.session.district_id)
             .flatten()
     }
@@ -328,8 +330,23 @@ impl Staff {
         }
     }
 
-    pub fn require(&self, roles: &[&str]) -> Result<(), ApiError> {
-        if roles.contains(&self.session.role.as_str()) {
+    /// The account's role, read once with its session.
+    pub fn role(&self) -> Role {
+        self.session.role
+    }
+
+    /// Refuses roles not in `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        self.require_that(roles.contains(&self.session.role))
+    }
+
+    /// Refuses a role without the capability (`Role::reads_reports`, …).
+    pub fn require_can(&self, can: fn(Role) -> bool) -> Result<(), ApiError> {
+        self.require_that(can(self.session.role))
+    }
+
+    fn require_that(&self, allowed: bool) -> Result<(), ApiError> {
+        if allowed {
             Ok(())
         } else {
             Err(ApiError::Forbidden {

@@ -54,7 +54,8 @@ pub struct TicketDeadlineRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeviceAuthRow {
     pub id: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: domain::DeviceKind,
     pub token_hash: Option<String>,
     pub revoked_at: Option<i64>,
     pub active: bool,
@@ -212,7 +213,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO devices (id, code, kind, place_id, window_id, dimension_set, created_at, enrol_code_hash, enrol_expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                .bind(d.id.to_string()).bind(d.code).bind(d.kind).bind(d.place_id).bind(d.window_id)
+                .bind(d.id.to_string()).bind(d.code).bind(d.kind.as_str()).bind(d.place_id).bind(d.window_id)
                 .bind(d.dimension_set).bind(by.at).bind(enrol_hash).bind(expires_at)
                 .execute(&mut *tx).await?;
             let after = device_snapshot!(tx, d.code);

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use domain::case::{self as cases, RatingKind, Stage};
 use domain::sync::{self, ItemStatus};
-use domain::RatingRecord;
+use domain::{DeviceKind, RatingRecord, Role};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
@@ -74,7 +74,8 @@ pub struct Rejection {
 pub struct DeviceRow {
     pub id: String,
     pub code: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: DeviceKind,
     pub place_id: i64,
     pub place_name: String,
     pub window_id: Option<i64>,
@@ -96,7 +97,8 @@ pub struct SessionRow {
     pub staff_id: i64,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub department_id: Option<i64>,
     pub place_id: Option<i64>,
     pub window_id: Option<i64>,
@@ -167,7 +169,7 @@ impl Scope {
 pub struct NewStaff<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub department_id: Option<i64>,
     pub place_id: Option<i64>,
     pub window_id: Option<i64>,
@@ -178,7 +180,7 @@ pub struct NewStaff<'a> {
 pub struct NewDevice<'a> {
     pub id: &'a Uuid,
     pub code: &'a str,
-    pub kind: &'a str,
+    pub kind: DeviceKind,
     pub place_id: i64,
     pub window_id: Option<i64>,
     pub dimension_set: &'a str,
@@ -739,7 +741,7 @@ impl Store {
         with_pool!(self, pool => Ok(sqlx::query_scalar(
             "INSERT INTO staff (username, display_name, role, department_id, place_id, window_id, password_hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-            .bind(s.username).bind(s.display_name).bind(s.role)
+            .bind(s.username).bind(s.display_name).bind(s.role.as_str())
             .bind(s.department_id).bind(s.place_id).bind(s.window_id).bind(s.password_hash)
             .fetch_one(pool).await?))
     }
@@ -749,7 +751,7 @@ impl Store {
         &self,
         id: &Uuid,
         code: &str,
-        kind: &str,
+        kind: DeviceKind,
         place_id: i64,
         window_id: Option<i64>,
         dimension_set: &str,
@@ -757,7 +759,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             sqlx::query("INSERT INTO devices (id, code, kind, place_id, window_id, dimension_set, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(id.to_string()).bind(code).bind(kind).bind(place_id).bind(window_id).bind(dimension_set).bind(now)
+                .bind(id.to_string()).bind(code).bind(kind.as_str()).bind(place_id).bind(window_id).bind(dimension_set).bind(now)
                 .execute(pool).await?;
             Ok(())
         })

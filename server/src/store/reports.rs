@@ -12,6 +12,7 @@
 use domain::calendar::Calendar;
 use domain::metrics::{self, Counts, RatingFact, TicketFact};
 use domain::rectify::{self, LoopPolicy, Status, Verdict};
+use domain::DeviceKind;
 use domain::{Channel, CodeMap, RatingKind};
 
 use super::{with_pool, Store, StoreError};
@@ -859,7 +860,8 @@ impl Store {
 pub struct BatchRating {
     pub id: String,
     pub device_id: String,
-    pub device_kind: String,
+    #[sqlx(try_from = "String")]
+    pub device_kind: DeviceKind,
     pub evaluator_phone: Option<String>,
     pub evaluator_id_no: Option<String>,
     pub rated_at: i64,
@@ -1000,7 +1002,7 @@ macro_rules! detect_flags {
         // Device bursts, on kiosks and window pads.
         let b = policy.device_burst;
         let mut devices: Vec<(&str, i64, i64)> = vec![];
-        for r in batch.iter().filter(|r| r.device_kind == "kiosk" || r.device_kind == "window_pad") {
+        for r in batch.iter().filter(|r| r.device_kind.is_terminal()) {
             match devices.iter_mut().find(|(d, ..)| *d == r.device_id) {
                 Some(e) => {
                     e.1 = e.1.min(r.rated_at);
@@ -1033,7 +1035,7 @@ macro_rules! detect_flags {
         let a = policy.address_burst;
         let mut addresses: Vec<(&str, i64, i64)> = vec![];
         let mut endpoints: Vec<((&str, i64), i64, i64)> = vec![];
-        for r in batch.iter().filter(|r| r.device_kind == "web" && r.client_hash.is_some()) {
+        for r in batch.iter().filter(|r| r.device_kind == DeviceKind::Web && r.client_hash.is_some()) {
             if let Some(h) = r.client_hash.as_deref() {
                 match addresses.iter_mut().find(|(x, ..)| *x == h) {
                     Some(e) => { e.1 = e.1.min(r.rated_at); e.2 = e.2.max(r.rated_at); }
