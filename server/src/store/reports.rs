@@ -62,13 +62,172 @@ impl Rollup {
     }
 }
 
-/// The rollups' count columns; `valid_bad` holds `Counts::countable_bad`
-/// (有效差评 and 待核实: its name predates verification counting).
-const COUNT_COLUMNS: &str =
-    "cases, rated_cases, ratings, valid, active, on_site_active, good, bad, valid_bad, on_site_good";
+/// A 0/1 column of [`facts`]: what one rating or case is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    IsCase,
+    Rated,
+    IsRating,
+    Ok,
+    Act,
+    Site,
+    IsGood,
+    IsBad,
+}
 
-/// How many count columns a rollup row has ([`COUNT_COLUMNS`]).
-const N_COUNTS: usize = 10;
+impl Flag {
+    pub const ALL: [Flag; 8] = [
+        Flag::IsCase,
+        Flag::Rated,
+        Flag::IsRating,
+        Flag::Ok,
+        Flag::Act,
+        Flag::Site,
+        Flag::IsGood,
+        Flag::IsBad,
+    ];
+
+    /// Its column in [`facts`] (and [`Fact`]'s field).
+    pub fn column(self) -> &'static str {
+        match self {
+            Flag::IsCase => "is_case",
+            Flag::Rated => "rated",
+            Flag::IsRating => "is_rating",
+            Flag::Ok => "ok",
+            Flag::Act => "act",
+            Flag::Site => "site",
+            Flag::IsGood => "is_good",
+            Flag::IsBad => "is_bad",
+        }
+    }
+}
+
+/// One count column of the rollups: its name, the flags whose product it
+/// sums, and the [`Counts`] field it is read into.
+pub struct CountColumn {
+    pub name: &'static str,
+    pub product: &'static [Flag],
+    pub field: fn(&mut Counts) -> &mut u64,
+}
+
+/// How many count columns a rollup row has.
+pub const N_COUNTS: usize = 10;
+
+/// The rollups' count columns, in their order in every table, statement
+/// and row: the one definition the SQL column lists, the sums (SQL and
+/// [`Fact::counts`]) and the reading into [`Counts`] are made from.
+/// `valid_bad` holds `Counts::countable_bad` (有效差评 and 待核实: its name
+/// predates verification counting).
+pub const COUNTS: [CountColumn; N_COUNTS] = {
+    use Flag::*;
+    [
+        CountColumn {
+            name: "cases",
+            product: &[IsCase],
+            field: |c| &mut c.cases,
+        },
+        CountColumn {
+            name: "rated_cases",
+            product: &[Rated],
+            field: |c| &mut c.rated_cases,
+        },
+        CountColumn {
+            name: "ratings",
+            product: &[IsRating],
+            field: |c| &mut c.ratings,
+        },
+        CountColumn {
+            name: "valid",
+            product: &[Ok],
+            field: |c| &mut c.valid,
+        },
+        CountColumn {
+            name: "active",
+            product: &[Ok, Act],
+            field: |c| &mut c.active,
+        },
+        CountColumn {
+            name: "on_site_active",
+            product: &[Ok, Act, Site],
+            field: |c| &mut c.on_site_active,
+        },
+        CountColumn {
+            name: "good",
+            product: &[Ok, IsGood],
+            field: |c| &mut c.good,
+        },
+        CountColumn {
+            name: "bad",
+            product: &[IsBad],
+            field: |c| &mut c.bad,
+        },
+        CountColumn {
+            name: "valid_bad",
+            product: &[Ok, IsBad],
+            field: |c| &mut c.countable_bad,
+        },
+        CountColumn {
+            name: "on_site_good",
+            product: &[Ok, Act, Site, IsGood],
+            field: |c| &mut c.on_site_good,
+        },
+    ]
+};
+
+impl CountColumn {
+    /// Its expression over a row of [`facts`] aliased `y` (`y.ok * y.act`).
+    fn expr(&self, alias: &str) -> String {
+        self.product
+            .iter()
+            .map(|f| format!("{alias}{}", f.column()))
+            .collect::<Vec<_>>()
+            .join(" * ")
+    }
+}
+
+/// `cases, rated_cases, …`: the count columns, for a statement's column list.
+fn count_columns() -> String {
+    COUNTS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+}
+
+/// `c = t.c + excluded.c, …`: an upsert's adding of the count columns.
+fn add_counts(t: &str) -> String {
+    COUNTS
+        .iter()
+        .map(|c| format!("{0} = {t}.{0} + excluded.{0}", c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A rollup row's counts, in [`COUNTS`] order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RollupCounts(pub [i64; N_COUNTS]);
+
+impl RollupCounts {
+    /// Adds `sign` × `other`.
+    fn add(&mut self, other: &RollupCounts, sign: i64) {
+        for (a, c) in self.0.iter_mut().zip(other.0) {
+            *a += sign * c;
+        }
+    }
+
+    /// The named counts (negative sums read as 0).
+    pub fn counts(&self) -> Counts {
+        let mut out = Counts::default();
+        for (col, v) in COUNTS.iter().zip(self.0) {
+            *(col.field)(&mut out) = v.max(0) as u64;
+        }
+        out
+    }
+
+    /// The count of the column named `name`.
+    pub fn get(&self, name: &str) -> Option<i64> {
+        COUNTS
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| self.0[i])
+    }
+}
 
 /// The district of a place: its region, or the region above a town, or
 /// two above a village; 0 for a city-level place.
@@ -142,38 +301,24 @@ pub fn facts(source: Source, filter: &str) -> String {
 
 /// The sums of [`facts`] (times `sign`) as count columns.
 fn sums(sign: i64) -> String {
-    [
-        "is_case",
-        "rated",
-        "is_rating",
-        "ok",
-        "ok * act",
-        "ok * act * site",
-        "ok * is_good",
-        "is_bad",
-        "ok * is_bad",
-        "ok * act * site * is_good",
-    ]
-    .iter()
-    .map(|e| format!("SUM({e}) * {sign}"))
-    .collect::<Vec<_>>()
-    .join(", ")
+    COUNTS
+        .iter()
+        .map(|c| format!("SUM({}) * {sign}", c.expr("")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Adds `sign` × the contribution of the rows `filter` selects to `rollup`.
 pub fn upsert_sql(rollup: Rollup, source: Source, filter: &str, sign: i64) -> String {
     let t = rollup.table();
     let keys = rollup.keys();
-    let set = COUNT_COLUMNS
-        .split(", ")
-        .map(|c| format!("{c} = {t}.{c} + excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     format!(
-        "INSERT INTO {t} ({keys}, {COUNT_COLUMNS}) SELECT {keys}, {} FROM ({}) x GROUP BY {keys} \
-         ON CONFLICT ({keys}) DO UPDATE SET {set}",
+        "INSERT INTO {t} ({keys}, {}) SELECT {keys}, {} FROM ({}) x GROUP BY {keys} \
+         ON CONFLICT ({keys}) DO UPDATE SET {}",
+        count_columns(),
         sums(sign),
-        facts(source, filter)
+        facts(source, filter),
+        add_counts(t)
     )
 }
 
@@ -227,20 +372,23 @@ pub struct Fact {
 pub type RollupKey = (Vec<i64>, Option<String>);
 
 impl Fact {
+    /// One 0/1 column.
+    fn flag(&self, f: Flag) -> i64 {
+        match f {
+            Flag::IsCase => self.is_case,
+            Flag::Rated => self.rated,
+            Flag::IsRating => self.is_rating,
+            Flag::Ok => self.ok,
+            Flag::Act => self.act,
+            Flag::Site => self.site,
+            Flag::IsGood => self.is_good,
+            Flag::IsBad => self.is_bad,
+        }
+    }
+
     /// The count columns, as [`sums`] adds them in SQL.
-    fn counts(&self) -> [i64; N_COUNTS] {
-        [
-            self.is_case,
-            self.rated,
-            self.is_rating,
-            self.ok,
-            self.ok * self.act,
-            self.ok * self.act * self.site,
-            self.ok * self.is_good,
-            self.is_bad,
-            self.ok * self.is_bad,
-            self.ok * self.act * self.site * self.is_good,
-        ]
+    fn counts(&self) -> RollupCounts {
+        RollupCounts(COUNTS.map(|c| c.product.iter().map(|f| self.flag(*f)).product()))
     }
     fn key(&self, r: Rollup) -> RollupKey {
         match r {
@@ -277,13 +425,10 @@ impl Fact {
 }
 
 /// `sign` × the facts, summed per key of `rollup`.
-pub fn aggregate(facts: &[Fact], rollup: Rollup, sign: i64) -> Vec<(RollupKey, [i64; N_COUNTS])> {
-    let mut out: std::collections::BTreeMap<RollupKey, [i64; N_COUNTS]> = Default::default();
+pub fn aggregate(facts: &[Fact], rollup: Rollup, sign: i64) -> Vec<(RollupKey, RollupCounts)> {
+    let mut out: std::collections::BTreeMap<RollupKey, RollupCounts> = Default::default();
     for f in facts {
-        let e = out.entry(f.key(rollup)).or_insert([0; N_COUNTS]);
-        for (a, c) in e.iter_mut().zip(f.counts()) {
-            *a += sign * c;
-        }
+        out.entry(f.key(rollup)).or_default().add(&f.counts(), sign);
     }
     out.into_iter().collect()
 }
@@ -299,7 +444,7 @@ pub fn fact_select(source: Source, n: usize, sqlite: bool) -> String {
         Source::Ratings => format!("WHERE r.id IN ({list})"),
         Source::Cases => format!("AND c.id IN ({list})"),
     };
-    let cols = [
+    let keys = [
         "day",
         "hour",
         "department_id",
@@ -308,19 +453,13 @@ pub fn fact_select(source: Source, n: usize, sqlite: bool) -> String {
         "window_id",
         "staff_id",
         "service_item_id",
-        "is_case",
-        "rated",
-        "is_rating",
-        "ok",
-        "act",
-        "site",
-        "is_good",
-        "is_bad",
-    ]
-    .iter()
-    .map(|c| format!("CAST(x.{c} AS BIGINT) AS {c}"))
-    .collect::<Vec<_>>()
-    .join(", ");
+    ];
+    let cols = keys
+        .into_iter()
+        .chain(Flag::ALL.map(Flag::column))
+        .map(|c| format!("CAST(x.{c} AS BIGINT) AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     // By id, cases are found by their key: `status || ''` keeps SQLite
     // from walking the (status, finished_at) index over every finished
     // case instead (150 ms per chunk at a million cases; bench `jobs`).
@@ -335,7 +474,7 @@ pub fn fact_select(source: Source, n: usize, sqlite: bool) -> String {
 /// Adds `rows` (aggregated counts) to `rollup`: one multi-row upsert.
 pub fn values_upsert_sql(
     rollup: Rollup,
-    rows: &[(RollupKey, [i64; N_COUNTS])],
+    rows: &[(RollupKey, RollupCounts)],
     sqlite: bool,
 ) -> String {
     let t = rollup.table();
@@ -353,12 +492,11 @@ pub fn values_upsert_sql(
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let set = COUNT_COLUMNS
-        .split(", ")
-        .map(|c| format!("{c} = {t}.{c} + excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!("INSERT INTO {t} ({keys}, {COUNT_COLUMNS}) VALUES {values} ON CONFLICT ({keys}) DO UPDATE SET {set}")
+    format!(
+        "INSERT INTO {t} ({keys}, {}) VALUES {values} ON CONFLICT ({keys}) DO UPDATE SET {}",
+        count_columns(),
+        add_counts(t)
+    )
 }
 
 /// Adds (`sign` = 1) or takes away (-1) what the rows `ids` of `source`
@@ -389,8 +527,8 @@ macro_rules! rollup_source {
                         if let Some(k) = kind {
                             q = q.bind(k.clone());
                         }
-                        for c in counts {
-                            q = q.bind(*c);
+                        for c in counts.0 {
+                            q = q.bind(c);
                         }
                     }
                     q.execute(&mut *$tx).await?;
@@ -438,35 +576,43 @@ pub struct KeyedCounts {
     pub counts: Counts,
 }
 
-type SumRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+/// A row of summed counts: two keys, then [`COUNTS`] in order.
+struct SumRow {
+    k1: i64,
+    k2: i64,
+    counts: RollupCounts,
+}
 
-fn keyed(
-    (k1, k2, cases, rated, ratings, valid, active, site, good, bad, valid_bad, site_good): SumRow,
-) -> KeyedCounts {
-    let u = |v: i64| v.max(0) as u64;
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for SumRow
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let mut counts = RollupCounts::default();
+        for (i, c) in counts.0.iter_mut().enumerate() {
+            *c = row.try_get(i + 2)?;
+        }
+        Ok(SumRow {
+            k1: row.try_get(0)?,
+            k2: row.try_get(1)?,
+            counts,
+        })
+    }
+}
+
+fn keyed(r: SumRow) -> KeyedCounts {
     KeyedCounts {
-        k1,
-        k2,
-        counts: Counts {
-            cases: u(cases),
-            rated_cases: u(rated),
-            ratings: u(ratings),
-            valid: u(valid),
-            active: u(active),
-            on_site_active: u(site),
-            good: u(good),
-            bad: u(bad),
-            countable_bad: u(valid_bad),
-            on_site_good: u(site_good),
-            ..Counts::default()
-        },
+        k1: r.k1,
+        k2: r.k2,
+        counts: r.counts.counts(),
     }
 }
 
 fn sum_columns() -> String {
-    COUNT_COLUMNS
-        .split(", ")
-        .map(|c| format!("CAST(SUM(x.{c}) AS BIGINT)"))
+    COUNTS
+        .iter()
+        .map(|c| format!("CAST(SUM(x.{}) AS BIGINT)", c.name))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -665,12 +811,14 @@ impl Store {
         );
         let sql = format!(
             "SELECT CAST({k1} AS BIGINT), CAST({k2} AS BIGINT), {} FROM \
-             (SELECT y.*, y.is_case AS cases, y.rated AS rated_cases, y.is_rating AS ratings, y.ok AS valid, \
-              y.ok * y.act AS active, y.ok * y.act * y.site AS on_site_active, y.ok * y.is_good AS good, \
-              y.is_bad AS bad, y.ok * y.is_bad AS valid_bad, y.ok * y.act * y.site * y.is_good AS on_site_good \
-              FROM ({ratings} UNION ALL {cases}) y) x \
+             (SELECT y.*, {} FROM ({ratings} UNION ALL {cases}) y) x \
              LEFT JOIN departments d ON d.id = x.department_id GROUP BY 1, 2",
-            sum_columns()
+            sum_columns(),
+            COUNTS
+                .iter()
+                .map(|c| format!("{} AS {}", c.expr("y."), c.name))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, SumRow>(&sql).fetch_all(pool).await?.into_iter().map(keyed).collect()))
     }
@@ -1247,7 +1395,48 @@ mod tests {
 
     #[test]
     fn every_count_column_has_its_sum_and_its_fact() {
-        assert_eq!(COUNT_COLUMNS.split(", ").count(), N_COUNTS);
+        // The migrations' column order.
+        assert_eq!(
+            count_columns(),
+            "cases, rated_cases, ratings, valid, active, on_site_active, good, bad, valid_bad, on_site_good"
+        );
         assert_eq!(sums(1).matches("SUM(").count(), N_COUNTS);
+        assert!(sums(-1).contains("SUM(ok * act * site * is_good) * -1"));
+    }
+
+    #[test]
+    fn a_fact_counts_in_rust_what_its_sql_sums() {
+        let fact = Fact {
+            day: 20_000,
+            hour: 9,
+            department_id: 1,
+            district_id: 2,
+            place_kind: "hall".into(),
+            place_id: 3,
+            window_id: 4,
+            staff_id: 5,
+            service_item_id: 6,
+            is_case: 0,
+            rated: 0,
+            is_rating: 1,
+            ok: 1,
+            act: 1,
+            site: 1,
+            is_good: 1,
+            is_bad: 0,
+        };
+        let c = fact.counts();
+        assert_eq!(c.get("ratings"), Some(1));
+        assert_eq!(c.get("on_site_good"), Some(1));
+        assert_eq!(c.get("valid_bad"), Some(0));
+        let rows = aggregate(&[fact.clone(), fact], Rollup::Day, -1);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].1.get("good"), Some(-2));
+        let counts = RollupCounts([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).counts();
+        assert_eq!(
+            (counts.cases, counts.countable_bad, counts.on_site_good),
+            (1, 9, 10)
+        );
+        assert_eq!(RollupCounts([-1; N_COUNTS]).counts(), Counts::default());
     }
 }
