@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::audit::{audit_line, case_snapshot, device_snapshot, lock_row, LOCK_DEVICE};
 use super::reports::rollup_cases;
+use super::tx::Tx;
 use super::{with_pool, AuditBy, CaseVia, NewDevice, Store, StoreError};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -469,7 +470,7 @@ impl Store {
             };
             // A case counts once it is finished (it never un-finishes).
             if out.1 != UpsertOutcome::Unchanged && c.finished {
-                rollup_cases!(tx, &[out.0], 1);
+                rollup_cases(&mut Tx::from(&mut tx), &[out.0], 1).await?;
             }
             if let (Some((via, by)), false) = (audit, out.1 == UpsertOutcome::Unchanged) {
                 let after = case_snapshot!(tx, out.0);
@@ -487,7 +488,7 @@ impl Store {
             let n = sqlx::query("UPDATE cases SET status = 'finished', finished_at = $1, updated_at = $1 WHERE id = $2 AND status <> 'finished'")
                 .bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
             if n == 1 {
-                rollup_cases!(tx, &[id], 1);
+                rollup_cases(&mut Tx::from(&mut tx), &[id], 1).await?;
             }
             tx.commit().await?;
             Ok(n == 1)

@@ -11,6 +11,7 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::reports::{detect_flags, insert_flags, rollup_cases, rollup_ratings};
+use super::tx::Tx;
 use super::{with_pool, Store, StoreError};
 use domain::fraud::FraudPolicy;
 
@@ -283,7 +284,7 @@ impl Store {
                 .collect();
             let kind_of: HashMap<Uuid, RatingKind> = rows.iter().map(|(n, k)| (n.record.id, *k)).collect();
             // A case's `rated` may change: take its contribution out first.
-            rollup_cases!(tx, &case_ids, -1);
+            rollup_cases(&mut Tx::from(&mut tx), &case_ids, -1).await?;
             let mut inserted: HashSet<String> = HashSet::with_capacity(firsts.len());
             let mut new_ids: Vec<String> = Vec::with_capacity(firsts.len());
             for chunk in rows.chunks(CHUNK) {
@@ -308,7 +309,7 @@ impl Store {
             }
             // Misuse flags, then the new ratings' contribution (flagged
             // ones count as not valid until reviewed), in this transaction.
-            let mut flags = detect_flags!(tx, &new_ids, fraud);
+            let mut flags = detect_flags(&mut Tx::from(&mut tx), &new_ids, fraud).await?;
             flags.extend(rows.iter().filter_map(|(n, _)| {
                 let id = n.record.id.to_string();
                 let detail = n.late.clone()?;
@@ -318,9 +319,9 @@ impl Store {
                     detail,
                 })
             }));
-            insert_flags!(tx, &flags, &inserted, received_at);
-            rollup_ratings!(tx, &new_ids, 1);
-            rollup_cases!(tx, &case_ids, 1);
+            insert_flags(&mut Tx::from(&mut tx), &flags, &inserted, received_at).await?;
+            rollup_ratings(&mut Tx::from(&mut tx), &new_ids, 1).await?;
+            rollup_cases(&mut Tx::from(&mut tx), &case_ids, 1).await?;
             let known: Vec<String> = firsts
                 .iter()
                 .map(|n| n.record.id.to_string())

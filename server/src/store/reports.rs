@@ -5,7 +5,7 @@
 //! that changes what a rating or case contributes (ingest, a case
 //! finishing, a ticket excluded, a flag set or reviewed) runs, in its own
 //! transaction, "subtract the contribution, change, add it again" through
-//! [`rollup_ratings!`] and [`rollup_cases!`]; the contribution is read off
+//! [`rollup_ratings`] and [`rollup_cases`]; the contribution is read off
 //! the raw rows by the same SQL the rebuild uses, so incremental upkeep and
 //! [`Store::rebuild_rollups`] cannot disagree.
 
@@ -15,7 +15,9 @@ use domain::rectify::{self, LoopPolicy, Status, Verdict};
 use domain::DeviceKind;
 use domain::{Channel, CodeMap, RatingKind};
 
+use super::tx::{Around, Ids, Tx};
 use super::{with_pool, Store, StoreError};
+use domain::fraud::FraudPolicy;
 
 /// Ids per statement.
 pub const ROLLUP_CHUNK: usize = 500;
@@ -322,12 +324,6 @@ pub fn upsert_sql(rollup: Rollup, source: Source, filter: &str, sign: i64) -> St
     )
 }
 
-/// Whether a transaction is on SQLite, whose statement parsing grows with
-/// the square of the numbered (`$N`) parameters: long statements use `?`.
-pub fn is_sqlite<DB: sqlx::Database>(_: &sqlx::Transaction<'_, DB>) -> bool {
-    DB::NAME == "SQLite"
-}
-
 /// `n` anonymous placeholders (`?, ?, …`), bound in order (SQLite).
 fn anonymous(n: usize) -> String {
     vec!["?"; n].join(", ")
@@ -499,74 +495,40 @@ pub fn values_upsert_sql(
     )
 }
 
-/// Adds (`sign` = 1) or takes away (-1) what the rows `ids` of `source`
-/// contribute to every rollup, inside the transaction `tx`: their facts
-/// are read once (the rebuild's SQL), summed per key, and upserted.
-macro_rules! rollup_source {
-    ($tx:expr, $source:expr, $ids:expr, $sign:expr) => {{
-        use $crate::store::reports::{
-            aggregate, fact_select, is_sqlite, values_upsert_sql, Fact, ROLLUPS, ROLLUP_CHUNK,
-        };
-        let sqlite = is_sqlite(&$tx);
-        for chunk in $ids.chunks(ROLLUP_CHUNK) {
-            let sql = fact_select($source, chunk.len(), sqlite);
-            let mut q = sqlx::query_as::<_, Fact>(&sql);
-            for id in chunk {
-                q = q.bind(id.clone());
-            }
-            let facts = q.fetch_all(&mut *$tx).await?;
-            for rollup in ROLLUPS {
-                let rows = aggregate(&facts, rollup, $sign);
-                for part in rows.chunks(ROLLUP_CHUNK) {
-                    let sql = values_upsert_sql(rollup, part, sqlite);
-                    let mut q = sqlx::query(&sql);
-                    for ((ints, kind), counts) in part {
-                        for v in ints {
-                            q = q.bind(*v);
-                        }
-                        if let Some(k) = kind {
-                            q = q.bind(k.clone());
-                        }
-                        for c in counts.0 {
-                            q = q.bind(c);
-                        }
-                    }
-                    q.execute(&mut *$tx).await?;
-                }
+/// Adds (`sign` = 1) or takes away (-1) what the rows `ids` contribute to
+/// every rollup, inside the transaction `tx`: their facts are read once
+/// (the rebuild's SQL), summed per key, and upserted.
+#[tracing::instrument(level = "debug", skip_all, fields(source = ?ids.source(), n = ids.len(), sign))]
+pub async fn rollup_source(
+    tx: &mut Tx<'_, '_>,
+    ids: Ids<'_>,
+    sign: i64,
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(ROLLUP_CHUNK) {
+        let facts = tx.facts(chunk).await?;
+        for rollup in ROLLUPS {
+            let rows = aggregate(&facts, rollup, sign);
+            for part in rows.chunks(ROLLUP_CHUNK) {
+                tx.add_to_rollup(rollup, part).await?;
             }
         }
-    }};
+    }
+    Ok(())
 }
-pub(crate) use rollup_source;
 
-/// [`rollup_source!`] for ratings (`&[String]` ids).
-macro_rules! rollup_ratings {
-    ($tx:expr, $ids:expr, $sign:expr) => {{
-        let ids: &[String] = $ids;
-        $crate::store::reports::rollup_source!(
-            $tx,
-            $crate::store::reports::Source::Ratings,
-            ids,
-            $sign
-        );
-    }};
+/// [`rollup_source`] for ratings.
+pub async fn rollup_ratings(
+    tx: &mut Tx<'_, '_>,
+    ids: &[String],
+    sign: i64,
+) -> Result<(), sqlx::Error> {
+    rollup_source(tx, Ids::Ratings(ids), sign).await
 }
-pub(crate) use rollup_ratings;
 
-/// [`rollup_source!`] for cases (`&[i64]` ids; finished ones count, and
-/// `rated` is re-read).
-macro_rules! rollup_cases {
-    ($tx:expr, $ids:expr, $sign:expr) => {{
-        let ids: &[i64] = $ids;
-        $crate::store::reports::rollup_source!(
-            $tx,
-            $crate::store::reports::Source::Cases,
-            ids,
-            $sign
-        );
-    }};
+/// [`rollup_source`] for cases (finished ones count, and `rated` is re-read).
+pub async fn rollup_cases(tx: &mut Tx<'_, '_>, ids: &[i64], sign: i64) -> Result<(), sqlx::Error> {
+    rollup_source(tx, Ids::Cases(ids), sign).await
 }
-pub(crate) use rollup_cases;
 
 /// Summed rollup counts under two keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -989,14 +951,14 @@ impl Store {
                 }
                 pending.extend(q.fetch_all(&mut *tx).await?);
             }
-            rollup_ratings!(tx, &pending, -1);
+            rollup_ratings(&mut Tx::from(&mut tx), &pending, -1).await?;
             for id in &pending {
                 sqlx::query("UPDATE rating_flags SET verdict = $1, reviewed_by = $2, reviewed_at = $3, review_note = $4 \
                              WHERE rating_id = $5 AND verdict IS NULL")
                     .bind(verdict).bind(staff_id).bind(now).bind(note).bind(id)
                     .execute(&mut *tx).await?;
             }
-            rollup_ratings!(tx, &pending, 1);
+            rollup_ratings(&mut Tx::from(&mut tx), &pending, 1).await?;
             tx.commit().await?;
             Ok(pending.len() as u64)
         })
@@ -1059,211 +1021,212 @@ pub fn self_evaluation_flags(batch: &[BatchRating], staff: &[StaffIdentity]) -> 
         .collect()
 }
 
-/// Finds misuse among the ratings `ids` just stored, inside `tx`: 自评,
-/// 批量评价 and device bursts (`domain::fraud`). Evaluates to the
-/// flags to set, which may name earlier ratings of the same phone or device.
-macro_rules! detect_flags {
-    ($tx:expr, $ids:expr, $policy:expr) => {{
-        use domain::fraud::{self, FlagReason, PhoneRating};
-        use $crate::store::reports::{placeholders, BatchRating, NewFlag, StaffIdentity, ROLLUP_CHUNK};
-        let ids: &[String] = $ids;
-        let policy: &fraud::FraudPolicy = $policy;
-        let mut batch: Vec<BatchRating> = vec![];
-        for chunk in ids.chunks(ROLLUP_CHUNK) {
-            let sql = format!(
-                "SELECT r.id, r.device_id, dv.kind AS device_kind, r.evaluator_phone, r.evaluator_id_no, r.rated_at, \
-                 r.place_id, CAST(COALESCE(r.window_id, 0) AS BIGINT) AS window_id, r.client_hash, \
-                 CAST(COALESCE(w.department_id, si.department_id, 0) AS BIGINT) AS department_id \
-                 FROM ratings r JOIN devices dv ON dv.id = r.device_id LEFT JOIN windows w ON w.id = r.window_id \
-                 LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN service_items si ON si.id = c.service_item_id \
-                 WHERE r.id IN ({})",
-                placeholders(chunk.len())
-            );
-            let mut q = sqlx::query_as::<_, BatchRating>(&sql);
-            for id in chunk {
-                q = q.bind(id);
-            }
-            batch.extend(q.fetch_all(&mut *$tx).await?);
-        }
-        let mut flags: Vec<NewFlag> = vec![];
-        // 自评.
-        let mut numbers: Vec<String> = batch
-            .iter()
-            .flat_map(|r| [r.evaluator_phone.clone(), r.evaluator_id_no.clone().map(|s| s.to_ascii_uppercase())])
-            .flatten()
-            .collect();
-        numbers.sort_unstable();
-        numbers.dedup();
-        let mut staff: Vec<StaffIdentity> = vec![];
-        for chunk in numbers.chunks(ROLLUP_CHUNK) {
-            let list = placeholders(chunk.len());
-            let sql = format!(
-                "SELECT phone, id_no, CAST(COALESCE(place_id, 0) AS BIGINT) AS place_id, \
-                 CAST(COALESCE(window_id, 0) AS BIGINT) AS window_id, CAST(COALESCE(department_id, 0) AS BIGINT) AS department_id \
-                 FROM staff WHERE phone IN ({list}) OR UPPER(id_no) IN ({list})"
-            );
-            let mut q = sqlx::query_as::<_, StaffIdentity>(&sql);
-            for n in chunk {
-                q = q.bind(n);
-            }
-            staff.extend(q.fetch_all(&mut *$tx).await?);
-        }
-        if !staff.is_empty() {
-            flags.extend($crate::store::reports::self_evaluation_flags(&batch, &staff));
-        }
-        // 批量评价: the phone's ratings around the batch's.
-        let w = policy.batch_phone;
-        let mut phones: Vec<(&str, i64, i64)> = vec![];
-        for r in &batch {
-            if let Some(p) = r.evaluator_phone.as_deref() {
-                match phones.iter_mut().find(|(q, ..)| *q == p) {
-                    Some(e) => {
-                        e.1 = e.1.min(r.rated_at);
-                        e.2 = e.2.max(r.rated_at);
-                    }
-                    None => phones.push((p, r.rated_at, r.rated_at)),
-                }
-            }
-        }
-        if w.count > 0 {
-            for (phone, lo, hi) in phones {
-                let rows: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
-                    "SELECT id, case_id, rated_at FROM ratings WHERE evaluator_phone IS NOT NULL \
-                     AND evaluator_phone = $1 AND rated_at >= $2 AND rated_at <= $3")
-                    .bind(phone).bind(lo - w.within_ms).bind(hi + w.within_ms)
-                    .fetch_all(&mut *$tx).await?;
-                let items: Vec<PhoneRating> = rows
-                    .iter()
-                    .map(|(_, case_id, at)| PhoneRating { phone: phone.to_string(), case_id: *case_id, at: *at })
-                    .collect();
-                for ((id, ..), hit) in rows.iter().zip(fraud::batch_phone(&items, w)) {
-                    if hit {
-                        flags.push(NewFlag {
-                            rating_id: id.clone(),
-                            reason: FlagReason::BatchPhone.as_str(),
-                            detail: format!("同一手机号在 {} 分钟内评价了 {} 件以上", w.within_ms / 60_000, w.count),
-                        });
-                    }
-                }
-            }
-        }
-        // Device bursts, on kiosks and window pads.
-        let b = policy.device_burst;
-        let mut devices: Vec<(&str, i64, i64)> = vec![];
-        for r in batch.iter().filter(|r| r.device_kind.is_terminal()) {
-            match devices.iter_mut().find(|(d, ..)| *d == r.device_id) {
-                Some(e) => {
-                    e.1 = e.1.min(r.rated_at);
-                    e.2 = e.2.max(r.rated_at);
-                }
-                None => devices.push((r.device_id.as_str(), r.rated_at, r.rated_at)),
-            }
-        }
-        if b.count > 0 {
-            for (device, lo, hi) in devices {
-                let rows: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT id, rated_at FROM ratings WHERE device_id = $1 AND rated_at >= $2 AND rated_at <= $3")
-                    .bind(device).bind(lo - b.within_ms).bind(hi + b.within_ms)
-                    .fetch_all(&mut *$tx).await?;
-                let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
-                for ((id, _), hit) in rows.iter().zip(fraud::in_dense_window(&times, b)) {
-                    if hit {
-                        flags.push(NewFlag {
-                            rating_id: id.clone(),
-                            reason: FlagReason::DeviceBurst.as_str(),
-                            detail: format!("同一设备在 {} 秒内有 {} 条以上评价", b.within_ms / 1000, b.count),
-                        });
-                    }
-                }
-            }
-        }
-        // Web bursts: per client address, and per window (or place). Only
-        // ratings from browsers (they carry a client hash): not 系统默认
-        // ratings, nor paper forms a clerk types in.
-        let a = policy.address_burst;
-        let mut addresses: Vec<(&str, i64, i64)> = vec![];
-        let mut endpoints: Vec<((&str, i64), i64, i64)> = vec![];
-        for r in batch.iter().filter(|r| r.device_kind == DeviceKind::Web && r.client_hash.is_some()) {
-            if let Some(h) = r.client_hash.as_deref() {
-                match addresses.iter_mut().find(|(x, ..)| *x == h) {
-                    Some(e) => { e.1 = e.1.min(r.rated_at); e.2 = e.2.max(r.rated_at); }
-                    None => addresses.push((h, r.rated_at, r.rated_at)),
-                }
-            }
-            let key = (r.device_id.as_str(), r.window_id);
-            match endpoints.iter_mut().find(|(k, ..)| *k == key) {
-                Some(e) => { e.1 = e.1.min(r.rated_at); e.2 = e.2.max(r.rated_at); }
-                None => endpoints.push((key, r.rated_at, r.rated_at)),
-            }
-        }
-        if a.count > 0 {
-            for (hash, lo, hi) in addresses {
-                let rows: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT id, rated_at FROM ratings WHERE client_hash = $1 AND rated_at >= $2 AND rated_at <= $3")
-                    .bind(hash).bind(lo - a.within_ms).bind(hi + a.within_ms)
-                    .fetch_all(&mut *$tx).await?;
-                let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
-                for ((id, _), hit) in rows.iter().zip(fraud::in_dense_window(&times, a)) {
-                    if hit {
-                        flags.push(NewFlag {
-                            rating_id: id.clone(),
-                            reason: FlagReason::AddressBurst.as_str(),
-                            detail: format!("同一网络地址在 {} 秒内有 {} 条以上扫码评价", a.within_ms / 1000, a.count),
-                        });
-                    }
-                }
-            }
-        }
-        let wb = policy.web_burst;
-        if wb.count > 0 {
-            for ((device, window), lo, hi) in endpoints {
-                let rows: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT id, rated_at FROM ratings WHERE device_id = $1 AND COALESCE(window_id, 0) = $2 \
-                     AND client_hash IS NOT NULL AND rated_at >= $3 AND rated_at <= $4")
-                    .bind(device).bind(window).bind(lo - wb.within_ms).bind(hi + wb.within_ms)
-                    .fetch_all(&mut *$tx).await?;
-                let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
-                for ((id, _), hit) in rows.iter().zip(fraud::in_dense_window(&times, wb)) {
-                    if hit {
-                        flags.push(NewFlag {
-                            rating_id: id.clone(),
-                            reason: FlagReason::WebBurst.as_str(),
-                            detail: format!("同一{}在 {} 秒内有 {} 条以上扫码评价",
-                                if window == 0 { "场所" } else { "窗口" }, wb.within_ms / 1000, wb.count),
-                        });
-                    }
-                }
-            }
-        }
-        flags
-    }};
+/// The evaluators' phone and (upper-case) ID numbers of a batch, each once.
+pub fn evaluator_numbers(batch: &[BatchRating]) -> Vec<String> {
+    let mut numbers: Vec<String> = batch
+        .iter()
+        .flat_map(|r| {
+            [
+                r.evaluator_phone.clone(),
+                r.evaluator_id_no.clone().map(|s| s.to_ascii_uppercase()),
+            ]
+        })
+        .flatten()
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
 }
-pub(crate) use detect_flags;
+
+/// The first and last time of each key, keys in the order first seen.
+pub fn spans<K: PartialEq>(items: impl IntoIterator<Item = (K, i64)>) -> Vec<(K, i64, i64)> {
+    let mut out: Vec<(K, i64, i64)> = vec![];
+    for (k, at) in items {
+        match out.iter_mut().find(|(x, ..)| *x == k) {
+            Some(e) => {
+                e.1 = e.1.min(at);
+                e.2 = e.2.max(at);
+            }
+            None => out.push((k, at, at)),
+        }
+    }
+    out
+}
+
+/// The ratings `around` a span, widened by the window, with the ones in a
+/// dense window (`domain::fraud::in_dense_window`) flagged for `reason`.
+async fn burst_flags(
+    tx: &mut Tx<'_, '_>,
+    around: Around<'_>,
+    (lo, hi): (i64, i64),
+    window: domain::fraud::Window,
+    reason: domain::fraud::FlagReason,
+    detail: &str,
+) -> Result<Vec<NewFlag>, sqlx::Error> {
+    let rows = tx
+        .ratings_around(around, lo - window.within_ms, hi + window.within_ms)
+        .await?;
+    let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
+    Ok(rows
+        .iter()
+        .zip(domain::fraud::in_dense_window(&times, window))
+        .filter(|(_, hit)| *hit)
+        .map(|((id, _), _)| NewFlag {
+            rating_id: id.clone(),
+            reason: reason.as_str(),
+            detail: detail.to_string(),
+        })
+        .collect())
+}
+
+/// Finds misuse among the ratings `ids` just stored, inside `tx`: 自评,
+/// 批量评价 and device bursts (`domain::fraud`). Returns the flags to set,
+/// which may name earlier ratings of the same phone or device.
+#[tracing::instrument(level = "debug", skip_all, fields(n = ids.len()))]
+pub async fn detect_flags(
+    tx: &mut Tx<'_, '_>,
+    ids: &[String],
+    policy: &FraudPolicy,
+) -> Result<Vec<NewFlag>, sqlx::Error> {
+    use domain::fraud::{self, FlagReason, PhoneRating};
+    let mut batch: Vec<BatchRating> = vec![];
+    for chunk in ids.chunks(ROLLUP_CHUNK) {
+        batch.extend(tx.batch_ratings(chunk).await?);
+    }
+    let mut flags: Vec<NewFlag> = vec![];
+    // 自评.
+    let mut staff: Vec<StaffIdentity> = vec![];
+    for chunk in evaluator_numbers(&batch).chunks(ROLLUP_CHUNK) {
+        staff.extend(tx.staff_identities(chunk).await?);
+    }
+    if !staff.is_empty() {
+        flags.extend(self_evaluation_flags(&batch, &staff));
+    }
+    // 批量评价: the phone's ratings around the batch's.
+    let w = policy.batch_phone;
+    if w.count > 0 {
+        let phones = spans(
+            batch
+                .iter()
+                .filter_map(|r| Some((r.evaluator_phone.as_deref()?, r.rated_at))),
+        );
+        for (phone, lo, hi) in phones {
+            let rows = tx
+                .phone_ratings(phone, lo - w.within_ms, hi + w.within_ms)
+                .await?;
+            let items: Vec<PhoneRating> = rows
+                .iter()
+                .map(|(_, case_id, at)| PhoneRating {
+                    phone: phone.to_string(),
+                    case_id: *case_id,
+                    at: *at,
+                })
+                .collect();
+            for ((id, ..), hit) in rows.iter().zip(fraud::batch_phone(&items, w)) {
+                if hit {
+                    flags.push(NewFlag {
+                        rating_id: id.clone(),
+                        reason: FlagReason::BatchPhone.as_str(),
+                        detail: format!(
+                            "同一手机号在 {} 分钟内评价了 {} 件以上",
+                            w.within_ms / 60_000,
+                            w.count
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    // Device bursts, on kiosks and window pads.
+    let b = policy.device_burst;
+    if b.count > 0 {
+        let devices = spans(
+            batch
+                .iter()
+                .filter(|r| r.device_kind.is_terminal())
+                .map(|r| (r.device_id.as_str(), r.rated_at)),
+        );
+        let detail = format!(
+            "同一设备在 {} 秒内有 {} 条以上评价",
+            b.within_ms / 1000,
+            b.count
+        );
+        for (device, lo, hi) in devices {
+            let around = Around::Device(device);
+            flags.extend(
+                burst_flags(tx, around, (lo, hi), b, FlagReason::DeviceBurst, &detail).await?,
+            );
+        }
+    }
+    // Web bursts: per client address, and per window (or place). Only
+    // ratings from browsers (they carry a client hash): not 系统默认
+    // ratings, nor paper forms a clerk types in.
+    let web: Vec<&BatchRating> = batch
+        .iter()
+        .filter(|r| r.device_kind == DeviceKind::Web && r.client_hash.is_some())
+        .collect();
+    let a = policy.address_burst;
+    if a.count > 0 {
+        let addresses = spans(
+            web.iter()
+                .filter_map(|r| Some((r.client_hash.as_deref()?, r.rated_at))),
+        );
+        let detail = format!(
+            "同一网络地址在 {} 秒内有 {} 条以上扫码评价",
+            a.within_ms / 1000,
+            a.count
+        );
+        for (hash, lo, hi) in addresses {
+            let around = Around::Address(hash);
+            flags.extend(
+                burst_flags(tx, around, (lo, hi), a, FlagReason::AddressBurst, &detail).await?,
+            );
+        }
+    }
+    let wb = policy.web_burst;
+    if wb.count > 0 {
+        let endpoints = spans(
+            web.iter()
+                .map(|r| ((r.device_id.as_str(), r.window_id), r.rated_at)),
+        );
+        for ((device, window), lo, hi) in endpoints {
+            let detail = format!(
+                "同一{}在 {} 秒内有 {} 条以上扫码评价",
+                if window == 0 { "场所" } else { "窗口" },
+                wb.within_ms / 1000,
+                wb.count
+            );
+            let around = Around::Endpoint(device, window);
+            flags.extend(
+                burst_flags(tx, around, (lo, hi), wb, FlagReason::WebBurst, &detail).await?,
+            );
+        }
+    }
+    Ok(flags)
+}
 
 /// Stores `flags` inside `tx`, moving the contribution of the earlier
 /// ratings they name (`fresh` are the batch's, not yet in the rollups).
-macro_rules! insert_flags {
-    ($tx:expr, $flags:expr, $fresh:expr, $now:expr) => {{
-        let flags: &[$crate::store::reports::NewFlag] = $flags;
-        let fresh: &std::collections::HashSet<String> = $fresh;
-        let mut earlier: Vec<String> = flags
-            .iter()
-            .filter(|f| !fresh.contains(&f.rating_id))
-            .map(|f| f.rating_id.clone())
-            .collect();
-        earlier.sort_unstable();
-        earlier.dedup();
-        $crate::store::reports::rollup_ratings!($tx, &earlier, -1);
-        for f in flags {
-            sqlx::query("INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (rating_id, reason) DO NOTHING")
-                .bind(&f.rating_id).bind(f.reason).bind(&f.detail).bind($now)
-                .execute(&mut *$tx).await?;
-        }
-        $crate::store::reports::rollup_ratings!($tx, &earlier, 1);
-    }};
+#[tracing::instrument(level = "debug", skip_all, fields(n = flags.len()))]
+pub async fn insert_flags(
+    tx: &mut Tx<'_, '_>,
+    flags: &[NewFlag],
+    fresh: &std::collections::HashSet<String>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut earlier: Vec<String> = flags
+        .iter()
+        .filter(|f| !fresh.contains(&f.rating_id))
+        .map(|f| f.rating_id.clone())
+        .collect();
+    earlier.sort_unstable();
+    earlier.dedup();
+    rollup_ratings(tx, &earlier, -1).await?;
+    for f in flags {
+        tx.insert_flag(f, now).await?;
+    }
+    rollup_ratings(tx, &earlier, 1).await
 }
-pub(crate) use insert_flags;
 
 /// One line of the ratings export: no device, no evaluator identity.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -1402,6 +1365,39 @@ mod tests {
         );
         assert_eq!(sums(1).matches("SUM(").count(), N_COUNTS);
         assert!(sums(-1).contains("SUM(ok * act * site * is_good) * -1"));
+    }
+
+    #[test]
+    fn spans_keep_each_keys_first_and_last_time_in_the_order_first_seen() {
+        let s = spans([("b", 5), ("a", 3), ("b", 1), ("a", 9), ("b", 4)]);
+        assert_eq!(s, [("b", 1, 5), ("a", 3, 9)]);
+        assert!(spans(Vec::<(i64, i64)>::new()).is_empty());
+    }
+
+    #[test]
+    fn evaluator_numbers_are_each_once_with_id_numbers_upper_case() {
+        let r = |phone: Option<&str>, id_no: Option<&str>| BatchRating {
+            id: "r".into(),
+            device_id: "d".into(),
+            device_kind: DeviceKind::Web,
+            evaluator_phone: phone.map(Into::into),
+            evaluator_id_no: id_no.map(Into::into),
+            rated_at: 0,
+            place_id: 1,
+            window_id: 0,
+            department_id: 0,
+            client_hash: None,
+        };
+        let batch = [
+            r(Some("13800000000"), Some("37030319900101123x")),
+            r(Some("13800000000"), None),
+            r(None, Some("37030319900101123X")),
+            r(None, None),
+        ];
+        assert_eq!(
+            evaluator_numbers(&batch),
+            ["13800000000", "37030319900101123X"]
+        );
     }
 
     #[test]
