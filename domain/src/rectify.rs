@@ -20,51 +20,8 @@ use serde::{Deserialize, Serialize};
 use super::calendar::{Calendar, DaySpan};
 use super::level::Level;
 
-/// Who acts on a ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// The rated staff member: sees the outcome, never the evaluator.
-    WindowStaff,
-    /// The unit's 好差评 administrator.
-    UnitAdmin,
-    /// The management body (hall / city centre).
-    Supervisor,
-    /// Configuration only (calendar, accounts).
-    SystemAdmin,
-    /// The evaluator, through a signed feedback link.
-    Citizen,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "window_staff" => Role::WindowStaff,
-            "unit_admin" => Role::UnitAdmin,
-            "supervisor" => Role::Supervisor,
-            "system_admin" => Role::SystemAdmin,
-            "citizen" => Role::Citizen,
-            _ => return None,
-        })
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::WindowStaff => "window_staff",
-            Role::UnitAdmin => "unit_admin",
-            Role::Supervisor => "supervisor",
-            Role::SystemAdmin => "system_admin",
-            Role::Citizen => "citizen",
-        }
-    }
-    /// Only these may see the evaluator's phone number (each reveal logged).
-    pub fn may_reveal_phone(self) -> bool {
-        matches!(self, Role::UnitAdmin | Role::Supervisor)
-    }
-    /// Who sees tickets with their full detail (not window staff).
-    pub fn handles_tickets(self) -> bool {
-        matches!(self, Role::UnitAdmin | Role::Supervisor)
-    }
-}
+/// Who acts on a ticket: see [`crate::roles::Role`].
+pub use crate::roles::Role;
 
 macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal / $zh:literal / $en:literal),+ $(,)? }) => {

@@ -13,7 +13,8 @@ use std::time::Instant;
 use app::api::types::SyncRequest;
 use domain::{Channel, ItemRating, Level, RatingRecord, ReasonTag, DEFAULT_DIMENSION_SET};
 use server::config::Settings;
-use server::startup::{now_ms, Application};
+use server::startup::Application;
+use server::state::now_ms;
 use server::store::{CountedTable, NewRating, Store};
 use uuid::Uuid;
 

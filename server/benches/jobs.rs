@@ -27,7 +27,7 @@ use domain::report::Period;
 use leptos::config::LeptosOptions;
 use server::config::Settings;
 use server::generator::Scale;
-use server::startup::{now_ms, AppState};
+use server::state::{now_ms, AppState};
 use server::store::Store;
 use sqlx::Connection;
 

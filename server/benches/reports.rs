@@ -72,7 +72,7 @@ async fn prepare(url: &str, n: u64) -> Store {
         .insert_staff(&NewStaff {
             username: "bench-supervisor",
             display_name: "督查",
-            role: "supervisor",
+            role: domain::Role::Supervisor,
             department_id: None,
             place_id: None,
             window_id: None,

@@ -8,12 +8,13 @@ use argon2::Argon2;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
+use domain::Role;
 use rand::distributions::{Alphanumeric, DistString};
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{Scope, SessionRow};
 
 pub const SESSION_COOKIE: &str = "hcp_session";
@@ -29,15 +30,15 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 }
 
 /// Sessions untouched since then have gone idle.
-pub fn idle_since(state: &crate::startup::AppState) -> i64 {
-    crate::startup::now_ms() - state.settings.security.session_idle_mins * 60_000
+pub fn idle_since(state: &crate::state::AppState) -> i64 {
+    crate::state::now_ms() - state.settings.security.session_idle_mins * 60_000
 }
 
 /// [`verify_password`] holding one of the server's hashing permits: argon2
 /// takes 19 MiB per try, so a flood of sign-ins waits instead of taking
 /// gigabytes.
 pub async fn verify_password_limited(
-    state: &crate::startup::AppState,
+    state: &crate::state::AppState,
     password: String,
     hash: String,
 ) -> anyhow::Result<bool> {
@@ -47,7 +48,7 @@ pub async fn verify_password_limited(
 
 /// [`hash_password`] on a blocking thread, holding a hashing permit.
 pub async fn hash_password_limited(
-    state: &crate::startup::AppState,
+    state: &crate::state::AppState,
     password: String,
 ) -> anyhow::Result<String> {
     let _permit = state.limits.hashing.acquire().await?;
@@ -134,13 +135,13 @@ pub async fn enrol_code_hash(
 
 /// Whether the request carries a live staff session (no CSRF check: for
 /// refusing, not for acting).
-pub async fn has_staff_session(state: &crate::startup::AppState, headers: &HeaderMap) -> bool {
+pub async fn has_staff_session(state: &crate::state::AppState, headers: &HeaderMap) -> bool {
     match cookie_value(headers, SESSION_COOKIE) {
         Some(token) => state
             .store
             .session(
                 &token_hash(token),
-                crate::startup::now_ms(),
+                crate::state::now_ms(),
                 idle_since(state),
             )
             .await
@@ -206,21 +207,21 @@ impl Staff {
     /// their feedback view (issue 4) never shows evaluator identity either.
     pub fn scope(&self) -> Result<Scope, ApiError> {
         let s = &self.session;
-        match s.role.as_str() {
+        match s.role {
             // A district's supervisor: its district only (004 §9 本地区).
-            "supervisor" if s.district_id.is_some() => Ok(Scope {
+            Role::Supervisor if s.district_id.is_some() => Ok(Scope {
                 everything: false,
                 place_id: None,
                 department_id: None,
                 district_id: s.district_id,
             }),
-            "supervisor" | "system_admin" => Ok(Scope {
+            Role::Supervisor | Role::SystemAdmin => Ok(Scope {
                 everything: true,
                 place_id: None,
                 department_id: None,
                 district_id: None,
             }),
-            "unit_admin" => Ok(Scope {
+            Role::UnitAdmin => Ok(Scope {
                 everything: false,
                 place_id: s.place_id,
                 department_id: s.department_id,
@@ -248,7 +249,7 @@ where
         let hash = token_hash(token);
         let session = state
             .store
-            .session(&hash, crate::startup::now_ms(), idle_since(&state))
+            .session(&hash, crate::state::now_ms(), idle_since(&state))
             .await?
             .ok_or(ApiError::Unauthorized)?;
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -300,15 +301,16 @@ impl Staff {
         crate::store::AuditBy {
             staff_id: Some(self.session.staff_id),
             label: self.session.username.clone(),
-            at: crate::startup::now_ms(),
+            at: crate::state::now_ms(),
         }
     }
 
-    /// Refuses roles not in `roles`.
     /// A supervisor bound to a district's place or department acts only
     /// within that district (004 §9 本地区).
     pub fn district(&self) -> Option<i64> {
-        (self.session.role == "supervisor")
+        self.session
+            .role
+            .is_supervisor()
             .then_some(self.session.district_id)
             .flatten()
     }
@@ -328,8 +330,23 @@ impl Staff {
         }
     }
 
-    pub fn require(&self, roles: &[&str]) -> Result<(), ApiError> {
-        if roles.contains(&self.session.role.as_str()) {
+    /// The account's role, read once with its session.
+    pub fn role(&self) -> Role {
+        self.session.role
+    }
+
+    /// Refuses roles not in `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        self.require_that(roles.contains(&self.session.role))
+    }
+
+    /// Refuses a role without the capability (`Role::reads_reports`, …).
+    pub fn require_can(&self, can: fn(Role) -> bool) -> Result<(), ApiError> {
+        self.require_that(can(self.session.role))
+    }
+
+    fn require_that(&self, allowed: bool) -> Result<(), ApiError> {
+        if allowed {
             Ok(())
         } else {
             Err(ApiError::Forbidden {

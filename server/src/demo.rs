@@ -2,10 +2,11 @@
 //! a hall with four windows, departments, service items, staff, kiosks and
 //! one unit administrator. Loaded only into an empty database.
 
+use domain::{DeviceKind, Role};
 use uuid::Uuid;
 
 use crate::auth::{hash_password, random_token};
-use crate::startup::now_ms;
+use crate::state::now_ms;
 use crate::store::{CountedTable, NewStaff, Store};
 
 pub const ADMIN_USERNAME: &str = "admin";
@@ -151,7 +152,7 @@ pub async fn load(
                 .insert_device(
                     &Uuid::now_v7(),
                     pad,
-                    "window_pad",
+                    DeviceKind::WindowPad,
                     hall,
                     Some(window),
                     domain::DEFAULT_DIMENSION_SET.code,
@@ -163,7 +164,7 @@ pub async fn load(
             .insert_staff(&NewStaff {
                 username: &format!("window{n}"),
                 display_name: staff_name,
-                role: "window_staff",
+                role: Role::WindowStaff,
                 department_id: Some(*dept),
                 place_id: Some(hall),
                 window_id: Some(window),
@@ -175,7 +176,7 @@ pub async fn load(
         .insert_staff(&NewStaff {
             username: ADMIN_USERNAME,
             display_name: "好差评管理员",
-            role: "unit_admin",
+            role: Role::UnitAdmin,
             department_id: None,
             place_id: Some(hall),
             window_id: None,
@@ -187,7 +188,7 @@ pub async fn load(
         .insert_staff(&NewStaff {
             username: OTHER_UNIT_ADMIN_USERNAME,
             display_name: "西城区市场监管局好差评管理员",
-            role: "unit_admin",
+            role: Role::UnitAdmin,
             department_id: Some(west_sc),
             place_id: None,
             window_id: None,
@@ -195,8 +196,8 @@ pub async fn load(
         })
         .await?;
     for (username, name, role) in [
-        (SUPERVISOR_USERNAME, "政务服务中心督查员", "supervisor"),
-        (SYSADMIN_USERNAME, "系统管理员", "system_admin"),
+        (SUPERVISOR_USERNAME, "政务服务中心督查员", Role::Supervisor),
+        (SYSADMIN_USERNAME, "系统管理员", Role::SystemAdmin),
     ] {
         store
             .insert_staff(&NewStaff {
@@ -223,7 +224,7 @@ pub async fn load(
             .insert_device(
                 &Uuid::now_v7(),
                 code,
-                "kiosk",
+                DeviceKind::Kiosk,
                 hall,
                 None,
                 domain::DEFAULT_DIMENSION_SET.code,
@@ -240,7 +241,7 @@ pub async fn load(
             .insert_device(
                 &Uuid::now_v7(),
                 SILENT_KIOSK,
-                "kiosk",
+                DeviceKind::Kiosk,
                 hall,
                 None,
                 domain::DEFAULT_DIMENSION_SET.code,

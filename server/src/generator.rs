@@ -10,6 +10,7 @@
 //! rebuilt from them afterwards, and tickets for the bad ratings are opened
 //! by the server's start-up sweep.
 
+use domain::DeviceKind;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -197,7 +198,7 @@ pub async fn generate(
     staff_hash: &str,
 ) -> anyhow::Result<Generated> {
     let mut rng = StdRng::seed_from_u64(scale.seed);
-    let now = crate::startup::now_ms();
+    let now = crate::state::now_ms();
     let city = match city {
         Some(c) => c,
         None => {
@@ -233,7 +234,7 @@ pub async fn generate(
             }, $weight));
         }};
     }
-    let mut device = |store: &Store, place: i64, kind: &'static str| {
+    let mut device = |store: &Store, place: i64, kind: DeviceKind| {
         device_n += 1;
         let id = uuid::Uuid::now_v7();
         let code = format!("G-{kind}-{device_n:05}");
@@ -277,8 +278,8 @@ pub async fn generate(
     let city_hall = store
         .insert_place("G-HALL-CITY", "市民中心", "hall", city)
         .await?;
-    let city_kiosk = device(store, city_hall, "kiosk").await?;
-    let city_web = device(store, city_hall, "web").await?;
+    let city_kiosk = device(store, city_hall, DeviceKind::Kiosk).await?;
+    let city_web = device(store, city_hall, DeviceKind::Web).await?;
     let city_total: u64 = CITY_DEPARTMENTS.iter().map(|(_, w)| w).sum();
     let total_weight: u64 = DISTRICTS.iter().take(scale.districts).map(|(_, w)| w).sum();
     // Seed 003: city departments are ~3% of the city's volume.
@@ -319,8 +320,8 @@ pub async fn generate(
                 district,
             )
             .await?;
-        let kiosk = device(store, hall, "kiosk").await?;
-        let web = device(store, hall, "web").await?;
+        let kiosk = device(store, hall, DeviceKind::Kiosk).await?;
+        let web = device(store, hall, DeviceKind::Web).await?;
         let dw = *dweight as f64;
         let mut line_depts: Vec<(i64, Vec<i64>)> = vec![];
         for (l, (line, lw)) in LINES.iter().take(scale.lines).enumerate() {
@@ -377,8 +378,8 @@ pub async fn generate(
                     town,
                 )
                 .await?;
-            let tk = device(store, centre, "kiosk").await?;
-            let tw = device(store, centre, "web").await?;
+            let tk = device(store, centre, DeviceKind::Kiosk).await?;
+            let tw = device(store, centre, DeviceKind::Web).await?;
             let weight = dw * 0.06 / (scale.towns_per_district * local.len().max(1)) as f64;
             for (k, (dept, items)) in local.iter().enumerate() {
                 window!(
@@ -409,7 +410,7 @@ pub async fn generate(
                         village,
                     )
                     .await?;
-                let vw = device(store, point, "web").await?;
+                let vw = device(store, point, DeviceKind::Web).await?;
                 let weight =
                     dw * 0.04 / (scale.towns_per_district * scale.villages_per_town) as f64;
                 if let Some((dept, items)) = local.first() {

@@ -8,7 +8,7 @@ use domain::{Channel, RatingRecord, DEFAULT_DIMENSION_SET};
 use rand::RngCore;
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::NewRating;
 
 const BATCH: i64 = 500;

@@ -18,4 +18,5 @@ pub mod serve;
 pub mod shell;
 pub mod sms;
 pub mod startup;
+pub mod state;
 pub mod store;

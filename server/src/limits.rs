@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::{Quota, Security};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A keyed token bucket, or none when its quota is 0 (off).
 struct Bucket<K: Hash + Eq + Clone>(Option<DefaultKeyedRateLimiter<K>>);

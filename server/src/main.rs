@@ -73,7 +73,7 @@ async fn run() -> anyhow::Result<()> {
                 .insert_staff(&server::store::NewStaff {
                     username: "supervisor",
                     display_name: "市政务服务管理办公室",
-                    role: "supervisor",
+                    role: domain::Role::Supervisor,
                     department_id: None,
                     place_id: None,
                     window_id: None,

@@ -10,7 +10,7 @@ use domain::time::china_deadline;
 
 use crate::error::ApiError;
 use crate::sms::Sms;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{NoticeRecipient, TicketDeadlineRow};
 
 /// Whether an administrator answers for a ticket (their unit's scope).

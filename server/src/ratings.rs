@@ -6,12 +6,13 @@ use app::api::types::ErrorBody;
 use axum::http::HeaderMap;
 use domain::case::Stage;
 use domain::link;
+use domain::DeviceKind;
 use domain::{Channel, RatingRecord};
 use uuid::Uuid;
 
 use crate::auth;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{DeviceRow, Ingested, NewRating};
 
 /// A validated rating with its case resolved.
@@ -46,9 +47,9 @@ pub enum Binder {
 
 impl Binder {
     pub fn of(device: &DeviceRow) -> Binder {
-        match (device.kind.as_str(), device.window_id) {
-            ("kiosk", _) => Binder::Kiosk,
-            ("window_pad", Some(w)) => Binder::Pad { window_id: w },
+        match (device.kind, device.window_id) {
+            (DeviceKind::Kiosk, _) => Binder::Kiosk,
+            (DeviceKind::WindowPad, Some(w)) => Binder::Pad { window_id: w },
             _ => Binder::Web,
         }
     }
@@ -214,7 +215,7 @@ pub async fn authenticate_device(
         .device_auth(device_id)
         .await?
         .ok_or_else(not_registered)?;
-    if auth.kind != "web" {
+    if auth.kind.is_terminal() {
         if auth.revoked_at.is_some() {
             return Err(ApiError::Forbidden {
                 code: "device_revoked",
@@ -237,11 +238,11 @@ pub async fn authenticate_device(
         .await?
         .filter(|d| d.active)
         .ok_or_else(not_registered)?;
-    if device.kind != "web" {
+    if device.kind.is_terminal() {
         // The devices page shows when each terminal last spoke to us.
         state
             .store
-            .touch_device(&device.id, crate::startup::now_ms())
+            .touch_device(&device.id, crate::state::now_ms())
             .await?;
     }
     Ok(device)

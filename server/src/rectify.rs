@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{self, Staff};
 use crate::error::ApiError;
 use crate::sms::Sms;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{NewEvent, Scope, TicketRow, TicketUpdate};
 
 /// The working-day calendar as the database holds it now.
@@ -122,13 +122,13 @@ pub fn ticket_of(r: &TicketRow) -> Result<Ticket, ApiError> {
 }
 
 pub fn role_of(staff: &Staff) -> Role {
-    Role::parse(&staff.session.role).unwrap_or(Role::WindowStaff)
+    staff.role()
 }
 
 /// Unit admins act on their unit's tickets, supervisors on all; window
 /// staff and system admins get none of these views.
 pub fn handler_scope(staff: &Staff) -> Result<Scope, ApiError> {
-    staff.require(&["unit_admin", "supervisor"])?;
+    staff.require(&[Role::UnitAdmin, Role::Supervisor])?;
     staff.scope()
 }
 

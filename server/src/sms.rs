@@ -9,7 +9,7 @@ use domain::Channel;
 
 use crate::error::ApiError;
 use crate::ratings;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{CaseRow, Store, StoreError};
 
 pub struct Sms<'a> {

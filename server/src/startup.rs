@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -12,38 +11,9 @@ use crate::assets::Assets;
 use crate::config::Settings;
 use crate::push::PadHub;
 use crate::routes::api_router;
-use crate::sms::{OutboxGateway, SmsGateway};
+use crate::sms::OutboxGateway;
+use crate::state::{now_ms, AppState};
 use crate::store::Store;
-
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub store: Store,
-    pub settings: Arc<Settings>,
-    pub leptos_options: LeptosOptions,
-    /// Signs case links; made on first start and kept in the database.
-    pub link_key: Arc<Vec<u8>>,
-    pub pad_hub: PadHub,
-    pub sms: Arc<dyn SmsGateway>,
-    /// Where citizens' links point (`Settings::public_url` or this server).
-    pub public_url: Arc<str>,
-    /// Rung when tickets open: wakes the tablets' push streams at once
-    /// (they also poll the database, so other servers' tickets arrive too).
-    pub loop_bell: Arc<tokio::sync::Notify>,
-    /// This build's front-end files (hashed names, service worker).
-    pub assets: Arc<Assets>,
-    /// Rate limits, and the password-hashing permits.
-    pub limits: Arc<crate::limits::Limiters>,
-    /// Keys client addresses (kept only as keyed hashes) and enrolment codes.
-    #[from_ref(skip)]
-    pub hash_key: Arc<Vec<u8>>,
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 pub struct Application {
     listener: TcpListener,

@@ -12,6 +12,7 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::DEFAULT_DIMENSION_SET;
+use domain::{DeviceKind, Role};
 use rand::Rng;
 use serde::Serialize;
 use uuid::Uuid;
@@ -19,7 +20,7 @@ use uuid::Uuid;
 use super::json_body;
 use crate::auth::{self, Staff};
 use crate::error::ApiError;
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::NewDevice;
 
 /// Enrolment codes last a day.
@@ -38,12 +39,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/audit", get(audit))
 }
 
-const DEVICE_ADMINS: [&str; 2] = ["unit_admin", "system_admin"];
-
 /// A unit admin manages their own place's devices; a system admin all.
 fn place_scope(staff: &Staff) -> Result<Option<i64>, ApiError> {
-    staff.require(&DEVICE_ADMINS)?;
-    Ok(if staff.session.role == "system_admin" {
+    staff.require_can(Role::manages_devices)?;
+    Ok(if staff.role() == Role::SystemAdmin {
         None
     } else {
         staff.session.place_id.or(Some(-1))
@@ -86,8 +85,13 @@ async fn fresh_enrol_code(state: &AppState) -> Result<(String, String, i64), Api
     Ok((enrol_code, hash, now_ms() + ENROL_VALID_MS))
 }
 
-fn enrolment(device_code: &str, kind: &str, enrol_code: String, expires_at: i64) -> EnrolmentCode {
-    let page = if kind == "window_pad" { "pad" } else { "kiosk" };
+fn enrolment(
+    device_code: &str,
+    kind: DeviceKind,
+    enrol_code: String,
+    expires_at: i64,
+) -> EnrolmentCode {
+    let page = kind.page();
     EnrolmentCode {
         device_code: device_code.into(),
         enrol_code,
@@ -109,13 +113,13 @@ async fn check_device_scope(
     state: &AppState,
     staff: &Staff,
     code: &str,
-) -> Result<String, ApiError> {
+) -> Result<DeviceKind, ApiError> {
     let scope = place_scope(staff)?;
     let device = state
         .store
         .device_by_code(code)
         .await?
-        .filter(|d| d.kind != "web");
+        .filter(|d| d.kind.is_terminal());
     match device {
         Some(d) if scope.is_none() || scope == Some(d.place_id) => Ok(d.kind),
         _ => Err(ApiError::NotFound {
@@ -163,41 +167,44 @@ async fn register_device(
             en: "Only for your own place".into(),
         });
     }
-    let window_id = match (
-        req.kind.as_str(),
+    let (kind, window_id) = match (
+        DeviceKind::parse(&req.kind),
         req.window_code
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty()),
     ) {
-        ("kiosk", None) => None,
-        ("kiosk", Some(_)) => {
+        (Some(DeviceKind::Kiosk), None) => (DeviceKind::Kiosk, None),
+        (Some(DeviceKind::Kiosk), Some(_)) => {
             return Err(ApiError::Unprocessable {
                 code: "kiosk_window",
                 zh: "自助终端绑定场所，不绑定窗口".into(),
                 en: "A kiosk is bound to a place, not a window".into(),
             })
         }
-        ("window_pad", Some(w)) => Some(
-            state
-                .store
-                .window_by_code(place_id, w)
-                .await?
-                .ok_or_else(|| ApiError::Unprocessable {
-                    code: "window_unknown",
-                    zh: format!("该场所没有编码为“{w}”的窗口"),
-                    en: format!("The place has no window '{w}'"),
-                })?
-                .0,
+        (Some(DeviceKind::WindowPad), Some(w)) => (
+            DeviceKind::WindowPad,
+            Some(
+                state
+                    .store
+                    .window_by_code(place_id, w)
+                    .await?
+                    .ok_or_else(|| ApiError::Unprocessable {
+                        code: "window_unknown",
+                        zh: format!("该场所没有编码为“{w}”的窗口"),
+                        en: format!("The place has no window '{w}'"),
+                    })?
+                    .0,
+            ),
         ),
-        ("window_pad", None) => {
+        (Some(DeviceKind::WindowPad), None) => {
             return Err(ApiError::Unprocessable {
                 code: "pad_window",
                 zh: "窗口评价器必须绑定一个窗口".into(),
                 en: "A window pad must be bound to a window".into(),
             })
         }
-        _ => {
+        (Some(DeviceKind::Web) | None, _) => {
             return Err(ApiError::Unprocessable {
                 code: "device_kind",
                 zh: "设备类型应为 kiosk（自助终端）或 window_pad（窗口评价器）".into(),
@@ -225,7 +232,7 @@ async fn register_device(
             &NewDevice {
                 id: &Uuid::now_v7(),
                 code,
-                kind: &req.kind,
+                kind,
                 place_id,
                 window_id,
                 dimension_set: set.code,
@@ -243,7 +250,7 @@ async fn register_device(
             },
             other => other.into(),
         })?;
-    Ok(Json(enrolment(code, &req.kind, enrol_code, expires_at)))
+    Ok(Json(enrolment(code, kind, enrol_code, expires_at)))
 }
 
 /// A new one-time code: to set up a replaced terminal or re-enrol a
@@ -262,7 +269,7 @@ async fn new_enrolment(
     {
         return Err(device_not_found(&code));
     }
-    Ok(Json(enrolment(&code, &kind, enrol_code, expires_at)))
+    Ok(Json(enrolment(&code, kind, enrol_code, expires_at)))
 }
 
 async fn revoke(
@@ -283,7 +290,7 @@ async fn outbox(
     State(state): State<AppState>,
     staff: Staff,
 ) -> Result<Json<Vec<OutboxMessage>>, ApiError> {
-    staff.require(&["system_admin", "supervisor"])?;
+    staff.require(&[Role::SystemAdmin, Role::Supervisor])?;
     staff.require_city_wide()?;
     let rows = state.store.outbox(500).await?;
     Ok(Json(
@@ -305,7 +312,7 @@ async fn run_jobs(
     State(state): State<AppState>,
     staff: Staff,
 ) -> Result<Json<JobsReport>, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     Ok(Json(crate::jobs::run(&state, now_ms()).await?))
 }
 
@@ -321,9 +328,9 @@ async fn posters(
     State(state): State<AppState>,
     staff: Staff,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
-    staff.require(&["unit_admin", "supervisor", "system_admin"])?;
+    staff.require(&[Role::UnitAdmin, Role::Supervisor, Role::SystemAdmin])?;
     staff.require_city_wide()?;
-    let scope = if staff.session.role == "unit_admin" {
+    let scope = if staff.role().is_unit_admin() {
         staff.session.place_id.or(Some(-1))
     } else {
         None
@@ -392,7 +399,7 @@ async fn audit(
     staff: Staff,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
-    staff.require(&["system_admin", "supervisor"])?;
+    staff.require(&[Role::SystemAdmin, Role::Supervisor])?;
     staff.require_city_wide()?;
     let entity = given(&q.entity);
     if let Some(e) = entity.filter(|e| !AUDIT_ENTITIES.contains(e)) {
@@ -469,7 +476,7 @@ async fn reveal_outbox(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    staff.require(&["system_admin", "supervisor"])?;
+    staff.require(&[Role::SystemAdmin, Role::Supervisor])?;
     staff.require_city_wide()?;
     let phone = state
         .store

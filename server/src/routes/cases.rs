@@ -14,13 +14,14 @@ use axum::routing::post;
 use axum::{Json, Router};
 use domain::case::{valid_id_no, valid_mobile};
 use domain::rating::CASE_NO_MAX_CHARS;
+use domain::Role;
 
 use super::csv_file::{unreadable, CsvFile};
 use super::json_body;
 use crate::auth::{self, Staff};
 use crate::error::ApiError;
 use crate::ratings;
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::{AuditBy, CaseUpsert, CaseVia, UpsertOutcome};
 
 pub const MAX_CASES: usize = 1000;
@@ -69,12 +70,12 @@ pub enum CaseScope {
 impl CaseScope {
     pub fn of(staff: &Staff) -> CaseScope {
         let s = &staff.session;
-        match s.role.as_str() {
-            "unit_admin" => CaseScope::Unit {
+        match s.role {
+            Role::UnitAdmin => CaseScope::Unit {
                 place_id: s.place_id,
                 department_id: s.department_id,
             },
-            "window_staff" => CaseScope::Window {
+            Role::WindowStaff => CaseScope::Window {
                 window_id: s.window_id.unwrap_or(-1),
             },
             _ => CaseScope::Anywhere,
@@ -313,7 +314,7 @@ async fn source_of(
             });
     }
     match staff {
-        Some(s) if matches!(s.session.role.as_str(), "unit_admin" | "system_admin") => {
+        Some(s) if matches!(s.role(), Role::UnitAdmin | Role::SystemAdmin) => {
             Ok(format!("csv:{}", s.session.username))
         }
         Some(_) => Err(ApiError::Forbidden {
@@ -591,9 +592,8 @@ async fn case_link(
                 .session
                 .window_id
                 .is_some_and(|w| case.window_id == Some(w))
-                || s.session.role == "system_admin"
-                || s.session.role == "supervisor"
-                || (s.session.role == "unit_admin" && s.session.place_id == Some(case.place_id));
+                || matches!(s.role(), Role::SystemAdmin | Role::Supervisor)
+                || (s.role().is_unit_admin() && s.session.place_id == Some(case.place_id));
             if !mine {
                 return Err(ApiError::Forbidden {
                     code: "scope",

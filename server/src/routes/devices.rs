@@ -1,6 +1,7 @@
 //! Devices: a kiosk or pad enrols once with a one-time code and then sends
 //! its token; a window pad listens for the cases its window starts.
 
+use domain::DeviceKind;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use super::json_body;
 use crate::auth;
 use crate::error::ApiError;
 use crate::limits::ClientAddr;
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::DeviceRow;
 
 pub fn router() -> Router<AppState> {
@@ -32,11 +33,11 @@ pub fn router() -> Router<AppState> {
 
 pub fn config_of(device: DeviceRow) -> Result<DeviceConfig, ApiError> {
     let device_id = Uuid::parse_str(&device.id).map_err(|e| anyhow::anyhow!("device id: {e}"))?;
-    let voice = device.voice && device.kind != "web";
+    let voice = device.voice && device.kind.is_terminal();
     Ok(DeviceConfig {
         device_id,
         code: device.code,
-        kind: device.kind,
+        kind: device.kind.as_str().into(),
         place_id: device.place_id,
         place_name: device.place_name,
         window_id: device.window_id,
@@ -83,7 +84,7 @@ async fn device_config(
         .store
         .device_by_code(&code)
         .await?
-        .filter(|d| d.kind != "web")
+        .filter(|d| d.kind.is_terminal())
         .ok_or_else(|| not_found(&code))?;
     let id = Uuid::parse_str(&device.id).map_err(|e| anyhow::anyhow!("device id: {e}"))?;
     crate::ratings::authenticate_device(&state, &id, &headers).await?;
@@ -158,7 +159,7 @@ async fn pad_events(
         .store
         .device_by_token(&auth::token_hash(&q.token))
         .await?
-        .filter(|d| d.active && d.kind == "window_pad")
+        .filter(|d| d.active && d.kind == DeviceKind::WindowPad)
         .ok_or_else(|| ApiError::DeviceUnauthenticated {
             code: "device_not_enrolled",
             zh: "评价器尚未启用或已被停用".into(),

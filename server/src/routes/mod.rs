@@ -13,7 +13,7 @@ pub mod sync;
 
 use axum::Router;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn api_router() -> Router<AppState> {
     Router::new()

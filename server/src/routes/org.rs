@@ -10,12 +10,13 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use domain::org::{parent_level_ok, OrgInput, OrgType};
+use domain::Role;
 
 use super::csv_file::{unreadable, CsvFile};
 use super::json_body;
 use crate::auth::Staff;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{AuditBy, OrgRow, OrgWrite, StaffExtra, StoreError};
 
 pub fn router() -> Router<AppState> {
@@ -159,7 +160,7 @@ async fn list(
     staff: Staff,
     Path(t): Path<String>,
 ) -> Result<Json<Vec<OrgRow>>, ApiError> {
-    staff.require(&["system_admin", "supervisor"])?;
+    staff.require(&[Role::SystemAdmin, Role::Supervisor])?;
     staff.require_city_wide()?;
     Ok(Json(state.store.org_list(org_type(&t)?).await?))
 }
@@ -171,7 +172,7 @@ async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     let t = org_type(&t)?;
     let mut input: OrgInput = json_body(&headers, body, 8192)?;
     input.org_type = t;
@@ -186,7 +187,7 @@ async fn update(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     let t = org_type(&t)?;
     let mut input: OrgInput = json_body(&headers, body, 8192)?;
     input.org_type = t;
@@ -207,7 +208,7 @@ async fn set_active(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     let t = org_type(&t)?;
     let a: Active = json_body(&headers, body, 1024)?;
     if !state
@@ -232,7 +233,7 @@ async fn import(
     staff: Staff,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReport>, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     let file = CsvFile::read(
         body,
         8 * 1024 * 1024,
@@ -378,13 +379,16 @@ async fn staff_write<'a>(
             "The name must be 1 to 32 characters",
         ));
     }
-    if !["window_staff", "unit_admin", "supervisor", "system_admin"].contains(&s.role.as_str()) {
-        return Err(bad(
-            "staff_role_invalid",
-            "角色应为 window_staff / unit_admin / supervisor / system_admin",
-            "Unknown role",
-        ));
-    }
+    let role = match Role::parse(&s.role) {
+        Some(r) if r.is_staff() => r,
+        _ => {
+            return Err(bad(
+                "staff_role_invalid",
+                "角色应为 window_staff / unit_admin / supervisor / system_admin",
+                "Unknown role",
+            ))
+        }
+    };
     let place_id = match blank(&s.place_code) {
         None => None,
         Some(code) => Some(
@@ -436,14 +440,14 @@ async fn staff_write<'a>(
             )
         })?),
     };
-    if s.role == "window_staff" && window_id.is_none() {
+    if role == Role::WindowStaff && window_id.is_none() {
         return Err(bad(
             "window_required",
             "窗口工作人员必须绑定窗口",
             "Window staff must be bound to a window",
         ));
     }
-    if s.role == "unit_admin" && place_id.is_none() && department_id.is_none() {
+    if role == Role::UnitAdmin && place_id.is_none() && department_id.is_none() {
         return Err(bad(
             "unit_required",
             "单位管理员必须绑定服务场所或部门",
@@ -471,7 +475,7 @@ async fn staff_write<'a>(
     Ok((
         crate::store::StaffWrite {
             display_name: name,
-            role: &s.role,
+            role,
             place_id,
             window_id,
             department_id,
@@ -485,7 +489,7 @@ async fn staff_list(
     State(state): State<AppState>,
     staff: Staff,
 ) -> Result<Json<Vec<crate::store::StaffAdminRow>>, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     Ok(Json(state.store.staff_admin_list().await?))
 }
 
@@ -495,7 +499,7 @@ async fn staff_create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     let s: StaffInput = json_body(&headers, body, 8192)?;
     let username = s.username.trim().to_string();
     let ok = (2..=32).contains(&username.len())
@@ -569,7 +573,7 @@ async fn staff_photo_upload(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     let body = body.map_err(|_| ApiError::TooLarge {
         limit: PHOTO_MAX_BYTES,
     })?;
@@ -648,7 +652,7 @@ async fn staff_update(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     let s: StaffInput = json_body(&headers, body, 8192)?;
     let (mut w, hash) = staff_write(&state, &s, false).await?;
     let (phone, id_no) = staff_identity(&s)?;
@@ -685,7 +689,7 @@ async fn staff_active(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     let a: Active = json_body(&headers, body, 1024)?;
     if id == staff.session.staff_id && !a.active {
         return Err(bad(

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::devices::config_of;
 use crate::error::ApiError;
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()

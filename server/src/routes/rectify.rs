@@ -36,7 +36,7 @@ use super::json_body;
 use crate::auth::Staff;
 use crate::error::ApiError;
 use crate::rectify::{self as loop_, Actor};
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::{NewEvent, TicketRow};
 
 pub fn router() -> Router<AppState> {
@@ -237,7 +237,7 @@ async fn reveal(
         .log_event(&NewEvent {
             ticket_id: r.id,
             actor_id: Some(staff.session.staff_id),
-            actor_role: &staff.session.role,
+            actor_role: staff.role().as_str(),
             action: "reveal_phone",
             from_status: None,
             to_status: None,
@@ -392,7 +392,7 @@ async fn upload(
         .log_event(&NewEvent {
             ticket_id: r.id,
             actor_id: Some(staff.session.staff_id),
-            actor_role: &staff.session.role,
+            actor_role: staff.role().as_str(),
             action: "evidence",
             from_status: None,
             to_status: None,
@@ -485,7 +485,7 @@ async fn sample(
     staff: Staff,
     Query(p): Query<Period>,
 ) -> Result<Json<SampleView>, ApiError> {
-    staff.require(&["supervisor"])?;
+    staff.require(&[Role::Supervisor])?;
     let scope = staff.scope()?;
     let now = now_ms();
     let (from, to, start, end) = p.range(now)?;
@@ -913,7 +913,7 @@ async fn mine(
     State(state): State<AppState>,
     staff: Staff,
 ) -> Result<Json<Vec<MyTicketView>>, ApiError> {
-    staff.require(&["window_staff"])?;
+    staff.require(&[Role::WindowStaff])?;
     let rows = state
         .store
         .my_tickets(staff.session.window_id, staff.session.staff_id)
@@ -972,7 +972,7 @@ async fn put_day(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<SpecialDay>, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     let d = date(&day)?;
     let mut input: SpecialDay = json_body(&headers, body, 4096)?;
     if input.date != d {
@@ -1007,7 +1007,7 @@ async fn delete_day(
     staff: Staff,
     Path(day): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    staff.require(&["system_admin"])?;
+    staff.require(&[Role::SystemAdmin])?;
     let d = date(&day)?;
     if !state.store.delete_calendar_day(&d.to_string()).await? {
         return Err(ApiError::NotFound {

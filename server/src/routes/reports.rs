@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use domain::calendar::Date;
 use domain::case::mask_phone;
 use domain::report::{format_cell, Period, Table, TABLES};
+use domain::Role;
 use domain::{Channel, CodeMap};
 use serde::Deserialize;
 
@@ -24,7 +25,7 @@ use super::rectify::attachment;
 use crate::auth::Staff;
 use crate::error::ApiError;
 use crate::reports::{self, Params};
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -90,10 +91,8 @@ impl ReportQuery {
     }
 }
 
-const READERS: &[&str] = &["supervisor", "unit_admin"];
-
 async fn index(staff: Staff) -> Result<Json<Vec<ReportEntry>>, ApiError> {
-    staff.require(READERS)?;
+    staff.require_can(Role::reads_reports)?;
     // A district's supervisor is offered the tables it may read.
     let district = staff.district().is_some();
     Ok(Json(
@@ -111,7 +110,7 @@ async fn one(
     Path(code): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    staff.require(READERS)?;
+    staff.require_can(Role::reads_reports)?;
     let table = Table::parse(&code)
         .filter(|t| *t != Table::Public)
         .ok_or_else(|| ApiError::NotFound {
@@ -121,7 +120,7 @@ async fn one(
         })?;
     // Named staff members' figures are for supervisors.
     if matches!(table, Table::Staff | Table::BottomStaff) {
-        staff.require(&["supervisor"])?;
+        staff.require(&[Role::Supervisor])?;
     }
     let period = q.period_or_quarter()?;
     let params = Params {
@@ -210,7 +209,7 @@ async fn trend(
     Path(code): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Json<domain::trend::Trend>, ApiError> {
-    staff.require(READERS)?;
+    staff.require_can(Role::reads_reports)?;
     Table::parse(&code)
         .filter(|t| *t != Table::Public)
         .ok_or_else(|| ApiError::NotFound {
@@ -417,7 +416,7 @@ async fn export_ratings(
     staff: Staff,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    staff.require(&["supervisor"])?;
+    staff.require(&[Role::Supervisor])?;
     staff.require_city_wide()?;
     let period = q.period()?;
     let (from, to) = reports::instants(&period);
@@ -513,7 +512,7 @@ async fn flags(
     staff: Staff,
     Query(q): Query<FlagQuery>,
 ) -> Result<Json<FlagList>, ApiError> {
-    staff.require(&["supervisor"])?;
+    staff.require(&[Role::Supervisor])?;
     staff.require_city_wide()?;
     let pending = q.status.as_deref() != Some("reviewed");
     // The newest 300 ratings (a burst can flag thousands; the count says how many wait).
@@ -560,7 +559,7 @@ async fn review(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FlagReviewResult>, ApiError> {
-    staff.require(&["supervisor"])?;
+    staff.require(&[Role::Supervisor])?;
     staff.require_city_wide()?;
     let req: FlagReview = json_body(&headers, body, 1 << 20)?;
     if req.verdict != "genuine" && req.verdict != "fraud" {

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::case::{mask_id_no, mask_phone, RatingKind, Stage};
 use domain::notice::NotifyMode;
+use domain::Role;
 use domain::{Channel, CodeMap, RatingRecord, ReasonTag, DEFAULT_DIMENSION_SET};
 use serde::Deserialize;
 
@@ -22,7 +23,7 @@ use crate::auth::{self, Staff};
 use crate::error::ApiError;
 use crate::limits::ClientAddr;
 use crate::ratings::{self, Prepared};
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::{CaseRow, CaseUpsert, RatingViewRow};
 
 const LOGIN_BODY_LIMIT: usize = 4 * 1024;
@@ -173,7 +174,7 @@ fn session_view(s: &crate::store::SessionRow) -> StaffSession {
     StaffSession {
         username: s.username.clone(),
         display_name: s.display_name.clone(),
-        role: s.role.clone(),
+        role: s.role.as_str().into(),
         unit_name: s.unit_name.clone(),
         csrf_token: s.csrf_token.clone(),
         calendar_missing_year: None,
@@ -265,7 +266,7 @@ async fn logout(
 
 async fn me(State(state): State<AppState>, staff: Staff) -> Result<Json<StaffSession>, ApiError> {
     let mut s = session_view(&staff.session);
-    if staff.session.role == "system_admin" {
+    if staff.role() == Role::SystemAdmin {
         let today = domain::calendar::Date::of_instant(now_ms());
         s.calendar_missing_year = crate::rectify::calendar(&state).await?.missing_year(today);
     }
@@ -399,7 +400,7 @@ fn case_view(c: CaseRow) -> CaseView {
 
 /// The window a window staff member serves at.
 fn own_window(staff: &Staff) -> Result<(i64, i64), ApiError> {
-    staff.require(&["window_staff"])?;
+    staff.require(&[Role::WindowStaff])?;
     match (staff.session.place_id, staff.session.window_id) {
         (Some(p), Some(w)) => Ok((p, w)),
         _ => Err(ApiError::Unprocessable {
@@ -572,7 +573,7 @@ async fn enter_rating(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<EntryResult>, ApiError> {
-    staff.require(&["unit_admin", "supervisor"])?;
+    staff.require(&[Role::UnitAdmin, Role::Supervisor])?;
     let entry: StaffEntry = json_body(&headers, body, 16 * 1024)?;
     let place_id = staff.session.place_id.ok_or(ApiError::Unprocessable {
         code: "no_place",

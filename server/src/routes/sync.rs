@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use domain::case::RealName;
 use domain::rating::DeviceBinding;
 use domain::sync::{corrected_time, lateness, ItemStatus, MAX_BATCH};
+use domain::DeviceKind;
 use domain::{Channel, RatingRecord};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -20,7 +21,7 @@ use super::json_body;
 use crate::error::ApiError;
 use crate::limits::ClientAddr;
 use crate::ratings::{self, Binder, Prepared};
-use crate::startup::{now_ms, AppState};
+use crate::state::{now_ms, AppState};
 use crate::store::Rejection;
 
 /// 500 ratings with 500-character comments fit with room to spare.
@@ -119,7 +120,7 @@ async fn sync(
         });
     }
     let device = ratings::authenticate_device(&state, &batch.device_id, &headers).await?;
-    let web = device.kind == "web";
+    let web = device.kind == DeviceKind::Web;
     if web && batch.items.len() > MAX_WEB_BATCH {
         return Err(ApiError::Unprocessable {
             code: "batch_too_large",
@@ -165,7 +166,7 @@ async fn sync(
     let place_windows = state.store.window_ids_of_place(device.place_id).await?;
     let binding = DeviceBinding {
         device_id: batch.device_id,
-        channels: Channel::allowed_for_device_kind(&device.kind),
+        channels: device.kind.channels(),
         place_id: device.place_id,
         window_id: device.window_id,
         place_windows: &place_windows,
@@ -176,7 +177,7 @@ async fn sync(
     let mut rejections = Vec::new();
     // Policy may make a phone number compulsory on the phone and PC channels.
     let real_name_missing = |r: &RatingRecord| {
-        device.kind == "web"
+        device.kind == DeviceKind::Web
             && state.settings.policy.real_name == RealName::Required
             && Channel::WEB.contains(&r.channel)
             && r.evaluator_phone.is_none()

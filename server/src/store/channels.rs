@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::audit::{audit_line, case_snapshot, device_snapshot, lock_row, LOCK_DEVICE};
 use super::reports::rollup_cases;
+use super::tx::Tx;
 use super::{with_pool, AuditBy, CaseVia, NewDevice, Store, StoreError};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -54,7 +55,8 @@ pub struct TicketDeadlineRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeviceAuthRow {
     pub id: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: domain::DeviceKind,
     pub token_hash: Option<String>,
     pub revoked_at: Option<i64>,
     pub active: bool,
@@ -212,7 +214,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO devices (id, code, kind, place_id, window_id, dimension_set, created_at, enrol_code_hash, enrol_expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                .bind(d.id.to_string()).bind(d.code).bind(d.kind).bind(d.place_id).bind(d.window_id)
+                .bind(d.id.to_string()).bind(d.code).bind(d.kind.as_str()).bind(d.place_id).bind(d.window_id)
                 .bind(d.dimension_set).bind(by.at).bind(enrol_hash).bind(expires_at)
                 .execute(&mut *tx).await?;
             let after = device_snapshot!(tx, d.code);
@@ -468,7 +470,7 @@ impl Store {
             };
             // A case counts once it is finished (it never un-finishes).
             if out.1 != UpsertOutcome::Unchanged && c.finished {
-                rollup_cases!(tx, &[out.0], 1);
+                rollup_cases(&mut Tx::from(&mut tx), &[out.0], 1).await?;
             }
             if let (Some((via, by)), false) = (audit, out.1 == UpsertOutcome::Unchanged) {
                 let after = case_snapshot!(tx, out.0);
@@ -486,7 +488,7 @@ impl Store {
             let n = sqlx::query("UPDATE cases SET status = 'finished', finished_at = $1, updated_at = $1 WHERE id = $2 AND status <> 'finished'")
                 .bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
             if n == 1 {
-                rollup_cases!(tx, &[id], 1);
+                rollup_cases(&mut Tx::from(&mut tx), &[id], 1).await?;
             }
             tx.commit().await?;
             Ok(n == 1)

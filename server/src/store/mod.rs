@@ -12,6 +12,7 @@ mod org;
 mod queries;
 mod rectify;
 mod reports;
+mod tx;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub use org::*;
 pub use queries::*;
 pub use rectify::*;
 pub use reports::*;
+pub use tx::{Around, Ids, Tx};
 
 #[derive(Clone, Debug)]
 pub enum Store {

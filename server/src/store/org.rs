@@ -247,7 +247,7 @@ pub struct StaffExtra<'a> {
 /// A staff account with references resolved; `password_hash` only when set.
 pub struct StaffWrite<'a> {
     pub display_name: &'a str,
-    pub role: &'a str,
+    pub role: domain::Role,
     pub place_id: Option<i64>,
     pub window_id: Option<i64>,
     pub department_id: Option<i64>,
@@ -278,7 +278,7 @@ impl Store {
                 "INSERT INTO staff (username, display_name, role, department_id, place_id, window_id, password_hash, \
                                     phone, id_no, staff_no) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
-                .bind(s.username).bind(s.display_name).bind(s.role)
+                .bind(s.username).bind(s.display_name).bind(s.role.as_str())
                 .bind(s.department_id).bind(s.place_id).bind(s.window_id).bind(s.password_hash)
                 .bind(extra.phone.flatten()).bind(extra.id_no.flatten()).bind(extra.staff_no.flatten())
                 .fetch_one(&mut *tx).await?;
@@ -308,7 +308,7 @@ impl Store {
             sqlx::query(
                 "UPDATE staff SET display_name = $1, role = $2, place_id = $3, window_id = $4, department_id = $5, \
                  password_hash = COALESCE($6, password_hash) WHERE id = $7")
-                .bind(w.display_name).bind(w.role).bind(w.place_id).bind(w.window_id).bind(w.department_id)
+                .bind(w.display_name).bind(w.role.as_str()).bind(w.place_id).bind(w.window_id).bind(w.department_id)
                 .bind(w.password_hash).bind(id)
                 .execute(&mut *tx).await?;
             if let (Some(phone), Some(id_no)) = (extra.phone, extra.id_no) {

@@ -6,11 +6,12 @@ use std::collections::{HashMap, HashSet};
 
 use domain::case::{self as cases, RatingKind, Stage};
 use domain::sync::{self, ItemStatus};
-use domain::RatingRecord;
+use domain::{DeviceKind, RatingRecord, Role};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::reports::{detect_flags, insert_flags, rollup_cases, rollup_ratings};
+use super::tx::Tx;
 use super::{with_pool, Store, StoreError};
 use domain::fraud::FraudPolicy;
 
@@ -74,7 +75,8 @@ pub struct Rejection {
 pub struct DeviceRow {
     pub id: String,
     pub code: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: DeviceKind,
     pub place_id: i64,
     pub place_name: String,
     pub window_id: Option<i64>,
@@ -96,7 +98,8 @@ pub struct SessionRow {
     pub staff_id: i64,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub department_id: Option<i64>,
     pub place_id: Option<i64>,
     pub window_id: Option<i64>,
@@ -167,7 +170,7 @@ impl Scope {
 pub struct NewStaff<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub department_id: Option<i64>,
     pub place_id: Option<i64>,
     pub window_id: Option<i64>,
@@ -178,7 +181,7 @@ pub struct NewStaff<'a> {
 pub struct NewDevice<'a> {
     pub id: &'a Uuid,
     pub code: &'a str,
-    pub kind: &'a str,
+    pub kind: DeviceKind,
     pub place_id: i64,
     pub window_id: Option<i64>,
     pub dimension_set: &'a str,
@@ -281,7 +284,7 @@ impl Store {
                 .collect();
             let kind_of: HashMap<Uuid, RatingKind> = rows.iter().map(|(n, k)| (n.record.id, *k)).collect();
             // A case's `rated` may change: take its contribution out first.
-            rollup_cases!(tx, &case_ids, -1);
+            rollup_cases(&mut Tx::from(&mut tx), &case_ids, -1).await?;
             let mut inserted: HashSet<String> = HashSet::with_capacity(firsts.len());
             let mut new_ids: Vec<String> = Vec::with_capacity(firsts.len());
             for chunk in rows.chunks(CHUNK) {
@@ -306,7 +309,7 @@ impl Store {
             }
             // Misuse flags, then the new ratings' contribution (flagged
             // ones count as not valid until reviewed), in this transaction.
-            let mut flags = detect_flags!(tx, &new_ids, fraud);
+            let mut flags = detect_flags(&mut Tx::from(&mut tx), &new_ids, fraud).await?;
             flags.extend(rows.iter().filter_map(|(n, _)| {
                 let id = n.record.id.to_string();
                 let detail = n.late.clone()?;
@@ -316,9 +319,9 @@ impl Store {
                     detail,
                 })
             }));
-            insert_flags!(tx, &flags, &inserted, received_at);
-            rollup_ratings!(tx, &new_ids, 1);
-            rollup_cases!(tx, &case_ids, 1);
+            insert_flags(&mut Tx::from(&mut tx), &flags, &inserted, received_at).await?;
+            rollup_ratings(&mut Tx::from(&mut tx), &new_ids, 1).await?;
+            rollup_cases(&mut Tx::from(&mut tx), &case_ids, 1).await?;
             let known: Vec<String> = firsts
                 .iter()
                 .map(|n| n.record.id.to_string())
@@ -739,7 +742,7 @@ impl Store {
         with_pool!(self, pool => Ok(sqlx::query_scalar(
             "INSERT INTO staff (username, display_name, role, department_id, place_id, window_id, password_hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-            .bind(s.username).bind(s.display_name).bind(s.role)
+            .bind(s.username).bind(s.display_name).bind(s.role.as_str())
             .bind(s.department_id).bind(s.place_id).bind(s.window_id).bind(s.password_hash)
             .fetch_one(pool).await?))
     }
@@ -749,7 +752,7 @@ impl Store {
         &self,
         id: &Uuid,
         code: &str,
-        kind: &str,
+        kind: DeviceKind,
         place_id: i64,
         window_id: Option<i64>,
         dimension_set: &str,
@@ -757,7 +760,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             sqlx::query("INSERT INTO devices (id, code, kind, place_id, window_id, dimension_set, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(id.to_string()).bind(code).bind(kind).bind(place_id).bind(window_id).bind(dimension_set).bind(now)
+                .bind(id.to_string()).bind(code).bind(kind.as_str()).bind(place_id).bind(window_id).bind(dimension_set).bind(now)
                 .execute(pool).await?;
             Ok(())
         })

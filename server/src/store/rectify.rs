@@ -2,6 +2,7 @@
 //! links, common problems and the working-day calendar.
 
 use super::reports::rollup_ratings;
+use super::tx::Tx;
 use super::{with_pool, Scope, Store, StoreError};
 
 /// Appends one line to the audit log inside a transaction (both pools).
@@ -436,7 +437,7 @@ impl Store {
             } else {
                 vec![]
             };
-            rollup_ratings!(tx, &rating, -1);
+            rollup_ratings(&mut Tx::from(&mut tx), &rating, -1).await?;
             let n = sqlx::query(
                 "UPDATE tickets SET status = $1, rectify_due = $2, contacted_at = $3, verdict = $4, proposed = $5, \
                  appealed = $6, resume = $7, requested_due = $8, outcome = $9, description = $10, archived_at = $11, \
@@ -450,7 +451,7 @@ impl Store {
             if n == 0 {
                 return Ok(false);
             }
-            rollup_ratings!(tx, &rating, 1);
+            rollup_ratings(&mut Tx::from(&mut tx), &rating, 1).await?;
             insert_event!(tx, event);
             tx.commit().await?;
             Ok(true)

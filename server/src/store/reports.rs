@@ -5,16 +5,19 @@
 //! that changes what a rating or case contributes (ingest, a case
 //! finishing, a ticket excluded, a flag set or reviewed) runs, in its own
 //! transaction, "subtract the contribution, change, add it again" through
-//! [`rollup_ratings!`] and [`rollup_cases!`]; the contribution is read off
+//! [`rollup_ratings`] and [`rollup_cases`]; the contribution is read off
 //! the raw rows by the same SQL the rebuild uses, so incremental upkeep and
 //! [`Store::rebuild_rollups`] cannot disagree.
 
 use domain::calendar::Calendar;
 use domain::metrics::{self, Counts, RatingFact, TicketFact};
 use domain::rectify::{self, LoopPolicy, Status, Verdict};
+use domain::DeviceKind;
 use domain::{Channel, CodeMap, RatingKind};
 
+use super::tx::{Around, Ids, Tx};
 use super::{with_pool, Store, StoreError};
+use domain::fraud::FraudPolicy;
 
 /// Ids per statement.
 pub const ROLLUP_CHUNK: usize = 500;
@@ -61,13 +64,172 @@ impl Rollup {
     }
 }
 
-/// The rollups' count columns; `valid_bad` holds `Counts::countable_bad`
-/// (有效差评 and 待核实: its name predates verification counting).
-const COUNT_COLUMNS: &str =
-    "cases, rated_cases, ratings, valid, active, on_site_active, good, bad, valid_bad, on_site_good";
+/// A 0/1 column of [`facts`]: what one rating or case is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    IsCase,
+    Rated,
+    IsRating,
+    Ok,
+    Act,
+    Site,
+    IsGood,
+    IsBad,
+}
 
-/// How many count columns a rollup row has ([`COUNT_COLUMNS`]).
-const N_COUNTS: usize = 10;
+impl Flag {
+    pub const ALL: [Flag; 8] = [
+        Flag::IsCase,
+        Flag::Rated,
+        Flag::IsRating,
+        Flag::Ok,
+        Flag::Act,
+        Flag::Site,
+        Flag::IsGood,
+        Flag::IsBad,
+    ];
+
+    /// Its column in [`facts`] (and [`Fact`]'s field).
+    pub fn column(self) -> &'static str {
+        match self {
+            Flag::IsCase => "is_case",
+            Flag::Rated => "rated",
+            Flag::IsRating => "is_rating",
+            Flag::Ok => "ok",
+            Flag::Act => "act",
+            Flag::Site => "site",
+            Flag::IsGood => "is_good",
+            Flag::IsBad => "is_bad",
+        }
+    }
+}
+
+/// One count column of the rollups: its name, the flags whose product it
+/// sums, and the [`Counts`] field it is read into.
+pub struct CountColumn {
+    pub name: &'static str,
+    pub product: &'static [Flag],
+    pub field: fn(&mut Counts) -> &mut u64,
+}
+
+/// How many count columns a rollup row has.
+pub const N_COUNTS: usize = 10;
+
+/// The rollups' count columns, in their order in every table, statement
+/// and row: the one definition the SQL column lists, the sums (SQL and
+/// [`Fact::counts`]) and the reading into [`Counts`] are made from.
+/// `valid_bad` holds `Counts::countable_bad` (有效差评 and 待核实: its name
+/// predates verification counting).
+pub const COUNTS: [CountColumn; N_COUNTS] = {
+    use Flag::*;
+    [
+        CountColumn {
+            name: "cases",
+            product: &[IsCase],
+            field: |c| &mut c.cases,
+        },
+        CountColumn {
+            name: "rated_cases",
+            product: &[Rated],
+            field: |c| &mut c.rated_cases,
+        },
+        CountColumn {
+            name: "ratings",
+            product: &[IsRating],
+            field: |c| &mut c.ratings,
+        },
+        CountColumn {
+            name: "valid",
+            product: &[Ok],
+            field: |c| &mut c.valid,
+        },
+        CountColumn {
+            name: "active",
+            product: &[Ok, Act],
+            field: |c| &mut c.active,
+        },
+        CountColumn {
+            name: "on_site_active",
+            product: &[Ok, Act, Site],
+            field: |c| &mut c.on_site_active,
+        },
+        CountColumn {
+            name: "good",
+            product: &[Ok, IsGood],
+            field: |c| &mut c.good,
+        },
+        CountColumn {
+            name: "bad",
+            product: &[IsBad],
+            field: |c| &mut c.bad,
+        },
+        CountColumn {
+            name: "valid_bad",
+            product: &[Ok, IsBad],
+            field: |c| &mut c.countable_bad,
+        },
+        CountColumn {
+            name: "on_site_good",
+            product: &[Ok, Act, Site, IsGood],
+            field: |c| &mut c.on_site_good,
+        },
+    ]
+};
+
+impl CountColumn {
+    /// Its expression over a row of [`facts`] aliased `y` (`y.ok * y.act`).
+    fn expr(&self, alias: &str) -> String {
+        self.product
+            .iter()
+            .map(|f| format!("{alias}{}", f.column()))
+            .collect::<Vec<_>>()
+            .join(" * ")
+    }
+}
+
+/// `cases, rated_cases, …`: the count columns, for a statement's column list.
+fn count_columns() -> String {
+    COUNTS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+}
+
+/// `c = t.c + excluded.c, …`: an upsert's adding of the count columns.
+fn add_counts(t: &str) -> String {
+    COUNTS
+        .iter()
+        .map(|c| format!("{0} = {t}.{0} + excluded.{0}", c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A rollup row's counts, in [`COUNTS`] order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RollupCounts(pub [i64; N_COUNTS]);
+
+impl RollupCounts {
+    /// Adds `sign` × `other`.
+    fn add(&mut self, other: &RollupCounts, sign: i64) {
+        for (a, c) in self.0.iter_mut().zip(other.0) {
+            *a += sign * c;
+        }
+    }
+
+    /// The named counts (negative sums read as 0).
+    pub fn counts(&self) -> Counts {
+        let mut out = Counts::default();
+        for (col, v) in COUNTS.iter().zip(self.0) {
+            *(col.field)(&mut out) = v.max(0) as u64;
+        }
+        out
+    }
+
+    /// The count of the column named `name`.
+    pub fn get(&self, name: &str) -> Option<i64> {
+        COUNTS
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| self.0[i])
+    }
+}
 
 /// The district of a place: its region, or the region above a town, or
 /// two above a village; 0 for a city-level place.
@@ -141,45 +303,25 @@ pub fn facts(source: Source, filter: &str) -> String {
 
 /// The sums of [`facts`] (times `sign`) as count columns.
 fn sums(sign: i64) -> String {
-    [
-        "is_case",
-        "rated",
-        "is_rating",
-        "ok",
-        "ok * act",
-        "ok * act * site",
-        "ok * is_good",
-        "is_bad",
-        "ok * is_bad",
-        "ok * act * site * is_good",
-    ]
-    .iter()
-    .map(|e| format!("SUM({e}) * {sign}"))
-    .collect::<Vec<_>>()
-    .join(", ")
+    COUNTS
+        .iter()
+        .map(|c| format!("SUM({}) * {sign}", c.expr("")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Adds `sign` × the contribution of the rows `filter` selects to `rollup`.
 pub fn upsert_sql(rollup: Rollup, source: Source, filter: &str, sign: i64) -> String {
     let t = rollup.table();
     let keys = rollup.keys();
-    let set = COUNT_COLUMNS
-        .split(", ")
-        .map(|c| format!("{c} = {t}.{c} + excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     format!(
-        "INSERT INTO {t} ({keys}, {COUNT_COLUMNS}) SELECT {keys}, {} FROM ({}) x GROUP BY {keys} \
-         ON CONFLICT ({keys}) DO UPDATE SET {set}",
+        "INSERT INTO {t} ({keys}, {}) SELECT {keys}, {} FROM ({}) x GROUP BY {keys} \
+         ON CONFLICT ({keys}) DO UPDATE SET {}",
+        count_columns(),
         sums(sign),
-        facts(source, filter)
+        facts(source, filter),
+        add_counts(t)
     )
-}
-
-/// Whether a transaction is on SQLite, whose statement parsing grows with
-/// the square of the numbered (`$N`) parameters: long statements use `?`.
-pub fn is_sqlite<DB: sqlx::Database>(_: &sqlx::Transaction<'_, DB>) -> bool {
-    DB::NAME == "SQLite"
 }
 
 /// `n` anonymous placeholders (`?, ?, …`), bound in order (SQLite).
@@ -226,20 +368,23 @@ pub struct Fact {
 pub type RollupKey = (Vec<i64>, Option<String>);
 
 impl Fact {
+    /// One 0/1 column.
+    fn flag(&self, f: Flag) -> i64 {
+        match f {
+            Flag::IsCase => self.is_case,
+            Flag::Rated => self.rated,
+            Flag::IsRating => self.is_rating,
+            Flag::Ok => self.ok,
+            Flag::Act => self.act,
+            Flag::Site => self.site,
+            Flag::IsGood => self.is_good,
+            Flag::IsBad => self.is_bad,
+        }
+    }
+
     /// The count columns, as [`sums`] adds them in SQL.
-    fn counts(&self) -> [i64; N_COUNTS] {
-        [
-            self.is_case,
-            self.rated,
-            self.is_rating,
-            self.ok,
-            self.ok * self.act,
-            self.ok * self.act * self.site,
-            self.ok * self.is_good,
-            self.is_bad,
-            self.ok * self.is_bad,
-            self.ok * self.act * self.site * self.is_good,
-        ]
+    fn counts(&self) -> RollupCounts {
+        RollupCounts(COUNTS.map(|c| c.product.iter().map(|f| self.flag(*f)).product()))
     }
     fn key(&self, r: Rollup) -> RollupKey {
         match r {
@@ -276,13 +421,10 @@ impl Fact {
 }
 
 /// `sign` × the facts, summed per key of `rollup`.
-pub fn aggregate(facts: &[Fact], rollup: Rollup, sign: i64) -> Vec<(RollupKey, [i64; N_COUNTS])> {
-    let mut out: std::collections::BTreeMap<RollupKey, [i64; N_COUNTS]> = Default::default();
+pub fn aggregate(facts: &[Fact], rollup: Rollup, sign: i64) -> Vec<(RollupKey, RollupCounts)> {
+    let mut out: std::collections::BTreeMap<RollupKey, RollupCounts> = Default::default();
     for f in facts {
-        let e = out.entry(f.key(rollup)).or_insert([0; N_COUNTS]);
-        for (a, c) in e.iter_mut().zip(f.counts()) {
-            *a += sign * c;
-        }
+        out.entry(f.key(rollup)).or_default().add(&f.counts(), sign);
     }
     out.into_iter().collect()
 }
@@ -298,7 +440,7 @@ pub fn fact_select(source: Source, n: usize, sqlite: bool) -> String {
         Source::Ratings => format!("WHERE r.id IN ({list})"),
         Source::Cases => format!("AND c.id IN ({list})"),
     };
-    let cols = [
+    let keys = [
         "day",
         "hour",
         "department_id",
@@ -307,19 +449,13 @@ pub fn fact_select(source: Source, n: usize, sqlite: bool) -> String {
         "window_id",
         "staff_id",
         "service_item_id",
-        "is_case",
-        "rated",
-        "is_rating",
-        "ok",
-        "act",
-        "site",
-        "is_good",
-        "is_bad",
-    ]
-    .iter()
-    .map(|c| format!("CAST(x.{c} AS BIGINT) AS {c}"))
-    .collect::<Vec<_>>()
-    .join(", ");
+    ];
+    let cols = keys
+        .into_iter()
+        .chain(Flag::ALL.map(Flag::column))
+        .map(|c| format!("CAST(x.{c} AS BIGINT) AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     // By id, cases are found by their key: `status || ''` keeps SQLite
     // from walking the (status, finished_at) index over every finished
     // case instead (150 ms per chunk at a million cases; bench `jobs`).
@@ -334,7 +470,7 @@ pub fn fact_select(source: Source, n: usize, sqlite: bool) -> String {
 /// Adds `rows` (aggregated counts) to `rollup`: one multi-row upsert.
 pub fn values_upsert_sql(
     rollup: Rollup,
-    rows: &[(RollupKey, [i64; N_COUNTS])],
+    rows: &[(RollupKey, RollupCounts)],
     sqlite: bool,
 ) -> String {
     let t = rollup.table();
@@ -352,82 +488,47 @@ pub fn values_upsert_sql(
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let set = COUNT_COLUMNS
-        .split(", ")
-        .map(|c| format!("{c} = {t}.{c} + excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!("INSERT INTO {t} ({keys}, {COUNT_COLUMNS}) VALUES {values} ON CONFLICT ({keys}) DO UPDATE SET {set}")
+    format!(
+        "INSERT INTO {t} ({keys}, {}) VALUES {values} ON CONFLICT ({keys}) DO UPDATE SET {}",
+        count_columns(),
+        add_counts(t)
+    )
 }
 
-/// Adds (`sign` = 1) or takes away (-1) what the rows `ids` of `source`
-/// contribute to every rollup, inside the transaction `tx`: their facts
-/// are read once (the rebuild's SQL), summed per key, and upserted.
-macro_rules! rollup_source {
-    ($tx:expr, $source:expr, $ids:expr, $sign:expr) => {{
-        use $crate::store::reports::{
-            aggregate, fact_select, is_sqlite, values_upsert_sql, Fact, ROLLUPS, ROLLUP_CHUNK,
-        };
-        let sqlite = is_sqlite(&$tx);
-        for chunk in $ids.chunks(ROLLUP_CHUNK) {
-            let sql = fact_select($source, chunk.len(), sqlite);
-            let mut q = sqlx::query_as::<_, Fact>(&sql);
-            for id in chunk {
-                q = q.bind(id.clone());
-            }
-            let facts = q.fetch_all(&mut *$tx).await?;
-            for rollup in ROLLUPS {
-                let rows = aggregate(&facts, rollup, $sign);
-                for part in rows.chunks(ROLLUP_CHUNK) {
-                    let sql = values_upsert_sql(rollup, part, sqlite);
-                    let mut q = sqlx::query(&sql);
-                    for ((ints, kind), counts) in part {
-                        for v in ints {
-                            q = q.bind(*v);
-                        }
-                        if let Some(k) = kind {
-                            q = q.bind(k.clone());
-                        }
-                        for c in counts {
-                            q = q.bind(*c);
-                        }
-                    }
-                    q.execute(&mut *$tx).await?;
-                }
+/// Adds (`sign` = 1) or takes away (-1) what the rows `ids` contribute to
+/// every rollup, inside the transaction `tx`: their facts are read once
+/// (the rebuild's SQL), summed per key, and upserted.
+#[tracing::instrument(level = "debug", skip_all, fields(source = ?ids.source(), n = ids.len(), sign))]
+pub async fn rollup_source(
+    tx: &mut Tx<'_, '_>,
+    ids: Ids<'_>,
+    sign: i64,
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(ROLLUP_CHUNK) {
+        let facts = tx.facts(chunk).await?;
+        for rollup in ROLLUPS {
+            let rows = aggregate(&facts, rollup, sign);
+            for part in rows.chunks(ROLLUP_CHUNK) {
+                tx.add_to_rollup(rollup, part).await?;
             }
         }
-    }};
+    }
+    Ok(())
 }
-pub(crate) use rollup_source;
 
-/// [`rollup_source!`] for ratings (`&[String]` ids).
-macro_rules! rollup_ratings {
-    ($tx:expr, $ids:expr, $sign:expr) => {{
-        let ids: &[String] = $ids;
-        $crate::store::reports::rollup_source!(
-            $tx,
-            $crate::store::reports::Source::Ratings,
-            ids,
-            $sign
-        );
-    }};
+/// [`rollup_source`] for ratings.
+pub async fn rollup_ratings(
+    tx: &mut Tx<'_, '_>,
+    ids: &[String],
+    sign: i64,
+) -> Result<(), sqlx::Error> {
+    rollup_source(tx, Ids::Ratings(ids), sign).await
 }
-pub(crate) use rollup_ratings;
 
-/// [`rollup_source!`] for cases (`&[i64]` ids; finished ones count, and
-/// `rated` is re-read).
-macro_rules! rollup_cases {
-    ($tx:expr, $ids:expr, $sign:expr) => {{
-        let ids: &[i64] = $ids;
-        $crate::store::reports::rollup_source!(
-            $tx,
-            $crate::store::reports::Source::Cases,
-            ids,
-            $sign
-        );
-    }};
+/// [`rollup_source`] for cases (finished ones count, and `rated` is re-read).
+pub async fn rollup_cases(tx: &mut Tx<'_, '_>, ids: &[i64], sign: i64) -> Result<(), sqlx::Error> {
+    rollup_source(tx, Ids::Cases(ids), sign).await
 }
-pub(crate) use rollup_cases;
 
 /// Summed rollup counts under two keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -437,35 +538,43 @@ pub struct KeyedCounts {
     pub counts: Counts,
 }
 
-type SumRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+/// A row of summed counts: two keys, then [`COUNTS`] in order.
+struct SumRow {
+    k1: i64,
+    k2: i64,
+    counts: RollupCounts,
+}
 
-fn keyed(
-    (k1, k2, cases, rated, ratings, valid, active, site, good, bad, valid_bad, site_good): SumRow,
-) -> KeyedCounts {
-    let u = |v: i64| v.max(0) as u64;
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for SumRow
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let mut counts = RollupCounts::default();
+        for (i, c) in counts.0.iter_mut().enumerate() {
+            *c = row.try_get(i + 2)?;
+        }
+        Ok(SumRow {
+            k1: row.try_get(0)?,
+            k2: row.try_get(1)?,
+            counts,
+        })
+    }
+}
+
+fn keyed(r: SumRow) -> KeyedCounts {
     KeyedCounts {
-        k1,
-        k2,
-        counts: Counts {
-            cases: u(cases),
-            rated_cases: u(rated),
-            ratings: u(ratings),
-            valid: u(valid),
-            active: u(active),
-            on_site_active: u(site),
-            good: u(good),
-            bad: u(bad),
-            countable_bad: u(valid_bad),
-            on_site_good: u(site_good),
-            ..Counts::default()
-        },
+        k1: r.k1,
+        k2: r.k2,
+        counts: r.counts.counts(),
     }
 }
 
 fn sum_columns() -> String {
-    COUNT_COLUMNS
-        .split(", ")
-        .map(|c| format!("CAST(SUM(x.{c}) AS BIGINT)"))
+    COUNTS
+        .iter()
+        .map(|c| format!("CAST(SUM(x.{}) AS BIGINT)", c.name))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -664,12 +773,14 @@ impl Store {
         );
         let sql = format!(
             "SELECT CAST({k1} AS BIGINT), CAST({k2} AS BIGINT), {} FROM \
-             (SELECT y.*, y.is_case AS cases, y.rated AS rated_cases, y.is_rating AS ratings, y.ok AS valid, \
-              y.ok * y.act AS active, y.ok * y.act * y.site AS on_site_active, y.ok * y.is_good AS good, \
-              y.is_bad AS bad, y.ok * y.is_bad AS valid_bad, y.ok * y.act * y.site * y.is_good AS on_site_good \
-              FROM ({ratings} UNION ALL {cases}) y) x \
+             (SELECT y.*, {} FROM ({ratings} UNION ALL {cases}) y) x \
              LEFT JOIN departments d ON d.id = x.department_id GROUP BY 1, 2",
-            sum_columns()
+            sum_columns(),
+            COUNTS
+                .iter()
+                .map(|c| format!("{} AS {}", c.expr("y."), c.name))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, SumRow>(&sql).fetch_all(pool).await?.into_iter().map(keyed).collect()))
     }
@@ -840,14 +951,14 @@ impl Store {
                 }
                 pending.extend(q.fetch_all(&mut *tx).await?);
             }
-            rollup_ratings!(tx, &pending, -1);
+            rollup_ratings(&mut Tx::from(&mut tx), &pending, -1).await?;
             for id in &pending {
                 sqlx::query("UPDATE rating_flags SET verdict = $1, reviewed_by = $2, reviewed_at = $3, review_note = $4 \
                              WHERE rating_id = $5 AND verdict IS NULL")
                     .bind(verdict).bind(staff_id).bind(now).bind(note).bind(id)
                     .execute(&mut *tx).await?;
             }
-            rollup_ratings!(tx, &pending, 1);
+            rollup_ratings(&mut Tx::from(&mut tx), &pending, 1).await?;
             tx.commit().await?;
             Ok(pending.len() as u64)
         })
@@ -859,7 +970,8 @@ impl Store {
 pub struct BatchRating {
     pub id: String,
     pub device_id: String,
-    pub device_kind: String,
+    #[sqlx(try_from = "String")]
+    pub device_kind: DeviceKind,
     pub evaluator_phone: Option<String>,
     pub evaluator_id_no: Option<String>,
     pub rated_at: i64,
@@ -909,211 +1021,212 @@ pub fn self_evaluation_flags(batch: &[BatchRating], staff: &[StaffIdentity]) -> 
         .collect()
 }
 
-/// Finds misuse among the ratings `ids` just stored, inside `tx`: 自评,
-/// 批量评价 and device bursts (`domain::fraud`). Evaluates to the
-/// flags to set, which may name earlier ratings of the same phone or device.
-macro_rules! detect_flags {
-    ($tx:expr, $ids:expr, $policy:expr) => {{
-        use domain::fraud::{self, FlagReason, PhoneRating};
-        use $crate::store::reports::{placeholders, BatchRating, NewFlag, StaffIdentity, ROLLUP_CHUNK};
-        let ids: &[String] = $ids;
-        let policy: &fraud::FraudPolicy = $policy;
-        let mut batch: Vec<BatchRating> = vec![];
-        for chunk in ids.chunks(ROLLUP_CHUNK) {
-            let sql = format!(
-                "SELECT r.id, r.device_id, dv.kind AS device_kind, r.evaluator_phone, r.evaluator_id_no, r.rated_at, \
-                 r.place_id, CAST(COALESCE(r.window_id, 0) AS BIGINT) AS window_id, r.client_hash, \
-                 CAST(COALESCE(w.department_id, si.department_id, 0) AS BIGINT) AS department_id \
-                 FROM ratings r JOIN devices dv ON dv.id = r.device_id LEFT JOIN windows w ON w.id = r.window_id \
-                 LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN service_items si ON si.id = c.service_item_id \
-                 WHERE r.id IN ({})",
-                placeholders(chunk.len())
-            );
-            let mut q = sqlx::query_as::<_, BatchRating>(&sql);
-            for id in chunk {
-                q = q.bind(id);
-            }
-            batch.extend(q.fetch_all(&mut *$tx).await?);
-        }
-        let mut flags: Vec<NewFlag> = vec![];
-        // 自评.
-        let mut numbers: Vec<String> = batch
-            .iter()
-            .flat_map(|r| [r.evaluator_phone.clone(), r.evaluator_id_no.clone().map(|s| s.to_ascii_uppercase())])
-            .flatten()
-            .collect();
-        numbers.sort_unstable();
-        numbers.dedup();
-        let mut staff: Vec<StaffIdentity> = vec![];
-        for chunk in numbers.chunks(ROLLUP_CHUNK) {
-            let list = placeholders(chunk.len());
-            let sql = format!(
-                "SELECT phone, id_no, CAST(COALESCE(place_id, 0) AS BIGINT) AS place_id, \
-                 CAST(COALESCE(window_id, 0) AS BIGINT) AS window_id, CAST(COALESCE(department_id, 0) AS BIGINT) AS department_id \
-                 FROM staff WHERE phone IN ({list}) OR UPPER(id_no) IN ({list})"
-            );
-            let mut q = sqlx::query_as::<_, StaffIdentity>(&sql);
-            for n in chunk {
-                q = q.bind(n);
-            }
-            staff.extend(q.fetch_all(&mut *$tx).await?);
-        }
-        if !staff.is_empty() {
-            flags.extend($crate::store::reports::self_evaluation_flags(&batch, &staff));
-        }
-        // 批量评价: the phone's ratings around the batch's.
-        let w = policy.batch_phone;
-        let mut phones: Vec<(&str, i64, i64)> = vec![];
-        for r in &batch {
-            if let Some(p) = r.evaluator_phone.as_deref() {
-                match phones.iter_mut().find(|(q, ..)| *q == p) {
-                    Some(e) => {
-                        e.1 = e.1.min(r.rated_at);
-                        e.2 = e.2.max(r.rated_at);
-                    }
-                    None => phones.push((p, r.rated_at, r.rated_at)),
-                }
-            }
-        }
-        if w.count > 0 {
-            for (phone, lo, hi) in phones {
-                let rows: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
-                    "SELECT id, case_id, rated_at FROM ratings WHERE evaluator_phone IS NOT NULL \
-                     AND evaluator_phone = $1 AND rated_at >= $2 AND rated_at <= $3")
-                    .bind(phone).bind(lo - w.within_ms).bind(hi + w.within_ms)
-                    .fetch_all(&mut *$tx).await?;
-                let items: Vec<PhoneRating> = rows
-                    .iter()
-                    .map(|(_, case_id, at)| PhoneRating { phone: phone.to_string(), case_id: *case_id, at: *at })
-                    .collect();
-                for ((id, ..), hit) in rows.iter().zip(fraud::batch_phone(&items, w)) {
-                    if hit {
-                        flags.push(NewFlag {
-                            rating_id: id.clone(),
-                            reason: FlagReason::BatchPhone.as_str(),
-                            detail: format!("同一手机号在 {} 分钟内评价了 {} 件以上", w.within_ms / 60_000, w.count),
-                        });
-                    }
-                }
-            }
-        }
-        // Device bursts, on kiosks and window pads.
-        let b = policy.device_burst;
-        let mut devices: Vec<(&str, i64, i64)> = vec![];
-        for r in batch.iter().filter(|r| r.device_kind == "kiosk" || r.device_kind == "window_pad") {
-            match devices.iter_mut().find(|(d, ..)| *d == r.device_id) {
-                Some(e) => {
-                    e.1 = e.1.min(r.rated_at);
-                    e.2 = e.2.max(r.rated_at);
-                }
-                None => devices.push((r.device_id.as_str(), r.rated_at, r.rated_at)),
-            }
-        }
-        if b.count > 0 {
-            for (device, lo, hi) in devices {
-                let rows: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT id, rated_at FROM ratings WHERE device_id = $1 AND rated_at >= $2 AND rated_at <= $3")
-                    .bind(device).bind(lo - b.within_ms).bind(hi + b.within_ms)
-                    .fetch_all(&mut *$tx).await?;
-                let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
-                for ((id, _), hit) in rows.iter().zip(fraud::in_dense_window(&times, b)) {
-                    if hit {
-                        flags.push(NewFlag {
-                            rating_id: id.clone(),
-                            reason: FlagReason::DeviceBurst.as_str(),
-                            detail: format!("同一设备在 {} 秒内有 {} 条以上评价", b.within_ms / 1000, b.count),
-                        });
-                    }
-                }
-            }
-        }
-        // Web bursts: per client address, and per window (or place). Only
-        // ratings from browsers (they carry a client hash): not 系统默认
-        // ratings, nor paper forms a clerk types in.
-        let a = policy.address_burst;
-        let mut addresses: Vec<(&str, i64, i64)> = vec![];
-        let mut endpoints: Vec<((&str, i64), i64, i64)> = vec![];
-        for r in batch.iter().filter(|r| r.device_kind == "web" && r.client_hash.is_some()) {
-            if let Some(h) = r.client_hash.as_deref() {
-                match addresses.iter_mut().find(|(x, ..)| *x == h) {
-                    Some(e) => { e.1 = e.1.min(r.rated_at); e.2 = e.2.max(r.rated_at); }
-                    None => addresses.push((h, r.rated_at, r.rated_at)),
-                }
-            }
-            let key = (r.device_id.as_str(), r.window_id);
-            match endpoints.iter_mut().find(|(k, ..)| *k == key) {
-                Some(e) => { e.1 = e.1.min(r.rated_at); e.2 = e.2.max(r.rated_at); }
-                None => endpoints.push((key, r.rated_at, r.rated_at)),
-            }
-        }
-        if a.count > 0 {
-            for (hash, lo, hi) in addresses {
-                let rows: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT id, rated_at FROM ratings WHERE client_hash = $1 AND rated_at >= $2 AND rated_at <= $3")
-                    .bind(hash).bind(lo - a.within_ms).bind(hi + a.within_ms)
-                    .fetch_all(&mut *$tx).await?;
-                let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
-                for ((id, _), hit) in rows.iter().zip(fraud::in_dense_window(&times, a)) {
-                    if hit {
-                        flags.push(NewFlag {
-                            rating_id: id.clone(),
-                            reason: FlagReason::AddressBurst.as_str(),
-                            detail: format!("同一网络地址在 {} 秒内有 {} 条以上扫码评价", a.within_ms / 1000, a.count),
-                        });
-                    }
-                }
-            }
-        }
-        let wb = policy.web_burst;
-        if wb.count > 0 {
-            for ((device, window), lo, hi) in endpoints {
-                let rows: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT id, rated_at FROM ratings WHERE device_id = $1 AND COALESCE(window_id, 0) = $2 \
-                     AND client_hash IS NOT NULL AND rated_at >= $3 AND rated_at <= $4")
-                    .bind(device).bind(window).bind(lo - wb.within_ms).bind(hi + wb.within_ms)
-                    .fetch_all(&mut *$tx).await?;
-                let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
-                for ((id, _), hit) in rows.iter().zip(fraud::in_dense_window(&times, wb)) {
-                    if hit {
-                        flags.push(NewFlag {
-                            rating_id: id.clone(),
-                            reason: FlagReason::WebBurst.as_str(),
-                            detail: format!("同一{}在 {} 秒内有 {} 条以上扫码评价",
-                                if window == 0 { "场所" } else { "窗口" }, wb.within_ms / 1000, wb.count),
-                        });
-                    }
-                }
-            }
-        }
-        flags
-    }};
+/// The evaluators' phone and (upper-case) ID numbers of a batch, each once.
+pub fn evaluator_numbers(batch: &[BatchRating]) -> Vec<String> {
+    let mut numbers: Vec<String> = batch
+        .iter()
+        .flat_map(|r| {
+            [
+                r.evaluator_phone.clone(),
+                r.evaluator_id_no.clone().map(|s| s.to_ascii_uppercase()),
+            ]
+        })
+        .flatten()
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
 }
-pub(crate) use detect_flags;
+
+/// The first and last time of each key, keys in the order first seen.
+pub fn spans<K: PartialEq>(items: impl IntoIterator<Item = (K, i64)>) -> Vec<(K, i64, i64)> {
+    let mut out: Vec<(K, i64, i64)> = vec![];
+    for (k, at) in items {
+        match out.iter_mut().find(|(x, ..)| *x == k) {
+            Some(e) => {
+                e.1 = e.1.min(at);
+                e.2 = e.2.max(at);
+            }
+            None => out.push((k, at, at)),
+        }
+    }
+    out
+}
+
+/// The ratings `around` a span, widened by the window, with the ones in a
+/// dense window (`domain::fraud::in_dense_window`) flagged for `reason`.
+async fn burst_flags(
+    tx: &mut Tx<'_, '_>,
+    around: Around<'_>,
+    (lo, hi): (i64, i64),
+    window: domain::fraud::Window,
+    reason: domain::fraud::FlagReason,
+    detail: &str,
+) -> Result<Vec<NewFlag>, sqlx::Error> {
+    let rows = tx
+        .ratings_around(around, lo - window.within_ms, hi + window.within_ms)
+        .await?;
+    let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
+    Ok(rows
+        .iter()
+        .zip(domain::fraud::in_dense_window(&times, window))
+        .filter(|(_, hit)| *hit)
+        .map(|((id, _), _)| NewFlag {
+            rating_id: id.clone(),
+            reason: reason.as_str(),
+            detail: detail.to_string(),
+        })
+        .collect())
+}
+
+/// Finds misuse among the ratings `ids` just stored, inside `tx`: 自评,
+/// 批量评价 and device bursts (`domain::fraud`). Returns the flags to set,
+/// which may name earlier ratings of the same phone or device.
+#[tracing::instrument(level = "debug", skip_all, fields(n = ids.len()))]
+pub async fn detect_flags(
+    tx: &mut Tx<'_, '_>,
+    ids: &[String],
+    policy: &FraudPolicy,
+) -> Result<Vec<NewFlag>, sqlx::Error> {
+    use domain::fraud::{self, FlagReason, PhoneRating};
+    let mut batch: Vec<BatchRating> = vec![];
+    for chunk in ids.chunks(ROLLUP_CHUNK) {
+        batch.extend(tx.batch_ratings(chunk).await?);
+    }
+    let mut flags: Vec<NewFlag> = vec![];
+    // 自评.
+    let mut staff: Vec<StaffIdentity> = vec![];
+    for chunk in evaluator_numbers(&batch).chunks(ROLLUP_CHUNK) {
+        staff.extend(tx.staff_identities(chunk).await?);
+    }
+    if !staff.is_empty() {
+        flags.extend(self_evaluation_flags(&batch, &staff));
+    }
+    // 批量评价: the phone's ratings around the batch's.
+    let w = policy.batch_phone;
+    if w.count > 0 {
+        let phones = spans(
+            batch
+                .iter()
+                .filter_map(|r| Some((r.evaluator_phone.as_deref()?, r.rated_at))),
+        );
+        for (phone, lo, hi) in phones {
+            let rows = tx
+                .phone_ratings(phone, lo - w.within_ms, hi + w.within_ms)
+                .await?;
+            let items: Vec<PhoneRating> = rows
+                .iter()
+                .map(|(_, case_id, at)| PhoneRating {
+                    phone: phone.to_string(),
+                    case_id: *case_id,
+                    at: *at,
+                })
+                .collect();
+            for ((id, ..), hit) in rows.iter().zip(fraud::batch_phone(&items, w)) {
+                if hit {
+                    flags.push(NewFlag {
+                        rating_id: id.clone(),
+                        reason: FlagReason::BatchPhone.as_str(),
+                        detail: format!(
+                            "同一手机号在 {} 分钟内评价了 {} 件以上",
+                            w.within_ms / 60_000,
+                            w.count
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    // Device bursts, on kiosks and window pads.
+    let b = policy.device_burst;
+    if b.count > 0 {
+        let devices = spans(
+            batch
+                .iter()
+                .filter(|r| r.device_kind.is_terminal())
+                .map(|r| (r.device_id.as_str(), r.rated_at)),
+        );
+        let detail = format!(
+            "同一设备在 {} 秒内有 {} 条以上评价",
+            b.within_ms / 1000,
+            b.count
+        );
+        for (device, lo, hi) in devices {
+            let around = Around::Device(device);
+            flags.extend(
+                burst_flags(tx, around, (lo, hi), b, FlagReason::DeviceBurst, &detail).await?,
+            );
+        }
+    }
+    // Web bursts: per client address, and per window (or place). Only
+    // ratings from browsers (they carry a client hash): not 系统默认
+    // ratings, nor paper forms a clerk types in.
+    let web: Vec<&BatchRating> = batch
+        .iter()
+        .filter(|r| r.device_kind == DeviceKind::Web && r.client_hash.is_some())
+        .collect();
+    let a = policy.address_burst;
+    if a.count > 0 {
+        let addresses = spans(
+            web.iter()
+                .filter_map(|r| Some((r.client_hash.as_deref()?, r.rated_at))),
+        );
+        let detail = format!(
+            "同一网络地址在 {} 秒内有 {} 条以上扫码评价",
+            a.within_ms / 1000,
+            a.count
+        );
+        for (hash, lo, hi) in addresses {
+            let around = Around::Address(hash);
+            flags.extend(
+                burst_flags(tx, around, (lo, hi), a, FlagReason::AddressBurst, &detail).await?,
+            );
+        }
+    }
+    let wb = policy.web_burst;
+    if wb.count > 0 {
+        let endpoints = spans(
+            web.iter()
+                .map(|r| ((r.device_id.as_str(), r.window_id), r.rated_at)),
+        );
+        for ((device, window), lo, hi) in endpoints {
+            let detail = format!(
+                "同一{}在 {} 秒内有 {} 条以上扫码评价",
+                if window == 0 { "场所" } else { "窗口" },
+                wb.within_ms / 1000,
+                wb.count
+            );
+            let around = Around::Endpoint(device, window);
+            flags.extend(
+                burst_flags(tx, around, (lo, hi), wb, FlagReason::WebBurst, &detail).await?,
+            );
+        }
+    }
+    Ok(flags)
+}
 
 /// Stores `flags` inside `tx`, moving the contribution of the earlier
 /// ratings they name (`fresh` are the batch's, not yet in the rollups).
-macro_rules! insert_flags {
-    ($tx:expr, $flags:expr, $fresh:expr, $now:expr) => {{
-        let flags: &[$crate::store::reports::NewFlag] = $flags;
-        let fresh: &std::collections::HashSet<String> = $fresh;
-        let mut earlier: Vec<String> = flags
-            .iter()
-            .filter(|f| !fresh.contains(&f.rating_id))
-            .map(|f| f.rating_id.clone())
-            .collect();
-        earlier.sort_unstable();
-        earlier.dedup();
-        $crate::store::reports::rollup_ratings!($tx, &earlier, -1);
-        for f in flags {
-            sqlx::query("INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (rating_id, reason) DO NOTHING")
-                .bind(&f.rating_id).bind(f.reason).bind(&f.detail).bind($now)
-                .execute(&mut *$tx).await?;
-        }
-        $crate::store::reports::rollup_ratings!($tx, &earlier, 1);
-    }};
+#[tracing::instrument(level = "debug", skip_all, fields(n = flags.len()))]
+pub async fn insert_flags(
+    tx: &mut Tx<'_, '_>,
+    flags: &[NewFlag],
+    fresh: &std::collections::HashSet<String>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut earlier: Vec<String> = flags
+        .iter()
+        .filter(|f| !fresh.contains(&f.rating_id))
+        .map(|f| f.rating_id.clone())
+        .collect();
+    earlier.sort_unstable();
+    earlier.dedup();
+    rollup_ratings(tx, &earlier, -1).await?;
+    for f in flags {
+        tx.insert_flag(f, now).await?;
+    }
+    rollup_ratings(tx, &earlier, 1).await
 }
-pub(crate) use insert_flags;
 
 /// One line of the ratings export: no device, no evaluator identity.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -1245,7 +1358,81 @@ mod tests {
 
     #[test]
     fn every_count_column_has_its_sum_and_its_fact() {
-        assert_eq!(COUNT_COLUMNS.split(", ").count(), N_COUNTS);
+        // The migrations' column order.
+        assert_eq!(
+            count_columns(),
+            "cases, rated_cases, ratings, valid, active, on_site_active, good, bad, valid_bad, on_site_good"
+        );
         assert_eq!(sums(1).matches("SUM(").count(), N_COUNTS);
+        assert!(sums(-1).contains("SUM(ok * act * site * is_good) * -1"));
+    }
+
+    #[test]
+    fn spans_keep_each_keys_first_and_last_time_in_the_order_first_seen() {
+        let s = spans([("b", 5), ("a", 3), ("b", 1), ("a", 9), ("b", 4)]);
+        assert_eq!(s, [("b", 1, 5), ("a", 3, 9)]);
+        assert!(spans(Vec::<(i64, i64)>::new()).is_empty());
+    }
+
+    #[test]
+    fn evaluator_numbers_are_each_once_with_id_numbers_upper_case() {
+        let r = |phone: Option<&str>, id_no: Option<&str>| BatchRating {
+            id: "r".into(),
+            device_id: "d".into(),
+            device_kind: DeviceKind::Web,
+            evaluator_phone: phone.map(Into::into),
+            evaluator_id_no: id_no.map(Into::into),
+            rated_at: 0,
+            place_id: 1,
+            window_id: 0,
+            department_id: 0,
+            client_hash: None,
+        };
+        let batch = [
+            r(Some("13800000000"), Some("37030319900101123x")),
+            r(Some("13800000000"), None),
+            r(None, Some("37030319900101123X")),
+            r(None, None),
+        ];
+        assert_eq!(
+            evaluator_numbers(&batch),
+            ["13800000000", "37030319900101123X"]
+        );
+    }
+
+    #[test]
+    fn a_fact_counts_in_rust_what_its_sql_sums() {
+        let fact = Fact {
+            day: 20_000,
+            hour: 9,
+            department_id: 1,
+            district_id: 2,
+            place_kind: "hall".into(),
+            place_id: 3,
+            window_id: 4,
+            staff_id: 5,
+            service_item_id: 6,
+            is_case: 0,
+            rated: 0,
+            is_rating: 1,
+            ok: 1,
+            act: 1,
+            site: 1,
+            is_good: 1,
+            is_bad: 0,
+        };
+        let c = fact.counts();
+        assert_eq!(c.get("ratings"), Some(1));
+        assert_eq!(c.get("on_site_good"), Some(1));
+        assert_eq!(c.get("valid_bad"), Some(0));
+        let rows = aggregate(&[fact.clone(), fact], Rollup::Day, -1);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].1.get("good"), Some(-2));
+        let counts = RollupCounts([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).counts();
+        assert_eq!(
+            (counts.cases, counts.countable_bad, counts.on_site_good),
+            (1, 9, 10)
+        );
+        assert_eq!(RollupCounts([-1; N_COUNTS]).counts(), Counts::default());
     }
 }

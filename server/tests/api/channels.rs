@@ -3,7 +3,7 @@
 
 use app::api::types::RateConfig;
 use serde_json::{json, Value};
-use server::startup::now_ms;
+use server::state::now_ms;
 use uuid::Uuid;
 
 use crate::helpers::{enrol, TestApp};

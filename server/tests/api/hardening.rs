@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 use server::config::{Quota, Settings};
-use server::startup::now_ms;
+use server::state::now_ms;
 
 use crate::channels::{config, sync_web, web_rating};
 use crate::helpers::{enrol, signed_in, TestApp, ADMIN_PASSWORD};

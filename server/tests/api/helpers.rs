@@ -4,7 +4,8 @@
 use app::api::types::DeviceConfig;
 use serde_json::{json, Value};
 use server::config::Settings;
-use server::startup::{now_ms, Application};
+use server::startup::Application;
+use server::state::now_ms;
 use server::store::{CountedTable, Store};
 use sqlx::Connection;
 use uuid::Uuid;

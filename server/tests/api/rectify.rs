@@ -1124,7 +1124,7 @@ async fn two_admins_acting_at_once_cannot_both_win(app: TestApp) {
 /// which every staff page shows; entering them ends it. Other roles are
 /// not told (they cannot enter them).
 async fn system_admins_are_told_which_years_holidays_are_missing_until_entered(app: TestApp) {
-    let today = domain::calendar::Date::of_instant(server::startup::now_ms());
+    let today = domain::calendar::Date::of_instant(server::state::now_ms());
     let shipped = Calendar::shipped();
     // The shipped calendar knows 2025 and 2026 only.
     assert!(shipped.knows_year(2026) && !shipped.knows_year(2027));

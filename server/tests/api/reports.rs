@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use server::generator::{generate, Scale};
 use server::reports::instants;
-use server::startup::now_ms;
+use server::state::now_ms;
 use server::store::{CaseUpsert, NewRating, Store};
 use uuid::Uuid;
 

@@ -9,7 +9,7 @@ use domain::calendar::Date;
 use domain::report::format_cell;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use server::startup::now_ms;
+use server::state::now_ms;
 use uuid::Uuid;
 
 use app::api::types::RateConfig;

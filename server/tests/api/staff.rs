@@ -60,7 +60,7 @@ async fn the_inbox_needs_a_signed_in_unit_admin(app: TestApp) {
 
 async fn the_inbox_lists_bad_ratings_newest_first_without_evaluator_identity(app: TestApp) {
     let mut older = app.rating(1, "dissatisfied");
-    older["device_time"] = json!(server::startup::now_ms() - 3_600_000);
+    older["device_time"] = json!(server::state::now_ms() - 3_600_000);
     older["comment"] = json!("older");
     let mut newer = app.rating(2, "very_dissatisfied");
     newer["comment"] = json!("newer");

@@ -1,5 +1,5 @@
 use serde_json::{json, Value};
-use server::startup::now_ms;
+use server::state::now_ms;
 use server::store::CountedTable;
 
 use crate::helpers::{rating_for, statuses, TestApp};

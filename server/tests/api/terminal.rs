@@ -4,7 +4,7 @@
 //! and the service worker are served.
 
 use serde_json::{json, Value};
-use server::startup::now_ms;
+use server::state::now_ms;
 
 use crate::helpers::{enrol, rating_for, TestApp};
 
