@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 SITE_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=hcp
 
-.PHONY: setup build run test bench fmt lint demo-data
+.PHONY: setup build build-front run test bench fmt lint demo-data
 
 setup:
 	@scripts/setup.sh
@@ -27,6 +27,12 @@ $(BUILT): $(BUILD_INPUTS)
 	cargo leptos build --release --precompress --project hcp-staff --frontend-only
 	cargo leptos build --release --precompress --project hcp
 	touch $@
+
+# Both bundles only (release wasm, css, assets), no server: `make test`
+# drives the server binary its integration tests already built.
+build-front: setup
+	cargo leptos build --release --precompress --project hcp-staff --frontend-only
+	cargo leptos build --release --precompress --project hcp --frontend-only
 
 run: build
 	mkdir -p data

@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 
-// The release server on its own port, with a fresh SQLite database and the
+// The server on its own port, with a fresh SQLite database and the
 // demo data, driven in Debian's chromium (never a downloaded browser).
 const PORT = 3100;
 export const ADMIN_PASSWORD = 'e2e-管理员-password';
@@ -9,6 +9,10 @@ export const BASE_URL = `http://127.0.0.1:${PORT}`;
 export const SMS_FILE = '../target/e2e/sms.jsonl';
 /** The second server: HCP_REAL_NAME=required. */
 export const REAL_NAME_PORT = 3101;
+/** The server binary: the release one by default; `make test` passes the
+ * one its integration tests just built (`target/debug/server`), so the
+ * suite does not compile every dependency a second time (README). */
+const SERVER = process.env.HCP_SERVER_BIN ?? '../target/release/server';
 
 export default defineConfig({
   testDir: './tests',
@@ -33,7 +37,7 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: `rm -rf ../target/e2e && mkdir -p ../target/e2e && exec ../target/release/server`,
+      command: `rm -rf ../target/e2e && mkdir -p ../target/e2e && exec ${SERVER}`,
       url: `http://127.0.0.1:${PORT}/`,
       reuseExistingServer: false,
       timeout: 60_000,
@@ -58,7 +62,7 @@ export default defineConfig({
     },
     {
       // A city whose policy requires a phone number with every web rating.
-      command: `rm -rf ../target/e2e-real-name && mkdir -p ../target/e2e-real-name && exec ../target/release/server`,
+      command: `rm -rf ../target/e2e-real-name && mkdir -p ../target/e2e-real-name && exec ${SERVER}`,
       url: `http://127.0.0.1:${REAL_NAME_PORT}/`,
       reuseExistingServer: false,
       timeout: 60_000,

@@ -367,8 +367,10 @@ test('kiosk and pad speak their recorded prompts, and staff switch them off per 
   await expect(page.getByTestId('level-satisfied')).toBeVisible();
   await page.getByTestId('level-satisfied').click();
   await expect(page.getByTestId('thanks')).toBeVisible();
-  const said: string[] = await page.evaluate(() => (window as unknown as { __hcpPrompts?: string[] }).__hcpPrompts ?? []);
-  expect(said).toEqual(['/audio/zh/please_rate.mp3', '/audio/zh/satisfied.mp3', '/audio/zh/thanks.mp3']);
+  const prompts = () => page.evaluate(() => (window as unknown as { __hcpPrompts?: string[] }).__hcpPrompts ?? []);
+  const expected = ['/audio/zh/please_rate.mp3', '/audio/zh/satisfied.mp3', '/audio/zh/thanks.mp3'];
+  await expect.poll(prompts).toEqual(expected);
+  const said = await prompts();
   // Each is a real recording the browser can play.
   for (const url of said) {
     const seconds = await page.evaluate((u) => new Promise<number>((done, fail) => {
@@ -388,7 +390,7 @@ test('kiosk and pad speak their recorded prompts, and staff switch them off per 
   await hydrated(page);
   await page.getByTestId('level-satisfied').click();
   await expect(page.getByTestId('thanks')).toBeVisible();
-  expect(await page.evaluate(() => (window as unknown as { __hcpPrompts?: string[] }).__hcpPrompts ?? [])).toEqual([]);
+  expect(await prompts()).toEqual([]);
   await admin.post('/api/v1/admin/devices/KIOSK-DC-02/voice', { voice: true });
   await admin.ctx.dispose();
 });
