@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 SITE_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=hcp
 
-.PHONY: setup build build-front run test bench fmt lint demo-data
+.PHONY: setup build build-front run test bench load fmt lint demo-data
 
 setup:
 	@scripts/setup.sh
@@ -54,6 +54,13 @@ bench: build
 	cargo bench -p server --bench jobs
 	cargo bench -p server --bench login
 	cd end2end && npx playwright test -c playwright.bench.config.ts
+	LOAD_DB=sqlite scripts/load.sh
+	LOAD_DB=postgres scripts/load.sh
+
+# Sync load: LOAD_DEVICES kiosks (200) back to back for LOAD_SECONDS (20)
+# against the release server on a fresh database (LOAD_DB=sqlite|postgres).
+load: build
+	@scripts/load.sh
 
 fmt:
 	cargo fmt --all

@@ -98,6 +98,8 @@ async fn state(store: Store, url: &str) -> AppState {
         loop_bell: Arc::new(tokio::sync::Notify::new()),
         assets: Arc::new(assets),
         hash_key: Arc::new(hash_key),
+        instance: "bench".into(),
+        ticket_feed: None,
     }
 }
 

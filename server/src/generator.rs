@@ -10,6 +10,7 @@
 //! rebuilt from them afterwards, and tickets for the bad ratings are opened
 //! by the server's start-up sweep.
 
+use crate::store::BeginWrite;
 use domain::DeviceKind;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -565,7 +566,7 @@ pub async fn generate(
             Store::Postgres(pool) => {
                 // COPY: the fast bulk path (OVERRIDING the identity of cases.id
                 // is not needed with COPY; the sequence is set at the end).
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 for (table, columns, rows) in [
                     ("cases", CASE_COLUMNS, &case_rows),
                     ("ratings", RATING_COLUMNS, &rating_rows),
@@ -581,7 +582,7 @@ pub async fn generate(
                 tx.commit().await?;
             }
             Store::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 sqlx::query(&format!(
                     "INSERT INTO cases ({CASE_COLUMNS}) VALUES {case_rows}"
                 ))

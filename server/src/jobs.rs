@@ -13,6 +13,23 @@ use crate::store::NewRating;
 
 const BATCH: i64 = 500;
 
+/// One tick of the periodic jobs, run by exactly one server of those
+/// sharing the database: the tick (`now` in whole periods of
+/// `policy.jobs_every_secs`) is claimed first; `None` when another server
+/// has it. Every job is idempotent besides, so a tick lost with a server
+/// that died is caught up by the next.
+pub async fn tick(state: &AppState, now: i64) -> Result<Option<JobsReport>, ApiError> {
+    let every_ms = (state.settings.policy.jobs_every_secs.max(1) * 1000) as i64;
+    if !state
+        .store
+        .claim_job_tick(now / every_ms, &state.instance, now)
+        .await?
+    {
+        return Ok(None);
+    }
+    run(state, now).await.map(Some)
+}
+
 pub async fn run(state: &AppState, now: i64) -> Result<JobsReport, ApiError> {
     let idle = now - state.settings.security.session_idle_mins * 60_000;
     state.store.purge_sessions(now, idle).await?;

@@ -84,6 +84,8 @@ impl Application {
             settings.secure_cookies = true;
         }
         let settings_security = settings.security.clone();
+        let pad_hub = PadHub::default();
+        let instance: Arc<str> = uuid::Uuid::now_v7().simple().to_string().into();
         let state = AppState {
             store: store.clone(),
             sms: Arc::new(OutboxGateway::new(
@@ -93,13 +95,26 @@ impl Application {
             settings: Arc::new(settings),
             leptos_options,
             link_key: Arc::new(link_key),
-            pad_hub: PadHub::default(),
+            pad_hub: pad_hub.clone(),
             public_url,
             loop_bell: Arc::new(tokio::sync::Notify::new()),
             assets: Arc::new(assets),
             limits: Arc::new(crate::limits::Limiters::new(&settings_security)),
             hash_key: Arc::new(hash_key),
+            instance: instance.clone(),
+            ticket_feed: None,
         };
+        // Several servers on PostgreSQL hear each other's tickets and pad
+        // events through the database.
+        let mut state = state;
+        if let crate::store::Store::Postgres(pool) = &store {
+            state.ticket_feed = Some(crate::push::cluster_feed(
+                pool.clone(),
+                pad_hub,
+                store.clone(),
+                instance,
+            ));
+        }
         state.store.seed_calendar(now_ms()).await?;
         state.store.backfill_rollups().await?;
         crate::rectify::open_new_tickets(&state, now_ms())
@@ -113,6 +128,11 @@ impl Application {
             demo,
             jobs_state,
         })
+    }
+
+    /// The state this server's handlers and jobs share.
+    pub fn state(&self) -> AppState {
+        self.jobs_state.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -138,12 +158,13 @@ impl Application {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                match crate::jobs::run(&state, now_ms()).await {
-                    Ok(r) => tracing::info!(
+                match crate::jobs::tick(&state, now_ms()).await {
+                    Ok(Some(r)) => tracing::info!(
                         default_ratings = r.default_ratings,
                         reminders = r.reminders,
                         "jobs ran"
                     ),
+                    Ok(None) => tracing::debug!("jobs: this tick runs on another server"),
                     Err(e) => tracing::error!(error = ?e, "jobs failed; they run again next time"),
                 }
             }

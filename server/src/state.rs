@@ -26,10 +26,19 @@ pub struct AppState {
     /// Rung when tickets open: wakes the tablets' push streams at once
     /// (they also poll the database, so other servers' tickets arrive too).
     pub loop_bell: Arc<tokio::sync::Notify>,
+    /// On PostgreSQL: every ticket committed by any server, in commit
+    /// order (`push::ticket_feed`). `None` on SQLite, whose writes are
+    /// serialised, so ids become visible in order and polling suffices.
+    #[from_ref(skip)]
+    pub ticket_feed: Option<tokio::sync::broadcast::Sender<crate::push::TicketSignal>>,
     /// This build's front-end files (hashed names, service worker).
     pub assets: Arc<Assets>,
     /// Rate limits, and the password-hashing permits.
     pub limits: Arc<crate::limits::Limiters>,
+    /// This server among those sharing the database (a fresh id each
+    /// start): who claimed a jobs tick.
+    #[from_ref(skip)]
+    pub instance: Arc<str>,
     /// Keys client addresses (kept only as keyed hashes) and enrolment codes.
     #[from_ref(skip)]
     pub hash_key: Arc<Vec<u8>>,

@@ -169,6 +169,9 @@ async fn pad_events(
         .window_id
         .ok_or_else(|| anyhow::anyhow!("pad {} has no window", device.code))?;
     let (rx, conn) = state.pad_hub.subscribe(window_id);
+    // Other servers learn that this window's pad listens here.
+    let link = crate::push::PadLink::open(&state, window_id).await?;
+    let conn = (conn, link);
     let now = now_ms();
     state.store.touch_device(&device.id, now).await?;
     // First the window's state: a case in service, or one finished a

@@ -3,7 +3,7 @@
 //! feedback link. Thin: rules are in `domain::rectify`, orchestration
 //! in `crate::rectify`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -35,6 +35,7 @@ use sha2::{Digest, Sha256};
 use super::json_body;
 use crate::auth::Staff;
 use crate::error::ApiError;
+use crate::push::TicketSignal;
 use crate::rectify::{self as loop_, Actor};
 use crate::state::{now_ms, AppState};
 use crate::store::{NewEvent, TicketRow};
@@ -428,50 +429,181 @@ async fn download(
 }
 
 /// Server-sent events: one `ticket` event per new bad rating in the
-/// caller's scope. Woken at once by this server's sync, and polling the
-/// database every second for tickets other servers opened. A tablet that
-/// reconnects reloads its list (the page does so on `open`).
+/// caller's scope, each ticket once. On PostgreSQL the database announces
+/// every committed ticket to every server (`push::ticket_feed`); on SQLite
+/// (writes serialised, ids visible in order) this server's sync rings a
+/// bell and the stream also polls every second. A tablet that reconnects
+/// reloads its list (the page does so on `open`).
 async fn events(
     State(state): State<AppState>,
     staff: Staff,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let scope = loop_::handler_scope(&staff)?;
+    // Subscribed before the latest id is read: nothing falls between.
+    let feed = state.ticket_feed.as_ref().map(|f| f.subscribe());
     let last = state.store.latest_ticket_id(scope).await?;
-    let events = stream::unfold(
-        (state, last, VecDeque::<TicketRow>::new()),
-        move |(state, mut last, mut pending)| async move {
-            loop {
-                if let Some(r) = pending.pop_front() {
-                    let push = TicketPush {
-                        id: r.id,
-                        level: Level::from_rank(r.level as u8).unwrap_or(Level::Dissatisfied),
-                        place_name: r.place_name.clone(),
-                        window_name: r.window_name.clone(),
-                    };
-                    let ev = Event::default()
-                        .event("ticket")
-                        .data(serde_json::to_string(&push).unwrap_or_default());
-                    return Some((Ok(ev), (state, last, pending)));
+    let tickets = NewTickets {
+        state,
+        scope,
+        feed,
+        floor: last,
+        seen: BTreeSet::new(),
+        pending: VecDeque::new(),
+    };
+    let events = stream::unfold(tickets, |mut t| async move {
+        let r = t.next().await?;
+        let push = TicketPush {
+            id: r.id,
+            level: Level::from_rank(r.level as u8).unwrap_or(Level::Dissatisfied),
+            place_name: r.place_name.clone(),
+            window_name: r.window_name.clone(),
+        };
+        let ev = Event::default()
+            .event("ticket")
+            .data(serde_json::to_string(&push).unwrap_or_default());
+        Some((Ok(ev), t))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// The tickets one tablet's stream has yet to send.
+struct NewTickets {
+    state: AppState,
+    scope: crate::store::Scope,
+    feed: Option<tokio::sync::broadcast::Receiver<TicketSignal>>,
+    /// Every ticket at or below this id is behind us.
+    floor: i64,
+    /// Tickets above `floor` already sent (or out of scope).
+    seen: BTreeSet<i64>,
+    pending: VecDeque<TicketRow>,
+}
+
+impl NewTickets {
+    /// Tickets remembered above the floor before the oldest half is let go.
+    const SEEN_MAX: usize = 20_000;
+
+    /// The next ticket to send; `None` ends the stream (server stopping).
+    async fn next(&mut self) -> Option<TicketRow> {
+        loop {
+            if let Some(r) = self.pending.pop_front() {
+                return Some(r);
+            }
+            let found = match self.feed.as_mut() {
+                Some(rx) => Self::heard(rx).await?,
+                None => {
+                    self.polled().await;
+                    continue;
                 }
-                let bell = state.loop_bell.clone();
-                let notified = bell.notified();
-                match state.store.tickets_after(scope, last).await {
-                    Ok(rows) if !rows.is_empty() => {
-                        last = rows.last().map_or(last, |r| r.id);
-                        pending.extend(rows);
-                        continue;
+            };
+            let (ids, resync) = found;
+            let rows = if resync {
+                self.unseen_after_floor().await
+            } else {
+                let ids: Vec<i64> = ids
+                    .into_iter()
+                    .filter(|id| *id > self.floor && !self.seen.contains(id))
+                    .collect();
+                // Out of scope or not: heard once, never fetched again.
+                self.seen.extend(ids.iter().copied());
+                match self.state.store.tickets_by_ids(self.scope, &ids).await {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        tracing::warn!(error = ?e, "ticket push: reading new tickets failed");
+                        self.unseen_after_floor().await
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = ?e, "ticket push: reading new tickets failed"),
                 }
-                tokio::select! {
-                    _ = notified => {}
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            };
+            for r in rows {
+                self.seen.insert(r.id);
+                self.pending.push_back(r);
+            }
+            self.forget_oldest();
+        }
+    }
+
+    /// Waits for the feed; what it announced (ids, and whether to read
+    /// everything unsent). `None` when the feed has closed.
+    async fn heard(
+        rx: &mut tokio::sync::broadcast::Receiver<TicketSignal>,
+    ) -> Option<(Vec<i64>, bool)> {
+        use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+        let (mut ids, mut resync) = (Vec::new(), false);
+        match rx.recv().await {
+            Ok(TicketSignal::Opened(id)) => ids.push(id),
+            Ok(TicketSignal::Resync) | Err(RecvError::Lagged(_)) => resync = true,
+            Err(RecvError::Closed) => return None,
+        }
+        loop {
+            match rx.try_recv() {
+                Ok(TicketSignal::Opened(id)) => ids.push(id),
+                Ok(TicketSignal::Resync) | Err(TryRecvError::Lagged(_)) => resync = true,
+                Err(TryRecvError::Empty) | Err(TryRecvError::Closed) => break,
+            }
+        }
+        Some((ids, resync))
+    }
+
+    /// SQLite: the bell or a second, then the tickets above the floor.
+    async fn polled(&mut self) {
+        let bell = self.state.loop_bell.clone();
+        let notified = bell.notified();
+        let rows = self.unseen_after_floor().await;
+        if rows.is_empty() {
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            return;
+        }
+        for r in rows {
+            self.seen.insert(r.id);
+            self.pending.push_back(r);
+        }
+        // Ids are visible in order here: everything sent is behind us.
+        if let Some(max) = self.seen.last().copied() {
+            self.floor = max;
+            self.seen.clear();
+        }
+    }
+
+    /// In-scope tickets above the floor not sent yet, oldest first.
+    async fn unseen_after_floor(&self) -> Vec<TicketRow> {
+        let mut out = Vec::new();
+        let mut after = self.floor;
+        loop {
+            match self.state.store.tickets_after(self.scope, after).await {
+                Ok(rows) => {
+                    let full = rows.len() >= crate::store::TICKETS_AFTER_LIMIT;
+                    after = rows.last().map_or(after, |r| r.id);
+                    out.extend(rows.into_iter().filter(|r| !self.seen.contains(&r.id)));
+                    if !full {
+                        return out;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = ?e, "ticket push: reading new tickets failed");
+                    return out;
                 }
             }
-        },
-    );
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+        }
+    }
+
+    /// Keeps memory bounded on a stream open for months: the oldest half
+    /// of what was sent goes below the floor.
+    fn forget_oldest(&mut self) {
+        if self.seen.len() > Self::SEEN_MAX {
+            let keep = self.seen.split_off(
+                &self
+                    .seen
+                    .iter()
+                    .nth(Self::SEEN_MAX / 2)
+                    .copied()
+                    .unwrap_or(i64::MAX),
+            );
+            self.floor = self.seen.last().copied().unwrap_or(self.floor);
+            self.seen = keep;
+        }
+    }
 }
 
 /// The unit a ticket belongs to, for sampling: its department, else its place.

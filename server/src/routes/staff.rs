@@ -503,10 +503,12 @@ async fn start_service(
     // The previous citizen left without rating on the pad: their SMS
     // invitation goes now.
     send_due_invitations(&state, now, Some(window_id)).await?;
-    let pad_online = state.pad_hub.publish(
+    let pad_online = crate::push::publish_pad(
+        &state,
         window_id,
         PadEvent::Serving(super::devices::pad_case(&case)),
-    );
+    )
+    .await?;
     let qr_path = if pad_online {
         None
     } else {
@@ -545,9 +547,12 @@ async fn finish_service(
             // On the pad the rating is asked for now; the SMS waits until
             // the citizen has left without rating (the clerk's next case,
             // or the policy's delay).
-            if state
-                .pad_hub
-                .publish(window_id, PadEvent::Rate(super::devices::pad_case(&c)))
+            if crate::push::publish_pad(
+                &state,
+                window_id,
+                PadEvent::Rate(super::devices::pad_case(&c)),
+            )
+            .await?
             {
                 let delay = i64::from(state.settings.policy.pad_invite_delay_mins) * 60_000;
                 state.store.defer_invitation(c.id, now + delay).await?;

@@ -2,6 +2,7 @@
 //! integrations and the jobs (default ratings, reminders). Written once for
 //! both databases, like `queries.rs`.
 
+use super::BeginWrite;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
@@ -210,7 +211,7 @@ impl Store {
         by: &AuditBy,
     ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO devices (id, code, kind, place_id, window_id, dimension_set, created_at, enrol_code_hash, enrol_expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
@@ -234,7 +235,7 @@ impl Store {
         by: &AuditBy,
     ) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             lock_row!(tx, LOCK_DEVICE, code);
             let Some(before) = device_snapshot!(tx, code) else {
                 return Ok(false);
@@ -279,7 +280,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             lock_row!(tx, LOCK_DEVICE, code);
             let before = device_snapshot!(tx, code);
             let n = sqlx::query(
@@ -302,7 +303,7 @@ impl Store {
     /// Audited (`revoke`).
     pub async fn revoke_device(&self, code: &str, by: &AuditBy) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             lock_row!(tx, LOCK_DEVICE, code);
             let Some(before) = device_snapshot!(tx, code) else {
                 return Ok(false);
@@ -437,7 +438,7 @@ impl Store {
     ) -> Result<(i64, UpsertOutcome), StoreError> {
         let status = if c.finished { "finished" } else { "in_service" };
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let existing: Option<(i64, String, Option<i64>)> = sqlx::query_as(
                 "SELECT id, status, finished_at FROM cases WHERE source = $1 AND case_no = $2")
                 .bind(&c.source).bind(&c.case_no).fetch_optional(&mut *tx).await?;
@@ -484,7 +485,7 @@ impl Store {
 
     pub async fn finish_case(&self, id: i64, now: i64) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE cases SET status = 'finished', finished_at = $1, updated_at = $1 WHERE id = $2 AND status <> 'finished'")
                 .bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
             if n == 1 {
@@ -659,7 +660,7 @@ impl Store {
         by: &AuditBy,
     ) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             lock_row!(tx, LOCK_DEVICE, code);
             let Some(before) = device_snapshot!(tx, code) else {
                 return Ok(false);
@@ -740,7 +741,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<String>, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let phone: Option<String> = sqlx::query_scalar("SELECT phone FROM sms_outbox WHERE id = $1")
                 .bind(sms_id).fetch_optional(&mut *tx).await?;
             if phone.is_some() {

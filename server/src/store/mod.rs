@@ -8,6 +8,7 @@
 
 pub(crate) mod audit;
 mod channels;
+mod cluster;
 mod org;
 mod queries;
 mod rectify;
@@ -71,6 +72,34 @@ macro_rules! with_pool {
     };
 }
 pub(crate) use with_pool;
+
+/// Starts a transaction that may write. On SQLite it is `BEGIN IMMEDIATE`:
+/// the database's one write lock is taken at the start, so a second writer
+/// waits for it (`busy_timeout`) instead of failing with "database is
+/// locked" when its read snapshot, taken by a deferred `BEGIN`, turns into
+/// a write after another writer committed (SQLITE_BUSY_SNAPSHOT, which no
+/// busy handler retries). PostgreSQL's row locks wait by themselves.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>>
+           + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
 
 impl Store {
     /// Connects and brings the schema up to date.

@@ -2,6 +2,7 @@
 //! unit type, with parents found by code. Units are never deleted. Every
 //! change and its `audit_log` line are one transaction.
 
+use super::BeginWrite;
 use domain::org::OrgType;
 
 use super::audit::{audit_line, lock_row, staff_snapshot, LOCK_STAFF};
@@ -129,7 +130,7 @@ impl Store {
             OrgType::Provider => "INSERT INTO providers (code, name, region_id, kind) VALUES ($1, $2, $3, $4) RETURNING id",
         };
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let q = sqlx::query_scalar(sql).bind(w.code).bind(w.name).bind(w.parent_id);
             let q = match t {
                 OrgType::Region | OrgType::Place | OrgType::Provider => q.bind(w.kind),
@@ -173,7 +174,7 @@ impl Store {
         };
         let lock = lock_sql(t);
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             lock_row!(tx, &lock, id);
             let Some(before) = org_snapshot!(tx, t, id) else {
                 return Ok(false);
@@ -204,7 +205,7 @@ impl Store {
         let lock = lock_sql(t);
         let action = if active { "activate" } else { "deactivate" };
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             lock_row!(tx, &lock, id);
             let Some(before) = org_snapshot!(tx, t, id) else {
                 return Ok(false);
@@ -273,7 +274,7 @@ impl Store {
         by: &AuditBy,
     ) -> Result<i64, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO staff (username, display_name, role, department_id, place_id, window_id, password_hash, \
                                     phone, id_no, staff_no) \
@@ -300,7 +301,7 @@ impl Store {
         by: &AuditBy,
     ) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             lock_row!(tx, LOCK_STAFF, id);
             let Some(before) = staff_snapshot!(tx, id) else {
                 return Ok(false);
@@ -343,7 +344,7 @@ impl Store {
         by: &AuditBy,
     ) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             lock_row!(tx, LOCK_STAFF, staff_id);
             let Some(before) = staff_snapshot!(tx, staff_id) else {
                 return Ok(false);
@@ -378,7 +379,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let action = if active { "activate" } else { "deactivate" };
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             lock_row!(tx, LOCK_STAFF, id);
             let Some(before) = staff_snapshot!(tx, id) else {
                 return Ok(false);

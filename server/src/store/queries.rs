@@ -2,6 +2,7 @@
 //! Placeholders are `$1, $2, …` in order of first use, which SQLite and
 //! PostgreSQL both read the same way.
 
+use super::BeginWrite;
 use std::collections::{HashMap, HashSet};
 
 use domain::case::{self as cases, RatingKind, Stage};
@@ -261,7 +262,7 @@ impl Store {
             v
         };
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // 一次一评: which cases (and stages) already have their first rating.
             let mut rated: HashSet<(i64, Option<Stage>)> = HashSet::new();
             for chunk in case_ids.chunks(CHUNK) {
@@ -392,7 +393,7 @@ impl Store {
         let rows: Vec<(&NewRating, RatingKind)> =
             items.iter().map(|n| (n, RatingKind::First)).collect();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for chunk in rows.chunks(CHUNK) {
                 let mut qb = QueryBuilder::new(RATING_COLUMNS);
                 push_rating_values(&mut qb, chunk, received_at);
@@ -411,7 +412,7 @@ impl Store {
         received_at: i64,
     ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for r in rejections {
                 sqlx::query("INSERT INTO sync_rejections (device_id, rating_id, code, message, payload, received_at) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(device_id)
@@ -529,6 +530,38 @@ impl Store {
     pub async fn delete_sessions_of(&self, staff_id: i64) -> Result<u64, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
             .bind(staff_id).execute(pool).await?.rows_affected()))
+    }
+
+    /// Claims jobs tick `tick` for `instance`: true for exactly one server
+    /// per tick however many share the database (the row's key decides).
+    /// Keeps the last 10,000 ticks' rows (who ran what, for operators).
+    pub async fn claim_job_tick(
+        &self,
+        tick: i64,
+        instance: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let won = sqlx::query(
+                "INSERT INTO job_ticks (tick, instance, at) VALUES ($1, $2, $3) ON CONFLICT (tick) DO NOTHING")
+                .bind(tick).bind(instance).bind(now).execute(pool).await?.rows_affected() == 1;
+            if won {
+                sqlx::query("DELETE FROM job_ticks WHERE tick < $1")
+                    .bind(tick - 10_000).execute(pool).await?;
+            }
+            Ok(won)
+        })
+    }
+
+    /// The servers that ran the given ticks, oldest first.
+    pub async fn job_tick_runners(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, (i64, String)>(
+            "SELECT tick, instance FROM job_ticks WHERE tick >= $1 AND tick <= $2 ORDER BY tick")
+            .bind(from).bind(to).fetch_all(pool).await?))
     }
 
     /// Drops sessions that expired or went idle, and stale sign-in failures.
@@ -775,6 +808,7 @@ pub enum CountedTable {
     SyncConflicts,
     SyncRejections,
     Regions,
+    Tickets,
 }
 
 impl CountedTable {
@@ -784,6 +818,7 @@ impl CountedTable {
             CountedTable::SyncConflicts => "sync_conflicts",
             CountedTable::SyncRejections => "sync_rejections",
             CountedTable::Regions => "regions",
+            CountedTable::Tickets => "tickets",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::reports::rollup_ratings;
 use super::tx::Tx;
+use super::BeginWrite;
 use super::{with_pool, Scope, Store, StoreError};
 
 /// Appends one line to the audit log inside a transaction (both pools).
@@ -73,6 +74,9 @@ pub struct TicketRow {
     pub evaluator_phone: Option<String>,
     pub evaluator_id_no: Option<String>,
 }
+
+/// At most this many tickets per `tickets_after` read.
+pub const TICKETS_AFTER_LIMIT: usize = 100;
 
 const TICKET_SELECT: &str = "SELECT t.id, t.rating_id, t.place_id, \
     CAST(COALESCE(CASE g0.level WHEN 'district' THEN g0.id WHEN 'town' THEN g1.id WHEN 'village' THEN g2.id END, 0) AS BIGINT) AS district_id, \
@@ -251,7 +255,7 @@ impl Store {
         now: i64,
     ) -> Result<usize, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut opened = 0;
             for (r, contact_due, appeal_due) in rows {
                 let id: Option<i64> = sqlx::query_scalar(
@@ -388,11 +392,31 @@ impl Store {
         after: i64,
     ) -> Result<Vec<TicketRow>, StoreError> {
         let sql = format!(
-            "{TICKET_SELECT} WHERE {} AND t.id > $4 ORDER BY t.id LIMIT 100",
+            "{TICKET_SELECT} WHERE {} AND t.id > $4 ORDER BY t.id LIMIT {TICKETS_AFTER_LIMIT}",
             scope_sql("t")
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketRow>(&sql)
             .bind(scope.code()).bind(scope.place_id).bind(scope.department_id).bind(after)
+            .fetch_all(pool).await?))
+    }
+
+    /// The tickets among `ids` in scope, oldest first.
+    pub async fn tickets_by_ids(
+        &self,
+        scope: Scope,
+        ids: &[i64],
+    ) -> Result<Vec<TicketRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Integers only: written into the statement as they are.
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = format!(
+            "{TICKET_SELECT} WHERE {} AND t.id IN ({list}) ORDER BY t.id",
+            scope_sql("t")
+        );
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketRow>(&sql)
+            .bind(scope.code()).bind(scope.place_id).bind(scope.department_id)
             .fetch_all(pool).await?))
     }
 
@@ -431,7 +455,7 @@ impl Store {
         // valid counts: move its contribution in the same transaction.
         let excluding = u.status == "excluded";
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let rating: Vec<String> = if excluding {
                 sqlx::query_scalar("SELECT rating_id FROM tickets WHERE id = $1").bind(id).fetch_all(&mut *tx).await?
             } else {
@@ -461,7 +485,7 @@ impl Store {
     /// Logs something that changes no state (a phone reveal, an upload).
     pub async fn log_event(&self, event: &NewEvent<'_>) -> Result<(), StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             insert_event!(tx, event);
             tx.commit().await?;
             Ok(())
@@ -557,7 +581,7 @@ impl Store {
         now: i64,
     ) -> Result<i64, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO common_problems (key_by, key_value, title, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
                 .bind(key_by).bind(key_value).bind(title).bind(staff_id).bind(now)
@@ -610,7 +634,7 @@ impl Store {
         let days = shipped_days();
         with_pool!(self, pool => {
             for (year, _) in SHIPPED_YEARS {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 let fresh = sqlx::query("INSERT INTO calendar_years (year, seeded_at) VALUES ($1, $2) ON CONFLICT (year) DO NOTHING")
                     .bind(*year).bind(now).execute(&mut *tx).await?.rows_affected() == 1;
                 if fresh {

@@ -9,6 +9,7 @@
 //! the raw rows by the same SQL the rebuild uses, so incremental upkeep and
 //! [`Store::rebuild_rollups`] cannot disagree.
 
+use super::BeginWrite;
 use domain::calendar::Calendar;
 use domain::metrics::{self, Counts, RatingFact, TicketFact};
 use domain::rectify::{self, LoopPolicy, Status, Verdict};
@@ -789,7 +790,7 @@ impl Store {
     #[tracing::instrument(skip_all, err)]
     pub async fn rebuild_rollups(&self) -> Result<(), StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for r in ROLLUPS {
                 sqlx::query(&format!("DELETE FROM {}", r.table())).execute(&mut *tx).await?;
                 for source in [Source::Ratings, Source::Cases] {
@@ -815,7 +816,7 @@ impl Store {
                 return Ok(());
             }
             for r in ROLLUPS {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 if pg {
                     sqlx::query("SELECT pg_advisory_xact_lock(73011)").execute(&mut *tx).await?;
                 }
@@ -938,7 +939,7 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut pending: Vec<String> = vec![];
             for chunk in ids.chunks(ROLLUP_CHUNK) {
                 let sql = format!(

@@ -65,6 +65,10 @@ pub struct TestApp {
     pub other_kiosk: DeviceConfig,
     /// Device tokens by device id (kiosks enrolled at spawn).
     pub tokens: std::collections::HashMap<Uuid, String>,
+    /// The state this server's handlers and jobs share.
+    pub state: server::state::AppState,
+    /// What it was started with (a second server reuses them).
+    pub settings: Settings,
     _db: DbGuard,
 }
 
@@ -210,7 +214,10 @@ pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Opt
     };
     let mut settings = settings;
     tweak(&mut settings);
-    let app = Application::build(settings).await.expect("the app builds");
+    let app = Application::build(settings.clone())
+        .await
+        .expect("the app builds");
+    let state = app.state();
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store.clone();
     tokio::spawn(app.run_until_stopped());
@@ -250,11 +257,27 @@ pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Opt
         kiosk,
         other_kiosk,
         tokens,
+        state,
+        settings,
         _db: guard,
     })
 }
 
 impl TestApp {
+    /// A second server on the same database (as behind a load balancer):
+    /// its address and state. It stops with the test.
+    pub async fn second_instance(&self) -> (String, server::state::AppState) {
+        let mut settings = self.settings.clone();
+        settings.demo = false;
+        let app = Application::build(settings)
+            .await
+            .expect("the second server builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped());
+        (address, state)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

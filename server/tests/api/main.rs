@@ -3,8 +3,10 @@
 
 mod audit;
 mod channels;
+mod cluster;
 mod hardening;
 mod helpers;
+mod load;
 mod org;
 mod rectify;
 mod reports;

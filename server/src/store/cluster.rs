@@ -1,0 +1,86 @@
+//! What several servers on one PostgreSQL database share besides the data:
+//! which server holds which window pad's stream, and the pads' events
+//! (`NOTIFY hcp_pad`). On SQLite (one server) these do nothing.
+
+use super::{Store, StoreError};
+
+impl Store {
+    /// Counts a window pad's stream on `instance` in (`delta` 1) or out (-1).
+    pub async fn pad_link(
+        &self,
+        window_id: i64,
+        instance: &str,
+        delta: i32,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if let Store::Postgres(pool) = self {
+            sqlx::query(
+                "INSERT INTO pad_links (window_id, instance, connections, seen_at) \
+                 VALUES ($1, $2, GREATEST($3, 0), $4) \
+                 ON CONFLICT (window_id, instance) DO UPDATE \
+                 SET connections = GREATEST(pad_links.connections + $3, 0), seen_at = $4",
+            )
+            .bind(window_id)
+            .bind(instance)
+            .bind(delta)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// This server is alive: its pads' rows are fresh again; rows of
+    /// servers gone for `forget_ms` are dropped.
+    pub async fn pad_links_alive(
+        &self,
+        instance: &str,
+        now: i64,
+        forget_ms: i64,
+    ) -> Result<(), StoreError> {
+        if let Store::Postgres(pool) = self {
+            sqlx::query(
+                "UPDATE pad_links SET seen_at = $2 WHERE instance = $1 AND connections > 0",
+            )
+            .bind(instance)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            sqlx::query("DELETE FROM pad_links WHERE seen_at < $1")
+                .bind(now - forget_ms)
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Whether a pad of the window listens on any server seen since `fresh_since`.
+    pub async fn pad_online_anywhere(
+        &self,
+        window_id: i64,
+        fresh_since: i64,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Store::Postgres(pool) => Ok(sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM pad_links \
+                 WHERE window_id = $1 AND connections > 0 AND seen_at >= $2)",
+            )
+            .bind(window_id)
+            .bind(fresh_since)
+            .fetch_one(pool)
+            .await?),
+            Store::Sqlite(_) => Ok(false),
+        }
+    }
+
+    /// Announces a pad event to every server (`payload`: JSON).
+    pub async fn notify_pad(&self, payload: &str) -> Result<(), StoreError> {
+        if let Store::Postgres(pool) = self {
+            sqlx::query("SELECT pg_notify('hcp_pad', $1)")
+                .bind(payload)
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
+    }
+}

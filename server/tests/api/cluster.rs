@@ -1,0 +1,224 @@
+//! Two servers on one database, as behind a load balancer (issue 15).
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+use server::state::now_ms;
+
+use crate::helpers::{enrol, rating_for, TestApp};
+use crate::load::enrol_kiosks;
+
+crate::on_both_databases_with!(
+    cluster, crate::load::many_devices;
+    each_jobs_tick_runs_on_exactly_one_of_two_servers,
+    two_hundred_tickets_opened_at_once_on_two_servers_all_reach_the_tablet_stream,
+);
+
+/// Several servers share one PostgreSQL database; SQLite serves one server
+/// (docs/deploy.md), whose pads connect to it.
+mod postgres {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pad_on_one_server_is_pushed_the_service_started_on_the_other() {
+        let test = "a_pad_on_one_server_is_pushed_the_service_started_on_the_other";
+        if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
+            super::a_pad_on_one_server_is_pushed_the_service_started_on_the_other(app).await;
+        }
+    }
+}
+
+async fn each_jobs_tick_runs_on_exactly_one_of_two_servers(app: TestApp) {
+    let (_, other) = app.second_instance().await;
+    let every_ms = app.settings.policy.jobs_every_secs as i64 * 1000;
+    let first = now_ms() / every_ms;
+    for k in 0..6 {
+        let now = (first + k) * every_ms + 17;
+        let (a, b) = tokio::join!(
+            server::jobs::tick(&app.state, now),
+            server::jobs::tick(&other, now)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(
+            a.is_some() != b.is_some(),
+            "tick {k}: first server ran: {}, second: {}",
+            a.is_some(),
+            b.is_some()
+        );
+        // A late timer on the same tick finds it taken.
+        assert!(server::jobs::tick(&other, now + 1).await.unwrap().is_none());
+        assert!(server::jobs::tick(&app.state, now + 2)
+            .await
+            .unwrap()
+            .is_none());
+    }
+    let runners = app.store.job_tick_runners(first, first + 5).await.unwrap();
+    assert_eq!(runners.len(), 6, "{runners:?}");
+    let who: BTreeSet<&str> = runners.iter().map(|(_, i)| i.as_str()).collect();
+    assert!(who
+        .iter()
+        .all(|i| [&*app.state.instance, &*other.instance].contains(i)));
+}
+
+const DEVICES: usize = 40;
+const BAD_PER_DEVICE: u64 = 5;
+
+async fn two_hundred_tickets_opened_at_once_on_two_servers_all_reach_the_tablet_stream(
+    app: TestApp,
+) {
+    let (second, _) = app.second_instance().await;
+    let devices = enrol_kiosks(&app, DEVICES).await;
+    app.login_admin().await;
+    let mut stream = app
+        .client
+        .get(app.url("/api/v1/loop/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    // Every device sends its bad ratings one batch at a time, all devices at
+    // once, half of them through the other server.
+    let mut tasks = Vec::new();
+    for (n, (device, token)) in devices.into_iter().enumerate() {
+        let base = if n.is_multiple_of(2) {
+            app.address.clone()
+        } else {
+            second.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for seq in 1..=BAD_PER_DEVICE {
+                let body = json!({
+                    "device_id": device.device_id,
+                    "sent_at": now_ms(),
+                    "items": [rating_for(&device, seq, "very_dissatisfied")],
+                });
+                let r = client
+                    .post(format!("{base}/api/v1/sync"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let want = DEVICES * BAD_PER_DEVICE as usize;
+    let mut heard = BTreeSet::new();
+    let mut seen = String::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while heard.len() < want {
+            let Some(chunk) = stream.chunk().await.unwrap() else {
+                break;
+            };
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = seen.find("\n\n") {
+                let event: String = seen.drain(..end + 2).collect();
+                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    let push: Value = serde_json::from_str(data).unwrap();
+                    assert!(
+                        heard.insert(push["id"].as_i64().unwrap()),
+                        "ticket {} sent twice",
+                        push["id"]
+                    );
+                }
+            }
+        }
+    })
+    .await;
+    let opened: BTreeSet<i64> = app.get_json("/api/v1/loop/tickets?limit=500").await.1["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(opened.len(), want, "tickets opened");
+    let missing: Vec<&i64> = opened.difference(&heard).collect();
+    assert!(missing.is_empty(), "not pushed: {missing:?}");
+}
+
+/// The events a pad's stream sent, until one has all of `needles` (5 s).
+async fn pad_event(resp: &mut reqwest::Response, seen: &mut String, needles: &[&str]) -> Value {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if let Some(data) = seen
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .find(|d| needles.iter().all(|n| d.contains(n)))
+        {
+            let v: Value = serde_json::from_str(data).unwrap();
+            seen.clear();
+            return v;
+        }
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no pad event with {needles:?}; saw {seen:?}"))
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+async fn a_pad_on_one_server_is_pushed_the_service_started_on_the_other(app: TestApp) {
+    let (second, _) = app.second_instance().await;
+    let (_, token) = enrol(&app.address, "PAD-DC-W01").await;
+    // The pad's stream is on the second server ...
+    let mut pad = reqwest::Client::new()
+        .get(format!("{second}/api/v1/pad/events?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pad.status(), 200);
+    let mut seen = String::new();
+    pad_event(&mut pad, &mut seen, &["\"type\":\"idle\""]).await;
+    // ... the clerk's tablet on the first.
+    let csrf = app.login_as("window1").await;
+    let (status, started) = app
+        .post_json(
+            "/api/v1/staff/service",
+            &csrf,
+            &json!({ "case_no": "LB-1" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{started}");
+    assert_eq!(
+        started["pad_online"], true,
+        "the first server knows the pad listens elsewhere"
+    );
+    assert!(started["qr_path"].is_null());
+    let ev = pad_event(&mut pad, &mut seen, &["\"type\":\"serving\"", "LB-1"]).await;
+    assert_eq!(ev["staff_name"], "王芳");
+    let id = started["case"]["id"].as_i64().unwrap();
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/staff/service/{id}/finish"),
+            &csrf,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    pad_event(&mut pad, &mut seen, &["\"type\":\"rate\"", "LB-1"]).await;
+    // The pad gone, the first server offers the case's QR code instead.
+    drop(pad);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (_, s) = app
+            .post_json(
+                "/api/v1/staff/service",
+                &csrf,
+                &json!({ "case_no": format!("LB-{}", now_ms()) }),
+            )
+            .await;
+        if s["pad_online"] == false {
+            assert!(s["qr_path"].is_string());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pad still counts as connected"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

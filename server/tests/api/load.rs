@@ -1,0 +1,122 @@
+//! Many devices at once (issue 15): contention waits, it never fails.
+
+use serde_json::{json, Value};
+use server::config::{Quota, Settings};
+use server::state::now_ms;
+use server::store::CountedTable;
+
+use crate::helpers::{rating_for, signed_in, statuses, TestApp};
+
+/// Devices enrolled from one test address: the per-address limit is off.
+pub fn many_devices(s: &mut Settings) {
+    s.security.enrol_per_address = Quota::new(0, 60);
+}
+
+crate::on_both_databases_with!(
+    load, crate::load::many_devices;
+    two_hundred_devices_syncing_back_to_back_all_get_answers_and_no_500,
+);
+
+const DEVICES: usize = 200;
+const BATCHES: u64 = 3;
+const PER_BATCH: u64 = 10;
+
+/// Registers and enrols `n` kiosks at the demo hall; their configurations
+/// and tokens.
+pub async fn enrol_kiosks(app: &TestApp, n: usize) -> Vec<(app::api::types::DeviceConfig, String)> {
+    let (admin, csrf) = signed_in(app, "admin").await;
+    let mut out = Vec::new();
+    for i in 0..n {
+        let code = format!("KIOSK-LOAD-{i:03}");
+        let issued: Value = admin
+            .post(app.url("/api/v1/admin/devices"))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({ "code": code, "kind": "kiosk", "place_code": "HALL-DC" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let enrol_code = issued["enrol_code"].as_str().expect("an enrolment code");
+        let r: Value = reqwest::Client::new()
+            .post(app.url("/api/v1/devices/enrol"))
+            .json(&json!({ "device_code": code, "enrol_code": enrol_code }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        out.push((
+            serde_json::from_value(r["config"].clone()).unwrap(),
+            r["token"].as_str().expect("a token").to_string(),
+        ));
+    }
+    out
+}
+
+async fn two_hundred_devices_syncing_back_to_back_all_get_answers_and_no_500(app: TestApp) {
+    let devices = enrol_kiosks(&app, DEVICES).await;
+    let url = app.url("/api/v1/sync");
+    let mut tasks = Vec::new();
+    for (device, token) in devices {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut answers = Vec::new();
+            for b in 0..BATCHES {
+                let items: Vec<Value> = (1..=PER_BATCH)
+                    .map(|i| {
+                        let seq = b * PER_BATCH + i;
+                        // One in five bad: each opens a ticket in the same transaction.
+                        let level = if seq.is_multiple_of(5) {
+                            "dissatisfied"
+                        } else {
+                            "satisfied"
+                        };
+                        // Each for its case (scanned from the 办件 slip): ingest
+                        // reads the cases' ratings before it writes.
+                        let mut r = rating_for(&device, seq, level);
+                        r["case_no"] =
+                            json!(format!("SP-LOAD-{}-{seq}", device.device_id.simple()));
+                        r
+                    })
+                    .collect();
+                let body =
+                    json!({ "device_id": device.device_id, "sent_at": now_ms(), "items": items });
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                answers.push((status, body));
+            }
+            answers
+        }));
+    }
+    let mut failures = Vec::new();
+    for t in tasks {
+        for (status, body) in t.await.unwrap() {
+            if status != 200 {
+                failures.push(format!("{status} {body}"));
+            } else {
+                assert_eq!(statuses(&body), vec!["accepted"; PER_BATCH as usize]);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} batches failed, e.g. {:?}",
+        failures.len(),
+        DEVICES as u64 * BATCHES,
+        failures.first()
+    );
+    let total = DEVICES as i64 * (BATCHES * PER_BATCH) as i64;
+    assert_eq!(app.count(CountedTable::Ratings).await, total);
+    assert_eq!(app.count(CountedTable::Tickets).await, total / 5);
+}
