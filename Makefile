@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 SITE_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=hcp
 
-.PHONY: setup build build-front run test bench load fmt lint demo-data
+.PHONY: setup build build-front run test bench load cluster fmt lint demo-data
 
 setup:
 	@scripts/setup.sh
@@ -61,6 +61,11 @@ bench: build
 # against the release server on a fresh database (LOAD_DB=sqlite|postgres).
 load: build
 	@scripts/load.sh
+
+# Two servers on the local PostgreSQL behind HAProxy on 127.0.0.1:3400
+# (docs/deploy.md); CLUSTER_LOAD=1 runs the sync load through it instead.
+cluster: build
+	@scripts/cluster.sh
 
 fmt:
 	cargo fmt --all
