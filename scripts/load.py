@@ -100,11 +100,11 @@ def rating(cfg, seq, bad, case_no):
         "items": [{"dimension": "attitude", "level": level}],
         "reasons": ["slow"] if bad else [],
         "comment": "等了一个小时" if bad else "",
-        "case_no": case_no,
+        **({"case_no": case_no} if case_no else {}),
     }
 
 
-def device_loop(host, port, cfg, token, until, per_batch, bad_every, out, lock):
+def device_loop(host, port, cfg, token, until, per_batch, bad_every, cases, out, lock):
     conn = http.client.HTTPConnection(host, port, timeout=60)
     seq = 0
     lat, ok, e4, e5, et, rated = [], 0, 0, 0, 0, 0
@@ -113,7 +113,7 @@ def device_loop(host, port, cfg, token, until, per_batch, bad_every, out, lock):
         items = []
         for _ in range(per_batch):
             seq += 1
-            case_no = f"SP-LOAD-{cfg['device_id'][:8]}-{seq}"
+            case_no = f"SP-LOAD-{cfg['device_id'][:8]}-{seq}" if cases else None
             items.append(rating(cfg, seq, bad_every and seq % bad_every == 0, case_no))
         body = {"device_id": cfg["device_id"], "sent_at": int(time.time() * 1000), "items": items}
         t0 = time.monotonic()
@@ -172,6 +172,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--batch", type=int, default=20, help="ratings per sync")
     ap.add_argument("--bad-every", type=int, default=10, help="one bad rating in this many (0: none)")
+    ap.add_argument("--no-cases", action="store_true", help="ratings without a case number")
     ap.add_argument("--password", default=os.environ.get("HCP_DEMO_PASSWORD", ""))
     ap.add_argument("--place", default="HALL-DC")
     ap.add_argument("--name", default="sync", help="prefix of the BENCH names")
@@ -190,7 +191,7 @@ def main():
     start = time.monotonic()
     until = start + a.seconds
     threads = [
-        threading.Thread(target=device_loop, args=(host, port, cfg, tok, until, a.batch, a.bad_every, out, lock))
+        threading.Thread(target=device_loop, args=(host, port, cfg, tok, until, a.batch, a.bad_every, not a.no_cases, out, lock))
         for cfg, tok in devices
     ]
     for t in threads:

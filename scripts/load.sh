@@ -4,7 +4,8 @@
 # local server), enrols LOAD_DEVICES kiosks and has them sync back to back for
 # LOAD_SECONDS (scripts/load.py), prints BENCH lines and the server's ERROR
 # count, and stops the server. Bounded: loopback only, at most 1000 devices
-# and 300 seconds (load.py refuses more).
+# and 300 seconds (load.py refuses more). LOAD_ARGS passes more options to
+# load.py (e.g. `--no-cases`, `--batch 50`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,5 +45,5 @@ for _ in $(seq 1 100); do
 done
 
 python3 scripts/load.py --url "http://127.0.0.1:$port" --devices "$devices" --seconds "$seconds" \
-  --password "$password" --pid "$server" --name "load_${db}"
+  --password "$password" --pid "$server" --name "load_${db}" ${LOAD_ARGS:-}
 echo "BENCH load_${db}_${devices}dev_server_error_lines $(grep -c ' ERROR ' "$dir/server.log" || true) count"
