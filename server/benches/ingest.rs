@@ -24,6 +24,7 @@ const BATCHES_PER_DEVICE: usize = 40;
 fn settings(db: &std::path::Path) -> Settings {
     Settings {
         database_url: format!("sqlite://{}", db.display()),
+        database_read_url: None,
         addr: "127.0.0.1:0".parse().unwrap(),
         site_root: "target/site".into(),
         site_pkg_dir: "pkg".into(),

@@ -47,6 +47,7 @@ fn unrated_per_mille(cases: u64) -> u32 {
 fn settings(url: &str) -> Settings {
     Settings {
         database_url: url.into(),
+        database_read_url: None,
         addr: "127.0.0.1:0".parse().unwrap(),
         site_root: "target/site".into(),
         site_pkg_dir: "pkg".into(),
@@ -87,6 +88,7 @@ async fn state(store: Store, url: &str) -> AppState {
         .site_pkg_dir(settings.site_pkg_dir.clone())
         .build();
     AppState {
+        reads: store.clone(),
         store: store.clone(),
         sms: Arc::new(server::sms::OutboxGateway::new(store, None)),
         limits: Arc::new(server::limits::Limiters::new(&settings.security)),

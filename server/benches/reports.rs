@@ -87,6 +87,7 @@ async fn prepare(url: &str, n: u64) -> Store {
 fn settings(url: &str) -> Settings {
     Settings {
         database_url: url.into(),
+        database_read_url: None,
         addr: "127.0.0.1:0".parse().unwrap(),
         site_root: "target/site".into(),
         site_pkg_dir: "pkg".into(),

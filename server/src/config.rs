@@ -6,6 +6,9 @@ use std::net::SocketAddr;
 pub struct Settings {
     /// `sqlite://path` (the default, no setup) or `postgres://…`.
     pub database_url: String,
+    /// Reports, trends and the ratings export read here when set
+    /// (`DATABASE_READ_URL`, a PostgreSQL read replica); never migrated.
+    pub database_read_url: Option<String>,
     pub addr: SocketAddr,
     pub site_root: String,
     pub site_pkg_dir: String,
@@ -234,6 +237,7 @@ impl Settings {
         let addr = env("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
         Ok(Settings {
             database_url: env("DATABASE_URL").unwrap_or_else(|| "sqlite://data/hcp.db".into()),
+            database_read_url: env("DATABASE_READ_URL"),
             addr: addr
                 .parse()
                 .map_err(|e| anyhow::anyhow!("LEPTOS_SITE_ADDR {addr:?}: {e}"))?,

@@ -438,7 +438,7 @@ pub async fn build(
         .iter()
         .find(|s| s.tables.contains(&table))
         .expect("every table has a spec");
-    let store = &state.store;
+    let store = &state.reads;
     let (from, to) = period.day_range();
     let sum = |q: SumQuery<'static>| async move {
         Ok::<_, ApiError>(group(store.rollup_sums(q, from, to).await?))
@@ -847,7 +847,7 @@ pub async fn trend(
     let span = domain::trend::span(period);
     let (from, to) = span.day_range();
     let by_day = state
-        .store
+        .reads
         .rollup_sums(
             SumQuery {
                 rollup: Rollup::Day,
@@ -865,7 +865,7 @@ pub async fn trend(
         .collect::<Vec<_>>();
     let (from, to) = period.day_range();
     let by_hour = state
-        .store
+        .reads
         .rollup_sums(
             SumQuery {
                 rollup: Rollup::Hour,

@@ -86,7 +86,12 @@ impl Application {
         let settings_security = settings.security.clone();
         let pad_hub = PadHub::default();
         let instance: Arc<str> = uuid::Uuid::now_v7().simple().to_string().into();
+        let reads = match &settings.database_read_url {
+            Some(url) => Store::connect_reader(url).await?,
+            None => store.clone(),
+        };
         let state = AppState {
+            reads,
             store: store.clone(),
             sms: Arc::new(OutboxGateway::new(
                 store.clone(),

@@ -15,6 +15,10 @@ use crate::store::Store;
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub store: Store,
+    /// Where reports, trends and the ratings export read: a read replica
+    /// when `DATABASE_READ_URL` is set, else `store` itself.
+    #[from_ref(skip)]
+    pub reads: Store,
     pub settings: Arc<Settings>,
     pub leptos_options: LeptosOptions,
     /// Signs case links; made on first start and kept in the database.

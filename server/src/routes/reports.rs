@@ -420,7 +420,7 @@ async fn export_ratings(
     staff.require_city_wide()?;
     let period = q.period()?;
     let (from, to) = reports::instants(&period);
-    let rx = state.store.stream_ratings(from, to);
+    let rx = state.reads.stream_ratings(from, to);
     let header = "\u{FEFF}评价编号,评价时间,渠道,评价等级,评价类型,有效,区县,场所,窗口,部门,办件编号,差评原因,评价内容,实名,评价人类型\r\n";
     let head =
         futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(header)) });

@@ -105,9 +105,20 @@ impl Store {
     /// Connects and brings the schema up to date.
     #[tracing::instrument(skip_all, err)]
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::open(url, true).await
+    }
+
+    /// Connects to a read replica (`DATABASE_READ_URL`): no migrations, no
+    /// file made; its schema is the primary's.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn connect_reader(url: &str) -> Result<Store, StoreError> {
+        Store::open(url, false).await
+    }
+
+    async fn open(url: &str, primary: bool) -> Result<Store, StoreError> {
         let store = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
+                .create_if_missing(primary)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
@@ -121,7 +132,9 @@ impl Store {
                 .max_connections(8)
                 .connect_with(opts)
                 .await?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            if primary {
+                sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            }
             Store::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
@@ -129,7 +142,9 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            if primary {
+                sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            }
             Store::Postgres(pool)
         } else {
             return Err(StoreError::UnsupportedUrl);

@@ -24,6 +24,15 @@ mod postgres {
             super::a_pad_on_one_server_is_pushed_the_service_started_on_the_other(app).await;
         }
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary() {
+        let test = "with_a_read_url_the_ratings_export_reads_the_replica";
+        if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
+            super::with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary(app)
+                .await;
+        }
+    }
 }
 
 async fn each_jobs_tick_runs_on_exactly_one_of_two_servers(app: TestApp) {
@@ -221,4 +230,83 @@ async fn a_pad_on_one_server_is_pushed_the_service_started_on_the_other(app: Tes
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+}
+
+/// The ratings export's data rows (after the header).
+async fn exported_rows(address: &str) -> usize {
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = c
+        .post(format!("{address}/api/v1/staff/login"))
+        .json(&json!({ "username": "supervisor", "password": crate::helpers::ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let today = domain::calendar::Date::of_instant(now_ms());
+    let r = c
+        .get(format!(
+            "{address}/api/v1/exports/ratings?from={today}&to={today}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap().lines().count().saturating_sub(1)
+}
+
+async fn with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary(
+    app: TestApp,
+) {
+    use sqlx::Connection;
+    // A "replica" that has the schema but has not caught up: no ratings.
+    let admin_url = crate::helpers::pg_admin_url();
+    let name = format!("hcp_test_replica_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let replica_url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    server::store::Store::connect(&replica_url)
+        .await
+        .unwrap()
+        .close()
+        .await;
+
+    let items: Vec<Value> = (1..=3).map(|i| app.rating(i, "satisfied")).collect();
+    assert_eq!(app.post_sync(&app.batch(items)).await.status(), 200);
+    assert_eq!(exported_rows(&app.address).await, 3, "the primary has them");
+
+    let mut settings = app.settings.clone();
+    settings.demo = false;
+    settings.database_read_url = Some(replica_url.clone());
+    let reader = server::startup::Application::build(settings).await.unwrap();
+    let reader_state = reader.state();
+    let address = format!("http://127.0.0.1:{}", reader.port());
+    tokio::spawn(reader.run_until_stopped());
+    // Sign-in writes a session: to the primary, which it reads back.
+    assert_eq!(
+        exported_rows(&address).await,
+        0,
+        "the export read the replica"
+    );
+    // Writes through this server land in the primary.
+    let items: Vec<Value> = (4..=5).map(|i| app.rating(i, "satisfied")).collect();
+    let r = reqwest::Client::new()
+        .post(format!("{address}/api/v1/sync"))
+        .bearer_auth(&app.tokens[&app.kiosk.device_id])
+        .json(&app.batch(items))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(exported_rows(&app.address).await, 5);
+    reader_state.store.close().await;
+    reader_state.reads.close().await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut admin)
+        .await;
 }

@@ -118,7 +118,7 @@ pub async fn enrol(address: &str, code: &str) -> (DeviceConfig, String) {
     )
 }
 
-fn pg_admin_url() -> String {
+pub fn pg_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
@@ -199,6 +199,7 @@ pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Opt
     };
     let settings = Settings {
         database_url: url,
+        database_read_url: None,
         addr: "127.0.0.1:0".parse().unwrap(),
         site_root: "target/site".into(),
         site_pkg_dir: "pkg".into(),
