@@ -91,29 +91,14 @@ async fn push_cases(app: &TestApp, cases: Vec<Value>) -> Value {
 /// it was given.
 async fn register_kiosk(app: &TestApp, code: &str) -> String {
     let (c, csrf) = signed_in(app, "admin").await;
-    let issued = send(
-        &c,
-        reqwest::Method::POST,
-        app.url("/api/v1/admin/devices"),
-        &csrf,
-        json!({ "code": code, "kind": "kiosk", "place_code": "HALL-DC" }),
-    )
-    .await;
-    issued["enrol_code"].as_str().unwrap().to_string()
+    crate::helpers::register_kiosk_as(app, &c, &csrf, code).await
 }
 
 /// A device trades its code for a token.
 async fn enrol(app: &TestApp, code: &str, enrol_code: &str) -> String {
-    let r: Value = reqwest::Client::new()
-        .post(app.url("/api/v1/devices/enrol"))
-        .json(&json!({ "device_code": code, "enrol_code": enrol_code }))
-        .send()
+    crate::helpers::enrol_with(&app.address, code, enrol_code)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["token"].as_str().expect("a token").to_string()
+        .1
 }
 
 async fn every_organisation_staff_device_and_case_change_leaves_one_audit_line(app: TestApp) {

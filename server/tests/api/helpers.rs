@@ -98,10 +98,12 @@ pub async fn enrol(address: &str, code: &str) -> (DeviceConfig, String) {
         .json()
         .await
         .unwrap();
-    let enrol_code = issued["enrol_code"]
-        .as_str()
-        .expect("an enrolment code")
-        .to_string();
+    let enrol_code = issued["enrol_code"].as_str().expect("an enrolment code");
+    enrol_with(address, code, enrol_code).await
+}
+
+/// A device trades its one-time code for its configuration and token.
+pub async fn enrol_with(address: &str, code: &str, enrol_code: &str) -> (DeviceConfig, String) {
     let resp: Value = reqwest::Client::new()
         .post(format!("{address}/api/v1/devices/enrol"))
         .json(&json!({ "device_code": code, "enrol_code": enrol_code }))
@@ -116,6 +118,30 @@ pub async fn enrol(address: &str, code: &str) -> (DeviceConfig, String) {
         serde_json::from_value(resp["config"].clone()).unwrap(),
         token,
     )
+}
+
+/// Registers kiosk `code` at the demo hall through a signed-in unit
+/// admin's client; the one-time enrolment code it was given.
+pub async fn register_kiosk_as(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    csrf: &str,
+    code: &str,
+) -> String {
+    let r = admin
+        .post(app.url("/api/v1/admin/devices"))
+        .header("x-csrf-token", csrf)
+        .json(&json!({ "code": code, "kind": "kiosk", "place_code": "HALL-DC" }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let issued: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{issued}");
+    issued["enrol_code"]
+        .as_str()
+        .expect("an enrolment code")
+        .to_string()
 }
 
 pub fn pg_admin_url() -> String {

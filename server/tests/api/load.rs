@@ -5,7 +5,7 @@ use server::config::{Quota, Settings};
 use server::state::now_ms;
 use server::store::CountedTable;
 
-use crate::helpers::{rating_for, signed_in, statuses, TestApp};
+use crate::helpers::{enrol_with, rating_for, register_kiosk_as, signed_in, statuses, TestApp};
 
 /// Devices enrolled from one test address: the per-address limit is off.
 pub fn many_devices(s: &mut Settings) {
@@ -28,30 +28,8 @@ pub async fn enrol_kiosks(app: &TestApp, n: usize) -> Vec<(app::api::types::Devi
     let mut out = Vec::new();
     for i in 0..n {
         let code = format!("KIOSK-LOAD-{i:03}");
-        let issued: Value = admin
-            .post(app.url("/api/v1/admin/devices"))
-            .header("x-csrf-token", &csrf)
-            .json(&json!({ "code": code, "kind": "kiosk", "place_code": "HALL-DC" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let enrol_code = issued["enrol_code"].as_str().expect("an enrolment code");
-        let r: Value = reqwest::Client::new()
-            .post(app.url("/api/v1/devices/enrol"))
-            .json(&json!({ "device_code": code, "enrol_code": enrol_code }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        out.push((
-            serde_json::from_value(r["config"].clone()).unwrap(),
-            r["token"].as_str().expect("a token").to_string(),
-        ));
+        let enrol_code = register_kiosk_as(app, &admin, &csrf, &code).await;
+        out.push(enrol_with(&app.address, &code, &enrol_code).await);
     }
     out
 }
