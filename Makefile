@@ -15,9 +15,9 @@ setup:
 	@scripts/setup.sh
 
 # The release build, redone only when a source changed (so `make run` on a
-# built tree starts at once). Two bundles: the staff one first (front end
-# only: its own site root and hash file), then the citizen one and the
-# server. See ARCHITECTURE.md, "Two bundles".
+# built tree starts at once). Three bundles: the staff and terminal ones
+# first (front end only: each its own site root and hash file), then the
+# citizen one and the server. See ARCHITECTURE.md, "Two bundles".
 BUILD_INPUTS := Cargo.toml Cargo.lock $(shell find domain app citizen staff hydrate server/src server/migrations style public -type f 2>/dev/null)
 BUILT := target/release/.hcp-built
 
@@ -25,13 +25,15 @@ build: setup $(BUILT)
 
 $(BUILT): $(BUILD_INPUTS)
 	cargo leptos build --release --precompress --project hcp-staff --frontend-only
+	cargo leptos build --release --precompress --project hcp-terminal --frontend-only
 	cargo leptos build --release --precompress --project hcp
 	touch $@
 
-# Both bundles only (release wasm, css, assets), no server: `make test`
+# The three bundles only (release wasm, css, assets), no server: `make test`
 # drives the server binary its integration tests already built.
 build-front: setup
 	cargo leptos build --release --precompress --project hcp-staff --frontend-only
+	cargo leptos build --release --precompress --project hcp-terminal --frontend-only
 	cargo leptos build --release --precompress --project hcp --frontend-only
 
 run: build
@@ -73,5 +75,5 @@ fmt:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --features app/ssr -- -D warnings
-	cargo clippy -p domain -p app -p citizen -p staff -p hydrate-citizen -p hydrate-staff --lib \
-		--features hydrate-citizen/hydrate,hydrate-staff/hydrate --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p domain -p app -p citizen -p staff -p hydrate-citizen -p hydrate-terminal -p hydrate-staff --lib \
+		--features hydrate-citizen/hydrate,hydrate-terminal/hydrate,hydrate-staff/hydrate --target wasm32-unknown-unknown -- -D warnings

@@ -22,9 +22,9 @@ cargo test --workspace --features app/ssr
 # The browser tests drive the server binary `cargo test` just built (a
 # release server would compile every dependency a second time, ~8 min on
 # two cores); the bundles are release builds, as a kiosk gets them.
-step "release build of both bundles (wasm, js, css)"
+step "release build of the three bundles (wasm, js, css)"
 make --no-print-directory build-front
-cp target/release/hash.txt target/release/hash-staff.txt target/debug/
+cp target/release/hash.txt target/release/hash-staff.txt target/release/hash-terminal.txt target/debug/
 
 step "browser tests (Playwright in Debian chromium, against target/debug/server)"
 cd end2end && HCP_SERVER_BIN=../target/debug/server npx playwright test

@@ -18,7 +18,10 @@ use crate::i18n::Prefs;
 /// Who a page is for, which decides the bundle that hydrates it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wing {
-    /// Kiosk, pad, phone and PC rating, feedback, public results, home.
+    /// The hall's own terminals: the kiosk and the window pad. Their bundle
+    /// is the smallest, and the one a kiosk keeps for working offline.
+    Terminal,
+    /// Phone and PC rating, feedback, public results, home.
     Citizen,
     /// Everything under `/staff`.
     Staff,
@@ -29,6 +32,8 @@ impl Wing {
     pub fn of_path(path: &str) -> Wing {
         if path == "/staff" || path.starts_with("/staff/") {
             Wing::Staff
+        } else if path.starts_with("/kiosk/") || path.starts_with("/pad/") {
+            Wing::Terminal
         } else {
             Wing::Citizen
         }
@@ -96,10 +101,13 @@ mod tests {
     use super::Wing;
 
     #[test]
-    fn everything_under_staff_is_the_staff_wing_and_nothing_else_is() {
+    fn staff_pages_terminals_and_the_rest_each_have_their_wing() {
         assert_eq!(Wing::of_path("/staff"), Wing::Staff);
         assert_eq!(Wing::of_path("/staff/loop/12"), Wing::Staff);
-        assert_eq!(Wing::of_path("/kiosk/K-1"), Wing::Citizen);
+        assert_eq!(Wing::of_path("/kiosk/K-1"), Wing::Terminal);
+        assert_eq!(Wing::of_path("/pad/P-1"), Wing::Terminal);
+        assert_eq!(Wing::of_path("/kiosks"), Wing::Citizen);
+        assert_eq!(Wing::of_path("/q/HALL/W01"), Wing::Citizen);
         assert_eq!(Wing::of_path("/staffing"), Wing::Citizen);
         assert_eq!(Wing::of_path("/"), Wing::Citizen);
         assert_eq!(Wing::of_path("/public"), Wing::Citizen);

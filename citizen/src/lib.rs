@@ -23,13 +23,24 @@ use pages::pad::PadPage;
 use pages::public_results::PublicPage;
 use pages::rate::RatePage;
 
-/// The citizen wing's routes; the server mounts them beside the staff ones.
+/// The hall terminals' routes (kiosk, window pad): their own bundle, the
+/// smallest, which a kiosk keeps for working offline.
+#[component(transparent)]
+pub fn TerminalRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
+    view! {
+        <Route path=path!("/kiosk/:device") view=KioskPage/>
+        <Route path=path!("/pad/:device") view=PadPage/>
+    }
+    .into_inner()
+    .into_any_nested_route()
+}
+
+/// The other citizen routes (phone and PC rating, feedback, public
+/// results, home); the server mounts them beside the terminal and staff ones.
 #[component(transparent)]
 pub fn CitizenRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
     view! {
         <Route path=path!("/") view=HomePage/>
-        <Route path=path!("/kiosk/:device") view=KioskPage/>
-        <Route path=path!("/pad/:device") view=PadPage/>
         <Route path=path!("/q/:place") view=RatePage ssr=SsrMode::Async/>
         <Route path=path!("/q/:place/:window") view=RatePage ssr=SsrMode::Async/>
         <Route path=path!("/r/:token") view=RatePage ssr=SsrMode::Async/>
@@ -47,6 +58,18 @@ pub fn CitizenApp() -> impl IntoView {
         <Frame wing=Wing::Citizen>
             <Routes fallback=NotFound>
                 <CitizenRoutes/>
+            </Routes>
+        </Frame>
+    }
+}
+
+/// What the terminal bundle hydrates: a kiosk or a window pad.
+#[component]
+pub fn TerminalApp() -> impl IntoView {
+    view! {
+        <Frame wing=Wing::Terminal>
+            <Routes fallback=NotFound>
+                <TerminalRoutes/>
             </Routes>
         </Frame>
     }

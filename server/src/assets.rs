@@ -26,13 +26,18 @@ const OFFLINE_FILES: &[&str] = &[
 #[derive(Clone, Debug)]
 pub struct Assets {
     pub pkg_dir: PathBuf,
-    /// The staff bundle's files (`hcp-staff.*`), built into their own site
-    /// root beside the citizen one (`target/site-staff/pkg`).
+    /// The terminal and staff bundles' files (`hcp-terminal.*`,
+    /// `hcp-staff.*`), each built into its own site root beside the
+    /// citizen one (`target/site-terminal/pkg`, `target/site-staff/pkg`).
+    pub terminal_pkg_dir: PathBuf,
     pub staff_pkg_dir: PathBuf,
     pub site_pkg_dir: String,
     pub js: String,
     pub wasm: String,
     pub css: String,
+    /// The terminal bundle's js and wasm: what a kiosk needs offline.
+    pub terminal_js: String,
+    pub terminal_wasm: String,
     /// The names carry content hashes (a release build).
     pub hashed: bool,
 }
@@ -41,37 +46,56 @@ impl Assets {
     /// Reads `hash.txt` beside the running binary, as Leptos does; without
     /// it (tests, a debug build) the names are unhashed.
     pub fn load(site_root: &str, site_pkg_dir: &str, output_name: &str) -> Assets {
-        let hashes = std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("hash.txt")))
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .map(|s| parse_hashes(&s))
-            .unwrap_or_default();
-        let name = |ext: &str| match hashes.iter().find(|(k, _)| k == ext) {
-            Some((_, h)) => format!("{output_name}.{h}.{ext}"),
-            None => format!("{output_name}.{ext}"),
+        let read = |file: &str| {
+            std::env::current_exe()
+                .ok()
+                .and_then(|p| p.parent().map(|d| d.join(file)))
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .map(|s| parse_hashes(&s))
+                .unwrap_or_default()
         };
+        let hashes = read("hash.txt");
+        let terminal_hashes = read("hash-terminal.txt");
+        let name = |hashes: &[(String, String)], bundle: &str, ext: &str| match hashes
+            .iter()
+            .find(|(k, _)| k == ext)
+        {
+            Some((_, h)) => format!("{bundle}.{h}.{ext}"),
+            None => format!("{bundle}.{ext}"),
+        };
+        let terminal = format!("{output_name}-terminal");
         Assets {
             pkg_dir: Path::new(site_root).join(site_pkg_dir),
+            terminal_pkg_dir: Path::new(&format!("{site_root}-terminal")).join(site_pkg_dir),
             staff_pkg_dir: Path::new(&format!("{site_root}-staff")).join(site_pkg_dir),
             site_pkg_dir: site_pkg_dir.to_string(),
-            js: name("js"),
-            wasm: name("wasm"),
-            css: name("css"),
+            js: name(&hashes, output_name, "js"),
+            wasm: name(&hashes, output_name, "wasm"),
+            css: name(&hashes, output_name, "css"),
+            terminal_js: name(&terminal_hashes, &terminal, "js"),
+            terminal_wasm: name(&terminal_hashes, &terminal, "wasm"),
             hashed: ["js", "wasm", "css"]
                 .iter()
                 .all(|e| hashes.iter().any(|(k, _)| k == e)),
         }
     }
 
-    /// What the service worker keeps for offline use.
+    /// What the service worker keeps for offline use: the terminal bundle
+    /// (a kiosk's or pad's), the citizen bundle and the home page, the
+    /// stylesheet they share.
     pub fn precache(&self) -> Vec<String> {
         let pkg = &self.site_pkg_dir;
         let mut list = vec!["/".to_string()];
         list.extend(
-            [&self.js, &self.wasm, &self.css]
-                .iter()
-                .map(|f| format!("/{pkg}/{f}")),
+            [
+                &self.terminal_js,
+                &self.terminal_wasm,
+                &self.js,
+                &self.wasm,
+                &self.css,
+            ]
+            .iter()
+            .map(|f| format!("/{pkg}/{f}")),
         );
         list.extend(OFFLINE_FILES.iter().map(|s| s.to_string()));
         list
@@ -89,8 +113,9 @@ impl Assets {
 
     /// `/pkg`: precompressed files (brotli, gzip) when the client takes
     /// them; hashed names never change, so browsers keep them for a year.
-    /// The citizen bundle's directory first, then the staff bundle's.
-    pub fn pkg_service(&self) -> SetResponseHeader<ServeDir<ServeDir>, HeaderValue> {
+    /// The citizen bundle's directory first, then the terminal bundle's,
+    /// then the staff bundle's.
+    pub fn pkg_service(&self) -> SetResponseHeader<ServeDir<ServeDir<ServeDir>>, HeaderValue> {
         let cache = if self.hashed {
             "public, max-age=31536000, immutable"
         } else {
@@ -101,9 +126,14 @@ impl Assets {
                 .precompressed_br()
                 .precompressed_gzip()
                 .fallback(
-                    ServeDir::new(&self.staff_pkg_dir)
+                    ServeDir::new(&self.terminal_pkg_dir)
                         .precompressed_br()
-                        .precompressed_gzip(),
+                        .precompressed_gzip()
+                        .fallback(
+                            ServeDir::new(&self.staff_pkg_dir)
+                                .precompressed_br()
+                                .precompressed_gzip(),
+                        ),
                 ),
             header::CACHE_CONTROL,
             HeaderValue::from_static(cache),
@@ -162,15 +192,21 @@ mod tests {
     fn the_service_worker_names_this_builds_files() {
         let a = Assets {
             pkg_dir: "target/site/pkg".into(),
+            terminal_pkg_dir: "target/site-terminal/pkg".into(),
             staff_pkg_dir: "target/site-staff/pkg".into(),
             site_pkg_dir: "pkg".into(),
             js: "hcp.AAA.js".into(),
             wasm: "hcp.BBB.wasm".into(),
             css: "hcp.CCC.css".into(),
+            terminal_js: "hcp-terminal.EEE.js".into(),
+            terminal_wasm: "hcp-terminal.FFF.wasm".into(),
             hashed: true,
         };
         let sw = a.service_worker();
         assert!(sw.contains("\"/pkg/hcp.BBB.wasm\""));
+        // A kiosk reloaded offline hydrates with the terminal bundle.
+        assert!(sw.contains("\"/pkg/hcp-terminal.FFF.wasm\""));
+        assert!(sw.contains("\"/pkg/hcp-terminal.EEE.js\""));
         assert!(!sw.contains("__PRECACHE__") && !sw.contains("__ASSET_CACHE__"));
         let mut b = a.clone();
         b.wasm = "hcp.DDD.wasm".into();

@@ -1,11 +1,12 @@
-//! The HTML page around every route: the server renders both wings' routes
-//! (`citizen::CitizenRoutes`, `staff::StaffRoutes`) in the shared frame, and
-//! names the bundle that hydrates the page by its address: the citizen
-//! bundle (`hcp`) for kiosks, pads, phones, PCs and the public pages, the
+//! The HTML page around every route: the server renders every wing's routes
+//! (`citizen::TerminalRoutes`, `citizen::CitizenRoutes`, `staff::StaffRoutes`)
+//! in the shared frame, and names the bundle that hydrates the page by its
+//! address: the terminal bundle (`hcp-terminal`) for kiosks and window pads,
+//! the citizen bundle (`hcp`) for phones, PCs and the public pages, the
 //! staff bundle (`hcp-staff`) for everything under `/staff`.
 
 use app::frame::{Frame, NotFound, Wing};
-use citizen::CitizenRoutes;
+use citizen::{CitizenRoutes, TerminalRoutes};
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags};
 use leptos_router::components::Routes;
@@ -24,20 +25,24 @@ navigator.serviceWorker.register('/sw.js')\
 .then(function(r){if(r.active){r.active.postMessage({keep:location.pathname+location.search})}})\
 .catch(function(e){console.warn('service worker',e)})})}";
 
-/// The staff bundle's name beside the citizen bundle's.
-pub fn staff_output_name(output_name: &str) -> String {
-    format!("{output_name}-staff")
+/// The suffix of a wing's bundle name beside the citizen bundle's (`hcp`),
+/// which also names its site root and hash file (`hcp-staff`,
+/// `target/site-staff`, `hash-staff.txt`).
+pub fn bundle_suffix(wing: Wing) -> &'static str {
+    match wing {
+        Wing::Citizen => "",
+        Wing::Terminal => "-terminal",
+        Wing::Staff => "-staff",
+    }
 }
-
-/// The staff bundle's content hashes, beside the server binary.
-pub const STAFF_HASH_FILE: &str = "hash-staff.txt";
 
 /// The options that make `HydrationScripts` load a wing's bundle.
 fn bundle_options(options: &LeptosOptions, wing: Wing) -> LeptosOptions {
     let mut opts = options.clone();
-    if wing == Wing::Staff {
-        opts.output_name = staff_output_name(&options.output_name).into();
-        opts.hash_file = STAFF_HASH_FILE.into();
+    let suffix = bundle_suffix(wing);
+    if !suffix.is_empty() {
+        opts.output_name = format!("{}{suffix}", options.output_name).into();
+        opts.hash_file = format!("hash{suffix}.txt").into();
     }
     opts
 }
@@ -66,13 +71,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Every route of both wings, for rendering on the server. The browser
-/// hydrates the same frame with one wing's routes (`CitizenApp`, `StaffApp`).
+/// Every route of every wing, for rendering on the server. The browser
+/// hydrates the same frame with one wing's routes (`TerminalApp`,
+/// `CitizenApp`, `StaffApp`).
 #[component]
 pub fn App() -> impl IntoView {
     view! {
         <Frame>
             <Routes fallback=NotFound>
+                <TerminalRoutes/>
                 <CitizenRoutes/>
                 <StaffRoutes/>
             </Routes>
