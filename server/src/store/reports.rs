@@ -1054,25 +1054,28 @@ pub fn spans<K: PartialEq>(items: impl IntoIterator<Item = (K, i64)>) -> Vec<(K,
     out
 }
 
-/// The ratings `around` a span, widened by the window, with the ones in a
-/// dense window (`domain::fraud::in_dense_window`) flagged for `reason`.
+/// The ratings `around` a batch's span (`domain::fraud::reach`) that lie
+/// in a dense window (`domain::fraud::in_dense_window`) and are not yet
+/// flagged for `reason`: flags to set. Ratings flagged already are left
+/// alone, so a long burst sent in many batches flags each rating once.
 async fn burst_flags(
     tx: &mut Tx<'_, '_>,
     around: Around<'_>,
-    (lo, hi): (i64, i64),
+    span: (i64, i64),
     window: domain::fraud::Window,
     reason: domain::fraud::FlagReason,
     detail: &str,
 ) -> Result<Vec<NewFlag>, sqlx::Error> {
+    let k = domain::fraud::neighbours(window);
     let rows = tx
-        .ratings_around(around, lo - window.within_ms, hi + window.within_ms)
+        .ratings_near(around, span, k, window.within_ms, reason.as_str())
         .await?;
-    let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
+    let times: Vec<i64> = rows.iter().map(|(_, at, _)| *at).collect();
     Ok(rows
         .iter()
         .zip(domain::fraud::in_dense_window(&times, window))
-        .filter(|(_, hit)| *hit)
-        .map(|((id, _), _)| NewFlag {
+        .filter(|((.., flagged), hit)| *hit && !*flagged)
+        .map(|((id, ..), _)| NewFlag {
             rating_id: id.clone(),
             reason: reason.as_str(),
             detail: detail.to_string(),
@@ -1207,7 +1210,9 @@ pub async fn detect_flags(
 }
 
 /// Stores `flags` inside `tx`, moving the contribution of the earlier
-/// ratings they name (`fresh` are the batch's, not yet in the rollups).
+/// ratings they take out of the figures (`fresh` are the batch's, not yet
+/// in the rollups; an earlier rating already not valid, flagged for
+/// another reason or excluded, contributes the same after).
 #[tracing::instrument(level = "debug", skip_all, fields(n = flags.len()))]
 pub async fn insert_flags(
     tx: &mut Tx<'_, '_>,
@@ -1215,18 +1220,25 @@ pub async fn insert_flags(
     fresh: &std::collections::HashSet<String>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let mut flags: Vec<&NewFlag> = flags.iter().collect();
+    flags.sort_by(|a, b| (&a.rating_id, a.reason).cmp(&(&b.rating_id, b.reason)));
+    flags.dedup_by(|a, b| a.rating_id == b.rating_id && a.reason == b.reason);
     let mut earlier: Vec<String> = flags
         .iter()
         .filter(|f| !fresh.contains(&f.rating_id))
         .map(|f| f.rating_id.clone())
         .collect();
-    earlier.sort_unstable();
     earlier.dedup();
-    rollup_ratings(tx, &earlier, -1).await?;
-    for f in flags {
-        tx.insert_flag(f, now).await?;
+    let mut moving: Vec<String> = vec![];
+    for chunk in earlier.chunks(ROLLUP_CHUNK) {
+        moving.extend(tx.valid_ratings(chunk).await?);
     }
-    rollup_ratings(tx, &earlier, 1).await
+    rollup_ratings(tx, &moving, -1).await?;
+    let owned: Vec<NewFlag> = flags.into_iter().cloned().collect();
+    for chunk in owned.chunks(ROLLUP_CHUNK) {
+        tx.insert_flags(chunk, now).await?;
+    }
+    rollup_ratings(tx, &moving, 1).await
 }
 
 /// One line of the ratings export: no device, no evaluator identity.
