@@ -9,7 +9,7 @@
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use super::reports::{
-    fact_select, placeholders, values_upsert_sql, NOT_VALID, BatchRating, Fact, NewFlag, Rollup, RollupCounts,
+    fact_select, placeholders, values_delta_sql, NOT_VALID, BatchRating, Fact, NewFlag, Rollup, RollupCounts,
     RollupKey, Source, StaffIdentity,
 };
 
@@ -116,13 +116,14 @@ impl Tx<'_, '_> {
         })
     }
 
-    /// Adds aggregated `rows` to `rollup`: one multi-row upsert.
+    /// Adds aggregated `rows` to `rollup`: appended to its deltas (one
+    /// multi-row insert, no lock on the rollup's hot rows; reads sum both).
     pub async fn add_to_rollup(
         &mut self,
         rollup: Rollup,
         rows: &[(RollupKey, RollupCounts)],
     ) -> Result<(), sqlx::Error> {
-        let sql = values_upsert_sql(rollup, rows, self.is_sqlite());
+        let sql = values_delta_sql(rollup, rows, self.is_sqlite());
         with_tx!(self, conn => {
             let mut q = sqlx::query(&sql);
             for ((ints, kind), counts) in rows {

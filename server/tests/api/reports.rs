@@ -63,8 +63,10 @@ async fn exec(store: &Store, sql: &str) {
     }
 }
 
-/// Every rollup row, sorted, zero rows left out.
+/// Every rollup row, sorted, zero rows left out, once the deltas are
+/// folded in.
 async fn rollup_rows(store: &Store) -> Vec<String> {
+    store.fold_rollups().await.unwrap();
     let mut out = vec![];
     for t in ["rollup_day", "rollup_unit", "rollup_item"] {
         let sql = format!(
