@@ -282,7 +282,13 @@ mod tests {
         );
         // Fewer neighbours than needed: the window's edge.
         assert_eq!(reach(&[250, 310], (400, 400), W), [false, true]);
-        assert_eq!(neighbours(Window { count: 0, within_ms: 5 }), 0);
+        assert_eq!(
+            neighbours(Window {
+                count: 0,
+                within_ms: 5
+            }),
+            0
+        );
     }
 
     #[test]

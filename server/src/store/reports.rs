@@ -489,7 +489,11 @@ pub fn fact_select(source: Source, n: usize, sqlite: bool) -> String {
 
 /// Appends `rows` (aggregated counts) to `rollup`'s deltas: one multi-row
 /// insert, which takes no lock on the rollup's rows.
-pub fn values_delta_sql(rollup: Rollup, rows: &[(RollupKey, RollupCounts)], sqlite: bool) -> String {
+pub fn values_delta_sql(
+    rollup: Rollup,
+    rows: &[(RollupKey, RollupCounts)],
+    sqlite: bool,
+) -> String {
     let keys = rollup.keys();
     let per_row = rows.first().map_or(0, |((ints, kind), _)| {
         ints.len() + usize::from(kind.is_some()) + N_COUNTS

@@ -9,8 +9,8 @@
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use super::reports::{
-    fact_select, placeholders, values_delta_sql, NOT_VALID, BatchRating, Fact, NewFlag, Rollup, RollupCounts,
-    RollupKey, Source, StaffIdentity,
+    fact_select, placeholders, values_delta_sql, BatchRating, Fact, NewFlag, Rollup, RollupCounts,
+    RollupKey, Source, StaffIdentity, NOT_VALID,
 };
 
 /// An open transaction on one of the two databases.
@@ -217,8 +217,7 @@ impl Tx<'_, '_> {
                 3,
             ),
         };
-        let [lo_p, hi_p, w_p, off_p, reason_p] =
-            [0, 1, 2, 3, 4].map(|i| format!("${}", first + i));
+        let [lo_p, hi_p, w_p, off_p, reason_p] = [0, 1, 2, 3, 4].map(|i| format!("${}", first + i));
         // With no neighbours to read (a threshold of 1) the span alone.
         let (from, to) = if k == 0 {
             (lo_p.clone(), hi_p.clone())

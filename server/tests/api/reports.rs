@@ -1008,7 +1008,14 @@ async fn a_long_burst_sent_in_many_batches_flags_each_rating_once_and_keeps_the_
     for b in 0..18usize {
         let items: Vec<Value> = (b * 5..b * 5 + 5)
             .map(|i| {
-                let mut r = app.rating(i as u64 + 1, if i % 9 == 0 { "dissatisfied" } else { "satisfied" });
+                let mut r = app.rating(
+                    i as u64 + 1,
+                    if i % 9 == 0 {
+                        "dissatisfied"
+                    } else {
+                        "satisfied"
+                    },
+                );
                 r["id"] = json!(ids[i]);
                 r["device_time"] = json!(times[i]);
                 r
