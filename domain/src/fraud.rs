@@ -148,6 +148,49 @@ pub fn in_dense_window(times: &[i64], w: Window) -> Vec<bool> {
     out
 }
 
+/// How many earlier (and later) ratings a burst detector must read on
+/// each side of a batch: a dense run of `count` holding one of the batch's
+/// ratings lies within `count - 1` positions of it.
+pub fn neighbours(w: Window) -> usize {
+    w.count.saturating_sub(1)
+}
+
+/// Which of the stored `times` a burst detector reads around a batch whose
+/// ratings span `lo..=hi`: every one in the span, and the nearest
+/// [`neighbours`] on each side (all ties of the farthest one included),
+/// none more than `w.within_ms` outside the span. The server's query
+/// selects the same rows. [`in_dense_window`] over them (with the batch)
+/// marks exactly the ratings the whole history would mark that share a
+/// dense run with the batch; a run without any of the batch's ratings was
+/// dense, and flagged, when its last rating arrived.
+pub fn reach(times: &[i64], (lo, hi): (i64, i64), w: Window) -> Vec<bool> {
+    let k = neighbours(w);
+    let mut before: Vec<i64> = times
+        .iter()
+        .copied()
+        .filter(|&t| t < lo && t >= lo - w.within_ms)
+        .collect();
+    before.sort_unstable_by(|a, b| b.cmp(a));
+    let mut after: Vec<i64> = times
+        .iter()
+        .copied()
+        .filter(|&t| t > hi && t <= hi + w.within_ms)
+        .collect();
+    after.sort_unstable();
+    // The k-th nearest on each side, or the window's edge when fewer.
+    let from = if k == 0 {
+        lo
+    } else {
+        before.get(k - 1).copied().unwrap_or(lo - w.within_ms)
+    };
+    let to = if k == 0 {
+        hi
+    } else {
+        after.get(k - 1).copied().unwrap_or(hi + w.within_ms)
+    };
+    times.iter().map(|&t| t >= from && t <= to).collect()
+}
+
 /// One rating by a phone number, for 批量评价.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneRating {
@@ -225,6 +268,30 @@ mod tests {
     }
 
     #[test]
+    fn the_reach_is_the_span_and_two_neighbours_either_side_within_the_window() {
+        // count 3: two neighbours each side; 0 and 1000 are out of the window.
+        let earlier = [0, 300, 350, 360, 390, 410, 420, 450, 500, 1000];
+        assert_eq!(
+            reach(&earlier, (400, 405), W),
+            [false, false, false, true, true, true, true, false, false, false]
+        );
+        // Ties of the farthest neighbour are all read.
+        assert_eq!(
+            reach(&[380, 390, 390, 395], (400, 400), W),
+            [false, true, true, true]
+        );
+        // Fewer neighbours than needed: the window's edge.
+        assert_eq!(reach(&[250, 310], (400, 400), W), [false, true]);
+        assert_eq!(
+            neighbours(Window {
+                count: 0,
+                within_ms: 5
+            }),
+            0
+        );
+    }
+
+    #[test]
     fn one_phone_over_many_cases_is_a_batch_but_repeats_of_one_case_are_not() {
         let r = |phone: &str, case_id, at| PhoneRating {
             phone: phone.into(),
@@ -285,6 +352,40 @@ mod tests {
         ) {
             let w = Window { count, within_ms: within };
             prop_assert_eq!(in_dense_window(&times, w), brute(&times, w));
+        }
+
+        #[test]
+        fn reading_the_reach_marks_the_batch_as_the_whole_history_would(
+            earlier in prop::collection::vec(0i64..2000, 0..80),
+            batch in prop::collection::vec(800i64..1200, 1..15),
+            count in 1usize..8,
+            within in 0i64..300,
+        ) {
+            let w = Window { count, within_ms: within };
+            let lo = *batch.iter().min().unwrap();
+            let hi = *batch.iter().max().unwrap();
+            // The whole history: earlier ratings, then the batch.
+            let all: Vec<i64> = earlier.iter().chain(&batch).copied().collect();
+            let whole = in_dense_window(&all, w);
+            let read = reach(&earlier, (lo, hi), w);
+            let kept: Vec<usize> = (0..earlier.len()).filter(|&i| read[i]).collect();
+            let subset: Vec<i64> = kept.iter().map(|&i| earlier[i]).chain(batch.iter().copied()).collect();
+            let near = in_dense_window(&subset, w);
+            // The batch's ratings: the same verdict.
+            prop_assert_eq!(&near[kept.len()..], &whole[earlier.len()..]);
+            // An earlier rating read is marked only if the history marks it.
+            for (j, &i) in kept.iter().enumerate() {
+                prop_assert!(!near[j] || whole[i]);
+            }
+            // An earlier rating the history marks and the earlier ratings
+            // alone do not (a run with the batch's) is read and marked.
+            let before = in_dense_window(&earlier, w);
+            for i in 0..earlier.len() {
+                if whole[i] && !before[i] {
+                    let j = kept.iter().position(|&x| x == i);
+                    prop_assert!(j.is_some_and(|j| near[j]), "rating {} at {}", i, earlier[i]);
+                }
+            }
         }
     }
 }

@@ -33,6 +33,9 @@ pub async fn tick(state: &AppState, now: i64) -> Result<Option<JobsReport>, ApiE
 pub async fn run(state: &AppState, now: i64) -> Result<JobsReport, ApiError> {
     let idle = now - state.settings.security.session_idle_mins * 60_000;
     state.store.purge_sessions(now, idle).await?;
+    // Each server also folds every second (`startup`); here too, so a run
+    // on demand leaves no delta behind.
+    state.store.fold_rollups().await?;
     Ok(JobsReport {
         default_ratings: default_ratings(state, now).await?,
         reminders: reminders(state, now).await?,

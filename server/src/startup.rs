@@ -157,6 +157,20 @@ impl Application {
                 limits.retain_recent();
             }
         });
+        // The rollup deltas ingest appends are folded in every second, on
+        // every server (the fold is safe concurrently: see
+        // `Store::fold_rollups`), so reads sum few of them.
+        let store = self.jobs_state.store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FOLD_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = store.fold_rollups().await {
+                    tracing::warn!(error = ?e, "folding the rollup deltas failed; next second again");
+                }
+            }
+        });
         let state = self.jobs_state.clone();
         let every = std::time::Duration::from_secs(state.settings.policy.jobs_every_secs.max(10));
         tokio::spawn(async move {
@@ -185,6 +199,9 @@ impl Application {
         crate::serve::serve(self.listener, self.router, limits, shutdown_signal()).await
     }
 }
+
+/// How often each server folds the rollup deltas into the rollups.
+const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn router(state: AppState) -> Router {
     use axum::http::{header, HeaderValue};

@@ -55,6 +55,25 @@ impl Rollup {
             Rollup::Hour => "rollup_hour",
         }
     }
+    /// Its deltas: what writes append, summed with the rollup by every
+    /// read until [`Store::fold_rollups`] moves them in.
+    pub fn deltas(self) -> &'static str {
+        match self {
+            Rollup::Day => "rollup_day_delta",
+            Rollup::Unit => "rollup_unit_delta",
+            Rollup::Item => "rollup_item_delta",
+            Rollup::Hour => "rollup_hour_delta",
+        }
+    }
+    /// The rollup and its unfolded deltas, as one row source for a read.
+    pub fn with_deltas(self) -> String {
+        let cols = format!("{}, {}", self.keys(), count_columns());
+        format!(
+            "(SELECT {cols} FROM {} UNION ALL SELECT {cols} FROM {})",
+            self.table(),
+            self.deltas()
+        )
+    }
     fn keys(self) -> &'static str {
         match self {
             Rollup::Day => "day, department_id, district_id, place_kind",
@@ -468,13 +487,13 @@ pub fn fact_select(source: Source, n: usize, sqlite: bool) -> String {
     format!("SELECT {cols}, x.place_kind FROM ({facts}) x")
 }
 
-/// Adds `rows` (aggregated counts) to `rollup`: one multi-row upsert.
-pub fn values_upsert_sql(
+/// Appends `rows` (aggregated counts) to `rollup`'s deltas: one multi-row
+/// insert, which takes no lock on the rollup's rows.
+pub fn values_delta_sql(
     rollup: Rollup,
     rows: &[(RollupKey, RollupCounts)],
     sqlite: bool,
 ) -> String {
-    let t = rollup.table();
     let keys = rollup.keys();
     let per_row = rows.first().map_or(0, |((ints, kind), _)| {
         ints.len() + usize::from(kind.is_some()) + N_COUNTS
@@ -490,10 +509,39 @@ pub fn values_upsert_sql(
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "INSERT INTO {t} ({keys}, {}) VALUES {values} ON CONFLICT ({keys}) DO UPDATE SET {}",
-        count_columns(),
-        add_counts(t)
+        "INSERT INTO {} ({keys}, {}) VALUES {values}",
+        rollup.deltas(),
+        count_columns()
     )
+}
+
+/// Moves `rollup`'s deltas into it: summed per key, upserted in key order.
+/// PostgreSQL: one statement (the rows it deletes are the rows it adds,
+/// whatever commits meanwhile). SQLite: two, in the caller's write
+/// transaction, which no other writer shares.
+pub fn fold_sql(rollup: Rollup, sqlite: bool) -> Vec<String> {
+    let (t, d, keys) = (rollup.table(), rollup.deltas(), rollup.keys());
+    let sums = COUNTS
+        .iter()
+        .map(|c| format!("SUM({})", c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let upsert = |from: &str| {
+        format!(
+            "INSERT INTO {t} ({keys}, {}) SELECT {keys}, {sums} FROM {from} WHERE true GROUP BY {keys} \
+             ORDER BY {keys} ON CONFLICT ({keys}) DO UPDATE SET {}",
+            count_columns(),
+            add_counts(t)
+        )
+    };
+    if sqlite {
+        vec![upsert(d), format!("DELETE FROM {d}")]
+    } else {
+        vec![format!(
+            "WITH moved AS (DELETE FROM {d} RETURNING *) {}",
+            upsert("moved")
+        )]
+    }
 }
 
 /// Adds (`sign` = 1) or takes away (-1) what the rows `ids` contribute to
@@ -720,7 +768,8 @@ pub struct OrgUnit {
 }
 
 impl Store {
-    /// Sums a rollup over days `from..=to` (day numbers) by two keys.
+    /// Sums a rollup and its unfolded deltas over days `from..=to` (day
+    /// numbers) by two keys.
     pub async fn rollup_sums(
         &self,
         q: SumQuery<'_>,
@@ -739,7 +788,7 @@ impl Store {
             q.k1,
             q.k2,
             sum_columns(),
-            q.rollup.table(),
+            q.rollup.with_deltas(),
             q.filter
         );
         with_pool!(self, pool => {
@@ -786,6 +835,39 @@ impl Store {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, SumRow>(&sql).fetch_all(pool).await?.into_iter().map(keyed).collect()))
     }
 
+    /// Moves every rollup's deltas into it (see migration 0013), each
+    /// rollup in its own short transaction; reads give the same sums before
+    /// and after. Safe on several servers at once: on PostgreSQL one folds
+    /// at a time (an advisory lock, the others skip). Returns the delta
+    /// rows folded.
+    #[tracing::instrument(level = "debug", skip_all, err)]
+    pub async fn fold_rollups(&self) -> Result<u64, StoreError> {
+        let sqlite = self.kind() == "sqlite";
+        let mut folded = 0;
+        with_pool!(self, pool => {
+            for r in ROLLUPS {
+                let mut tx = pool.begin_write().await?;
+                if !sqlite {
+                    let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(73012)")
+                        .fetch_one(&mut *tx).await?;
+                    if !mine {
+                        return Ok(folded);
+                    }
+                }
+                let statements = fold_sql(r, sqlite);
+                let last = statements.len() - 1;
+                for (i, sql) in statements.iter().enumerate() {
+                    let done = sqlx::query(sql).execute(&mut *tx).await?;
+                    if i == last {
+                        folded += done.rows_affected();
+                    }
+                }
+                tx.commit().await?;
+            }
+            Ok(folded)
+        })
+    }
+
     /// Empties the rollups and recomputes them from the raw tables.
     #[tracing::instrument(skip_all, err)]
     pub async fn rebuild_rollups(&self) -> Result<(), StoreError> {
@@ -793,6 +875,7 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             for r in ROLLUPS {
                 sqlx::query(&format!("DELETE FROM {}", r.table())).execute(&mut *tx).await?;
+                sqlx::query(&format!("DELETE FROM {}", r.deltas())).execute(&mut *tx).await?;
                 for source in [Source::Ratings, Source::Cases] {
                     sqlx::query(&upsert_sql(r, source, "", 1)).execute(&mut *tx).await?;
                 }
@@ -820,8 +903,14 @@ impl Store {
                 if pg {
                     sqlx::query("SELECT pg_advisory_xact_lock(73011)").execute(&mut *tx).await?;
                 }
-                let empty: bool = sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT 1 FROM {})", r.table()))
-                    .fetch_one(&mut *tx).await?;
+                // Empty, deltas included: a new database's first ratings
+                // may wait in the deltas, and a fill would count them twice.
+                let empty: bool = sqlx::query_scalar(&format!(
+                    "SELECT NOT EXISTS (SELECT 1 FROM {}) AND NOT EXISTS (SELECT 1 FROM {})",
+                    r.table(),
+                    r.deltas()
+                ))
+                .fetch_one(&mut *tx).await?;
                 if empty {
                     for source in [Source::Ratings, Source::Cases] {
                         sqlx::query(&upsert_sql(r, source, "", 1)).execute(&mut *tx).await?;
@@ -1054,25 +1143,28 @@ pub fn spans<K: PartialEq>(items: impl IntoIterator<Item = (K, i64)>) -> Vec<(K,
     out
 }
 
-/// The ratings `around` a span, widened by the window, with the ones in a
-/// dense window (`domain::fraud::in_dense_window`) flagged for `reason`.
+/// The ratings `around` a batch's span (`domain::fraud::reach`) that lie
+/// in a dense window (`domain::fraud::in_dense_window`) and are not yet
+/// flagged for `reason`: flags to set. Ratings flagged already are left
+/// alone, so a long burst sent in many batches flags each rating once.
 async fn burst_flags(
     tx: &mut Tx<'_, '_>,
     around: Around<'_>,
-    (lo, hi): (i64, i64),
+    span: (i64, i64),
     window: domain::fraud::Window,
     reason: domain::fraud::FlagReason,
     detail: &str,
 ) -> Result<Vec<NewFlag>, sqlx::Error> {
+    let k = domain::fraud::neighbours(window);
     let rows = tx
-        .ratings_around(around, lo - window.within_ms, hi + window.within_ms)
+        .ratings_near(around, span, k, window.within_ms, reason.as_str())
         .await?;
-    let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
+    let times: Vec<i64> = rows.iter().map(|(_, at, _)| *at).collect();
     Ok(rows
         .iter()
         .zip(domain::fraud::in_dense_window(&times, window))
-        .filter(|(_, hit)| *hit)
-        .map(|((id, _), _)| NewFlag {
+        .filter(|((.., flagged), hit)| *hit && !*flagged)
+        .map(|((id, ..), _)| NewFlag {
             rating_id: id.clone(),
             reason: reason.as_str(),
             detail: detail.to_string(),
@@ -1207,7 +1299,9 @@ pub async fn detect_flags(
 }
 
 /// Stores `flags` inside `tx`, moving the contribution of the earlier
-/// ratings they name (`fresh` are the batch's, not yet in the rollups).
+/// ratings they take out of the figures (`fresh` are the batch's, not yet
+/// in the rollups; an earlier rating already not valid, flagged for
+/// another reason or excluded, contributes the same after).
 #[tracing::instrument(level = "debug", skip_all, fields(n = flags.len()))]
 pub async fn insert_flags(
     tx: &mut Tx<'_, '_>,
@@ -1215,18 +1309,25 @@ pub async fn insert_flags(
     fresh: &std::collections::HashSet<String>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let mut flags: Vec<&NewFlag> = flags.iter().collect();
+    flags.sort_by(|a, b| (&a.rating_id, a.reason).cmp(&(&b.rating_id, b.reason)));
+    flags.dedup_by(|a, b| a.rating_id == b.rating_id && a.reason == b.reason);
     let mut earlier: Vec<String> = flags
         .iter()
         .filter(|f| !fresh.contains(&f.rating_id))
         .map(|f| f.rating_id.clone())
         .collect();
-    earlier.sort_unstable();
     earlier.dedup();
-    rollup_ratings(tx, &earlier, -1).await?;
-    for f in flags {
-        tx.insert_flag(f, now).await?;
+    let mut moving: Vec<String> = vec![];
+    for chunk in earlier.chunks(ROLLUP_CHUNK) {
+        moving.extend(tx.valid_ratings(chunk).await?);
     }
-    rollup_ratings(tx, &earlier, 1).await
+    rollup_ratings(tx, &moving, -1).await?;
+    let owned: Vec<NewFlag> = flags.into_iter().cloned().collect();
+    for chunk in owned.chunks(ROLLUP_CHUNK) {
+        tx.insert_flags(chunk, now).await?;
+    }
+    rollup_ratings(tx, &moving, 1).await
 }
 
 /// One line of the ratings export: no device, no evaluator identity.

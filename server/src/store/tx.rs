@@ -9,8 +9,8 @@
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use super::reports::{
-    fact_select, placeholders, values_upsert_sql, BatchRating, Fact, NewFlag, Rollup, RollupCounts,
-    RollupKey, Source, StaffIdentity,
+    fact_select, placeholders, values_delta_sql, BatchRating, Fact, NewFlag, Rollup, RollupCounts,
+    RollupKey, Source, StaffIdentity, NOT_VALID,
 };
 
 /// An open transaction on one of the two databases.
@@ -116,13 +116,14 @@ impl Tx<'_, '_> {
         })
     }
 
-    /// Adds aggregated `rows` to `rollup`: one multi-row upsert.
+    /// Adds aggregated `rows` to `rollup`: appended to its deltas (one
+    /// multi-row insert, no lock on the rollup's hot rows; reads sum both).
     pub async fn add_to_rollup(
         &mut self,
         rollup: Rollup,
         rows: &[(RollupKey, RollupCounts)],
     ) -> Result<(), sqlx::Error> {
-        let sql = values_upsert_sql(rollup, rows, self.is_sqlite());
+        let sql = values_delta_sql(rollup, rows, self.is_sqlite());
         with_tx!(self, conn => {
             let mut q = sqlx::query(&sql);
             for ((ints, kind), counts) in rows {
@@ -194,36 +195,108 @@ impl Tx<'_, '_> {
             .fetch_all(conn).await)
     }
 
-    /// The ratings of `around` given in `from..=to`: (id, when).
-    pub async fn ratings_around(
+    /// The ratings of `around` a batch spanning `lo..=hi` that a burst
+    /// detector reads (`domain::fraud::reach`): those in the span and the
+    /// nearest `k` on each side (ties included), no further than `within`
+    /// outside it; with whether each is flagged for `reason` already:
+    /// (id, when, flagged).
+    pub async fn ratings_near(
         &mut self,
         around: Around<'_>,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-        with_tx!(self, conn => match around {
-            Around::Device(device) => sqlx::query_as(
-                "SELECT id, rated_at FROM ratings WHERE device_id = $1 AND rated_at >= $2 AND rated_at <= $3")
-                .bind(device).bind(from).bind(to)
-                .fetch_all(conn).await,
-            Around::Address(hash) => sqlx::query_as(
-                "SELECT id, rated_at FROM ratings WHERE client_hash = $1 AND rated_at >= $2 AND rated_at <= $3")
-                .bind(hash).bind(from).bind(to)
-                .fetch_all(conn).await,
-            Around::Endpoint(device, window) => sqlx::query_as(
-                "SELECT id, rated_at FROM ratings WHERE device_id = $1 AND COALESCE(window_id, 0) = $2 \
-                 AND client_hash IS NOT NULL AND rated_at >= $3 AND rated_at <= $4")
-                .bind(device).bind(window).bind(from).bind(to)
-                .fetch_all(conn).await,
+        (lo, hi): (i64, i64),
+        k: usize,
+        within: i64,
+        reason: &str,
+    ) -> Result<Vec<(String, i64, bool)>, sqlx::Error> {
+        // $1 (and $2) the key, then lo, hi, within, the neighbour's offset, reason.
+        let (cond, first) = match around {
+            Around::Device(_) => ("device_id = $1", 2),
+            Around::Address(_) => ("client_hash = $1", 2),
+            Around::Endpoint(..) => (
+                "device_id = $1 AND COALESCE(window_id, 0) = $2 AND client_hash IS NOT NULL",
+                3,
+            ),
+        };
+        let [lo_p, hi_p, w_p, off_p, reason_p] = [0, 1, 2, 3, 4].map(|i| format!("${}", first + i));
+        // With no neighbours to read (a threshold of 1) the span alone.
+        let (from, to) = if k == 0 {
+            (lo_p.clone(), hi_p.clone())
+        } else {
+            (
+                format!(
+                    "COALESCE((SELECT rated_at FROM ratings WHERE {cond} AND rated_at < {lo_p} \
+                     AND rated_at >= {lo_p} - {w_p} ORDER BY rated_at DESC LIMIT 1 OFFSET {off_p}), {lo_p} - {w_p})"
+                ),
+                format!(
+                    "COALESCE((SELECT rated_at FROM ratings WHERE {cond} AND rated_at > {hi_p} \
+                     AND rated_at <= {hi_p} + {w_p} ORDER BY rated_at LIMIT 1 OFFSET {off_p}), {hi_p} + {w_p})"
+                ),
+            )
+        };
+        let sql = format!(
+            "SELECT r.id, r.rated_at, EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id \
+             AND f.reason = {reason_p}) AS flagged FROM ratings r \
+             WHERE {cond} AND r.rated_at >= {from} AND r.rated_at <= {to}"
+        );
+        let offset = k.saturating_sub(1) as i64;
+        with_tx!(self, conn => {
+            let mut q = sqlx::query_as::<_, (String, i64, bool)>(&sql);
+            q = match around {
+                Around::Device(d) => q.bind(d),
+                Around::Address(h) => q.bind(h),
+                Around::Endpoint(d, w) => q.bind(d).bind(w),
+            };
+            q.bind(lo).bind(hi).bind(within).bind(offset).bind(reason)
+                .fetch_all(conn).await
         })
     }
 
-    /// Sets one flag (a second one for the same rating and reason is kept out).
-    pub async fn insert_flag(&mut self, f: &NewFlag, now: i64) -> Result<(), sqlx::Error> {
-        with_tx!(self, conn => sqlx::query(
-            "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (rating_id, reason) DO NOTHING")
-            .bind(&f.rating_id).bind(f.reason).bind(&f.detail).bind(now)
-            .execute(conn).await.map(drop))
+    /// Of `ids`, the ratings that count as valid now (no pending or fraud
+    /// flag, not excluded): those a new flag takes out of the figures.
+    pub async fn valid_ratings(&mut self, ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
+        let list = if self.is_sqlite() {
+            vec!["?"; ids.len()].join(", ")
+        } else {
+            placeholders(ids.len())
+        };
+        // As `facts` reads it (`NOT` of a NULL, a rating with no ticket,
+        // would be NULL).
+        let sql = format!(
+            "SELECT r.id FROM ratings r LEFT JOIN tickets t ON t.rating_id = r.id \
+             WHERE r.id IN ({list}) AND CASE WHEN {NOT_VALID} THEN 0 ELSE 1 END = 1"
+        );
+        with_tx!(self, conn => {
+            let mut q = sqlx::query_scalar::<_, String>(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(conn).await
+        })
+    }
+
+    /// Sets `flags` (a second one for the same rating and reason is kept
+    /// out): one multi-row insert.
+    pub async fn insert_flags(&mut self, flags: &[NewFlag], now: i64) -> Result<(), sqlx::Error> {
+        let values = (0..flags.len())
+            .map(|i| {
+                if self.is_sqlite() {
+                    "(?, ?, ?, ?)".to_string()
+                } else {
+                    format!("({})", super::reports::placeholders_from(4 * i + 1, 4))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) VALUES {values} \
+             ON CONFLICT (rating_id, reason) DO NOTHING"
+        );
+        with_tx!(self, conn => {
+            let mut q = sqlx::query(&sql);
+            for f in flags {
+                q = q.bind(&f.rating_id).bind(f.reason).bind(&f.detail).bind(now);
+            }
+            q.execute(conn).await.map(drop)
+        })
     }
 }

@@ -26,6 +26,7 @@ crate::on_both_databases!(
     rollups_kept_by_every_write_equal_a_rebuild_and_the_raw_formula,
     a_small_city_shaped_like_seed_003_gives_every_rate,
     flagged_ratings_stay_out_of_the_figures_until_a_supervisor_reviews_them,
+    a_long_burst_sent_in_many_batches_flags_each_rating_once_and_keeps_the_rollups_exact,
     reports_export_with_the_seed_headings_and_the_ratings_export_streams,
     only_supervisors_and_unit_admins_read_reports_and_anyone_the_public_page,
 );
@@ -62,8 +63,10 @@ async fn exec(store: &Store, sql: &str) {
     }
 }
 
-/// Every rollup row, sorted, zero rows left out.
+/// Every rollup row, sorted, zero rows left out, once the deltas are
+/// folded in.
 async fn rollup_rows(store: &Store) -> Vec<String> {
+    store.fold_rollups().await.unwrap();
     let mut out = vec![];
     for t in ["rollup_day", "rollup_unit", "rollup_item"] {
         let sql = format!(
@@ -981,6 +984,124 @@ async fn flagged_ratings_stay_out_of_the_figures_until_a_supervisor_reviews_them
         .all(|f| f["reviewed_by"] == "政务服务中心督查员" && f["review_note"].is_string()));
     assert_eq!(app.get_json("/api/v1/flags").await.1["pending"], 0);
     // The rollups still equal a rebuild.
+    let kept = rollup_rows(&app.store).await;
+    app.store.rebuild_rollups().await.unwrap();
+    assert_eq!(kept, rollup_rows(&app.store).await);
+}
+
+async fn a_long_burst_sent_in_many_batches_flags_each_rating_once_and_keeps_the_rollups_exact(
+    app: TestApp,
+) {
+    // A calm start (7 s apart), then a long burst (2 s apart), then calm
+    // again: 90 ratings in 18 batches of 5, each batch a separate sync.
+    let t0 = now_ms() - 3_600_000;
+    let mut at = t0;
+    let times: Vec<i64> = (0..90)
+        .map(|i| {
+            at += if (20..70).contains(&i) { 2_000 } else { 7_000 };
+            at
+        })
+        .collect();
+    let ids: Vec<String> = (0..90).map(|_| Uuid::now_v7().to_string()).collect();
+    let policy = FraudPolicy::default().device_burst;
+    let csrf = app.login_as(server::demo::SUPERVISOR_USERNAME).await;
+    for b in 0..18usize {
+        let items: Vec<Value> = (b * 5..b * 5 + 5)
+            .map(|i| {
+                let mut r = app.rating(
+                    i as u64 + 1,
+                    if i % 9 == 0 {
+                        "dissatisfied"
+                    } else {
+                        "satisfied"
+                    },
+                );
+                r["id"] = json!(ids[i]);
+                r["device_time"] = json!(times[i]);
+                r
+            })
+            .collect();
+        let r = app.post_sync(&app.batch(items)).await;
+        assert_eq!(r.status(), 200);
+        // After each batch: exactly the ratings a detector over the whole
+        // history so far marks, each flagged once.
+        let sent = b * 5 + 5;
+        let expected = domain::fraud::in_dense_window(&times[..sent], policy);
+        let n = expected.iter().filter(|x| **x).count();
+        let counts = i64s(
+            &app.store,
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM rating_flags WHERE reason = 'device_burst' GROUP BY rating_id",
+        )
+        .await;
+        assert_eq!(counts.len(), n, "batch {b}");
+        assert!(counts.iter().all(|c| *c == 1));
+        for (i, hit) in expected.iter().enumerate() {
+            let has = app
+                .text(&format!(
+                    "SELECT rating_id FROM rating_flags WHERE reason = 'device_burst' AND rating_id = '{}'",
+                    ids[i]
+                ))
+                .await
+                .is_some();
+            assert_eq!(has, *hit, "batch {b}, rating {i}");
+        }
+        // Halfway, a supervisor finds the flags so far genuine: later
+        // batches leave those verdicts alone.
+        if b == 8 {
+            let (_, list) = app.get_json("/api/v1/flags").await;
+            let pending: Vec<String> = list["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["rating_id"].as_str().unwrap().to_string())
+                .collect();
+            assert!(!pending.is_empty());
+            let (s, body) = app
+                .post_json(
+                    "/api/v1/flags/review",
+                    &csrf,
+                    &json!({ "rating_ids": pending, "verdict": "genuine", "note": "排队高峰" }),
+                )
+                .await;
+            assert_eq!(s, 200, "{body}");
+        }
+    }
+    let genuine = app
+        .text("SELECT CAST(COUNT(*) AS TEXT) FROM rating_flags WHERE verdict = 'genuine'")
+        .await
+        .unwrap();
+    assert_ne!(genuine, "0");
+    let pending = app
+        .text("SELECT CAST(COUNT(*) AS TEXT) FROM rating_flags WHERE verdict IS NULL")
+        .await
+        .unwrap();
+    let total = domain::fraud::in_dense_window(&times, policy)
+        .iter()
+        .filter(|x| **x)
+        .count();
+    assert_eq!(
+        genuine.parse::<usize>().unwrap() + pending.parse::<usize>().unwrap(),
+        total
+    );
+    // The report counts the genuine ones and the unflagged ones as valid.
+    let today = Date::of_instant(now_ms());
+    let q = format!("from={}&to={}", today.add_days(-1), today);
+    let (_, r) = app
+        .get_json(&format!("/api/v1/reports/district_summary?{q}"))
+        .await;
+    let east = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "东城区")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        east["cells"][0].as_f64(),
+        Some((90 - pending.parse::<usize>().unwrap()) as f64),
+        "{r}"
+    );
+    // The rollups kept batch by batch equal a rebuild from scratch.
     let kept = rollup_rows(&app.store).await;
     app.store.rebuild_rollups().await.unwrap();
     assert_eq!(kept, rollup_rows(&app.store).await);
