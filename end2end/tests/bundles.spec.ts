@@ -11,14 +11,24 @@ function pkgRequests(page: Page): string[] {
   return names;
 }
 
-test('a kiosk page loads the citizen bundle and no staff code, and rates', async ({ page }) => {
+test('a kiosk page loads the terminal bundle, no staff or phone code, and rates', async ({ page }) => {
   const names = pkgRequests(page);
   await openKiosk(page, 'KIOSK-DC-01');
-  expect(names.some((n) => /^hcp\.([\w-]+\.)?wasm$/.test(n)), names.join(' ')).toBe(true);
+  expect(names.some((n) => /^hcp-terminal\.([\w-]+\.)?wasm$/.test(n)), names.join(' ')).toBe(true);
   expect(names.filter((n) => n.startsWith('hcp-staff')), names.join(' ')).toEqual([]);
+  expect(names.filter((n) => /^hcp\.([\w-]+\.)?wasm$/.test(n)), names.join(' ')).toEqual([]);
   await page.getByTestId('level-satisfied').click();
   await expect(page.getByTestId('thanks')).toBeVisible();
   expect(names.filter((n) => n.startsWith('hcp-staff'))).toEqual([]);
+});
+
+test('a phone rating page hydrates with the citizen bundle, not the terminal one', async ({ page }) => {
+  const names = pkgRequests(page);
+  await page.goto('/q/HALL-DC/W01');
+  await hydrated(page);
+  await expect(page.getByTestId('level-satisfied')).toBeVisible();
+  expect(names.some((n) => /^hcp\.([\w-]+\.)?wasm$/.test(n)), names.join(' ')).toBe(true);
+  expect(names.filter((n) => /^hcp-(terminal|staff)\./.test(n)), names.join(' ')).toEqual([]);
 });
 
 test('a staff page hydrates with the staff bundle, not the citizen one', async ({ page }) => {
