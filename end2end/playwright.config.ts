@@ -13,6 +13,25 @@ export const REAL_NAME_PORT = 3101;
  * one its integration tests just built (`target/debug/server`), so the
  * suite does not compile every dependency a second time (README). */
 const SERVER = process.env.HCP_SERVER_BIN ?? '../target/release/server';
+/** Two servers on one PostgreSQL database (the deployment shape of
+ * docs/deploy.md): a pad paired through one, a service started through the
+ * other (tests/cluster.spec.ts). The database is made afresh and the
+ * second server starts once the first has migrated it and loaded the demo. */
+export const CLUSTER_A_PORT = 3102;
+export const CLUSTER_B_PORT = 3103;
+const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const CLUSTER_DB = PG.replace(/\/[^/]*$/, '/hcp_e2e_cluster');
+const clusterEnv = (port: number) => ({
+  LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+  LEPTOS_SITE_ROOT: '../target/site',
+  LEPTOS_SITE_PKG_DIR: 'pkg',
+  LEPTOS_OUTPUT_NAME: 'hcp',
+  DATABASE_URL: CLUSTER_DB,
+  HCP_DEMO_PASSWORD: ADMIN_PASSWORD,
+  HCP_LIMIT_LOGIN_ADDRESS: '0',
+  HCP_LIMIT_ENROL_ADDRESS: '0',
+  RUST_LOG: 'warn',
+});
 
 export default defineConfig({
   testDir: './tests',
@@ -82,6 +101,24 @@ export default defineConfig({
         HCP_LIMIT_ENROL_ADDRESS: '0',
         RUST_LOG: 'warn',
       },
+    },
+    {
+      command: `PGOPTIONS=--client-min-messages=warning psql "${PG}" -q -c 'DROP DATABASE IF EXISTS hcp_e2e_cluster WITH (FORCE)' -c 'CREATE DATABASE hcp_e2e_cluster' && exec ${SERVER}`,
+      url: `http://127.0.0.1:${CLUSTER_A_PORT}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { ...clusterEnv(CLUSTER_A_PORT), HCP_DEMO: '1' },
+    },
+    {
+      command: `until curl -sf http://127.0.0.1:${CLUSTER_A_PORT}/ >/dev/null; do sleep 0.5; done; exec ${SERVER}`,
+      url: `http://127.0.0.1:${CLUSTER_B_PORT}/`,
+      reuseExistingServer: false,
+      timeout: 90_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: clusterEnv(CLUSTER_B_PORT),
     },
   ],
 });
