@@ -335,7 +335,7 @@ async fn a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar
         &cal,
         &server::rectify::calendar(&other).await.unwrap()
     ));
-    let csrf = app.login_admin().await;
+    let csrf = app.login_as("sysadmin").await;
     let r = app
         .client
         .put(app.url("/api/v1/admin/calendar/2026-12-30"))
