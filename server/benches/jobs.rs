@@ -98,6 +98,8 @@ async fn state(store: Store, url: &str) -> AppState {
         pad_hub: Default::default(),
         public_url: "http://127.0.0.1".into(),
         loop_bell: Arc::new(tokio::sync::Notify::new()),
+        calendar: Default::default(),
+        ticket_notifier: None,
         assets: Arc::new(assets),
         hash_key: Arc::new(hash_key),
         instance: "bench".into(),

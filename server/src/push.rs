@@ -1,9 +1,10 @@
 //! Server push. To window pads (一机双屏): staff start a case on their
 //! tablet and the pad at the same window shows it (one in-memory hub per
 //! server). To the tablets' 差评整改 lists: on PostgreSQL every server hears
-//! each new ticket from the database (`LISTEN hcp_tickets`, announced by a
-//! trigger at commit), so a ticket committed after a higher id is never
-//! skipped and tickets opened on another server arrive at once.
+//! each new ticket from the database (`LISTEN hcp_tickets`, announced by
+//! the server that opened it once committed, [`TicketNotifier`]), so a
+//! ticket committed after a higher id is never skipped and tickets opened
+//! on another server arrive at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -91,7 +92,7 @@ pub const PAD_LINK_FRESH_MS: i64 = 45_000;
 pub const PAD_LINK_BEAT_MS: u64 = 15_000;
 
 /// Listens on PostgreSQL for as long as the server runs: new tickets
-/// (`hcp_tickets`, announced by a trigger at commit) onto the returned
+/// (`hcp_tickets`, announced after commit by [`TicketNotifier`]) onto the returned
 /// feed, and pad events (`hcp_pad`, from any server) into `hub`.
 /// Reconnects after a lost connection, with a [`TicketSignal::Resync`]
 /// after each (re)connection. Also keeps this server's pad links fresh.
@@ -100,12 +101,13 @@ pub fn cluster_feed(
     hub: PadHub,
     store: crate::store::Store,
     instance: Arc<str>,
+    calendar: Arc<crate::rectify::CalendarCache>,
 ) -> broadcast::Sender<TicketSignal> {
     let (tx, _) = broadcast::channel(8192);
     let feed = tx.clone();
     tokio::spawn(async move {
         loop {
-            match listen(&pool, &feed, &hub).await {
+            match listen(&pool, &feed, &hub, &calendar).await {
                 Ok(()) => tracing::warn!("cluster feed: connection lost; reconnecting"),
                 Err(e) => tracing::warn!(error = ?e, "cluster feed: listening failed; retrying"),
             }
@@ -132,14 +134,23 @@ async fn listen(
     pool: &sqlx::PgPool,
     feed: &broadcast::Sender<TicketSignal>,
     hub: &PadHub,
+    calendar: &crate::rectify::CalendarCache,
 ) -> Result<(), sqlx::Error> {
     let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-    listener.listen_all(["hcp_tickets", "hcp_pad"]).await?;
-    // Anything committed while nobody listened is read by the streams.
+    listener
+        .listen_all(["hcp_tickets", "hcp_pad", "hcp_calendar"])
+        .await?;
+    // Anything committed while nobody listened is read by the streams, and
+    // a calendar edit may have been missed.
     let _ = feed.send(TicketSignal::Resync);
+    calendar.forget();
     // `try_recv` answers `None` when the connection drops; a new listener
     // (and a resync) follows rather than its silent reconnect.
     while let Some(n) = listener.try_recv().await? {
+        if n.channel() == "hcp_calendar" {
+            calendar.forget();
+            continue;
+        }
         if n.channel() == "hcp_pad" {
             match serde_json::from_str::<PadNote>(n.payload()) {
                 Ok(note) => {
@@ -149,14 +160,143 @@ async fn listen(
             }
             continue;
         }
-        match n.payload().parse::<i64>() {
-            Ok(id) => {
-                let _ = feed.send(TicketSignal::Opened(id));
+        if n.payload() == RESYNC {
+            let _ = feed.send(TicketSignal::Resync);
+            continue;
+        }
+        for id in n.payload().split(',') {
+            match id.parse::<i64>() {
+                Ok(id) => {
+                    let _ = feed.send(TicketSignal::Opened(id));
+                }
+                Err(_) => {
+                    tracing::warn!(payload = n.payload(), "cluster feed: not a ticket id");
+                    let _ = feed.send(TicketSignal::Resync);
+                }
             }
-            Err(_) => tracing::warn!(payload = n.payload(), "cluster feed: not a ticket id"),
         }
     }
     Ok(())
+}
+
+/// The `hcp_tickets` payload that makes every stream read what it has not
+/// sent (any other payload is a comma-separated list of ticket ids).
+const RESYNC: &str = "resync";
+
+/// Longest `hcp_tickets` payload sent (PostgreSQL refuses 8000 bytes).
+const NOTE_MAX: usize = 7_000;
+
+/// Announces the tickets this server opened to every server's streams
+/// (`hcp_tickets`), after they committed and outside the ingest: a NOTIFY
+/// takes a database-wide lock at commit, held through the commit's flush,
+/// so one in every ticket-opening transaction serialised all of them under
+/// load. Here one task gathers the ids opened for 50 ms and sends them in
+/// one small transaction that does not wait for its flush (notifications
+/// are not durable anyway). Ids that fail to go out are kept and retried;
+/// a server that stops between a commit and its announcement makes every
+/// stream re-read at its next start ([`TicketNotifier::resync`]), and
+/// opening is idempotent, so a ticket is never skipped, only late.
+#[derive(Clone)]
+pub struct TicketNotifier {
+    tx: tokio::sync::mpsc::UnboundedSender<Note>,
+}
+
+enum Note {
+    Opened(Vec<i64>),
+    Resync,
+}
+
+impl TicketNotifier {
+    /// The gathering window: at most one NOTIFY per this, per server.
+    pub const EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+
+    pub fn start(pool: sqlx::PgPool) -> TicketNotifier {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Note>();
+        tokio::spawn(async move {
+            let mut ids: Vec<i64> = Vec::new();
+            let mut resync = false;
+            loop {
+                if ids.is_empty() && !resync {
+                    match rx.recv().await {
+                        Some(n) => n.add_to(&mut ids, &mut resync),
+                        None => return,
+                    }
+                    tokio::time::sleep(Self::EVERY).await;
+                }
+                while let Ok(n) = rx.try_recv() {
+                    n.add_to(&mut ids, &mut resync);
+                }
+                match send(&pool, &ids, resync).await {
+                    Ok(()) => {
+                        ids.clear();
+                        resync = false;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = ?e, n = ids.len(), "announcing new tickets failed; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        TicketNotifier { tx }
+    }
+
+    /// These tickets committed: announce them.
+    pub fn opened(&self, ids: Vec<i64>) {
+        let _ = self.tx.send(Note::Opened(ids));
+    }
+
+    /// Make every server's streams read what they have not sent.
+    pub fn resync(&self) {
+        let _ = self.tx.send(Note::Resync);
+    }
+}
+
+impl Note {
+    fn add_to(self, ids: &mut Vec<i64>, resync: &mut bool) {
+        match self {
+            Note::Opened(v) => ids.extend(v),
+            Note::Resync => *resync = true,
+        }
+    }
+}
+
+/// The payloads announcing `ids`, each under [`NOTE_MAX`] bytes.
+fn payloads(ids: &[i64]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for id in ids {
+        let s = id.to_string();
+        if !cur.is_empty() && cur.len() + 1 + s.len() > NOTE_MAX {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(',');
+        }
+        cur.push_str(&s);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+async fn send(pool: &sqlx::PgPool, ids: &[i64], resync: bool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    let mut notes = payloads(ids);
+    if resync {
+        notes.push(RESYNC.to_string());
+    }
+    for p in notes {
+        sqlx::query("SELECT pg_notify('hcp_tickets', $1)")
+            .bind(p)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
 }
 
 /// Sends `event` to the window's pad on whichever server it is connected
@@ -223,6 +363,20 @@ impl Drop for PadLink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticket_ids_are_announced_in_payloads_postgres_accepts() {
+        assert!(payloads(&[]).is_empty());
+        assert_eq!(payloads(&[1, 22, 333]), vec!["1,22,333".to_string()]);
+        let many: Vec<i64> = (1_000_000_000..1_000_002_000).collect();
+        let notes = payloads(&many);
+        assert!(notes.len() > 1 && notes.iter().all(|p| p.len() <= NOTE_MAX));
+        let back: Vec<i64> = notes
+            .iter()
+            .flat_map(|p| p.split(',').map(|s| s.parse::<i64>().unwrap()))
+            .collect();
+        assert_eq!(back, many);
+    }
 
     #[test]
     fn a_pad_is_online_while_its_connection_lives() {

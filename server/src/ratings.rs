@@ -55,6 +55,64 @@ impl Binder {
     }
 }
 
+/// The cases a batch's ratings name by number (those without a link), in
+/// one query per place or window instead of one per rating: what
+/// [`resolve_case_in`] looks them up in. Keyed by (place or window, number).
+pub async fn cases_by_number<'a>(
+    state: &AppState,
+    records: impl Iterator<Item = &'a RatingRecord>,
+    binder: Binder,
+) -> Result<CaseNumbers, ApiError> {
+    let mut wanted: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+    for r in records.filter(|r| r.link.is_none()) {
+        let (Some(no), Some(unit)) = (&r.case_no, number_unit(r, binder)) else {
+            continue;
+        };
+        wanted.entry(unit).or_default().push(no);
+    }
+    let mut found = CaseNumbers::default();
+    for (unit, mut nos) in wanted {
+        nos.sort_unstable();
+        nos.dedup();
+        let window = matches!(binder, Binder::Pad { .. });
+        for (no, id) in state.store.case_ids_by_number(unit, window, &nos).await? {
+            found.insert((unit, no), id);
+        }
+    }
+    Ok(found)
+}
+
+/// Cases by (place or window, case number); see [`cases_by_number`].
+pub type CaseNumbers = std::collections::HashMap<(i64, String), i64>;
+
+/// Where a bare case number binds: the pad's window, the kiosk's or staff
+/// member's place; nowhere for the web.
+fn number_unit(record: &RatingRecord, binder: Binder) -> Option<i64> {
+    match binder {
+        Binder::Web => None,
+        Binder::Pad { window_id } => Some(window_id),
+        Binder::Kiosk | Binder::Staff => Some(record.place_id),
+    }
+}
+
+/// [`resolve_case`] with the batch's case numbers looked up already
+/// ([`cases_by_number`] over the same records and binder).
+pub async fn resolve_case_in(
+    state: &AppState,
+    record: &RatingRecord,
+    binder: Binder,
+    numbers: &CaseNumbers,
+) -> Result<Result<(Option<i64>, Option<String>), ErrorBody>, ApiError> {
+    if record.link.is_none() {
+        let case_id = match (&record.case_no, number_unit(record, binder)) {
+            (Some(no), Some(unit)) => numbers.get(&(unit, no.clone())).copied(),
+            _ => None,
+        };
+        return Ok(Ok((case_id, None)));
+    }
+    resolve_case(state, record, binder).await
+}
+
 /// Finds the case a rating is about: through its signed link (phone, SMS,
 /// PC), or by its case number at the kiosk's place, the pad's window or
 /// the staff member's place (see [`Binder`]).

@@ -16,12 +16,60 @@ use crate::sms::Sms;
 use crate::state::AppState;
 use crate::store::{NewEvent, Scope, TicketRow, TicketUpdate};
 
-/// The working-day calendar as the database holds it now.
-pub async fn calendar(state: &AppState) -> Result<Calendar, ApiError> {
+/// This server's copy of the working-day calendar, read from
+/// `calendar_days` on first use and again after each edit: an edit on this
+/// server forgets it at once ([`calendar_changed`]); on PostgreSQL every
+/// other server forgets it when it hears `hcp_calendar` (and whenever its
+/// listener reconnects, since it may have missed one).
+#[derive(Default)]
+pub struct CalendarCache {
+    /// (generation, calendar): a read that raced with a `forget` is not kept.
+    inner: std::sync::Mutex<(u64, Option<std::sync::Arc<Calendar>>)>,
+}
+
+impl CalendarCache {
+    pub fn forget(&self) {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.0 += 1;
+        g.1 = None;
+    }
+
+    fn get(&self) -> (u64, Option<std::sync::Arc<Calendar>>) {
+        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        (g.0, g.1.clone())
+    }
+
+    fn keep(&self, generation: u64, cal: std::sync::Arc<Calendar>) {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if g.0 == generation {
+            g.1 = Some(cal);
+        }
+    }
+}
+
+/// The working-day calendar as the database holds it (cached, see
+/// [`CalendarCache`]).
+pub async fn calendar(state: &AppState) -> Result<std::sync::Arc<Calendar>, ApiError> {
+    let (generation, cached) = state.calendar.get();
+    if let Some(cal) = cached {
+        return Ok(cal);
+    }
     let days = state.store.calendar_days().await?;
-    Ok(Calendar::new(days.into_iter().filter_map(|d| {
-        Some((Date::parse(&d.day)?, DayKind::parse(&d.kind)?))
-    })))
+    let cal = std::sync::Arc::new(Calendar::new(
+        days.into_iter()
+            .filter_map(|d| Some((Date::parse(&d.day)?, DayKind::parse(&d.kind)?))),
+    ));
+    state.calendar.keep(generation, cal.clone());
+    Ok(cal)
+}
+
+/// After an edit of `calendar_days`: this server and (PostgreSQL) every
+/// other one read the calendar again.
+pub async fn calendar_changed(state: &AppState) {
+    state.calendar.forget();
+    if let Err(e) = state.store.notify_calendar().await {
+        tracing::warn!(error = ?e, "telling other servers of a calendar edit failed");
+    }
 }
 
 /// Opens a ticket for every bad rating that has none (idempotent: safe
@@ -75,8 +123,12 @@ async fn open(
             (r, t.contact_due, t.appeal_due)
         })
         .collect();
-    let opened = state.store.open_tickets(&due, now).await?;
+    let ids = state.store.open_tickets(&due, now).await?;
+    let opened = ids.len();
     if opened > 0 {
+        if let Some(n) = &state.ticket_notifier {
+            n.opened(ids);
+        }
         state.loop_bell.notify_waiters();
         // Administrators who asked to be told at once: not on the request's
         // path (a sync answers without waiting for SMS).
@@ -247,7 +299,7 @@ pub async fn detail(
         })
         .collect();
     Ok(TicketDetail {
-        ticket: view(r, role, now, &calendar(state).await?)?,
+        ticket: view(r, role, now, &*calendar(state).await?)?,
         events,
         evidence,
     })

@@ -108,6 +108,8 @@ impl Application {
             hash_key: Arc::new(hash_key),
             instance: instance.clone(),
             ticket_feed: None,
+            calendar: Default::default(),
+            ticket_notifier: None,
         };
         // Several servers on PostgreSQL hear each other's tickets and pad
         // events through the database.
@@ -118,13 +120,20 @@ impl Application {
                 pad_hub,
                 store.clone(),
                 instance,
+                state.calendar.clone(),
             ));
+            state.ticket_notifier = Some(crate::push::TicketNotifier::start(pool.clone()));
         }
         state.store.seed_calendar(now_ms()).await?;
         state.store.backfill_rollups().await?;
         crate::rectify::open_new_tickets(&state, now_ms())
             .await
             .map_err(|e| anyhow::anyhow!("opening tickets for bad ratings: {e}"))?;
+        if let Some(n) = &state.ticket_notifier {
+            // A server that stopped between a commit and its announcement
+            // left tickets unannounced: every stream reads what it has not sent.
+            n.resync();
+        }
         let jobs_state = state.clone();
         Ok(Application {
             listener,

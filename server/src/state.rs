@@ -35,6 +35,13 @@ pub struct AppState {
     /// serialised, so ids become visible in order and polling suffices.
     #[from_ref(skip)]
     pub ticket_feed: Option<tokio::sync::broadcast::Sender<crate::push::TicketSignal>>,
+    /// On PostgreSQL: announces the tickets this server opened to every
+    /// server (`hcp_tickets`), after their commit, at most once per 50 ms.
+    #[from_ref(skip)]
+    pub ticket_notifier: Option<crate::push::TicketNotifier>,
+    /// This server's copy of the working-day calendar.
+    #[from_ref(skip)]
+    pub calendar: Arc<crate::rectify::CalendarCache>,
     /// This build's front-end files (hashed names, service worker).
     pub assets: Arc<Assets>,
     /// Rate limits, and the password-hashing permits.

@@ -1130,6 +1130,7 @@ async fn put_day(
             now_ms(),
         )
         .await?;
+    loop_::calendar_changed(&state).await;
     tracing::info!(day = %d, kind = input.kind.as_str(), by = staff.session.staff_id, "calendar day set");
     Ok(Json(input))
 }
@@ -1148,6 +1149,7 @@ async fn delete_day(
             en: format!("{d} is not a listed day"),
         });
     }
+    loop_::calendar_changed(&state).await;
     tracing::info!(day = %d, by = staff.session.staff_id, "calendar day removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -522,6 +522,38 @@ impl Store {
             .bind(place_id).bind(case_no).fetch_optional(pool).await?))
     }
 
+    /// [`Store::case_id_at_place`] (`window` false) or
+    /// [`Store::case_id_at_window`] (`window` true) for many numbers at
+    /// once: the newest case of each number found, one query per 500.
+    pub async fn case_ids_by_number(
+        &self,
+        unit_id: i64,
+        window: bool,
+        case_nos: &[&str],
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let column = if window { "window_id" } else { "place_id" };
+        let mut out = std::collections::HashMap::with_capacity(case_nos.len());
+        for chunk in case_nos.chunks(500) {
+            with_pool!(self, pool => {
+                let mut qb = sqlx::QueryBuilder::new(format!(
+                    "SELECT case_no, id FROM cases WHERE {column} = "));
+                qb.push_bind(unit_id).push(" AND case_no IN (");
+                let mut list = qb.separated(", ");
+                for no in chunk {
+                    list.push_bind(no.to_string());
+                }
+                qb.push(") ORDER BY started_at DESC, id DESC");
+                let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(pool).await?;
+                for (no, id) in rows {
+                    // Newest first: the first row of a number is its case.
+                    out.entry(no).or_insert(id);
+                }
+                Ok::<(), StoreError>(())
+            })?;
+        }
+        Ok(out)
+    }
+
     /// Cases served at a window, newest first.
     pub async fn cases_at_window(
         &self,

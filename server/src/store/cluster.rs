@@ -83,4 +83,15 @@ impl Store {
         }
         Ok(())
     }
+
+    /// Tells every server that the calendar changed (PostgreSQL; alone on
+    /// SQLite, the editing server has forgotten its copy already).
+    pub async fn notify_calendar(&self) -> Result<(), StoreError> {
+        if let Store::Postgres(pool) = self {
+            sqlx::query("SELECT pg_notify('hcp_calendar', '')")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
+    }
 }

@@ -247,34 +247,44 @@ impl Store {
     }
 
     /// Opens tickets (rating, contact deadline, appeal deadline) and logs
-    /// each, in one transaction; ratings that already have one are skipped.
-    /// Returns how many were opened.
+    /// each, in one transaction, a few multi-row statements per 500;
+    /// ratings that already have one are skipped. Returns the ids opened.
     pub async fn open_tickets(
         &self,
         rows: &[(&BadRatingRow, i64, i64)],
         now: i64,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<Vec<i64>, StoreError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let mut opened = 0;
-            for (r, contact_due, appeal_due) in rows {
-                let id: Option<i64> = sqlx::query_scalar(
+            let mut opened: Vec<i64> = Vec::new();
+            for chunk in rows.chunks(500) {
+                let mut qb = sqlx::QueryBuilder::new(
                     "INSERT INTO tickets (rating_id, place_id, window_id, department_id, service_item_id, staff_id, status, \
-                     opened_at, has_phone, contact_due, appeal_due, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $11) \
-                     ON CONFLICT (rating_id) DO NOTHING RETURNING id")
-                    .bind(&r.id).bind(r.place_id).bind(r.window_id).bind(r.department_id).bind(r.service_item_id)
-                    .bind(r.staff_id).bind(r.rated_at).bind(r.has_phone).bind(contact_due).bind(appeal_due).bind(now)
-                    .fetch_optional(&mut *tx).await?;
-                if let Some(id) = id {
-                    sqlx::query(
-                        "INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, note, at) \
-                         VALUES ($1, NULL, 'system', 'open', NULL, 'open', '', $2)")
-                        .bind(id).bind(now).execute(&mut *tx).await?;
-                    opened += 1;
+                     opened_at, has_phone, contact_due, appeal_due, updated_at) ");
+                qb.push_values(chunk, |mut b, (r, contact_due, appeal_due)| {
+                    b.push_bind(r.id.clone()).push_bind(r.place_id).push_bind(r.window_id)
+                        .push_bind(r.department_id).push_bind(r.service_item_id).push_bind(r.staff_id)
+                        .push("'open'").push_bind(r.rated_at).push_bind(r.has_phone)
+                        .push_bind(*contact_due).push_bind(*appeal_due).push_bind(now);
+                });
+                qb.push(" ON CONFLICT (rating_id) DO NOTHING RETURNING id");
+                let ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+                if !ids.is_empty() {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, note, at) ");
+                    qb.push_values(&ids, |mut b, id| {
+                        b.push_bind(*id).push("NULL").push("'system'").push("'open'").push("NULL")
+                            .push("'open'").push("''").push_bind(now);
+                    });
+                    qb.build().execute(&mut *tx).await?;
                 }
+                opened.extend(ids);
             }
             tx.commit().await?;
+            opened.sort_unstable();
             Ok(opened)
         })
     }

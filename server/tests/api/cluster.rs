@@ -26,6 +26,15 @@ mod postgres {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar() {
+        let test = "a_calendar_edit_on_one_server_reaches_the_other";
+        if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
+            super::a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar(app)
+                .await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary() {
         let test = "with_a_read_url_the_ratings_export_reads_the_replica";
         if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
@@ -309,4 +318,49 @@ async fn with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_t
     let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .execute(&mut admin)
         .await;
+}
+
+/// Each server keeps the working-day calendar in memory; an edit on one
+/// makes every other read it again (`hcp_calendar`), and deadlines set
+/// there afterwards follow the edit.
+async fn a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar(app: TestApp) {
+    use domain::calendar::Date;
+    let (_, other) = app.second_instance().await;
+    // 2026-12-30 is a Wednesday: a working day until made a holiday.
+    let day = Date::parse("2026-12-30").unwrap();
+    let cal = server::rectify::calendar(&other).await.unwrap();
+    assert!(cal.is_working_day(day));
+    // Cached: the same copy again.
+    assert!(std::sync::Arc::ptr_eq(
+        &cal,
+        &server::rectify::calendar(&other).await.unwrap()
+    ));
+    let csrf = app.login_as("sysadmin").await;
+    let r = app
+        .client
+        .put(app.url("/api/v1/admin/calendar/2026-12-30"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({ "date": "2026-12-30", "kind": "holiday", "name": "测试" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The editing server at once.
+    assert!(!server::rectify::calendar(&app.state)
+        .await
+        .unwrap()
+        .is_working_day(day));
+    // The other when it hears of it.
+    let until = now_ms() + 10_000;
+    loop {
+        if !server::rectify::calendar(&other)
+            .await
+            .unwrap()
+            .is_working_day(day)
+        {
+            break;
+        }
+        assert!(now_ms() < until, "the other server kept its old calendar");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

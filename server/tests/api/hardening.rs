@@ -18,6 +18,7 @@ crate::on_both_databases!(
     a_web_rating_is_dated_by_the_server_whatever_its_device_time,
     a_kiosk_rating_before_enrolment_or_past_the_offline_window_is_kept_and_flagged_late,
     a_bare_case_number_from_the_web_never_binds_and_a_pad_binds_only_its_windows_cases,
+    a_kiosk_batch_binds_each_case_number_to_its_places_newest_case,
     a_window_clerk_cannot_take_over_a_colleagues_case_number,
     a_unit_admin_cannot_put_cases_at_another_units_place,
     a_citizen_link_used_from_a_staff_browser_is_refused_as_self_evaluation,
@@ -312,6 +313,52 @@ async fn a_bare_case_number_from_the_web_never_binds_and_a_pad_binds_only_its_wi
         .await,
         Some(case_id.to_string())
     );
+}
+
+/// A batch's case numbers are looked up together: each rating binds to
+/// its own case (the newest of that number at the kiosk's place), a
+/// number repeated in the batch binds both, an unknown one binds none.
+async fn a_kiosk_batch_binds_each_case_number_to_its_places_newest_case(app: TestApp) {
+    let csrf = app.login_admin().await;
+    let mut ids = std::collections::HashMap::new();
+    for no in ["MANY-1", "MANY-2"] {
+        let (status, body) = app
+            .post_json(
+                "/api/v1/cases",
+                &csrf,
+                &json!({ "cases": [{ "case_no": no, "place_code": "HALL-DC", "window_code": "W01",
+                    "status": "finished" }] }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        ids.insert(no, body["results"][0]["case_id"].as_i64().unwrap());
+    }
+    let nos = ["MANY-1", "MANY-2", "MANY-1", "MANY-404"];
+    let items: Vec<Value> = nos
+        .iter()
+        .enumerate()
+        .map(|(i, no)| {
+            let mut r = app.rating(i as u64 + 1, "satisfied");
+            r["case_no"] = json!(no);
+            r
+        })
+        .collect();
+    let rating_ids: Vec<String> = items
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let resp = app.post_sync(&app.batch(items)).await;
+    assert_eq!(resp.status(), 200);
+    for (no, id) in nos.iter().zip(&rating_ids) {
+        assert_eq!(
+            app.text(&format!(
+                "SELECT CAST(case_id AS TEXT) FROM ratings WHERE id = '{id}'"
+            ))
+            .await,
+            ids.get(no).map(|c| c.to_string()),
+            "{no}"
+        );
+    }
 }
 
 /// The pad `code` (enrolled now) rates case number `case_no`; the rating's id.
