@@ -58,6 +58,7 @@ bench: build
 	cd end2end && npx playwright test -c playwright.bench.config.ts
 	LOAD_DB=sqlite scripts/load.sh
 	LOAD_DB=postgres scripts/load.sh
+	CLUSTER_LOAD=1 scripts/cluster.sh
 
 # Sync load: LOAD_DEVICES kiosks (200) back to back for LOAD_SECONDS (20)
 # against the release server on a fresh database (LOAD_DB=sqlite|postgres).

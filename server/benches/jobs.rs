@@ -104,6 +104,7 @@ async fn state(store: Store, url: &str) -> AppState {
         hash_key: Arc::new(hash_key),
         instance: "bench".into(),
         ticket_feed: None,
+        last_contact: Default::default(),
     }
 }
 

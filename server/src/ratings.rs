@@ -296,12 +296,10 @@ pub async fn authenticate_device(
         .await?
         .filter(|d| d.active)
         .ok_or_else(not_registered)?;
-    if device.kind.is_terminal() {
+    let now = crate::state::now_ms();
+    if device.kind.is_terminal() && state.last_contact.due(&device.id, now) {
         // The devices page shows when each terminal last spoke to us.
-        state
-            .store
-            .touch_device(&device.id, crate::state::now_ms())
-            .await?;
+        state.store.touch_device(&device.id, now).await?;
     }
     Ok(device)
 }

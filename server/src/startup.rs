@@ -110,6 +110,7 @@ impl Application {
             ticket_feed: None,
             calendar: Default::default(),
             ticket_notifier: None,
+            last_contact: Default::default(),
         };
         // Several servers on PostgreSQL hear each other's tickets and pad
         // events through the database.

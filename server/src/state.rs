@@ -53,6 +53,48 @@ pub struct AppState {
     /// Keys client addresses (kept only as keyed hashes) and enrolment codes.
     #[from_ref(skip)]
     pub hash_key: Arc<Vec<u8>>,
+    /// When this server last wrote each terminal's last contact.
+    #[from_ref(skip)]
+    pub last_contact: Arc<LastContact>,
+}
+
+/// A terminal's last contact (the devices page) is written at most once a
+/// minute per server, so a device's sync batches do not each take the
+/// write lock (SQLite) for an UPDATE that changes nothing.
+#[derive(Default)]
+pub struct LastContact(std::sync::Mutex<std::collections::HashMap<String, i64>>);
+
+impl LastContact {
+    /// How stale the devices page's "last contact" may be.
+    pub const EVERY_MS: i64 = 60_000;
+
+    /// True (and noted) when `device`'s last contact should be written now.
+    pub fn due(&self, device: &str, now: i64) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match seen.get(device) {
+            Some(&at) if now - at < Self::EVERY_MS && now >= at => false,
+            _ => {
+                seen.insert(device.to_string(), now);
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LastContact;
+
+    #[test]
+    fn a_devices_last_contact_is_written_once_a_minute() {
+        let c = LastContact::default();
+        assert!(c.due("k1", 1_000));
+        assert!(!c.due("k1", 30_000));
+        assert!(c.due("k2", 30_000), "each device on its own");
+        assert!(c.due("k1", 61_000));
+        assert!(!c.due("k1", 61_001));
+        assert!(c.due("k1", 1_000), "a clock set back writes again");
+    }
 }
 
 /// Milliseconds since the Unix epoch: the server's one clock.

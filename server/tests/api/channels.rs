@@ -651,19 +651,25 @@ mod real_name {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_where_policy_requires_a_phone_a_rating_without_one_is_set_aside() {
-        let app = spawn_app_with(Db::Sqlite, "real_name", super::real_name_required)
-            .await
-            .unwrap();
-        super::where_policy_requires_a_phone_a_rating_without_one_is_set_aside(app).await;
+        crate::helpers::within_limit("real_name", async {
+            let app = spawn_app_with(Db::Sqlite, "real_name", super::real_name_required)
+                .await
+                .unwrap();
+            super::where_policy_requires_a_phone_a_rating_without_one_is_set_aside(app).await;
+        })
+        .await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres_where_policy_requires_a_phone_a_rating_without_one_is_set_aside() {
-        if let Some(app) =
-            spawn_app_with(Db::Postgres, "real_name", super::real_name_required).await
-        {
-            super::where_policy_requires_a_phone_a_rating_without_one_is_set_aside(app).await;
-        }
+        crate::helpers::within_limit("real_name", async {
+            if let Some(app) =
+                spawn_app_with(Db::Postgres, "real_name", super::real_name_required).await
+            {
+                super::where_policy_requires_a_phone_a_rating_without_one_is_set_aside(app).await;
+            }
+        })
+        .await;
     }
 }
 

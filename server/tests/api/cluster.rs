@@ -20,27 +20,36 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_pad_on_one_server_is_pushed_the_service_started_on_the_other() {
         let test = "a_pad_on_one_server_is_pushed_the_service_started_on_the_other";
-        if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
-            super::a_pad_on_one_server_is_pushed_the_service_started_on_the_other(app).await;
-        }
+        crate::helpers::within_limit(test, async {
+            if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
+                super::a_pad_on_one_server_is_pushed_the_service_started_on_the_other(app).await;
+            }
+        })
+        .await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar() {
         let test = "a_calendar_edit_on_one_server_reaches_the_other";
-        if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
-            super::a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar(app)
-                .await;
-        }
+        crate::helpers::within_limit(test, async {
+            if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
+                super::a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar(app)
+                    .await;
+            }
+        })
+        .await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary() {
         let test = "with_a_read_url_the_ratings_export_reads_the_replica";
-        if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
-            super::with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary(app)
-                .await;
-        }
+        crate::helpers::within_limit(test, async {
+            if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
+                super::with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary(app)
+                    .await;
+            }
+        })
+        .await;
     }
 }
 

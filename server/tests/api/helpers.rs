@@ -40,15 +40,19 @@ impl Drop for DbGuard {
                         .enable_all()
                         .build()
                         .unwrap();
-                    rt.block_on(async {
-                        if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
-                            let _ = sqlx::query(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            ))
-                            .execute(&mut c)
-                            .await;
-                        }
-                    })
+                    // Bounded: a drop that hangs would hang the whole suite.
+                    rt.block_on(tokio::time::timeout(
+                        std::time::Duration::from_secs(60),
+                        async {
+                            if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
+                                let _ = sqlx::query(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                ))
+                                .execute(&mut c)
+                                .await;
+                            }
+                        },
+                    ))
                 })
                 .join();
             }
@@ -455,4 +459,19 @@ pub fn statuses(body: &Value) -> Vec<String> {
         .iter()
         .map(|r| r["status"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// How long one server test may run before it fails instead of hanging
+/// the suite (the slowest, 200 devices syncing, takes well under a minute).
+const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Runs a test body, failing it by name if it outlasts `TEST_LIMIT`: a hung
+/// request or a lock never released becomes a failure CI can report.
+pub async fn within_limit(test: &str, body: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(TEST_LIMIT, body).await.is_err() {
+        panic!(
+            "{test} still running after {} s: hung",
+            TEST_LIMIT.as_secs()
+        );
+    }
 }

@@ -24,8 +24,10 @@ macro_rules! on_both_databases {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite, stringify!($name)).await.unwrap();
-                    super::$name(app).await;
+                    $crate::helpers::within_limit(stringify!($name), async {
+                        let app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite, stringify!($name)).await.unwrap();
+                        super::$name(app).await;
+                    }).await;
                 }
             )*
         }
@@ -33,9 +35,11 @@ macro_rules! on_both_databases {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Db::Postgres, stringify!($name)).await {
-                        super::$name(app).await;
-                    }
+                    $crate::helpers::within_limit(stringify!($name), async {
+                        if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Db::Postgres, stringify!($name)).await {
+                            super::$name(app).await;
+                        }
+                    }).await;
                 }
             )*
         }
@@ -53,8 +57,10 @@ macro_rules! on_both_databases_with {
                 $(
                     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                     async fn $name() {
-                        let app = $crate::helpers::spawn_app_with($crate::helpers::Db::Sqlite, stringify!($name), $tweak).await.unwrap();
-                        super::super::$name(app).await;
+                        $crate::helpers::within_limit(stringify!($name), async {
+                            let app = $crate::helpers::spawn_app_with($crate::helpers::Db::Sqlite, stringify!($name), $tweak).await.unwrap();
+                            super::super::$name(app).await;
+                        }).await;
                     }
                 )*
             }
@@ -62,9 +68,11 @@ macro_rules! on_both_databases_with {
                 $(
                     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                     async fn $name() {
-                        if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Db::Postgres, stringify!($name), $tweak).await {
-                            super::super::$name(app).await;
-                        }
+                        $crate::helpers::within_limit(stringify!($name), async {
+                            if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Db::Postgres, stringify!($name), $tweak).await {
+                                super::super::$name(app).await;
+                            }
+                        }).await;
                     }
                 )*
             }
