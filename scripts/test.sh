@@ -17,7 +17,10 @@ if ! pg_isready -q -d "$pg_url" 2>/dev/null; then
 fi
 
 step "unit and property tests (domain), server integration tests (SQLite and PostgreSQL)"
-cargo test --workspace --features app/ssr
+# Bounded (each server test also fails by name after 300 s): a hang
+# fails the run with a message instead of using up CI's time.
+timeout --kill-after=30s 45m cargo test --workspace --features app/ssr ||
+  { rc=$?; [ "$rc" = 124 ] && echo "!!! cargo test ran for 45 minutes and was stopped: a hung test" >&2; exit "$rc"; }
 
 # The browser tests drive the server binary `cargo test` just built (a
 # release server would compile every dependency a second time, ~8 min on

@@ -181,6 +181,27 @@ impl Application {
                 }
             }
         });
+        // Planner statistics that follow a fast-growing database
+        // (PostgreSQL; `Store::refresh_statistics`).
+        let store = self.jobs_state.store.clone();
+        if store.kind() == "postgres" {
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(STATISTICS_EVERY);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    match store.refresh_statistics().await {
+                        Ok(t) if !t.is_empty() => {
+                            tracing::info!(tables = ?t, "planner statistics refreshed")
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = ?e, "refreshing planner statistics failed; next time again")
+                        }
+                    }
+                }
+            });
+        }
         let state = self.jobs_state.clone();
         let every = std::time::Duration::from_secs(state.settings.policy.jobs_every_secs.max(10));
         tokio::spawn(async move {
@@ -212,6 +233,10 @@ impl Application {
 
 /// How often each server folds the rollup deltas into the rollups.
 const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How often a server checks whether the hot tables' planner statistics
+/// have fallen behind their growth (one server at a time does it).
+const STATISTICS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn router(state: AppState) -> Router {
     use axum::http::{header, HeaderValue};

@@ -81,6 +81,14 @@ impl LastContact {
     }
 }
 
+/// Milliseconds since the Unix epoch: the server's one clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::LastContact;
@@ -95,12 +103,4 @@ mod tests {
         assert!(!c.due("k1", 61_001));
         assert!(c.due("k1", 1_000), "a clock set back writes again");
     }
-}
-
-/// Milliseconds since the Unix epoch: the server's one clock.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -17,6 +17,62 @@ crate::on_both_databases_with!(
     two_hundred_devices_syncing_back_to_back_all_get_answers_and_no_500,
 );
 
+crate::on_both_databases!(a_database_growing_fast_has_its_planner_statistics_refreshed_once,);
+
+/// 900 ratings into a fresh database: on PostgreSQL the hot tables are
+/// analysed (not waiting for autovacuum's minute), once; SQLite has none.
+async fn a_database_growing_fast_has_its_planner_statistics_refreshed_once(app: TestApp) {
+    if let server::store::Store::Postgres(pool) = &app.store {
+        // Autovacuum stays out of the way, so what analyses is the server.
+        sqlx::query("ALTER TABLE ratings SET (autovacuum_enabled = false)")
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    for b in 0..2u64 {
+        let items: Vec<Value> = (1..=450)
+            .map(|i| app.rating(b * 450 + i, "satisfied"))
+            .collect();
+        assert_eq!(app.post_sync(&app.batch(items)).await.status(), 200);
+    }
+    assert_eq!(app.count(CountedTable::Ratings).await, 900);
+    if app.store.kind() == "sqlite" {
+        assert!(app.store.refresh_statistics().await.unwrap().is_empty());
+        return;
+    }
+    let server::store::Store::Postgres(pool) = &app.store else {
+        unreachable!()
+    };
+    let analysed = || async {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'ratings'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    assert!(!analysed().await, "nothing analysed it yet");
+    // Each backend reports its counts within a second or so.
+    let until = now_ms() + 15_000;
+    let tables = loop {
+        let t = app.store.refresh_statistics().await.unwrap();
+        if !t.is_empty() {
+            break t;
+        }
+        assert!(now_ms() < until, "the ratings table was never analysed");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(tables.contains(&"ratings".to_string()), "{tables:?}");
+    assert!(analysed().await);
+    // Fresh statistics: nothing again until the table grows by a fifth.
+    assert!(!app
+        .store
+        .refresh_statistics()
+        .await
+        .unwrap()
+        .contains(&"ratings".to_string()));
+}
+
 const DEVICES: usize = 200;
 const BATCHES: u64 = 3;
 const PER_BATCH: u64 = 10;
