@@ -41,9 +41,9 @@ impl Drop for DbGuard {
                         .build()
                         .unwrap();
                     // Bounded: a drop that hangs would hang the whole suite.
-                    rt.block_on(tokio::time::timeout(
-                        std::time::Duration::from_secs(60),
-                        async {
+                    // (The timer is made inside the runtime it needs.)
+                    rt.block_on(async {
+                        let drop = async {
                             if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
                                 let _ = sqlx::query(&format!(
                                     "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
@@ -51,8 +51,10 @@ impl Drop for DbGuard {
                                 .execute(&mut c)
                                 .await;
                             }
-                        },
-                    ))
+                        };
+                        let _ =
+                            tokio::time::timeout(std::time::Duration::from_secs(60), drop).await;
+                    })
                 })
                 .join();
             }
@@ -460,7 +462,6 @@ pub fn statuses(body: &Value) -> Vec<String> {
         .map(|r| r["status"].as_str().unwrap().to_string())
         .collect()
 }
-
 /// How long one server test may run before it fails instead of hanging
 /// the suite (the slowest, 200 devices syncing, takes well under a minute).
 const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
