@@ -1,6 +1,6 @@
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import {
-  cachedForOffline, hydrated, lowContrastButtons, openKiosk, openPad, openStaffPanel, prefillQueue, queuedIds, signInAsAdmin, staffApi,
+  cachedForOffline, hydrated, lowContrastButtons, openKiosk, openPad, openStaffPanel, prefillQueue, queuedIds, rate, signInAsAdmin, staffApi,
 } from './helpers';
 import { ADMIN_PASSWORD, REAL_NAME_PORT } from '../playwright.config';
 
@@ -441,6 +441,9 @@ test('each role lands on its own home; every staff page has the navigation and �
 
 test('the devices page shows each device\'s last contact and flags a kiosk silent for more than a day', async ({ browser, page }) => {
   await openKiosk(page, 'KIOSK-DC-01');
+  // The kiosk speaks to the server: a citizen rates, the rating is sent.
+  await rate(page, { level: 'satisfied' });
+  await expect.poll(() => queuedIds(page), { timeout: 20_000 }).toEqual([]);
   const { ctx, page: admin } = await signIn(browser, 'admin');
   await admin.goto('/staff/devices');
   await hydrated(admin);
@@ -449,7 +452,15 @@ test('the devices page shows each device\'s last contact and flags a kiosk silen
   await expect(silent.getByTestId('device-silent')).toBeVisible();
   const live = admin.getByTestId('device-row').filter({ hasText: 'KIOSK-DC-01' });
   await expect(live).toHaveAttribute('data-silent', 'false');
-  await expect(live.getByTestId('device-last-seen')).toContainText(new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10));
+  // The last contact is minutes old at most, in China time (compared as
+  // an instant, so the test holds across China's midnight).
+  await expect.poll(async () => {
+    const shown = (await live.getByTestId('device-last-seen').textContent()) ?? '';
+    const m = shown.match(/(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2})/);
+    if (!m) return `no time in ${JSON.stringify(shown)}`;
+    const at = Date.parse(`${m[1]}T${m[2]}:${m[3]}:00+08:00`);
+    return Math.abs(Date.now() - at) < 3 * 60_000 ? 'recent' : `${shown} is not within 3 minutes of now`;
+  }).toBe('recent');
   await shot(admin, 'staff-devices');
   await ctx.close();
 });
@@ -538,9 +549,11 @@ test('a suggestion given with a good rating reaches the inbox filed under its to
   await ctx.close();
   // The export says 法人或其他组织 for the company's rating.
   const sup = await staffApi('supervisor');
-  const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+  // China dates from ten minutes ago to now: the rating may fall before midnight.
+  const chinaDay = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
+  const [from, to] = [chinaDay(Date.now() - 600_000), chinaDay(Date.now())];
   await expect.poll(async () => {
-    const res = await sup.ctx.get(`/api/v1/exports/ratings?from=${today}&to=${today}`);
+    const res = await sup.ctx.get(`/api/v1/exports/ratings?from=${from}&to=${to}`);
     return (await res.text()).split('\r\n').filter((l) => l.includes('自助终端,不满意') && l.endsWith(',法人或其他组织')).length;
   }, { timeout: 20_000 }).toBeGreaterThan(0);
   await sup.ctx.dispose();
