@@ -467,10 +467,24 @@ test('the devices page shows each device\'s last contact and flags a kiosk silen
 
 test('a unit administrator chooses SMS notices on 我的设置, with clear errors', async ({ browser }) => {
   const { ctx, page } = await signIn(browser, 'admin-xc');
+  // The saved settings arrive late (a slow link): what is typed meanwhile stays.
+  let answered = false;
+  await page.route('**/api/v1/staff/settings', async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+    answered = true;
+  });
   await page.goto('/staff/settings');
   await hydrated(page);
   await page.getByTestId('settings-phone').fill('1380000');
   await page.getByTestId('notify-instant').check();
+  expect(answered, 'typed before the saved settings arrived').toBe(false);
+  await expect.poll(() => answered).toBe(true);
+  await page.waitForTimeout(200);
+  await expect(page.getByTestId('settings-phone')).toHaveValue('1380000');
+  await expect(page.getByTestId('notify-instant')).toBeChecked();
+  await page.unroute('**/api/v1/staff/settings');
   await page.getByTestId('settings-save').click();
   await expect(page.getByTestId('settings-error')).toContainText('手机号码应为 11 位数字');
   await page.getByTestId('settings-phone').fill('13800009999');

@@ -18,12 +18,20 @@ pub fn SettingsPage() -> impl IntoView {
     let saved = RwSignal::new(false);
     let phone = RwSignal::new(String::new());
     let mode = RwSignal::new(NotifyMode::Off);
+    // What the administrator changed before the saved settings arrived is
+    // kept: the late answer fills only the fields not touched.
+    let phone_edited = RwSignal::new(false);
+    let mode_edited = RwSignal::new(false);
     let session = use_session_for(roles::ANY, error, move |_| {
         spawn_local(async move {
             match api::settings().await {
                 Ok(s) => {
-                    phone.set(s.phone.unwrap_or_default());
-                    mode.set(s.notify);
+                    if !phone_edited.get_untracked() {
+                        phone.set(s.phone.unwrap_or_default());
+                    }
+                    if !mode_edited.get_untracked() {
+                        mode.set(s.notify);
+                    }
                 }
                 Err(e) => error.set(Some(e.message())),
             }
@@ -76,14 +84,20 @@ pub fn SettingsPage() -> impl IntoView {
                 <label>
                     <span>"接收提醒的手机号码"</span>
                     <input type="tel" inputmode="numeric" maxlength="11" data-testid="settings-phone"
-                        prop:value=move || phone.get() on:input=move |ev| phone.set(event_target_value(&ev))/>
+                        prop:value=move || phone.get() on:input=move |ev| {
+                            phone_edited.set(true);
+                            phone.set(event_target_value(&ev));
+                        }/>
                 </label>
                 <fieldset class="step">
                     <legend>"短信提醒"</legend>
                     {NotifyMode::ALL.into_iter().map(|m| view! {
                         <label class="check big">
                             <input type="radio" name="notify" data-testid=format!("notify-{}", m.as_str())
-                                prop:checked=move || mode.get() == m on:change=move |_| mode.set(m)/>
+                                prop:checked=move || mode.get() == m on:change=move |_| {
+                                    mode_edited.set(true);
+                                    mode.set(m);
+                                }/>
                             {m.label_zh()}
                         </label>
                     }).collect_view()}
