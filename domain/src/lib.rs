@@ -21,6 +21,7 @@ pub mod suggestion;
 pub mod sync;
 pub mod time;
 pub mod trend;
+pub mod upstream;
 
 pub use case::{RatingKind, Stage};
 pub use catalog::{DimensionSet, ReasonTag, DEFAULT_DIMENSION_SET};

@@ -36,6 +36,7 @@ fn settings(database_url: &str) -> Settings {
         secure_cookies: false,
         public_url: None,
         sms_file: None,
+        province: None,
         policy: Default::default(),
         security: Default::default(),
     }
@@ -128,10 +129,16 @@ async fn enrol(store: &Store, code: &str) -> String {
     token
 }
 
-async fn http_ingest(url: &str) -> (f64, usize) {
+/// Sync ingest over HTTP; with `outbox`, every rating is also queued for
+/// the provincial platform in its transaction (as with `HCP_PROVINCE_URL`).
+async fn http_ingest(url: &str, outbox: bool) -> (f64, usize, Store) {
     let app = Application::build(settings(url)).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let store = app.store.clone();
+    store
+        .set_destination("province", outbox, now_ms())
+        .await
+        .unwrap();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
     let mut bodies = Vec::new();
@@ -190,7 +197,68 @@ async fn http_ingest(url: &str) -> (f64, usize) {
         timed + 2 * BATCH,
         "every rating stored exactly once"
     );
-    (timed as f64 / secs, timed)
+    (timed as f64 / secs, timed, store)
+}
+
+/// Delivers everything the outbox holds to a fake platform on loopback
+/// (it parses each body and counts the records), one worker, batches of
+/// 500: records per second.
+async fn delivery(store: &Store) -> (f64, usize) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let received = Arc::new(AtomicUsize::new(0));
+    let counter = received.clone();
+    let platform = axum::Router::new().route(
+        "/records",
+        axum::routing::post(move |body: String| {
+            let counter = counter.clone();
+            async move {
+                let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                counter.fetch_add(v["records"].as_array().unwrap().len(), Ordering::Relaxed);
+                axum::Json(serde_json::json!({ "results": [] }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/records", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, platform).await.unwrap() });
+    let mut dest = server::config::Destination::new("province", &url);
+    dest.batch = 500;
+    let client = server::upstream::client();
+    let start = Instant::now();
+    let mut n = 0;
+    loop {
+        let took = server::upstream::deliver_once(store, &dest, &client, now_ms())
+            .await
+            .unwrap();
+        if took == 0 {
+            break;
+        }
+        n += took;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(received.load(Ordering::Relaxed), n, "every record arrived");
+    (n as f64 / secs, n)
+}
+
+fn report_outbox(db: &str, ingest_off: f64, ingest_on: f64, delivered: f64, n: usize) {
+    println!("BENCH sync_ingest_http_outbox_{db} {ingest_on:.0} ratings/s");
+    println!(
+        "BENCH sync_ingest_outbox_vs_off_ratio_{db} {:.2} x",
+        ingest_on / ingest_off
+    );
+    println!("# {n} records delivered to a loopback platform, batches of 500, one worker, {db}");
+    println!("BENCH outbox_delivery_{db} {delivered:.0} records/s");
+    if db == "sqlite" {
+        println!(
+            "# target: outbox_delivery_sqlite >= 5000 records/s: {}",
+            if delivered >= 5_000.0 {
+                "met"
+            } else {
+                "MISSED"
+            }
+        );
+    }
 }
 
 fn rows(chunk: &[(RatingRecord, String)]) -> Vec<NewRating<'_>> {
@@ -393,17 +461,31 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let sqlite = |name: &str| format!("sqlite://{}", temp_db(name).display());
-        let (http, n) = http_ingest(&sqlite("http.db")).await;
+        let (http, n, _) = http_ingest(&sqlite("http.db"), false).await;
         let raw = raw_insert(&sqlite("raw.db")).await;
         // SQLite (WAL, synchronous=NORMAL).
         report("sqlite", n, http, raw, 30_000.0);
-        match (pg_database("http").await, pg_database("raw").await) {
-            (Some((http_url, admin)), Some((raw_url, _))) => {
-                let (http, n) = http_ingest(&http_url).await;
+        let (with_outbox, _, store) = http_ingest(&sqlite("outbox.db"), true).await;
+        let (delivered, records) = delivery(&store).await;
+        report_outbox("sqlite", http, with_outbox, delivered, records);
+        match (
+            pg_database("http").await,
+            pg_database("raw").await,
+            pg_database("outbox").await,
+        ) {
+            (Some((http_url, admin)), Some((raw_url, _)), Some((outbox_url, _))) => {
+                let (http, n, _) = http_ingest(&http_url, false).await;
                 let raw = raw_insert(&raw_url).await;
+                let (with_outbox, _, store) = http_ingest(&outbox_url, true).await;
+                let (delivered, records) = delivery(&store).await;
+                if let Store::Postgres(p) = &store {
+                    p.close().await;
+                }
                 drop_pg(&http_url, &admin).await;
                 drop_pg(&raw_url, &admin).await;
+                drop_pg(&outbox_url, &admin).await;
                 report("postgres", n, http, raw, 20_000.0);
+                report_outbox("postgres", http, with_outbox, delivered, records);
             }
             _ => println!("# PostgreSQL skipped: no server at TEST_DATABASE_URL or 127.0.0.1:5432"),
         }

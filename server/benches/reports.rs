@@ -98,6 +98,7 @@ fn settings(url: &str) -> Settings {
         secure_cookies: false,
         public_url: None,
         sms_file: None,
+        province: None,
         policy: Default::default(),
         security: Default::default(),
     }

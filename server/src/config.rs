@@ -31,6 +31,71 @@ pub struct Settings {
     pub policy: Policy,
     /// Limits that keep the server and its figures safe (docs/security.md).
     pub security: Security,
+    /// The provincial 好差评 platform (`HCP_PROVINCE_URL` and its
+    /// settings, README); `None`: nothing is queued or sent.
+    pub province: Option<Destination>,
+}
+
+/// An upstream system the delivery worker sends to (`crate::upstream`).
+#[derive(Clone)]
+pub struct Destination {
+    /// `province`: the outbox rows' destination.
+    pub name: &'static str,
+    /// Where batches are `POST`ed (JSON).
+    pub url: String,
+    /// Sent as `Authorization: Bearer …` (`HCP_PROVINCE_TOKEN`).
+    pub token: Option<String>,
+    /// Signs each body (`X-HCP-Signature: t=…,v1=hex(HMAC-SHA256(key,
+    /// "t.body"))`, `HCP_PROVINCE_SIGNING_KEY`).
+    pub signing_key: Option<String>,
+    /// Records per request (`HCP_PROVINCE_BATCH`, 100).
+    pub batch: usize,
+    /// One request's time limit (`HCP_PROVINCE_TIMEOUT_SECS`, 10).
+    pub timeout_ms: u64,
+    /// Tries before a dead letter (`HCP_PROVINCE_MAX_ATTEMPTS`, 16) and
+    /// the backoff between them.
+    pub retry: domain::upstream::RetryPolicy,
+    /// How long a worker holds records it claimed: longer than a request.
+    pub lease_ms: i64,
+    /// How often an idle worker looks for new records.
+    pub poll_ms: u64,
+    /// Codes and the evaluator field (`HCP_PROVINCE_PROFILE`: gbt39046 or
+    /// reversed7; `HCP_PROVINCE_EVALUATOR`: masked, full or none).
+    pub profile: domain::upstream::Profile,
+    /// Queue records but send nothing (`HCP_PROVINCE_PAUSED=1`): while
+    /// the link is being set up, nothing is lost.
+    pub paused: bool,
+}
+
+impl Destination {
+    /// A destination at `url` with the defaults.
+    pub fn new(name: &'static str, url: &str) -> Destination {
+        Destination {
+            name,
+            url: url.to_string(),
+            token: None,
+            signing_key: None,
+            batch: 100,
+            timeout_ms: 10_000,
+            retry: domain::upstream::RetryPolicy::default(),
+            lease_ms: 60_000,
+            poll_ms: 1_000,
+            profile: domain::upstream::Profile::NATIONAL,
+            paused: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Destination")
+            .field("name", &self.name)
+            .field("url", &redact(&self.url))
+            .field("batch", &self.batch)
+            .field("profile", &self.profile)
+            .field("paused", &self.paused)
+            .finish_non_exhaustive()
+    }
 }
 
 /// "At most `count` per `per_secs`" (a token bucket: `count` at once, then
@@ -228,6 +293,42 @@ fn number<T: std::str::FromStr>(
     }
 }
 
+/// The provincial platform's settings, when `HCP_PROVINCE_URL` is set.
+fn province() -> anyhow::Result<Option<Destination>> {
+    let Some(url) = env("HCP_PROVINCE_URL") else {
+        return Ok(None);
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        anyhow::bail!(
+            "HCP_PROVINCE_URL {:?}: an http:// or https:// address",
+            redact(&url)
+        );
+    }
+    let mut d = Destination::new("province", &url);
+    d.token = env("HCP_PROVINCE_TOKEN");
+    d.signing_key = env("HCP_PROVINCE_SIGNING_KEY");
+    d.batch = number("HCP_PROVINCE_BATCH", d.batch, |n| (1..=1000).contains(n))?;
+    d.timeout_ms = number("HCP_PROVINCE_TIMEOUT_SECS", 10u64, |n| {
+        (1..=300).contains(n)
+    })? * 1000;
+    d.lease_ms = (d.timeout_ms as i64 * 3).max(30_000);
+    d.retry.max_attempts = number("HCP_PROVINCE_MAX_ATTEMPTS", d.retry.max_attempts, |n| {
+        (1..=100).contains(n)
+    })?;
+    if let Some(p) = env("HCP_PROVINCE_PROFILE") {
+        d.profile = domain::upstream::Profile::named(&p).ok_or_else(|| {
+            anyhow::anyhow!("HCP_PROVINCE_PROFILE {p:?}: use gbt39046 or reversed7")
+        })?;
+    }
+    if let Some(e) = env("HCP_PROVINCE_EVALUATOR") {
+        d.profile.evaluator = domain::upstream::EvaluatorField::parse(&e).ok_or_else(|| {
+            anyhow::anyhow!("HCP_PROVINCE_EVALUATOR {e:?}: use masked, full or none")
+        })?;
+    }
+    d.paused = flag("HCP_PROVINCE_PAUSED");
+    Ok(Some(d))
+}
+
 fn flag(key: &str) -> bool {
     matches!(env(key).as_deref(), Some("1" | "true" | "yes"))
 }
@@ -252,6 +353,7 @@ impl Settings {
                 || env("HCP_PUBLIC_URL").is_some_and(|u| u.starts_with("https://")),
             public_url: env("HCP_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
             sms_file: env("HCP_SMS_FILE"),
+            province: province()?,
             security: {
                 let d = Security::default();
                 let (lockout_failures, lockout_secs) = match env("HCP_LOGIN_LOCKOUT") {

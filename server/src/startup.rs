@@ -126,6 +126,12 @@ impl Application {
             state.ticket_notifier = Some(crate::push::TicketNotifier::start(pool.clone()));
         }
         state.store.seed_calendar(now_ms()).await?;
+        // Ingest queues ratings for the provincial platform only when it is
+        // configured (every server of a deployment has the same settings).
+        state
+            .store
+            .set_destination("province", state.settings.province.is_some(), now_ms())
+            .await?;
         state.store.backfill_rollups().await?;
         crate::rectify::open_new_tickets(&state, now_ms())
             .await
@@ -201,6 +207,18 @@ impl Application {
                     }
                 }
             });
+        }
+        // The provincial platform's delivery worker (several servers share
+        // the outbox safely: `Store::claim_outbox`).
+        if let Some(dest) = self.jobs_state.settings.province.clone() {
+            if dest.paused {
+                tracing::warn!(
+                    "HCP_PROVINCE_PAUSED: records for the provincial platform are queued, not sent"
+                );
+            } else {
+                tracing::info!(destination = ?dest, "delivering to the provincial platform");
+                crate::upstream::spawn(self.jobs_state.store.clone(), dest);
+            }
         }
         let state = self.jobs_state.clone();
         let every = std::time::Duration::from_secs(state.settings.policy.jobs_every_secs.max(10));

@@ -25,6 +25,7 @@ use pages::posters::PostersPage;
 use pages::rectify::{LoopPage, TicketPage};
 use pages::reports::ReportsPage;
 use pages::settings::SettingsPage;
+use pages::upstream::UpstreamPage;
 use pages::window::{MinePage, WindowPage};
 
 /// The staff wing's routes; the server mounts them beside the citizen ones.
@@ -49,6 +50,7 @@ pub fn StaffRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
         <Route path=path!("/staff/reports") view=ReportsPage/>
         <Route path=path!("/staff/reports/:code") view=ReportsPage/>
         <Route path=path!("/staff/flags") view=FlagsPage/>
+        <Route path=path!("/staff/upstream") view=UpstreamPage/>
     }
     .into_inner()
     .into_any_nested_route()

@@ -2,8 +2,8 @@
 //! outbox, the jobs, and the poster list (展示牌).
 
 use app::api::types::{
-    AuditEntry, DeviceView, EnrolmentCode, JobsReport, OutboxMessage, RegisterDevice,
-    AUDIT_ENTITIES,
+    AuditEntry, DeadLetterView, DestinationStatus, DeviceView, EnrolmentCode, JobsReport,
+    OutboxMessage, RegisterDevice, RequeueRequest, RequeueResult, UpstreamStatus, AUDIT_ENTITIES,
 };
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -35,6 +35,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/outbox", get(outbox))
         .route("/admin/outbox/{id}/reveal", post(reveal_outbox))
         .route("/admin/jobs/run", post(run_jobs))
+        .route("/admin/upstream", get(upstream))
+        .route("/admin/upstream/{name}/requeue", post(requeue_upstream))
+        .route("/admin/upstream/{name}/retry", post(retry_upstream))
         .route("/admin/posters", get(posters))
         .route("/admin/audit", get(audit))
 }
@@ -305,6 +308,112 @@ async fn outbox(
             })
             .collect(),
     ))
+}
+
+/// The upstream deliveries: per destination, what waits (and since
+/// when), what went today, the dead letters with their last error. City-wide
+/// system admins and supervisors read it; only system admins act on it.
+async fn upstream(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<UpstreamStatus>, ApiError> {
+    staff.require(&[Role::SystemAdmin, Role::Supervisor])?;
+    staff.require_city_wide()?;
+    let now = now_ms();
+    let today = domain::calendar::Date::of_instant(now).start_ms();
+    let mut destinations = Vec::new();
+    for d in state.store.outbox_stats(today).await? {
+        let configured = match d.name.as_str() {
+            "province" => state.settings.province.as_ref(),
+            _ => None,
+        };
+        let dead_letters = state
+            .store
+            .outbox_dead(&d.name, 50)
+            .await?
+            .into_iter()
+            .map(|l| DeadLetterView {
+                id: l.id,
+                kind: l.kind,
+                ref_id: l.ref_id,
+                attempts: l.attempts,
+                last_error: l.last_error,
+                created_at: l.created_at,
+            })
+            .collect();
+        let (label_zh, label_en) = match d.name.as_str() {
+            "province" => ("省好差评平台", "Provincial platform"),
+            other => (other, other),
+        };
+        destinations.push(DestinationStatus {
+            label_zh: label_zh.into(),
+            label_en: label_en.into(),
+            configured: configured.is_some(),
+            paused: configured.is_some_and(|c| c.paused),
+            url: configured.map(|c| crate::config::redact(&c.url)),
+            enabled: d.enabled,
+            pending: d.pending,
+            oldest_pending_at: d.oldest_pending_at,
+            sent_today: d.sent_since,
+            dead: d.dead,
+            dead_letters,
+            name: d.name,
+        });
+    }
+    Ok(Json(UpstreamStatus { destinations }))
+}
+
+fn known_destination(name: &str) -> Result<(), ApiError> {
+    if name == "province" {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound {
+            code: "unknown_destination",
+            zh: format!("没有名为“{}”的上报目的地", crate::error::truncate(name, 40)),
+            en: format!(
+                "No upstream destination named '{}'",
+                crate::error::truncate(name, 40)
+            ),
+        })
+    }
+}
+
+/// Dead letters back to the queue (after the cause was fixed upstream).
+async fn requeue_upstream(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<RequeueResult>, ApiError> {
+    staff.require(&[Role::SystemAdmin])?;
+    known_destination(&name)?;
+    let req: RequeueRequest = json_body(&headers, body, 64 * 1024)?;
+    if req.ids.as_ref().is_some_and(|ids| ids.len() > 1000) {
+        return Err(ApiError::Unprocessable {
+            code: "too_many",
+            zh: "一次最多重新排队 1000 条".into(),
+            en: "At most 1000 records at a time".into(),
+        });
+    }
+    let moved = state
+        .store
+        .requeue_outbox(&name, req.ids.as_deref(), now_ms())
+        .await?;
+    tracing::info!(destination = %name, moved, by = staff.session.staff_id, "dead letters requeued");
+    Ok(Json(RequeueResult { moved }))
+}
+
+/// Records waiting for their next try are tried now (the link is back).
+async fn retry_upstream(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(name): Path<String>,
+) -> Result<Json<RequeueResult>, ApiError> {
+    staff.require(&[Role::SystemAdmin])?;
+    known_destination(&name)?;
+    let moved = state.store.retry_outbox_now(&name, now_ms()).await?;
+    Ok(Json(RequeueResult { moved }))
 }
 
 /// Runs the jobs now (they also run on a timer); idempotent.

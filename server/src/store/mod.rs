@@ -10,6 +10,7 @@ pub(crate) mod audit;
 mod channels;
 mod cluster;
 mod org;
+mod outbox;
 mod queries;
 mod rectify;
 mod reports;
@@ -26,6 +27,7 @@ use sqlx::sqlite::{
 pub use audit::{AuditBy, AuditRow, CaseVia, AUDIT_MAX_LIMIT};
 pub use channels::*;
 pub use org::*;
+pub use outbox::*;
 pub use queries::*;
 pub use rectify::*;
 pub use reports::*;

@@ -323,6 +323,8 @@ impl Store {
             insert_flags(&mut Tx::from(&mut tx), &flags, &inserted, received_at).await?;
             rollup_ratings(&mut Tx::from(&mut tx), &new_ids, 1).await?;
             rollup_cases(&mut Tx::from(&mut tx), &case_ids, 1).await?;
+            // For the provincial platform, in this transaction (the outbox).
+            Tx::from(&mut tx).enqueue_ratings(&new_ids, received_at).await?;
             let known: Vec<String> = firsts
                 .iter()
                 .map(|n| n.record.id.to_string())

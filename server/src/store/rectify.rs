@@ -280,6 +280,11 @@ impl Store {
                             .push("'open'").push("''").push_bind(now);
                     });
                     qb.build().execute(&mut *tx).await?;
+                    let steps: Vec<domain::upstream::StepFacts> = ids.iter().map(|id| domain::upstream::StepFacts {
+                        ticket_id: *id, action: "open".into(), from_status: None,
+                        to_status: Some("open".into()), note: String::new(), at: now,
+                    }).collect();
+                    Tx::from(&mut tx).enqueue_steps(&steps, now).await?;
                 }
                 opened.extend(ids);
             }
@@ -487,6 +492,13 @@ impl Store {
             }
             rollup_ratings(&mut Tx::from(&mut tx), &rating, 1).await?;
             insert_event!(tx, event);
+            let step = domain::upstream::StepFacts {
+                ticket_id: id, action: event.action.to_string(),
+                from_status: event.from_status.map(str::to_string),
+                to_status: event.to_status.map(str::to_string),
+                note: event.note.to_string(), at: event.at,
+            };
+            Tx::from(&mut tx).enqueue_steps(&[step], event.at).await?;
             tx.commit().await?;
             Ok(true)
         })

@@ -300,3 +300,60 @@ impl Tx<'_, '_> {
         })
     }
 }
+
+impl<'t, 'c> Tx<'t, 'c> {
+    /// Queues the ratings `ids` (just stored) for every enabled
+    /// destination that takes ratings: one statement for the batch.
+    pub async fn enqueue_ratings(&mut self, ids: &[String], now: i64) -> Result<(), sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO upstream_outbox (destination, kind, subject, ref_id, next_attempt_at, created_at) \
+             SELECT d.name, 'rating', r.id, r.id, $1, $1 FROM ratings r \
+             JOIN upstream_destinations d ON d.enabled AND d.name = 'province' \
+             WHERE r.id IN ({})",
+            super::reports::placeholders_from(2, ids.len())
+        );
+        with_tx!(self, conn => {
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.execute(conn).await.map(drop)
+        })
+    }
+}
+
+impl<'t, 'c> Tx<'t, 'c> {
+    /// Queues rectification steps (a snapshot of each, as it happened) for
+    /// the provincial platform when it is enabled; a ticket's steps are one
+    /// subject, so they arrive in order.
+    pub async fn enqueue_steps(
+        &mut self,
+        steps: &[domain::upstream::StepFacts],
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        if steps.is_empty() {
+            return Ok(());
+        }
+        with_tx!(self, conn => {
+            let on: Option<bool> = sqlx::query_scalar(
+                "SELECT enabled FROM upstream_destinations WHERE name = 'province'")
+                .fetch_optional(&mut *conn).await?;
+            if on != Some(true) {
+                return Ok(());
+            }
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO upstream_outbox (destination, kind, subject, ref_id, payload, next_attempt_at, created_at) ");
+            qb.push_values(steps, |mut b, s| {
+                b.push("'province'").push("'rectify'")
+                    .push_bind(format!("ticket:{}", s.ticket_id))
+                    .push_bind(s.ticket_id.to_string())
+                    .push_bind(serde_json::to_string(s).unwrap_or_default())
+                    .push_bind(now).push_bind(now);
+            });
+            qb.build().execute(&mut *conn).await.map(drop)
+        })
+    }
+}

@@ -242,6 +242,7 @@ pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Opt
         secure_cookies: false,
         public_url: None,
         sms_file: None,
+        province: None,
         policy: Default::default(),
         security: Default::default(),
     };

@@ -14,6 +14,7 @@ mod seeds;
 mod staff;
 mod sync;
 mod terminal;
+mod upstream;
 
 /// Declares each listed `async fn name(app: TestApp)` as two tests,
 /// `sqlite::name` and `postgres::name`.

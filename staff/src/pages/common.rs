@@ -169,6 +169,12 @@ pub const NAV: &[NavLink] = &[
         roles: roles::READERS,
     },
     NavLink {
+        href: "/staff/upstream",
+        label: "上报省平台",
+        testid: "nav-upstream",
+        roles: roles::ORG,
+    },
+    NavLink {
         href: "/staff/settings",
         label: "我的设置",
         testid: "nav-settings",

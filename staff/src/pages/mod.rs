@@ -15,4 +15,5 @@ pub mod rectify;
 pub mod reports;
 pub mod settings;
 pub mod trends;
+pub mod upstream;
 pub mod window;

@@ -8,7 +8,8 @@ use crate::api::client::{
     post_csv, staff_delete, staff_get, staff_post, staff_put, upload_file, ClientError,
 };
 use crate::api::types::{
-    AuditEntry, CalendarYear, ImportReport, OrgRow, Poster, StaffAccount, StaffAccountInput,
+    AuditEntry, CalendarYear, ImportReport, OrgRow, Poster, RequeueRequest, RequeueResult,
+    StaffAccount, StaffAccountInput, UpstreamStatus,
 };
 use domain::calendar::{Date, SpecialDay};
 use domain::org::{OrgInput, OrgType};
@@ -121,4 +122,26 @@ pub async fn delete_special_day(csrf: &str, date: Date) -> Result<(), ClientErro
 /// `GET /api/v1/admin/posters`.
 pub async fn posters() -> Result<Vec<Poster>, ClientError> {
     staff_get("/api/v1/admin/posters").await
+}
+
+/// `GET /api/v1/admin/upstream`: the upstream deliveries.
+pub async fn upstream() -> Result<UpstreamStatus, ClientError> {
+    staff_get("/api/v1/admin/upstream").await
+}
+
+/// `POST /api/v1/admin/upstream/{name}/requeue`: dead letters (`ids`, or
+/// all) back to the queue.
+pub async fn requeue_upstream(
+    csrf: &str,
+    name: &str,
+    ids: Option<Vec<i64>>,
+) -> Result<RequeueResult, ClientError> {
+    let url = format!("/api/v1/admin/upstream/{name}/requeue");
+    staff_post(&url, csrf, &RequeueRequest { ids }).await
+}
+
+/// `POST /api/v1/admin/upstream/{name}/retry`: records waiting for a retry go now.
+pub async fn retry_upstream(csrf: &str, name: &str) -> Result<RequeueResult, ClientError> {
+    let url = format!("/api/v1/admin/upstream/{name}/retry");
+    staff_post(&url, csrf, &serde_json::json!({})).await
 }

@@ -129,3 +129,61 @@ pub struct Poster {
     pub window_name: Option<String>,
     pub path: String,
 }
+
+/// The upstream deliveries (`GET /api/v1/admin/upstream`): one entry per
+/// destination this deployment has queued for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpstreamStatus {
+    pub destinations: Vec<DestinationStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DestinationStatus {
+    /// `province`.
+    pub name: String,
+    /// 省好差评平台.
+    pub label_zh: String,
+    pub label_en: String,
+    /// This server has the destination's settings (its address, credentials).
+    pub configured: bool,
+    /// New records are queued for it.
+    pub enabled: bool,
+    /// Queued but not sent (`HCP_PROVINCE_PAUSED`).
+    pub paused: bool,
+    /// Where it sends, without credentials.
+    pub url: Option<String>,
+    pub pending: i64,
+    /// When the oldest record still waiting was queued.
+    pub oldest_pending_at: Option<i64>,
+    /// Sent since midnight, China time.
+    pub sent_today: i64,
+    pub dead: i64,
+    /// The newest dead letters, with their last error.
+    pub dead_letters: Vec<DeadLetterView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetterView {
+    pub id: i64,
+    /// `rating` or `rectify`.
+    pub kind: String,
+    /// The rating id, or the ticket id of a rectification step.
+    pub ref_id: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+/// `POST /api/v1/admin/upstream/{name}/requeue`: dead letters back to the
+/// queue: those listed, or (`ids` absent) all of them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequeueRequest {
+    #[serde(default)]
+    pub ids: Option<Vec<i64>>,
+}
+
+/// How many records a requeue or retry moved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequeueResult {
+    pub moved: u64,
+}

@@ -1,0 +1,307 @@
+//! The upstream outbox (`upstream_outbox`): records written in the
+//! transaction of the change that caused them, leased by delivery workers,
+//! settled as sent, retried later or dead. See `crate::upstream`.
+
+use sqlx::QueryBuilder;
+
+use super::reports::placeholders;
+use super::{with_pool, BeginWrite, Store, StoreError};
+
+/// A claimed record.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub ref_id: String,
+    pub payload: Option<String>,
+    pub attempts: i32,
+}
+
+/// What the admin page shows per destination.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DestinationStats {
+    pub name: String,
+    pub enabled: bool,
+    pub pending: i64,
+    pub oldest_pending_at: Option<i64>,
+    pub sent_since: i64,
+    pub dead: i64,
+}
+
+/// A dead letter, for the admin page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeadLetter {
+    pub id: i64,
+    pub kind: String,
+    pub ref_id: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+/// A rating with what its upstream record needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UpstreamRating {
+    pub id: String,
+    pub case_no: Option<String>,
+    pub channel: String,
+    pub evaluator_phone: Option<String>,
+    pub evaluator_id_no: Option<String>,
+    pub rated_at: i64,
+    pub kind: String,
+    pub level: i32,
+    pub comment: String,
+    pub region_id: i64,
+}
+
+/// How a claimed record was settled.
+#[derive(Debug, Clone)]
+pub enum Settle {
+    Sent(i64),
+    /// Retry at the given time, with the error.
+    Retry(i64, i64, String),
+    Dead(i64, String),
+}
+
+impl Store {
+    /// Records whether `name` is configured: ingest queues for it only then.
+    pub async fn set_destination(
+        &self,
+        name: &str,
+        enabled: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO upstream_destinations (name, enabled, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at")
+                .bind(name).bind(enabled).bind(now).execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    /// Leases up to `limit` due records of `destination` until
+    /// `now + lease_ms`, oldest first, at most one per subject (a subject's
+    /// later records wait until its earlier ones are settled), counting
+    /// the try. On PostgreSQL rows another worker is claiming are skipped
+    /// (`SKIP LOCKED`), and the lease is checked again on the locked row,
+    /// so two workers never hold one record.
+    pub async fn claim_outbox(
+        &self,
+        destination: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let lock = if matches!(self, Store::Postgres(_)) {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        // The due ids are picked once (a materialised CTE): as a plain
+        // `IN (… LIMIT n FOR UPDATE SKIP LOCKED)` subquery, PostgreSQL may
+        // run the subquery again per row and claim far more than `limit`.
+        let sql = format!(
+            "WITH due AS MATERIALIZED ( \
+               SELECT o.id FROM upstream_outbox o \
+               WHERE o.destination = $3 AND o.status = 'pending' AND o.next_attempt_at <= $2 AND o.lease_until <= $2 \
+               AND NOT EXISTS (SELECT 1 FROM upstream_outbox p WHERE p.destination = o.destination \
+                 AND p.subject = o.subject AND p.status = 'pending' AND p.id < o.id) \
+               ORDER BY o.id LIMIT $4{lock}) \
+             UPDATE upstream_outbox SET lease_until = $1, attempts = attempts + 1 \
+             WHERE status = 'pending' AND lease_until <= $2 AND id IN (SELECT id FROM due) \
+             RETURNING id, kind, subject, ref_id, payload, attempts"
+        );
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let mut rows: Vec<OutboxItem> = sqlx::query_as(&sql)
+                .bind(now + lease_ms).bind(now).bind(destination).bind(limit)
+                .fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            rows.sort_by_key(|r| r.id);
+            Ok(rows)
+        })
+    }
+
+    /// Settles claimed records. A record another worker already sent (its
+    /// lease ran out and it was sent again) stays sent.
+    pub async fn settle_outbox(&self, settled: &[Settle], now: i64) -> Result<(), StoreError> {
+        let sent: Vec<i64> = settled
+            .iter()
+            .filter_map(|s| match s {
+                Settle::Sent(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            for chunk in sent.chunks(500) {
+                let sql = format!(
+                    "UPDATE upstream_outbox SET status = 'sent', sent_at = $1, lease_until = 0, last_error = NULL \
+                     WHERE status = 'pending' AND id IN ({})",
+                    super::reports::placeholders_from(2, chunk.len()));
+                let mut q = sqlx::query(&sql).bind(now);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            for s in settled {
+                match s {
+                    Settle::Sent(_) => {}
+                    Settle::Retry(id, at, why) => {
+                        sqlx::query("UPDATE upstream_outbox SET next_attempt_at = $1, lease_until = 0, last_error = $2 \
+                                     WHERE id = $3 AND status = 'pending'")
+                            .bind(*at).bind(why).bind(*id).execute(&mut *tx).await?;
+                    }
+                    Settle::Dead(id, why) => {
+                        sqlx::query("UPDATE upstream_outbox SET status = 'dead', lease_until = 0, last_error = $1 \
+                                     WHERE id = $2 AND status = 'pending'")
+                            .bind(why).bind(*id).execute(&mut *tx).await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Per destination: pending (and since when), sent since `since`, dead.
+    pub async fn outbox_stats(&self, since: i64) -> Result<Vec<DestinationStats>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, DestinationStats>(
+            "SELECT d.name, d.enabled, \
+               (SELECT COUNT(*) FROM upstream_outbox o WHERE o.destination = d.name AND o.status = 'pending') AS pending, \
+               (SELECT MIN(o.created_at) FROM upstream_outbox o WHERE o.destination = d.name AND o.status = 'pending') AS oldest_pending_at, \
+               (SELECT COUNT(*) FROM upstream_outbox o WHERE o.destination = d.name AND o.status = 'sent' AND o.sent_at >= $1) AS sent_since, \
+               (SELECT COUNT(*) FROM upstream_outbox o WHERE o.destination = d.name AND o.status = 'dead') AS dead \
+             FROM upstream_destinations d ORDER BY d.name")
+            .bind(since).fetch_all(pool).await?))
+    }
+
+    /// The newest dead letters of `destination`.
+    pub async fn outbox_dead(
+        &self,
+        destination: &str,
+        limit: i64,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, DeadLetter>(
+            "SELECT id, kind, ref_id, attempts, last_error, created_at FROM upstream_outbox \
+             WHERE destination = $1 AND status = 'dead' ORDER BY id DESC LIMIT $2")
+            .bind(destination).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// Dead letters of `destination` (all, or `ids`) go back to pending,
+    /// their tries counted afresh. Returns how many.
+    pub async fn requeue_outbox(
+        &self,
+        destination: &str,
+        ids: Option<&[i64]>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        if ids.is_some_and(<[i64]>::is_empty) {
+            return Ok(0);
+        }
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(
+                "UPDATE upstream_outbox SET status = 'pending', attempts = 0, lease_until = 0, next_attempt_at = ");
+            qb.push_bind(now);
+            qb.push(" WHERE status = 'dead' AND destination = ");
+            qb.push_bind(destination.to_string());
+            if let Some(ids) = ids {
+                qb.push(" AND id IN (");
+                let mut list = qb.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+            }
+            let mut tx = pool.begin_write().await?;
+            let n = qb.build().execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok(n)
+        })
+    }
+
+    /// Pending records of `destination` waiting for a retry are due now.
+    pub async fn retry_outbox_now(&self, destination: &str, now: i64) -> Result<u64, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let n = sqlx::query("UPDATE upstream_outbox SET next_attempt_at = $1 \
+                                 WHERE destination = $2 AND status = 'pending' AND next_attempt_at > $1")
+                .bind(now).bind(destination).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok(n)
+        })
+    }
+
+    /// The ratings `ids` with what their upstream records carry.
+    pub async fn upstream_ratings(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<UpstreamRating>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT r.id, COALESCE(c.case_no, r.case_no) AS case_no, r.channel, r.evaluator_phone, r.evaluator_id_no, \
+             r.rated_at, r.kind, r.level, r.comment, p.region_id \
+             FROM ratings r JOIN places p ON p.id = r.place_id LEFT JOIN cases c ON c.id = r.case_id \
+             WHERE r.id IN ({})",
+            placeholders(ids.len())
+        );
+        with_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, UpstreamRating>(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            Ok(q.fetch_all(pool).await?)
+        })
+    }
+
+    /// Every region's code and parent: the chain a division code is looked up on.
+    pub async fn region_codes(&self) -> Result<Vec<(i64, String, Option<i64>)>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, (i64, String, Option<i64>)>(
+            "SELECT id, code, parent_id FROM regions").fetch_all(pool).await?))
+    }
+
+    /// When each of the ratings `ids` reached `destination` (absent: not yet).
+    pub async fn delivered_at(
+        &self,
+        destination: &str,
+        ids: &[String],
+    ) -> Result<Vec<(String, Option<i64>)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT ref_id, sent_at FROM upstream_outbox WHERE kind = 'rating' AND destination = $1 AND ref_id IN ({})",
+            super::reports::placeholders_from(2, ids.len())
+        );
+        with_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, (String, Option<i64>)>(&sql).bind(destination);
+            for id in ids {
+                q = q.bind(id);
+            }
+            Ok(q.fetch_all(pool).await?)
+        })
+    }
+
+    /// The rating each ticket of `ids` is about.
+    pub async fn ticket_rating_ids(&self, ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, rating_id FROM tickets WHERE id IN ({})",
+            placeholders(ids.len())
+        );
+        with_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            Ok(q.fetch_all(pool).await?)
+        })
+    }
+}

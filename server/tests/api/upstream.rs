@@ -1,0 +1,524 @@
+//! Delivery to the provincial platform (issue 16) against a fake platform:
+//! a real HTTP server on port 0 that fails, times out and loses its answers
+//! at random, and refuses some records for good. After the run every
+//! record arrived once (by its key), a ticket's steps in their order, and
+//! the dead letters are exactly the refused records.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use server::config::Destination;
+use server::state::now_ms;
+use server::store::Store;
+
+use crate::helpers::TestApp;
+
+crate::on_both_databases!(
+    every_record_reaches_the_platform_once_and_in_order_through_failures_timeouts_and_lost_answers,
+    a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing,
+    only_a_system_admin_requeues_dead_letters_and_the_page_counts_them,
+);
+
+mod postgres_only {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_servers_share_the_outbox_and_post_each_record_once() {
+        let test = "two_servers_share_the_outbox_and_post_each_record_once";
+        crate::helpers::within_limit(test, async {
+            if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
+                super::two_servers_share_the_outbox_and_post_each_record_once(app).await;
+            }
+        })
+        .await;
+    }
+}
+
+const TOKEN: &str = "province-test-token";
+const SIGNING_KEY: &str = "province-test-signing-key";
+/// The worker's time limit per request; a "slow" platform answers later.
+const TIMEOUT_MS: u64 = 400;
+/// Records per request.
+const BATCH: usize = 20;
+
+/// What the fake platform does with a request, in permille.
+#[derive(Clone, Copy, Default)]
+struct Faults {
+    /// Answers 503 and stores nothing.
+    fail: u32,
+    /// Answers only after the worker gave up, storing nothing.
+    slow: u32,
+    /// Stores, then answers only after the worker gave up (the answer is
+    /// lost: the worker sends the same records again).
+    lost: u32,
+    /// Holds every answer this long (ms) after storing.
+    delay_ms: u64,
+}
+
+#[derive(Default)]
+struct Platform {
+    /// What the platform keeps, by key.
+    stored: HashMap<String, Value>,
+    /// Keys in the order they were first stored.
+    arrivals: Vec<String>,
+    /// Every request that named a key (retries included).
+    posts: HashMap<String, u32>,
+    /// Keys refused for good.
+    refused: HashSet<String>,
+    requests: u32,
+    /// The most records one request carried.
+    largest: usize,
+    unauthorised: u32,
+}
+
+#[derive(Clone)]
+struct Fake {
+    platform: Arc<Mutex<Platform>>,
+    faults: Faults,
+}
+
+async fn receive(State(f): State<Fake>, headers: HeaderMap, body: String) -> Response {
+    let authorised = headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {TOKEN}"))
+        && headers
+            .get("x-hcp-signature")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| {
+                let t: i64 = s.strip_prefix("t=")?.split(',').next()?.parse().ok()?;
+                Some(server::upstream::signature(SIGNING_KEY, t, &body) == s)
+            })
+            .unwrap_or(false);
+    if !authorised {
+        f.platform.lock().unwrap().unauthorised += 1;
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let roll = rand::random::<u32>() % 1000;
+    let Faults {
+        fail,
+        slow,
+        lost,
+        delay_ms,
+    } = f.faults;
+    if roll < fail {
+        return (StatusCode::SERVICE_UNAVAILABLE, "维护中").into_response();
+    }
+    if roll < fail + slow {
+        tokio::time::sleep(Duration::from_millis(TIMEOUT_MS * 2)).await;
+        return (StatusCode::SERVICE_UNAVAILABLE, "too late").into_response();
+    }
+    let records: Value = serde_json::from_str(&body).unwrap();
+    let mut results = Vec::new();
+    {
+        let mut p = f.platform.lock().unwrap();
+        p.requests += 1;
+        let n = records["records"].as_array().unwrap().len();
+        p.largest = p.largest.max(n);
+        for r in records["records"].as_array().unwrap() {
+            let key = r["key"].as_str().unwrap().to_string();
+            *p.posts.entry(key.clone()).or_default() += 1;
+            if p.refused.contains(&key) {
+                results.push(json!({ "key": key, "ok": false, "error": "办件编号不存在" }));
+                continue;
+            }
+            if !p.stored.contains_key(&key) {
+                p.stored.insert(key.clone(), r.clone());
+                p.arrivals.push(key.clone());
+            }
+            results.push(json!({ "key": key, "ok": true }));
+        }
+    }
+    if roll < fail + slow + lost {
+        tokio::time::sleep(Duration::from_millis(TIMEOUT_MS * 2)).await;
+    } else if delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    }
+    Json(json!({ "results": results })).into_response()
+}
+
+/// Starts the fake platform; its address and what it keeps.
+async fn fake_platform(faults: Faults) -> (String, Arc<Mutex<Platform>>) {
+    let platform = Arc::new(Mutex::new(Platform::default()));
+    let app = Router::new()
+        .route("/records", post(receive))
+        .with_state(Fake {
+            platform: platform.clone(),
+            faults,
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/records", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, platform)
+}
+
+/// The destination as a test runs it: short timeouts, leases and backoff.
+fn destination(url: &str) -> Destination {
+    let mut d = Destination::new("province", url);
+    d.token = Some(TOKEN.into());
+    d.signing_key = Some(SIGNING_KEY.into());
+    d.batch = BATCH;
+    d.timeout_ms = TIMEOUT_MS;
+    d.lease_ms = 1_500;
+    d.poll_ms = 30;
+    d.retry = domain::upstream::RetryPolicy {
+        base_ms: 20,
+        cap_ms: 200,
+        max_attempts: 60,
+    };
+    d
+}
+
+/// Kiosk ratings, every fourth one bad (opening a ticket); their ids.
+async fn rate(app: &TestApp, n: u64, first_seq: u64) -> Vec<String> {
+    let mut ids = Vec::new();
+    let items: Vec<Value> = (0..n)
+        .map(|i| {
+            let level = if i % 4 == 3 {
+                "dissatisfied"
+            } else {
+                "satisfied"
+            };
+            let r = app.rating(first_seq + i, level);
+            ids.push(r["id"].as_str().unwrap().to_string());
+            r
+        })
+        .collect();
+    for chunk in items.chunks(10) {
+        let resp = app.post_sync(&app.batch(chunk.to_vec())).await;
+        assert_eq!(resp.status(), 200);
+    }
+    ids
+}
+
+/// Counts from the outbox.
+async fn outbox_counts(store: &Store) -> (i64, i64, i64) {
+    let s = store.outbox_stats(0).await.unwrap();
+    let p = s.iter().find(|d| d.name == "province").unwrap();
+    (p.pending, p.sent_since, p.dead)
+}
+
+/// Waits (bounded) until nothing is pending.
+async fn drained(store: &Store) {
+    let until = now_ms() + 90_000;
+    loop {
+        let (pending, _, _) = outbox_counts(store).await;
+        if pending == 0 {
+            return;
+        }
+        assert!(
+            now_ms() < until,
+            "{pending} records still pending after 90 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn ticket_ids(app: &TestApp, csrf_user: &str) -> Vec<i64> {
+    let (status, list) = app.get_json("/api/v1/loop/tickets").await;
+    assert_eq!(status, 200, "{list} as {csrf_user}");
+    list["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect()
+}
+
+async fn every_record_reaches_the_platform_once_and_in_order_through_failures_timeouts_and_lost_answers(
+    app: TestApp,
+) {
+    app.store
+        .set_destination("province", true, now_ms())
+        .await
+        .unwrap();
+    let (url, platform) = fake_platform(Faults {
+        fail: 150,
+        slow: 100,
+        lost: 150,
+        delay_ms: 0,
+    })
+    .await;
+    // Ratings before the worker starts, and more while it runs.
+    let mut ratings = rate(&app, 40, 1).await;
+    let refused: HashSet<String> = ratings.iter().step_by(9).cloned().collect();
+    platform.lock().unwrap().refused = refused.clone();
+    let worker = server::upstream::spawn(app.store.clone(), destination(&url));
+    ratings.extend(rate(&app, 40, 41).await);
+    // Three tickets take two steps each while the worker runs.
+    let csrf = app.login_admin().await;
+    let tickets = ticket_ids(&app, "admin").await;
+    assert_eq!(tickets.len(), 20, "every fourth of 80 ratings is bad");
+    for id in &tickets[..3] {
+        for body in [
+            json!({ "action": "contact", "reached": true, "note": "已电话联系，评价人手机13912345678" }),
+            json!({ "action": "verify", "verdict": "valid" }),
+        ] {
+            let (status, r) = app
+                .post_json(&format!("/api/v1/loop/tickets/{id}/steps"), &csrf, &body)
+                .await;
+            assert_eq!(status, 200, "{r}");
+        }
+    }
+    drained(&app.store).await;
+    worker.abort();
+    // The dead letters are exactly the refused records.
+    let dead: HashSet<String> = app
+        .store
+        .outbox_dead("province", 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.ref_id)
+        .collect();
+    assert_eq!(dead, refused);
+    let (pending, sent, dead_n) = outbox_counts(&app.store).await;
+    assert_eq!((pending, dead_n), (0, refused.len() as i64));
+    assert_eq!(sent, (ratings.len() - refused.len() + 26) as i64);
+
+    let p = platform.lock().unwrap();
+    // Every rating but the refused ones, each once under its own id.
+    let expected: HashSet<&String> = ratings.iter().filter(|r| !refused.contains(*r)).collect();
+    let stored_ratings: HashSet<&String> = p
+        .stored
+        .iter()
+        .filter(|(_, r)| r["kind"] == "rating")
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(stored_ratings, expected);
+    assert_eq!(p.unauthorised, 0);
+    assert!(
+        p.largest <= BATCH,
+        "a request carried {} records",
+        p.largest
+    );
+    assert!(
+        p.posts.values().any(|n| *n > 1),
+        "the faults made the worker send some records again: {} requests",
+        p.requests
+    );
+    // The records carry Table 9's fields.
+    let one = &p.stored[expected.iter().next().unwrap().as_str()]["data"];
+    assert!(
+        ["2", "4"].contains(&one["满意度代码"].to_string().as_str()),
+        "{one}"
+    );
+    assert_eq!(one["评价渠道"], "kiosk");
+    assert_eq!(one["评价次数"], "首次");
+    assert!(
+        one["行政区划代码"].as_str().unwrap().starts_with("4104"),
+        "{one}"
+    );
+    assert_eq!(one["评价时间"].as_str().unwrap().len(), 15);
+    // Steps: 20 openings and 3 × 2 steps, each ticket's in order.
+    let steps: Vec<&Value> = p
+        .arrivals
+        .iter()
+        .map(|k| &p.stored[k])
+        .filter(|r| r["kind"] == "rectify")
+        .collect();
+    assert_eq!(steps.len(), 20 + 6);
+    for id in &tickets[..3] {
+        let actions: Vec<&str> = steps
+            .iter()
+            .filter(|s| {
+                s["data"]["整改工单编号"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("-{id}"))
+            })
+            .map(|s| s["data"]["办理环节"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["open", "contact", "verify"], "ticket {id}");
+    }
+    let contact = steps
+        .iter()
+        .find(|s| s["data"]["办理环节"] == "contact")
+        .unwrap();
+    assert!(
+        !contact.to_string().contains("13912345678"),
+        "a phone number in a note is redacted: {contact}"
+    );
+}
+
+async fn a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(app: TestApp) {
+    app.store
+        .set_destination("province", true, now_ms())
+        .await
+        .unwrap();
+    // The platform stores at once and answers 150 ms later: a worker
+    // dropped in between has sent records it never settled.
+    let (url, platform) = fake_platform(Faults {
+        delay_ms: 150,
+        ..Faults::default()
+    })
+    .await;
+    let ratings = rate(&app, 60, 1).await;
+    let mut dest = destination(&url);
+    dest.timeout_ms = 5_000;
+    let worker = server::upstream::spawn(app.store.clone(), dest.clone());
+    let until = now_ms() + 20_000;
+    while platform.lock().unwrap().requests == 0 {
+        assert!(now_ms() < until, "the worker never sent");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    worker.abort();
+    let _ = worker.await;
+    let (pending, sent, _) = outbox_counts(&app.store).await;
+    assert!(pending > 0, "stopped mid-batch: records still pending");
+    let in_flight = platform.lock().unwrap().stored.len();
+    assert!(
+        in_flight > 0 && sent == 0,
+        "stored upstream, not yet settled here"
+    );
+
+    // A new worker (another start of the server) takes over once the
+    // dead worker's lease ran out.
+    let worker = server::upstream::spawn(app.store.clone(), dest);
+    drained(&app.store).await;
+    worker.abort();
+    let attempts = app
+        .text("SELECT CAST(SUM(attempts) AS TEXT) FROM upstream_outbox")
+        .await;
+    let p = platform.lock().unwrap();
+    let stored_ratings: HashSet<&String> = p
+        .stored
+        .iter()
+        .filter(|(_, r)| r["kind"] == "rating")
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(stored_ratings, ratings.iter().collect::<HashSet<_>>());
+    assert_eq!(
+        p.stored.len(),
+        60 + 15,
+        "60 ratings, 15 ticket openings, once each"
+    );
+    let resent = p.posts.values().filter(|n| **n > 1).count();
+    let debug = format!("tries {attempts:?}, requests {}", p.requests);
+    assert!(
+        (1..=BATCH).contains(&resent),
+        "only the batch in flight was sent again: {resent} {debug}"
+    );
+}
+
+async fn two_servers_share_the_outbox_and_post_each_record_once(app: TestApp) {
+    let (_, second) = app.second_instance().await;
+    app.store
+        .set_destination("province", true, now_ms())
+        .await
+        .unwrap();
+    let (url, platform) = fake_platform(Faults {
+        delay_ms: 20,
+        ..Faults::default()
+    })
+    .await;
+    let ratings = rate(&app, 200, 1).await;
+    let workers = [
+        server::upstream::spawn(app.store.clone(), destination(&url)),
+        server::upstream::spawn(second.store.clone(), destination(&url)),
+        server::upstream::spawn(app.store.clone(), destination(&url)),
+    ];
+    drained(&app.store).await;
+    for w in workers {
+        w.abort();
+    }
+    let p = platform.lock().unwrap();
+    assert_eq!(p.stored.len(), 200 + 50);
+    assert!(
+        p.largest <= BATCH,
+        "a request carried {} records",
+        p.largest
+    );
+    for r in &ratings {
+        assert_eq!(p.posts.get(r), Some(&1), "rating {r} posted once");
+    }
+    assert!(p.posts.values().all(|n| *n == 1));
+}
+
+async fn only_a_system_admin_requeues_dead_letters_and_the_page_counts_them(app: TestApp) {
+    app.store
+        .set_destination("province", true, now_ms())
+        .await
+        .unwrap();
+    let (url, platform) = fake_platform(Faults::default()).await;
+    let ratings = rate(&app, 8, 1).await;
+    let refused: HashSet<String> = ratings[..3].iter().cloned().collect();
+    platform.lock().unwrap().refused = refused.clone();
+    let worker = server::upstream::spawn(app.store.clone(), destination(&url));
+    drained(&app.store).await;
+
+    // No session: 401. A unit administrator: 403.
+    let anon = reqwest::Client::new();
+    let r = anon
+        .get(app.url("/api/v1/admin/upstream"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let csrf = app.login_admin().await;
+    let (status, _) = app
+        .post_json("/api/v1/admin/upstream/province/requeue", &csrf, &json!({}))
+        .await;
+    assert_eq!(status, 403);
+
+    let csrf = app.login_as("sysadmin").await;
+    let (status, page) = app.get_json("/api/v1/admin/upstream").await;
+    assert_eq!(status, 200, "{page}");
+    let d = &page["destinations"][0];
+    assert_eq!(d["name"], "province");
+    assert_eq!(d["label_zh"], "省好差评平台");
+    assert_eq!(d["enabled"], true);
+    assert_eq!(d["pending"], 0);
+    assert_eq!(d["dead"], 3);
+    assert_eq!(
+        d["sent_today"],
+        8 - 3 + 2,
+        "5 ratings and 2 ticket openings"
+    );
+    let letters = d["dead_letters"].as_array().unwrap();
+    assert_eq!(letters.len(), 3);
+    assert!(letters
+        .iter()
+        .all(|l| l["last_error"].as_str().unwrap().contains("办件编号不存在")));
+
+    // Unknown destination, bad body: clear 4xx.
+    let (status, body) = app
+        .post_json("/api/v1/admin/upstream/nowhere/requeue", &csrf, &json!({}))
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = app
+        .post_json(
+            "/api/v1/admin/upstream/province/requeue",
+            &csrf,
+            &json!({ "ids": "all" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+
+    // The platform fixed its side: the dead letters go again and arrive.
+    platform.lock().unwrap().refused.clear();
+    let id = letters[0]["id"].as_i64().unwrap();
+    let (status, body) = app
+        .post_json(
+            "/api/v1/admin/upstream/province/requeue",
+            &csrf,
+            &json!({ "ids": [id] }),
+        )
+        .await;
+    assert_eq!((status, body["moved"].as_i64()), (200, Some(1)));
+    let (status, body) = app
+        .post_json("/api/v1/admin/upstream/province/requeue", &csrf, &json!({}))
+        .await;
+    assert_eq!((status, body["moved"].as_i64()), (200, Some(2)));
+    drained(&app.store).await;
+    worker.abort();
+    let (_, _, dead) = outbox_counts(&app.store).await;
+    assert_eq!(dead, 0);
+    let p = platform.lock().unwrap();
+    for r in &refused {
+        assert!(p.stored.contains_key(r), "{r} arrived after the requeue");
+    }
+}
