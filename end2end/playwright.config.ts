@@ -7,8 +7,12 @@ export const ADMIN_PASSWORD = 'e2e-管理员-password';
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
 /** Every SMS the main server sends, one JSON line each (HCP_SMS_FILE). */
 export const SMS_FILE = '../target/e2e/sms.jsonl';
-/** The second server: HCP_REAL_NAME=required. */
+/** The second server: HCP_REAL_NAME=required, and a provincial platform
+ * configured at PROVINCE_PORT, where nothing listens until
+ * tests/upstream.spec.ts starts a fake platform there. */
 export const REAL_NAME_PORT = 3101;
+export const PROVINCE_PORT = 3199;
+export const PROVINCE_TOKEN = 'e2e-province-token';
 /** The server binary: the release one by default; `make test` passes the
  * one its integration tests just built (`target/debug/server`), so the
  * suite does not compile every dependency a second time (README). */
@@ -99,6 +103,8 @@ export default defineConfig({
         HCP_DEMO_CITY: '0',
         HCP_DEMO_PASSWORD: ADMIN_PASSWORD,
         HCP_REAL_NAME: 'required',
+        HCP_PROVINCE_URL: `http://127.0.0.1:${PROVINCE_PORT}/records`,
+        HCP_PROVINCE_TOKEN: PROVINCE_TOKEN,
         HCP_LIMIT_LOGIN_ADDRESS: '0',
         HCP_LIMIT_ENROL_ADDRESS: '0',
         RUST_LOG: 'warn',

@@ -266,6 +266,127 @@ pub fn compact_china_time(ms: i64) -> String {
     )
 }
 
+/// [`compact_china_time`] read back: `YYYYMMDDThhmmss`, China time, checked.
+pub fn parse_compact_china_time(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 15
+        || b[8] != b'T'
+        || !b
+            .iter()
+            .enumerate()
+            .all(|(i, c)| i == 8 || c.is_ascii_digit())
+    {
+        return None;
+    }
+    let date = crate::calendar::Date::parse(&format!("{}-{}-{}", &s[0..4], &s[4..6], &s[6..8]))?;
+    let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().ok();
+    let (h, m, sec) = (n(9..11)?, n(11..13)?, n(13..15)?);
+    (h < 24 && m < 60 && sec < 60).then(|| date.start_ms() + ((h * 60 + m) * 60 + sec) * 1000)
+}
+
+/// One bad rating the province forwards (000 二: bad ratings from static
+/// QR codes, not linked to any case), as its feed sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboundBadRating {
+    /// The platform's own id: a record sent twice is stored once.
+    pub upstream_id: String,
+    /// Our place's code (its static QR code's).
+    pub place_code: String,
+    #[serde(default)]
+    pub window_code: Option<String>,
+    /// In the profile's satisfaction code (4 or 5 under GB/T 39046).
+    pub satisfaction_code: u8,
+    /// `YYYYMMDDThhmmss`, China time.
+    pub rated_at: String,
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub evaluator_phone: Option<String>,
+}
+
+/// Why a forwarded record is refused (zh first, as every message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundError {
+    UpstreamId,
+    Satisfaction(u8),
+    NotBad,
+    RatedAt,
+    Future,
+}
+
+impl InboundError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            InboundError::UpstreamId => "upstream_id_invalid",
+            InboundError::Satisfaction(_) => "satisfaction_code_invalid",
+            InboundError::NotBad => "not_a_bad_rating",
+            InboundError::RatedAt => "rated_at_invalid",
+            InboundError::Future => "rated_at_future",
+        }
+    }
+    pub fn message_zh(&self) -> String {
+        match self {
+            InboundError::UpstreamId => "upstream_id 须为 1 至 64 位字母、数字、“-”或“_”".into(),
+            InboundError::Satisfaction(c) => format!("满意度代码 {c} 无效（应为 1 至 5）"),
+            InboundError::NotBad => "只接收差评（不满意、非常不满意）".into(),
+            InboundError::RatedAt => "评价时间格式应为 YYYYMMDDThhmmss".into(),
+            InboundError::Future => "评价时间晚于当前时间".into(),
+        }
+    }
+    pub fn message_en(&self) -> String {
+        match self {
+            InboundError::UpstreamId => {
+                "upstream_id must be 1-64 letters, digits, '-' or '_'".into()
+            }
+            InboundError::Satisfaction(c) => format!("Satisfaction code {c} is not 1 to 5"),
+            InboundError::NotBad => {
+                "Only bad ratings (dissatisfied, very dissatisfied) are taken".into()
+            }
+            InboundError::RatedAt => "rated_at must read YYYYMMDDThhmmss".into(),
+            InboundError::Future => "rated_at is in the future".into(),
+        }
+    }
+}
+
+impl InboundBadRating {
+    /// The level and instant of a forwarded bad rating, or why not; `now`
+    /// allows five minutes of clock difference.
+    pub fn check(&self, profile: &Profile, now: i64) -> Result<(Level, i64), InboundError> {
+        let id_ok = (1..=64).contains(&self.upstream_id.len())
+            && self
+                .upstream_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !id_ok {
+            return Err(InboundError::UpstreamId);
+        }
+        let level = profile
+            .satisfaction
+            .decode(self.satisfaction_code)
+            .ok_or(InboundError::Satisfaction(self.satisfaction_code))?;
+        if !level.is_bad() {
+            return Err(InboundError::NotBad);
+        }
+        let at = parse_compact_china_time(&self.rated_at).ok_or(InboundError::RatedAt)?;
+        if at > now + 300_000 {
+            return Err(InboundError::Future);
+        }
+        Ok((level, at))
+    }
+
+    /// Our rating id for it: a UUIDv7 of its time whose random part comes
+    /// from the platform's id, so a record forwarded twice is the same
+    /// rating (and the sync rules answer `duplicate`).
+    pub fn rating_id(&self, rated_at: i64) -> uuid::Uuid {
+        use sha2::{Digest, Sha256};
+        let h = Sha256::digest(format!("province:{}", self.upstream_id).as_bytes());
+        let mut rnd = [0u8; 10];
+        rnd.copy_from_slice(&h[..10]);
+        crate::rating::new_rating_id(rated_at.max(0) as u64, &rnd)
+    }
+}
+
 /// The 行政区划代码 (GB/T 2260, six digits; town and village codes extend
 /// it) of the first region in `chain` (the place's region, then its
 /// ancestors) whose code is one: at least six ASCII digits.
@@ -529,7 +650,76 @@ mod tests {
         assert_eq!(capped.after_failure(60, 0, 1000), Next::RetryAt(60_000));
     }
 
+    #[test]
+    fn a_forwarded_bad_rating_is_checked_and_keeps_one_id() {
+        let r = InboundBadRating {
+            upstream_id: "SD-2026-000123".into(),
+            place_code: "HALL-DC".into(),
+            window_code: None,
+            satisfaction_code: 5,
+            rated_at: "20261203T090507".into(),
+            comment: "扫码评价：材料一次没讲清".into(),
+            evaluator_phone: None,
+        };
+        let now = 1_796_259_907_000 + 60_000;
+        let (level, at) = r.check(&Profile::NATIONAL, now).unwrap();
+        assert_eq!((level, at), (Level::VeryDissatisfied, 1_796_259_907_000));
+        assert_eq!(
+            r.rating_id(at),
+            r.clone().rating_id(at),
+            "the same record, the same id"
+        );
+        let other = InboundBadRating {
+            upstream_id: "SD-2026-000124".into(),
+            ..r.clone()
+        };
+        assert_ne!(r.rating_id(at), other.rating_id(at));
+        assert_eq!(r.rating_id(at).get_version_num(), 7);
+        // Under the reversed profile 5 is 非常满意: not a bad rating.
+        assert_eq!(
+            r.check(&Profile::REVERSED_SEVEN, now),
+            Err(InboundError::NotBad)
+        );
+        let bad = |f: fn(&mut InboundBadRating)| {
+            let mut x = r.clone();
+            f(&mut x);
+            x.check(&Profile::NATIONAL, now).unwrap_err().code()
+        };
+        assert_eq!(bad(|x| x.upstream_id = "a b".into()), "upstream_id_invalid");
+        assert_eq!(
+            bad(|x| x.upstream_id = "x".repeat(65)),
+            "upstream_id_invalid"
+        );
+        assert_eq!(
+            bad(|x| x.satisfaction_code = 0),
+            "satisfaction_code_invalid"
+        );
+        assert_eq!(bad(|x| x.satisfaction_code = 2), "not_a_bad_rating");
+        assert_eq!(
+            bad(|x| x.rated_at = "2026-12-03 09:05".into()),
+            "rated_at_invalid"
+        );
+        assert_eq!(
+            bad(|x| x.rated_at = "20260230T090000".into()),
+            "rated_at_invalid"
+        );
+        assert_eq!(
+            bad(|x| x.rated_at = "20261203T250000".into()),
+            "rated_at_invalid"
+        );
+        assert_eq!(
+            bad(|x| x.rated_at = "20271203T090507".into()),
+            "rated_at_future"
+        );
+    }
+
     proptest! {
+        #[test]
+        fn the_compact_time_parses_back_to_its_second(ms in 0i64..4_000_000_000_000) {
+            let s = compact_china_time(ms);
+            prop_assert_eq!(parse_compact_china_time(&s), Some(ms - ms.rem_euclid(1000)));
+        }
+
         #[test]
         fn a_retry_is_never_sooner_than_half_its_delay_nor_later_than_the_cap(
             attempts in 1u32..200, jitter in 0u16..=1000, now in 0i64..4_000_000_000_000,

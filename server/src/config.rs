@@ -65,6 +65,10 @@ pub struct Destination {
     /// Queue records but send nothing (`HCP_PROVINCE_PAUSED=1`): while
     /// the link is being set up, nothing is lost.
     pub paused: bool,
+    /// The token the province's own feed of bad ratings presents
+    /// (`HCP_PROVINCE_INBOUND_TOKEN`, `POST /api/v1/province/bad-ratings`);
+    /// unset: the feed is refused.
+    pub inbound_token: Option<String>,
 }
 
 impl Destination {
@@ -82,6 +86,7 @@ impl Destination {
             poll_ms: 1_000,
             profile: domain::upstream::Profile::NATIONAL,
             paused: false,
+            inbound_token: None,
         }
     }
 }
@@ -326,6 +331,10 @@ fn province() -> anyhow::Result<Option<Destination>> {
         })?;
     }
     d.paused = flag("HCP_PROVINCE_PAUSED");
+    d.inbound_token = env("HCP_PROVINCE_INBOUND_TOKEN");
+    if d.inbound_token.as_ref().is_some_and(|t| t.len() < 16) {
+        anyhow::bail!("HCP_PROVINCE_INBOUND_TOKEN: at least 16 characters");
+    }
     Ok(Some(d))
 }
 

@@ -84,6 +84,11 @@ impl From<StoreError> for ApiError {
                 zh: format!("{what}已存在"),
                 en: format!("{what} already exists"),
             },
+            StoreError::InvalidText => ApiError::Unprocessable {
+                code: "invalid_text",
+                zh: "输入中含有不允许的字符（如空字符 NUL）".into(),
+                en: "The input holds a character that is not allowed (such as NUL)".into(),
+            },
             other => ApiError::Internal(other.into()),
         }
     }

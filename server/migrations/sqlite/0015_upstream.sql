@@ -37,3 +37,15 @@ CREATE INDEX upstream_outbox_subject ON upstream_outbox (destination, subject, i
 CREATE INDEX upstream_outbox_ref ON upstream_outbox (ref_id, kind);
 CREATE INDEX upstream_outbox_sent ON upstream_outbox (destination, sent_at) WHERE status = 'sent';
 CREATE INDEX upstream_outbox_dead ON upstream_outbox (destination, id) WHERE status = 'dead';
+
+-- Bad ratings the province forwards (static QR codes not linked to a case,
+-- 000 二): the platform's id and the rating made of it. A forwarded rating
+-- is never sent back upstream; its rectification steps are.
+CREATE TABLE inbound_ratings (
+    source      TEXT NOT NULL,
+    upstream_id TEXT NOT NULL,
+    rating_id   TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (source, upstream_id)
+);
+CREATE INDEX inbound_ratings_rating ON inbound_ratings (rating_id);

@@ -5,6 +5,7 @@ pub mod cases;
 mod csv_file;
 pub mod devices;
 pub mod org;
+pub mod province;
 pub mod rate;
 pub mod rectify;
 pub mod reports;
@@ -27,6 +28,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(org::staff_router())
         .merge(rectify::router())
         .merge(reports::router())
+        .merge(province::router())
 }
 
 /// Reads a JSON body with our own errors (Chinese first) instead of axum's

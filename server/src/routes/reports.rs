@@ -421,7 +421,7 @@ async fn export_ratings(
     let period = q.period()?;
     let (from, to) = reports::instants(&period);
     let rx = state.reads.stream_ratings(from, to);
-    let header = "\u{FEFF}评价编号,评价时间,渠道,评价等级,评价类型,有效,区县,场所,窗口,部门,办件编号,差评原因,评价内容,实名,评价人类型\r\n";
+    let header = "\u{FEFF}评价编号,评价时间,渠道,评价等级,评价类型,有效,区县,场所,窗口,部门,办件编号,差评原因,评价内容,上报省平台,实名,评价人类型\r\n";
     let head =
         futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(header)) });
     let rows = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -444,6 +444,14 @@ async fn export_ratings(
                         "follow_up" => "追加评价",
                         _ => "首次评价",
                     };
+                    let upstream = match (r.upstream_status.as_deref(), r.upstream_sent_at) {
+                        (Some("sent"), Some(at)) => {
+                            format!("已上报 {}", domain::time::china_time(at))
+                        }
+                        (Some("dead"), _) => "上报失败".to_string(),
+                        (Some(_), _) => "待上报".to_string(),
+                        (None, _) => String::new(),
+                    };
                     let _ = write_safe(
                         &mut w,
                         [
@@ -460,6 +468,7 @@ async fn export_ratings(
                             r.case_no.as_deref().unwrap_or(""),
                             &reasons_zh(&r.reasons),
                             &r.comment,
+                            &upstream,
                             if r.real_name() { "实名" } else { "匿名" },
                             r.evaluator_type
                                 .as_deref()

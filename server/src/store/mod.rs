@@ -43,6 +43,9 @@ pub enum Store {
 pub enum StoreError {
     #[error("unique constraint: {what}")]
     Unique { what: String },
+    /// Text PostgreSQL cannot hold (a NUL character): the input's fault.
+    #[error("text the database cannot store")]
+    InvalidText,
     #[error(transparent)]
     Db(sqlx::Error),
     #[error(transparent)]
@@ -58,6 +61,11 @@ impl From<sqlx::Error> for StoreError {
                 return StoreError::Unique {
                     what: db.constraint().unwrap_or("记录").to_string(),
                 };
+            }
+            // 22021 character_not_in_repertoire (a NUL in text), 22P05
+            // untranslatable_character: SQLite stores them, PostgreSQL not.
+            if matches!(db.code().as_deref(), Some("22021" | "22P05")) {
+                return StoreError::InvalidText;
             }
         }
         StoreError::Db(e)

@@ -304,4 +304,29 @@ impl Store {
             Ok(q.fetch_all(pool).await?)
         })
     }
+
+    /// Records forwarded ratings' platform ids (before their ratings are
+    /// stored, so ingest does not queue them back upstream); ids already
+    /// known keep their first rating.
+    pub async fn record_inbound(
+        &self,
+        source: &str,
+        rows: &[(String, String)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let mut qb = QueryBuilder::new("INSERT INTO inbound_ratings (source, upstream_id, rating_id, received_at) ");
+            qb.push_values(rows, |mut b, (upstream, rating)| {
+                b.push_bind(source.to_string()).push_bind(upstream.clone()).push_bind(rating.clone()).push_bind(now);
+            });
+            qb.push(" ON CONFLICT (source, upstream_id) DO NOTHING");
+            qb.build().execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
 }

@@ -229,7 +229,11 @@ impl Store {
             None => String::new(),
         };
         let sql = format!(
-            "SELECT r.id, r.rated_at, COALESCE(c.place_id, r.place_id) AS place_id, COALESCE(c.window_id, r.window_id) AS window_id, \
+            // A bad rating the province forwarded (`inbound_ratings`) starts
+            // its deadlines when it reached us, not when it was given: the
+            // province sends them back monthly (000 二).
+            "SELECT r.id, COALESCE((SELECT i.received_at FROM inbound_ratings i WHERE i.rating_id = r.id), r.rated_at) AS rated_at, \
+                    COALESCE(c.place_id, r.place_id) AS place_id, COALESCE(c.window_id, r.window_id) AS window_id, \
                     COALESCE(w.department_id, si.department_id) AS department_id, c.service_item_id, c.staff_id, \
                     (COALESCE(r.evaluator_phone, c.applicant_phone) IS NOT NULL) AS has_phone \
              FROM ratings r LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN windows w ON w.id = COALESCE(c.window_id, r.window_id) \

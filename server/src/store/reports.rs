@@ -1351,6 +1351,10 @@ pub struct ExportRow {
     pub applicant_known: bool,
     /// The rating's evaluator type, else the case's applicant type.
     pub evaluator_type: Option<String>,
+    /// Its record for the provincial platform: `pending`, `sent` or
+    /// `dead`; none when it was not queued (no platform configured then).
+    pub upstream_status: Option<String>,
+    pub upstream_sent_at: Option<i64>,
 }
 
 impl ExportRow {
@@ -1386,9 +1390,11 @@ impl Store {
                  p.name AS place, w.name AS window, dp.name AS department, r.case_no, r.reasons, r.comment, \
                  r.evaluator_phone IS NOT NULL AS evaluator_phone, r.evaluator_id_no IS NOT NULL AS evaluator_id_no, \
                  COALESCE(c.applicant_phone IS NOT NULL OR c.applicant_id_no IS NOT NULL, FALSE) AS applicant_known, \
-                 COALESCE(r.evaluator_type, c.applicant_type) AS evaluator_type \
+                 COALESCE(r.evaluator_type, c.applicant_type) AS evaluator_type, \
+                 uo.status AS upstream_status, uo.sent_at AS upstream_sent_at \
                  {} LEFT JOIN departments dp ON dp.id = COALESCE(w.department_id, si.department_id) \
                  LEFT JOIN tickets t ON t.rating_id = r.id \
+                 LEFT JOIN upstream_outbox uo ON uo.ref_id = r.id AND uo.kind = 'rating' AND uo.destination = 'province' \
                  WHERE r.rated_at >= $1 AND r.rated_at < $2 ORDER BY r.rated_at, r.id",
                 rating_units()
             );

@@ -312,7 +312,8 @@ impl<'t, 'c> Tx<'t, 'c> {
             "INSERT INTO upstream_outbox (destination, kind, subject, ref_id, next_attempt_at, created_at) \
              SELECT d.name, 'rating', r.id, r.id, $1, $1 FROM ratings r \
              JOIN upstream_destinations d ON d.enabled AND d.name = 'province' \
-             WHERE r.id IN ({})",
+             WHERE r.id IN ({}) \
+             AND NOT EXISTS (SELECT 1 FROM inbound_ratings i WHERE i.rating_id = r.id)",
             super::reports::placeholders_from(2, ids.len())
         );
         with_tx!(self, conn => {

@@ -58,6 +58,9 @@ struct Faults {
     lost: u32,
     /// Holds every answer this long (ms) after storing.
     delay_ms: u64,
+    /// The first three requests fail, are too slow and lose their answer,
+    /// in that order, whatever the dice say after.
+    scripted: bool,
 }
 
 #[derive(Default)]
@@ -71,6 +74,8 @@ struct Platform {
     /// Keys refused for good.
     refused: HashSet<String>,
     requests: u32,
+    /// Every request, faulty ones included.
+    calls: u32,
     /// The most records one request carried.
     largest: usize,
     unauthorised: u32,
@@ -97,13 +102,24 @@ async fn receive(State(f): State<Fake>, headers: HeaderMap, body: String) -> Res
         f.platform.lock().unwrap().unauthorised += 1;
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let roll = rand::random::<u32>() % 1000;
     let Faults {
         fail,
         slow,
         lost,
         delay_ms,
+        scripted,
     } = f.faults;
+    let call = {
+        let mut p = f.platform.lock().unwrap();
+        p.calls += 1;
+        p.calls
+    };
+    let roll = match call {
+        1 if scripted => 0,
+        2 if scripted => fail,
+        3 if scripted => fail + slow,
+        _ => rand::random::<u32>() % 1000,
+    };
     if roll < fail {
         return (StatusCode::SERVICE_UNAVAILABLE, "维护中").into_response();
     }
@@ -240,6 +256,7 @@ async fn every_record_reaches_the_platform_once_and_in_order_through_failures_ti
         slow: 100,
         lost: 150,
         delay_ms: 0,
+        scripted: true,
     })
     .await;
     // Ratings before the worker starts, and more while it runs.
@@ -297,8 +314,12 @@ async fn every_record_reaches_the_platform_once_and_in_order_through_failures_ti
     );
     assert!(
         p.posts.values().any(|n| *n > 1),
-        "the faults made the worker send some records again: {} requests",
+        "the lost answer made the worker send records again: {} requests",
         p.requests
+    );
+    assert!(
+        p.calls >= p.requests + 2,
+        "the failed and slow requests came first"
     );
     // The records carry Table 9's fields.
     let one = &p.stored[expected.iter().next().unwrap().as_str()]["data"];
@@ -450,6 +471,38 @@ async fn only_a_system_admin_requeues_dead_letters_and_the_page_counts_them(app:
     let worker = server::upstream::spawn(app.store.clone(), destination(&url));
     drained(&app.store).await;
 
+    // The ratings export says of each rating whether it reached the platform.
+    app.login_as(server::demo::SUPERVISOR_USERNAME).await;
+    let from = domain::calendar::Date::of_instant(now_ms() - 600_000);
+    let to = domain::calendar::Date::of_instant(now_ms());
+    let csv = app
+        .client
+        .get(app.url(&format!("/api/v1/exports/ratings?from={from}&to={to}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = head.iter().position(|h| *h == "上报省平台").unwrap();
+    let mut states: HashMap<String, String> = HashMap::new();
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        states.insert(
+            cells[0].trim_start_matches('\u{feff}').to_string(),
+            cells[col].to_string(),
+        );
+    }
+    for r in &ratings {
+        let state = &states[r];
+        if refused.contains(r) {
+            assert_eq!(state, "上报失败", "{r}");
+        } else {
+            assert!(state.starts_with("已上报 20"), "{r}: {state}");
+        }
+    }
+
     // No session: 401. A unit administrator: 403.
     let anon = reqwest::Client::new();
     let r = anon
@@ -520,5 +573,312 @@ async fn only_a_system_admin_requeues_dead_letters_and_the_page_counts_them(app:
     let p = platform.lock().unwrap();
     for r in &refused {
         assert!(p.stored.contains_key(r), "{r} arrived after the requeue");
+    }
+}
+
+// ---- the province's feed of bad ratings ----
+
+const INBOUND_TOKEN: &str = "province-inbound-token-0123456789";
+
+/// A deployment with the provincial platform configured (nothing listens
+/// at its address: these tests send nothing) and the feed's token.
+pub fn with_province(s: &mut server::config::Settings) {
+    let mut d = Destination::new("province", "http://127.0.0.1:9/records");
+    d.inbound_token = Some(INBOUND_TOKEN.into());
+    s.province = Some(d);
+}
+
+crate::on_both_databases_with!(
+    inbound, crate::upstream::with_province;
+    the_provinces_bad_ratings_enter_the_loop_once_and_are_not_sent_back,
+    the_province_feed_answers_4xx_with_a_message_and_never_5xx,
+);
+
+fn forwarded(upstream_id: &str, code: u8, rated_at: i64) -> Value {
+    json!({
+        "upstream_id": upstream_id,
+        "place_code": "HALL-DC",
+        "window_code": "W01",
+        "satisfaction_code": code,
+        "rated_at": domain::upstream::compact_china_time(rated_at),
+        "comment": "扫码评价：窗口人员态度生硬",
+    })
+}
+
+async fn feed(app: &TestApp, token: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .post(app.url("/api/v1/province/bad-ratings"))
+        .json(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn the_provinces_bad_ratings_enter_the_loop_once_and_are_not_sent_back(app: TestApp) {
+    // Given two days ago, forwarded now (the province sends them monthly).
+    let given = now_ms() - 2 * 86_400_000;
+    let mut second = forwarded("SD-000002", 5, given);
+    second["window_code"] = Value::Null;
+    let batch = json!({ "records": [forwarded("SD-000001", 4, given), second] });
+    let (status, answer) = feed(&app, Some(INBOUND_TOKEN), &batch).await;
+    assert_eq!(status, 200, "{answer}");
+    let results = answer["results"].as_array().unwrap();
+    assert!(
+        results.iter().all(|r| r["status"] == "accepted"),
+        "{answer}"
+    );
+    let ids: Vec<String> = results
+        .iter()
+        .map(|r| r["rating_id"].as_str().unwrap().to_string())
+        .collect();
+
+    // Each is a ticket of the unit's loop, its deadlines counted from now.
+    app.login_admin().await;
+    let (_, list) = app.get_json("/api/v1/loop/tickets").await;
+    let tickets: Vec<&Value> = list["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| ids.contains(&t["rating_id"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(tickets.len(), 2, "{list}");
+    for t in &tickets {
+        assert_eq!(t["channel"], "qr_static");
+        assert!(t["opened_at"].as_i64().unwrap() > now_ms() - 600_000, "{t}");
+        assert!(
+            t["contact_due"].as_i64().unwrap() > now_ms(),
+            "not overdue on arrival: {t}"
+        );
+    }
+
+    // Sent again: stored once. Sent again with other content: the first kept.
+    let (status, again) = feed(&app, Some(INBOUND_TOKEN), &batch).await;
+    assert_eq!(status, 200, "{again}");
+    assert!(
+        again["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "duplicate"),
+        "{again}"
+    );
+    let mut changed = forwarded("SD-000001", 4, given);
+    changed["comment"] = json!("内容不同");
+    let (status, conflict) =
+        feed(&app, Some(INBOUND_TOKEN), &json!({ "records": [changed] })).await;
+    assert_eq!(status, 200, "{conflict}");
+    assert_eq!(conflict["results"][0]["status"], "conflict");
+    assert_eq!(
+        conflict["results"][0]["rating_id"].as_str(),
+        Some(ids[0].as_str())
+    );
+    let (_, list) = app.get_json("/api/v1/loop/tickets").await;
+    let n = list["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| ids.contains(&t["rating_id"].as_str().unwrap().to_string()))
+        .count();
+    assert_eq!(n, 2, "no second ticket");
+
+    // Not queued back to the platform; their tickets' openings are.
+    let list = ids
+        .iter()
+        .map(|i| format!("'{i}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let back = app
+        .text(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM upstream_outbox WHERE kind = 'rating' AND ref_id IN ({list})"
+        ))
+        .await;
+    assert_eq!(back.as_deref(), Some("0"));
+    let steps = app
+        .text(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM upstream_outbox o JOIN tickets t ON o.ref_id = CAST(t.id AS TEXT) \
+             WHERE o.kind = 'rectify' AND t.rating_id IN ({list})"
+        ))
+        .await;
+    assert_eq!(steps.as_deref(), Some("2"));
+    // A kiosk's own rating is queued as before.
+    let resp = app
+        .post_sync(&app.batch(vec![app.rating(1, "satisfied")]))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let queued = app
+        .text("SELECT CAST(COUNT(*) AS TEXT) FROM upstream_outbox WHERE kind = 'rating'")
+        .await;
+    assert_eq!(queued.as_deref(), Some("1"));
+}
+
+async fn the_province_feed_answers_4xx_with_a_message_and_never_5xx(app: TestApp) {
+    let now = now_ms();
+    let good = json!({ "records": [forwarded("SD-100", 4, now - 3_600_000)] });
+    // Who may send: the province's token only.
+    assert_eq!(feed(&app, None, &good).await.0, 401);
+    assert_eq!(
+        feed(&app, Some("province-inbound-token-wrong00000"), &good)
+            .await
+            .0,
+        401
+    );
+    app.login_admin().await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/province/bad-ratings"))
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "a staff session is not the province");
+
+    let refused = |status: u16, body: &Value, code: &str| {
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains(code), "{code}: {body}");
+        assert!(body.to_string().contains("message_en"), "{body}");
+    };
+    let one = |f: fn(&mut Value)| {
+        let mut r = forwarded("SD-200", 4, now - 3_600_000);
+        f(&mut r);
+        json!({ "records": [r] })
+    };
+    let (s, b) = feed(
+        &app,
+        Some(INBOUND_TOKEN),
+        &one(|r| r["satisfaction_code"] = json!(2)),
+    )
+    .await;
+    refused(s, &b, "not_a_bad_rating");
+    assert!(b.to_string().contains("只接收差评"), "{b}");
+    let (s, b) = feed(
+        &app,
+        Some(INBOUND_TOKEN),
+        &one(|r| r["place_code"] = json!("NOWHERE")),
+    )
+    .await;
+    refused(s, &b, "place_unknown");
+    let (s, b) = feed(
+        &app,
+        Some(INBOUND_TOKEN),
+        &one(|r| r["window_code"] = json!("W99")),
+    )
+    .await;
+    refused(s, &b, "window_unknown");
+    let (s, b) = feed(
+        &app,
+        Some(INBOUND_TOKEN),
+        &one(|r| r["rated_at"] = json!("2026-12-03")),
+    )
+    .await;
+    refused(s, &b, "rated_at_invalid");
+    let (s, b) = feed(
+        &app,
+        Some(INBOUND_TOKEN),
+        &one(|r| r["comment"] = json!("长".repeat(501))),
+    )
+    .await;
+    refused(s, &b, "comment_too_long");
+    let (s, b) = feed(&app, Some(INBOUND_TOKEN), &one(|r| r["extra"] = json!(1))).await;
+    assert_eq!(s, 422, "{b}");
+    let (s, b) = feed(&app, Some(INBOUND_TOKEN), &json!({ "records": [] })).await;
+    refused(s, &b, "batch_size");
+    let many: Vec<Value> = (0..501)
+        .map(|i| forwarded(&format!("SD-M{i}"), 4, now - 3_600_000))
+        .collect();
+    let (s, b) = feed(&app, Some(INBOUND_TOKEN), &json!({ "records": many })).await;
+    refused(s, &b, "batch_size");
+    // A huge body, not JSON, broken JSON.
+    let raw = |body: Vec<u8>, ct: &'static str| {
+        reqwest::Client::new()
+            .post(app.url("/api/v1/province/bad-ratings"))
+            .bearer_auth(INBOUND_TOKEN)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    assert_eq!(
+        raw(vec![b' '; 2 << 20], "application/json")
+            .await
+            .unwrap()
+            .status(),
+        413
+    );
+    assert_eq!(
+        raw(b"{}".to_vec(), "text/plain").await.unwrap().status(),
+        415
+    );
+    assert_eq!(
+        raw(b"{\"records\": [".to_vec(), "application/json")
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+
+    // Random damage to a valid batch: every answer is a 2xx or a 4xx with
+    // a message, never a 5xx. (Seeded: a failure replays.)
+    let text = good.to_string();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let values = [
+        json!(null),
+        json!(-1),
+        json!(256),
+        json!(""),
+        json!("x".repeat(70)),
+        json!([]),
+        json!({}),
+        json!(true),
+        json!(1e308),
+        json!("20261301T000000"),
+        json!("\u{0}"),
+        json!("😀"),
+    ];
+    let fields = [
+        "upstream_id",
+        "place_code",
+        "window_code",
+        "satisfaction_code",
+        "rated_at",
+        "comment",
+        "evaluator_phone",
+    ];
+    for i in 0..200 {
+        let body = if i % 2 == 0 {
+            // A field set to an odd value.
+            let mut v = good.clone();
+            let f = fields[next() as usize % fields.len()];
+            v["records"][0][f] = values[next() as usize % values.len()].clone();
+            v.to_string().into_bytes()
+        } else {
+            // Bytes flipped or cut.
+            let mut b = text.clone().into_bytes();
+            let at = next() as usize % b.len();
+            if next() % 2 == 0 {
+                b.truncate(at);
+            } else {
+                b[at] = (next() % 256) as u8;
+            }
+            b
+        };
+        let r = raw(body.clone(), "application/json").await.unwrap();
+        let status = r.status().as_u16();
+        let answer: Value = r.json().await.unwrap_or(Value::Null);
+        assert!(
+            status < 500,
+            "{status} for {:?}: {answer}",
+            String::from_utf8_lossy(&body)
+        );
+        if status >= 400 {
+            assert!(answer["error"]["message"].is_string(), "{status}: {answer}");
+        }
     }
 }

@@ -1,0 +1,82 @@
+import { test, expect, type Page } from '@playwright/test';
+import http from 'node:http';
+import { hydrated, signInOn } from './helpers';
+import { PROVINCE_PORT, PROVINCE_TOKEN, REAL_NAME_PORT } from '../playwright.config';
+
+const PHONE = { width: 390, height: 844 };
+const TABLET = { width: 1024, height: 768 };
+const shot = (page: Page, name: string) => page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+
+type Received = { key: string; kind: string; data: Record<string, unknown> };
+
+/** A fake provincial platform on PROVINCE_PORT: keeps what it is sent. */
+function platform(received: Received[], auth: string[]): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      auth.push(String(req.headers.authorization));
+      for (const r of JSON.parse(body).records) received.push(r);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ results: [] }));
+    });
+  });
+  return new Promise((resolve) => server.listen(PROVINCE_PORT, '127.0.0.1', () => resolve(server)));
+}
+
+test('the provincial platform was down: the system admin sees what waits, retries when it is back, and the records arrive', async ({ browser }) => {
+  const base = `http://127.0.0.1:${REAL_NAME_PORT}`;
+  // A citizen rates by phone while nothing answers at the platform's address.
+  const phoneCtx = await browser.newContext({ viewport: PHONE, baseURL: base });
+  const phone = await phoneCtx.newPage();
+  await phone.goto('/q/HALL-DC/W01');
+  await hydrated(phone);
+  await phone.getByTestId('level-dissatisfied').click();
+  await phone.getByTestId('reason-slow').click();
+  await phone.getByTestId('next').click();
+  await phone.getByTestId('phone').fill('13800009876');
+  await phone.getByTestId('confirm').click();
+  await expect(phone.getByTestId('thanks')).toBeVisible();
+  await phoneCtx.close();
+
+  const ctx = await browser.newContext({ viewport: TABLET, baseURL: base });
+  const page = await ctx.newPage();
+  await signInOn(page, 'sysadmin');
+  await page.getByTestId('nav-upstream').click();
+  await page.waitForURL(/\/staff\/upstream$/);
+  await hydrated(page);
+  const card = page.getByTestId('upstream-province');
+  await expect(card.getByTestId('upstream-state')).toHaveText('运行中');
+  const pending = Number(await card.getByTestId('upstream-pending').innerText());
+  expect(pending, 'the rating and its ticket wait').toBeGreaterThanOrEqual(2);
+  await shot(page, 'upstream-waiting-1024');
+
+  const received: Received[] = [];
+  const auth: string[] = [];
+  const server = await platform(received, auth);
+  try {
+    await card.getByTestId('upstream-retry').click();
+    await expect(page.getByTestId('upstream-notice')).toContainText('立即发送');
+    await expect(async () => {
+      await page.reload();
+      await hydrated(page);
+      await expect(card.getByTestId('upstream-pending')).toHaveText('0', { timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    const sent = Number(await card.getByTestId('upstream-sent').innerText());
+    expect(sent).toBeGreaterThanOrEqual(pending);
+    await shot(page, 'upstream-delivered-1024');
+  } finally {
+    server.close();
+  }
+  expect(auth.every((a) => a === `Bearer ${PROVINCE_TOKEN}`)).toBe(true);
+  // The citizen's rating arrived in the national data set's shape, its
+  // evaluator masked; its ticket's opening went with it.
+  const rating = received.find((r) => r.kind === 'rating' && r.data['评价人'] === '138****9876');
+  expect(rating, JSON.stringify(received.slice(0, 3))).toBeTruthy();
+  expect(rating!.data['满意度代码']).toBe(4);
+  expect(rating!.data['评价渠道']).toBe('qr_static');
+  expect(String(rating!.data['评价时间'])).toMatch(/^\d{8}T\d{6}$/);
+  expect(JSON.stringify(received)).not.toContain('13800009876');
+  expect(received.some((r) => r.kind === 'rectify' && r.data['评价编号'] === rating!.key)).toBe(true);
+  await ctx.close();
+});
