@@ -70,6 +70,10 @@ test('the 确认提交 of a bad rating is legible on kiosk, pad and phone, in bo
   await tablet.getByTestId('finish').click();
   await expect(pad.getByTestId('level-satisfied')).toBeVisible();
   await check(pad, 'pad');
+  // Rated, so the window's next pad is not asked for this case (the pad
+  // asks for 30 minutes, until rated or the next case starts).
+  await pad.getByTestId('level-satisfied').click();
+  await expect(pad.getByTestId('thanks')).toBeVisible();
   await ctx.close();
   await pad.close();
 });
@@ -245,6 +249,10 @@ test('the pad shows the clerk through a 70-second service, asks at 办结 and ke
   await tablet.getByTestId('start-service').click();
   await expect(page.getByTestId('pad-serving')).toBeVisible();
   await expect.poll(invited).toBe(1);
+  // The window is left as it was found: that case finished and rated.
+  await tablet.getByTestId('finish').click();
+  await page.getByTestId('level-satisfied').click();
+  await expect(page.getByTestId('thanks')).toBeVisible();
   await ctx.close();
   await sys.ctx.dispose();
 });

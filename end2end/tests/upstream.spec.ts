@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import http from 'node:http';
-import { hydrated, signInOn } from './helpers';
+import { hydrated, queuedIds, signInOn } from './helpers';
 import { PROVINCE_PORT, PROVINCE_TOKEN, REAL_NAME_PORT } from '../playwright.config';
 
 const PHONE = { width: 390, height: 844 };
@@ -37,6 +37,9 @@ test('the provincial platform was down: the system admin sees what waits, retrie
   await phone.getByTestId('phone').fill('13800009876');
   await phone.getByTestId('confirm').click();
   await expect(phone.getByTestId('thanks')).toBeVisible();
+  await phone.getByTestId('done').click();
+  // Uploaded from the phone's queue before the citizen walks away.
+  await expect.poll(() => queuedIds(phone), { timeout: 30_000 }).toEqual([]);
   await phoneCtx.close();
 
   const ctx = await browser.newContext({ viewport: TABLET, baseURL: base });
