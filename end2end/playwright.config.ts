@@ -13,6 +13,9 @@ export const SMS_FILE = '../target/e2e/sms.jsonl';
 export const REAL_NAME_PORT = 3101;
 export const PROVINCE_PORT = 3199;
 export const PROVINCE_TOKEN = 'e2e-province-token';
+/** The 12345 hotline's callback token on the real-name server, which routes
+ * the demo hall's district (东城区 410402) through the hotline. */
+export const HOTLINE_TOKEN = 'e2e-hotline-callback-token';
 /** The server binary: the release one by default; `make test` passes the
  * one its integration tests just built (`target/debug/server`), so the
  * suite does not compile every dependency a second time (README). */
@@ -105,6 +108,9 @@ export default defineConfig({
         HCP_REAL_NAME: 'required',
         HCP_PROVINCE_URL: `http://127.0.0.1:${PROVINCE_PORT}/records`,
         HCP_PROVINCE_TOKEN: PROVINCE_TOKEN,
+        HCP_HOTLINE_URL: `http://127.0.0.1:${PROVINCE_PORT}/hotline`,
+        HCP_HOTLINE_REGIONS: '410402',
+        HCP_HOTLINE_INBOUND_TOKEN: HOTLINE_TOKEN,
         HCP_LIMIT_LOGIN_ADDRESS: '0',
         HCP_LIMIT_ENROL_ADDRESS: '0',
         RUST_LOG: 'warn',

@@ -7,6 +7,7 @@ pub mod case;
 pub mod catalog;
 pub mod channel;
 pub mod fraud;
+pub mod hotline;
 pub mod level;
 pub mod link;
 pub mod metrics;

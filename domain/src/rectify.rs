@@ -152,12 +152,13 @@ impl ActionKind {
         use ActionKind as K;
         use Role as R;
         match self {
-            K::Contact | K::Verify | K::Archive | K::Close => {
-                matches!(role, R::UnitAdmin | R::Supervisor)
+            K::Contact | K::Verify | K::Close => {
+                matches!(role, R::UnitAdmin | R::Supervisor | R::Hotline)
             }
+            K::Archive => matches!(role, R::UnitAdmin | R::Supervisor),
             K::Appeal | K::RequestExtension => role == R::UnitAdmin,
             K::Decide | K::SpotCheck => role == R::Supervisor,
-            K::Feedback => role == R::Citizen,
+            K::Feedback => matches!(role, R::Citizen | R::Hotline),
         }
     }
 }
@@ -215,6 +216,10 @@ pub struct Ticket {
     /// GB/T 39046 code of the re-rating.
     pub feedback_level: Option<u8>,
     pub closed_at: Option<i64>,
+    /// Routed through the 12345 hotline (002 一(三)): the hotline contacts
+    /// and verifies, and invites the re-rating; the unit rectifies.
+    #[serde(default)]
+    pub via_hotline: bool,
 }
 
 /// Which deadline a ticket in `status` has missed at `now`, if any (the
@@ -401,7 +406,22 @@ impl Ticket {
             spot_check: None,
             feedback_level: None,
             closed_at: None,
+            via_hotline: false,
         }
+    }
+
+    /// Whether `role` may take a step of `kind` on this ticket: the role's
+    /// right ([`ActionKind::allowed`]), and who handles it. The hotline acts
+    /// only on tickets routed to it; on those, contact, verification and
+    /// closing are the hotline's, not the unit's (the supervisor may still
+    /// step in).
+    pub fn may(&self, kind: ActionKind, role: Role) -> bool {
+        use ActionKind as K;
+        kind.allowed(role)
+            && (role != Role::Hotline || self.via_hotline)
+            && !(self.via_hotline
+                && role == Role::UnitAdmin
+                && matches!(kind, K::Contact | K::Verify | K::Close))
     }
 
     /// Takes one step; the ticket is unchanged on error.
@@ -415,7 +435,7 @@ impl Ticket {
         p: &LoopPolicy,
     ) -> Result<Ticket, LoopError> {
         let kind = action.kind();
-        if !kind.allowed(role) {
+        if !self.may(kind, role) {
             return Err(LoopError::NotAllowed);
         }
         if note.chars().count() > NOTE_MAX_CHARS {
@@ -587,7 +607,7 @@ impl Ticket {
         by_state
             .iter()
             .copied()
-            .filter(|k| k.allowed(role))
+            .filter(|k| self.may(*k, role))
             .filter(|k| *k != K::Appeal || (!self.appealed && now < self.appeal_due))
             .filter(|k| *k != K::SpotCheck || self.spot_check.is_none())
             .collect()
@@ -1429,6 +1449,87 @@ mod tests {
     }
 
     #[test]
+    fn on_a_ticket_routed_to_12345_the_hotline_contacts_verifies_and_collects_the_re_rating() {
+        let mut t = open();
+        t.via_hotline = true;
+        let now = at(2026, 11, 16, 11);
+        // The unit sees no contact button and may not contact; it may
+        // still appeal, and the supervisor may step in.
+        assert_eq!(t.possible(Role::UnitAdmin, now), [ActionKind::Appeal]);
+        assert_eq!(
+            step(&t, Action::Contact { reached: true }, Role::UnitAdmin, now),
+            Err(LoopError::NotAllowed)
+        );
+        assert!(t
+            .possible(Role::Supervisor, now)
+            .contains(&ActionKind::Contact));
+        assert_eq!(t.possible(Role::Hotline, now), [ActionKind::Contact]);
+        let c = ok(&t, Action::Contact { reached: true }, Role::Hotline, now);
+        // The hotline's invalid verdict waits for the supervisor.
+        let pending = ok(
+            &c,
+            Action::Verify {
+                verdict: Verdict::Invalid,
+            },
+            Role::Hotline,
+            at(2026, 11, 16, 12),
+        );
+        assert_eq!(pending.status, Status::PendingReview);
+        let r = ok(
+            &c,
+            Action::Verify {
+                verdict: Verdict::Valid,
+            },
+            Role::Hotline,
+            at(2026, 11, 16, 12),
+        );
+        assert_eq!(r.status, Status::Rectifying);
+        // Rectifying is the unit's; the hotline cannot archive.
+        assert_eq!(
+            step(
+                &r,
+                Action::Archive {
+                    outcome: Outcome::Fixed
+                },
+                Role::Hotline,
+                at(2026, 11, 17, 9)
+            ),
+            Err(LoopError::NotAllowed)
+        );
+        let a = ok(
+            &r,
+            Action::Archive {
+                outcome: Outcome::Fixed,
+            },
+            Role::UnitAdmin,
+            at(2026, 11, 17, 9),
+        );
+        let closed = ok(
+            &a,
+            Action::Feedback {
+                level: Level::Satisfied,
+            },
+            Role::Hotline,
+            at(2026, 11, 18, 9),
+        );
+        assert_eq!(
+            (closed.status, closed.feedback_level),
+            (Status::Closed, Some(2))
+        );
+        // A ticket not routed to it: the hotline may do nothing.
+        assert_eq!(
+            step(
+                &open(),
+                Action::Contact { reached: true },
+                Role::Hotline,
+                now
+            ),
+            Err(LoopError::NotAllowed)
+        );
+        assert!(open().possible(Role::Hotline, now).is_empty());
+    }
+
+    #[test]
     fn the_citizens_rating_closes_the_ticket() {
         let c = ok(
             &archived(),
@@ -1733,6 +1834,7 @@ mod tests {
             Role::Supervisor,
             Role::SystemAdmin,
             Role::Citizen,
+            Role::Hotline,
         ])
     }
 
@@ -1741,13 +1843,21 @@ mod tests {
         fn any_sequence_of_steps_keeps_the_tickets_invariants(
             steps in prop::collection::vec((any_action(), any_role(), 0i64..30 * 24), 0..40),
             has_phone in any::<bool>(),
+            via_hotline in any::<bool>(),
         ) {
             let mut t = Ticket::open(at(2026, 11, 16, 10), has_phone, &cal(), &p());
+            t.via_hotline = via_hotline;
             let mut now = t.opened_at;
             for (a, r, dh) in steps {
                 now += dh * HOUR / 10;
                 if let Ok(next) = t.apply(a, r, "说明", now, &cal(), &p()) {
                     prop_assert!(a.kind().allowed(r));
+                    // The hotline acts only on its tickets; on those the
+                    // unit neither contacts, verifies nor closes.
+                    prop_assert!(r != Role::Hotline || via_hotline);
+                    prop_assert!(!(via_hotline && r == Role::UnitAdmin
+                        && matches!(a.kind(), ActionKind::Contact | ActionKind::Verify | ActionKind::Close)));
+                    prop_assert_eq!(next.via_hotline, via_hotline);
                     // What succeeds is what the tablet offered (the citizen's
                     // re-rating is not offered on a tablet).
                     prop_assert!(t.possible(r, now).contains(&a.kind()) || a.kind() == ActionKind::Feedback,

@@ -64,6 +64,10 @@ pub struct Report {
     pub total: Option<ReportRow>,
     /// 备注 printed under the table (range, what is excluded).
     pub note: String,
+    /// How many of the period's ratings have not reached the provincial
+    /// platform yet (waiting or failed), when it is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undelivered: Option<i64>,
 }
 
 /// `GET /api/v1/reports`: the tables there are.
@@ -641,6 +645,16 @@ fn report(table: Table, period: &Period, columns: Vec<ReportColumn>) -> Report {
         rows: vec![],
         total: None,
         note: note(period),
+        undelivered: None,
+    }
+}
+
+/// The 备注's sentence on what has not reached the provincial platform.
+pub fn undelivered_note(n: i64) -> String {
+    if n == 0 {
+        "本期评价均已上报省平台。".into()
+    } else {
+        format!("截至出表时，本期尚有 {n} 条评价未上报省平台（待发送或发送失败）。")
     }
 }
 

@@ -40,15 +40,20 @@ pub enum Role {
     SystemAdmin,
     /// The evaluator, through a signed feedback link.
     Citizen,
+    /// The 12345 hotline (002 一(三)): verifies a bad rating routed to it,
+    /// hands it to the unit and invites the citizen to re-rate, through
+    /// its authenticated callback; never a staff account.
+    Hotline,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::WindowStaff,
         Role::UnitAdmin,
         Role::Supervisor,
         Role::SystemAdmin,
         Role::Citizen,
+        Role::Hotline,
     ];
     /// The roles a staff account may have (not the citizen).
     pub const STAFF: [Role; 4] = [
@@ -68,6 +73,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::SystemAdmin => "system_admin",
             Role::Citizen => "citizen",
+            Role::Hotline => "hotline",
         }
     }
     /// Only these may see the evaluator's phone number (each reveal logged).
@@ -94,9 +100,9 @@ impl Role {
     pub fn is_supervisor(self) -> bool {
         self == Role::Supervisor
     }
-    /// A staff account's role (every one but the citizen).
+    /// A staff account's role (not the citizen, not the hotline).
     pub fn is_staff(self) -> bool {
-        self != Role::Citizen
+        Role::STAFF.contains(&self)
     }
 }
 
@@ -211,7 +217,8 @@ mod tests {
                 "unit_admin",
                 "supervisor",
                 "system_admin",
-                "citizen"
+                "citizen",
+                "hotline"
             ],
             Role::ALL.map(Role::as_str)
         );

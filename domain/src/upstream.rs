@@ -188,6 +188,72 @@ impl Profile {
     }
 }
 
+/// A finished case (办件) as the server knows it, for the platform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseFacts {
+    pub case_no: String,
+    pub service_code: Option<String>,
+    pub service_name: Option<String>,
+    pub department: Option<String>,
+    pub place: String,
+    pub window: Option<String>,
+    /// `person` or `organisation`.
+    pub applicant_type: Option<String>,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub division: String,
+}
+
+/// A case upstream (GB/T 39046-2020 办件信息, the fields a rating of it is
+/// matched by): sent once, when it is finished.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    #[serde(rename = "办件编号")]
+    pub case_no: String,
+    #[serde(rename = "事项编码")]
+    pub service_code: String,
+    #[serde(rename = "事项名称")]
+    pub service_name: String,
+    #[serde(rename = "办理部门")]
+    pub department: String,
+    #[serde(rename = "服务场所")]
+    pub place: String,
+    #[serde(rename = "窗口")]
+    pub window: String,
+    /// 个人 or 法人 (empty when the business system did not say).
+    #[serde(rename = "申请人类型")]
+    pub applicant_type: String,
+    #[serde(rename = "受理时间")]
+    pub started_at: String,
+    #[serde(rename = "办结时间")]
+    pub finished_at: String,
+    #[serde(rename = "办件状态")]
+    pub status: String,
+    #[serde(rename = "行政区划代码")]
+    pub division: String,
+}
+
+pub fn case_record(c: &CaseFacts) -> CaseRecord {
+    CaseRecord {
+        case_no: c.case_no.clone(),
+        service_code: c.service_code.clone().unwrap_or_default(),
+        service_name: c.service_name.clone().unwrap_or_default(),
+        department: c.department.clone().unwrap_or_default(),
+        place: c.place.clone(),
+        window: c.window.clone().unwrap_or_default(),
+        applicant_type: match c.applicant_type.as_deref() {
+            Some("person") => "个人",
+            Some("organisation") => "法人",
+            _ => "",
+        }
+        .to_string(),
+        started_at: compact_china_time(c.started_at),
+        finished_at: compact_china_time(c.finished_at),
+        status: "办结".to_string(),
+        division: c.division.clone(),
+    }
+}
+
 /// One step of a bad rating's rectification, as it happened (a snapshot
 /// of the ticket's audit line; 001 二(二) 整改及反馈情况同步报送).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -509,6 +575,52 @@ impl RetryPolicy {
     }
 }
 
+/// An SMS gateway's request body: `template` (JSON) with each `{name}`
+/// replaced by the value's JSON string content (escaped, without quotes),
+/// so a message can never break out of its string. The result must be
+/// JSON; a placeholder the template names but `values` lacks is an error.
+pub fn render_template(template: &str, values: &[(&str, &str)]) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len() + 256);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_len = after
+            .bytes()
+            .take_while(|b| b.is_ascii_lowercase() || *b == b'_')
+            .count();
+        if name_len > 0 && after.as_bytes().get(name_len) == Some(&b'}') {
+            let name = &after[..name_len];
+            let value = values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| *v)
+                .ok_or_else(|| format!("unknown placeholder {{{name}}}"))?;
+            let quoted = serde_json::to_string(value).map_err(|e| e.to_string())?;
+            out.push_str(&quoted[1..quoted.len() - 1]);
+            rest = &after[name_len + 1..];
+        } else {
+            out.push('{');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    serde_json::from_str::<serde_json::Value>(&out)
+        .map_err(|e| format!("the template does not give JSON: {e}"))?;
+    Ok(out)
+}
+
+/// The provider's message id in its answer, at a JSON pointer
+/// (`/message_id`, `/data/bizId`); numbers are read as their text.
+pub fn message_id_at(answer: &str, pointer: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(answer).ok()?;
+    match v.pointer(pointer)? {
+        serde_json::Value::String(s) if !s.is_empty() && s.len() <= 128 => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -747,5 +859,73 @@ mod tests {
             prop_assert_eq!(&s[..13], same.as_str());
             prop_assert_eq!(s[13..].parse::<i64>().unwrap(), (ms / 1000).rem_euclid(60));
         }
+    }
+
+    #[test]
+    fn an_sms_template_escapes_every_value_and_must_give_json() {
+        let t = r#"{"mobile":"{phone}","content":"{body}","outId":"{key}","n":{ignored"#;
+        assert!(render_template(t, &[("phone", "1"), ("body", "x"), ("key", "k")]).is_err());
+        let t = r#"{"mobile":"{phone}","content":"{body}","outId":"{key}"}"#;
+        let body = "【市民之家】请评价：\"}],\"x\":\"{key}";
+        let out = render_template(
+            t,
+            &[
+                ("phone", "13912345678"),
+                ("body", body),
+                ("key", "hcp-sms-1"),
+            ],
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["content"], body, "the value stays inside its string");
+        assert_eq!(v["outId"], "hcp-sms-1");
+        assert_eq!(v.as_object().unwrap().len(), 3);
+        assert_eq!(
+            render_template(r#"{"a":"{nope}"}"#, &[]),
+            Err("unknown placeholder {nope}".into())
+        );
+    }
+
+    #[test]
+    fn the_providers_message_id_is_read_where_the_setting_points() {
+        assert_eq!(
+            message_id_at(r#"{"message_id":"m-1"}"#, "/message_id").as_deref(),
+            Some("m-1")
+        );
+        assert_eq!(
+            message_id_at(r#"{"data":{"bizId":12345}}"#, "/data/bizId").as_deref(),
+            Some("12345")
+        );
+        assert_eq!(message_id_at(r#"{"data":{}}"#, "/data/bizId"), None);
+        assert_eq!(message_id_at("OK", "/message_id"), None);
+    }
+
+    #[test]
+    fn a_finished_case_goes_up_with_its_item_unit_and_times() {
+        let start = crate::calendar::Date::parse("2026-12-03")
+            .unwrap()
+            .start_ms()
+            + 3_600_000;
+        let r = case_record(&CaseFacts {
+            case_no: "SP-1".into(),
+            service_code: Some("DC-RS-001".into()),
+            service_name: Some("失业保险金申领".into()),
+            department: Some("东城区人社局".into()),
+            place: "东城区政务服务中心".into(),
+            window: None,
+            applicant_type: Some("organisation".into()),
+            started_at: start,
+            finished_at: start + 600_000,
+            division: "410402".into(),
+        });
+        assert_eq!(r.applicant_type, "法人");
+        assert_eq!(
+            (r.started_at.as_str(), r.finished_at.as_str()),
+            ("20261203T010000", "20261203T011000")
+        );
+        assert_eq!(r.window, "");
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["办件状态"], "办结");
+        assert_eq!(v["事项编码"], "DC-RS-001");
     }
 }

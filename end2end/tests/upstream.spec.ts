@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import http from 'node:http';
 import { hydrated, queuedIds, signInOn } from './helpers';
-import { PROVINCE_PORT, PROVINCE_TOKEN, REAL_NAME_PORT } from '../playwright.config';
+import { HOTLINE_TOKEN, PROVINCE_PORT, PROVINCE_TOKEN, REAL_NAME_PORT } from '../playwright.config';
 
 const PHONE = { width: 390, height: 844 };
 const TABLET = { width: 1024, height: 768 };
@@ -81,5 +81,62 @@ test('the provincial platform was down: the system admin sees what waits, retrie
   expect(String(rating!.data['评价时间'])).toMatch(/^\d{8}T\d{6}$/);
   expect(JSON.stringify(received)).not.toContain('13800009876');
   expect(received.some((r) => r.kind === 'rectify' && r.data['评价编号'] === rating!.key)).toBe(true);
+  await ctx.close();
+});
+
+test('a bad rating routed to 12345: the unit\'s tablet says the hotline contacts and verifies, and shows the hotline\'s steps', async ({ browser }) => {
+  const base = `http://127.0.0.1:${REAL_NAME_PORT}`;
+  const phoneCtx = await browser.newContext({ viewport: PHONE, baseURL: base });
+  const phone = await phoneCtx.newPage();
+  await phone.goto('/q/HALL-DC/W01');
+  await hydrated(phone);
+  await phone.getByTestId('level-very_dissatisfied').click();
+  await phone.getByTestId('reason-slow').click();
+  await phone.getByTestId('next').click();
+  await phone.getByTestId('phone').fill('13800005555');
+  await phone.getByTestId('confirm').click();
+  await expect(phone.getByTestId('thanks')).toBeVisible();
+  await expect.poll(() => queuedIds(phone), { timeout: 30_000 }).toEqual([]);
+  await phoneCtx.close();
+
+  const ctx = await browser.newContext({ viewport: TABLET, baseURL: base });
+  const page = await ctx.newPage();
+  await signInOn(page, 'admin');
+  type T = { id: number; via_hotline: boolean; phone_masked: string | null };
+  const list = (await (await page.request.get('/api/v1/loop/tickets')).json()) as { tickets: T[] };
+  const t = list.tickets.find((x) => x.phone_masked === '138****5555');
+  expect(t, JSON.stringify(list.tickets.slice(0, 2))).toBeTruthy();
+  expect(t!.via_hotline).toBe(true);
+  await page.goto(`/staff/loop/${t!.id}`);
+  await hydrated(page);
+  await expect(page.getByTestId('via-hotline')).toContainText('12345');
+  // Contact and verification are the hotline's: the unit has no such button.
+  await expect(page.getByTestId('ticket-status')).toHaveText('待沟通');
+  await expect(page.getByTestId('step-contact')).toHaveCount(0);
+  await shot(page, 'hotline-waiting-1024');
+
+  // The hotline calls the citizen, finds the rating valid and hands it over.
+  const wo = `410400-${t!.id}`;
+  const r = await page.request.post('/api/v1/hotline/events', {
+    headers: { authorization: `Bearer ${HOTLINE_TOKEN}` },
+    data: {
+      events: [
+        { id: `e2e-${t!.id}-1`, work_order: wo, type: 'received' },
+        { id: `e2e-${t!.id}-2`, work_order: wo, type: 'contacted', reached: true, note: '已电话联系评价人，反映排队过久' },
+        { id: `e2e-${t!.id}-3`, work_order: wo, type: 'verified', verdict: 'valid' },
+        { id: `e2e-${t!.id}-4`, work_order: wo, type: 'assigned', unit: '东城区政务服务中心' },
+      ],
+    },
+  });
+  expect(r.status(), await r.text()).toBe(200);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('ticket-status')).toHaveText('整改中');
+  const timeline = page.getByTestId('events');
+  await expect(timeline).toContainText('12345热线');
+  await expect(timeline).toContainText('转交责任单位：东城区政务服务中心');
+  // Now the unit rectifies.
+  await expect(page.getByTestId('step-archive')).toBeVisible();
+  await shot(page, 'hotline-rectifying-1024');
   await ctx.close();
 });

@@ -37,6 +37,8 @@ fn settings(database_url: &str) -> Settings {
         public_url: None,
         sms_file: None,
         province: None,
+        hotline: None,
+        sms_gateway: None,
         policy: Default::default(),
         security: Default::default(),
     }

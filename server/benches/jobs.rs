@@ -59,6 +59,8 @@ fn settings(url: &str) -> Settings {
         public_url: None,
         sms_file: None,
         province: None,
+        hotline: None,
+        sms_gateway: None,
         policy: Default::default(),
         security: Default::default(),
     }

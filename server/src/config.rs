@@ -34,6 +34,12 @@ pub struct Settings {
     /// The provincial 好差评 platform (`HCP_PROVINCE_URL` and its
     /// settings, README); `None`: nothing is queued or sent.
     pub province: Option<Destination>,
+    /// The 12345 hotline (`HCP_HOTLINE_URL`, …): bad ratings of the
+    /// regions in `HCP_HOTLINE_REGIONS` go to it as work orders.
+    pub hotline: Option<Destination>,
+    /// An HTTP SMS gateway (`HCP_SMS_GATEWAY_URL`, …); `None`: messages
+    /// stay in the `sms_outbox` table (the default gateway).
+    pub sms_gateway: Option<Destination>,
 }
 
 /// An upstream system the delivery worker sends to (`crate::upstream`).
@@ -65,11 +71,26 @@ pub struct Destination {
     /// Queue records but send nothing (`HCP_PROVINCE_PAUSED=1`): while
     /// the link is being set up, nothing is lost.
     pub paused: bool,
-    /// The token the province's own feed of bad ratings presents
-    /// (`HCP_PROVINCE_INBOUND_TOKEN`, `POST /api/v1/province/bad-ratings`);
-    /// unset: the feed is refused.
+    /// The token the other side presents when it calls us: the
+    /// province's feed of bad ratings (`HCP_PROVINCE_INBOUND_TOKEN`), the
+    /// hotline's callback (`HCP_HOTLINE_INBOUND_TOKEN`), the SMS gateway's
+    /// delivery receipts (`HCP_SMS_GATEWAY_INBOUND_TOKEN`); unset: refused.
     pub inbound_token: Option<String>,
+    /// The hotline: region codes whose bad ratings go to it
+    /// (`HCP_HOTLINE_REGIONS`, comma-separated, or `*` for all).
+    pub regions: Vec<String>,
+    /// The SMS gateway: the request body (`HCP_SMS_GATEWAY_TEMPLATE`,
+    /// JSON with `{phone}`, `{body}`, `{key}`, `{purpose}`).
+    pub template: String,
+    /// The SMS gateway: where its answer carries its message id
+    /// (`HCP_SMS_GATEWAY_ID_POINTER`, a JSON pointer, `/message_id`).
+    pub id_pointer: String,
 }
+
+/// The SMS gateway's request body unless `HCP_SMS_GATEWAY_TEMPLATE` says
+/// otherwise.
+pub const DEFAULT_SMS_TEMPLATE: &str =
+    r#"{"phone":"{phone}","content":"{body}","out_id":"{key}","purpose":"{purpose}"}"#;
 
 impl Destination {
     /// A destination at `url` with the defaults.
@@ -87,7 +108,15 @@ impl Destination {
             profile: domain::upstream::Profile::NATIONAL,
             paused: false,
             inbound_token: None,
+            regions: Vec::new(),
+            template: DEFAULT_SMS_TEMPLATE.to_string(),
+            id_pointer: "/message_id".to_string(),
         }
+    }
+
+    /// A record key unique to this destination's kind of message.
+    pub fn is_sms(&self) -> bool {
+        self.name == "sms"
     }
 }
 
@@ -298,42 +327,99 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-/// The provincial platform's settings, when `HCP_PROVINCE_URL` is set.
-fn province() -> anyhow::Result<Option<Destination>> {
-    let Some(url) = env("HCP_PROVINCE_URL") else {
+/// A destination's settings under `HCP_<PREFIX>_…`, when its URL is set.
+fn destination(prefix: &str, name: &'static str) -> anyhow::Result<Option<Destination>> {
+    let key = |k: &str| format!("HCP_{prefix}_{k}");
+    let Some(url) = env(&key("URL")) else {
         return Ok(None);
     };
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         anyhow::bail!(
-            "HCP_PROVINCE_URL {:?}: an http:// or https:// address",
+            "{} {:?}: an http:// or https:// address",
+            key("URL"),
             redact(&url)
         );
     }
-    let mut d = Destination::new("province", &url);
-    d.token = env("HCP_PROVINCE_TOKEN");
-    d.signing_key = env("HCP_PROVINCE_SIGNING_KEY");
-    d.batch = number("HCP_PROVINCE_BATCH", d.batch, |n| (1..=1000).contains(n))?;
-    d.timeout_ms = number("HCP_PROVINCE_TIMEOUT_SECS", 10u64, |n| {
-        (1..=300).contains(n)
-    })? * 1000;
+    let mut d = Destination::new(name, &url);
+    d.token = env(&key("TOKEN"));
+    d.signing_key = env(&key("SIGNING_KEY"));
+    d.batch = number(&key("BATCH"), d.batch, |n| (1..=1000).contains(n))?;
+    d.timeout_ms = number(&key("TIMEOUT_SECS"), 10u64, |n| (1..=300).contains(n))? * 1000;
     d.lease_ms = (d.timeout_ms as i64 * 3).max(30_000);
-    d.retry.max_attempts = number("HCP_PROVINCE_MAX_ATTEMPTS", d.retry.max_attempts, |n| {
+    d.retry.max_attempts = number(&key("MAX_ATTEMPTS"), d.retry.max_attempts, |n| {
         (1..=100).contains(n)
     })?;
-    if let Some(p) = env("HCP_PROVINCE_PROFILE") {
+    if let Some(p) = env(&key("PROFILE")) {
         d.profile = domain::upstream::Profile::named(&p).ok_or_else(|| {
-            anyhow::anyhow!("HCP_PROVINCE_PROFILE {p:?}: use gbt39046 or reversed7")
+            anyhow::anyhow!("{} {p:?}: use gbt39046 or reversed7", key("PROFILE"))
         })?;
     }
-    if let Some(e) = env("HCP_PROVINCE_EVALUATOR") {
+    if let Some(e) = env(&key("EVALUATOR")) {
         d.profile.evaluator = domain::upstream::EvaluatorField::parse(&e).ok_or_else(|| {
-            anyhow::anyhow!("HCP_PROVINCE_EVALUATOR {e:?}: use masked, full or none")
+            anyhow::anyhow!("{} {e:?}: use masked, full or none", key("EVALUATOR"))
         })?;
     }
-    d.paused = flag("HCP_PROVINCE_PAUSED");
-    d.inbound_token = env("HCP_PROVINCE_INBOUND_TOKEN");
+    d.paused = flag(&key("PAUSED"));
+    d.inbound_token = env(&key("INBOUND_TOKEN"));
     if d.inbound_token.as_ref().is_some_and(|t| t.len() < 16) {
-        anyhow::bail!("HCP_PROVINCE_INBOUND_TOKEN: at least 16 characters");
+        anyhow::bail!("{}: at least 16 characters", key("INBOUND_TOKEN"));
+    }
+    Ok(Some(d))
+}
+
+/// The provincial platform's settings, when `HCP_PROVINCE_URL` is set.
+fn province() -> anyhow::Result<Option<Destination>> {
+    destination("PROVINCE", "province")
+}
+
+/// The 12345 hotline's, when `HCP_HOTLINE_URL` is set; it needs the
+/// regions it serves.
+fn hotline() -> anyhow::Result<Option<Destination>> {
+    let Some(mut d) = destination("HOTLINE", "hotline")? else {
+        return Ok(None);
+    };
+    d.regions = env("HCP_HOTLINE_REGIONS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    if d.regions.is_empty() {
+        anyhow::bail!(
+            "HCP_HOTLINE_REGIONS: the region codes whose bad ratings go to 12345 (e.g. 410102,410105), or * for all"
+        );
+    }
+    if d.regions.iter().any(|c| c.len() > 32) {
+        anyhow::bail!("HCP_HOTLINE_REGIONS: a region code has at most 32 characters");
+    }
+    Ok(Some(d))
+}
+
+/// The HTTP SMS gateway's, when `HCP_SMS_GATEWAY_URL` is set: one message
+/// per request, the body from a template checked here.
+fn sms_gateway() -> anyhow::Result<Option<Destination>> {
+    let Some(mut d) = destination("SMS_GATEWAY", "sms")? else {
+        return Ok(None);
+    };
+    if let Some(t) = env("HCP_SMS_GATEWAY_TEMPLATE") {
+        d.template = t;
+    }
+    domain::upstream::render_template(
+        &d.template,
+        &[
+            ("phone", "13800000000"),
+            ("body", "x"),
+            ("key", "k"),
+            ("purpose", "invitation"),
+        ],
+    )
+    .map_err(|e| anyhow::anyhow!("HCP_SMS_GATEWAY_TEMPLATE: {e}"))?;
+    if let Some(p) = env("HCP_SMS_GATEWAY_ID_POINTER") {
+        if !p.starts_with('/') {
+            anyhow::bail!("HCP_SMS_GATEWAY_ID_POINTER {p:?}: a JSON pointer such as /message_id");
+        }
+        d.id_pointer = p;
     }
     Ok(Some(d))
 }
@@ -363,6 +449,8 @@ impl Settings {
             public_url: env("HCP_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
             sms_file: env("HCP_SMS_FILE"),
             province: province()?,
+            hotline: hotline()?,
+            sms_gateway: sms_gateway()?,
             security: {
                 let d = Security::default();
                 let (lockout_failures, lockout_secs) = match env("HCP_LOGIN_LOCKOUT") {

@@ -32,6 +32,15 @@ pub enum ApiError {
         total: usize,
         results: Vec<ItemResult>,
     },
+    /// 422: some items of a callback's batch (events, receipts) failed;
+    /// nothing of it was applied. `zh` / `en` say what the items are.
+    #[error("{code}: invalid items in batch")]
+    InvalidBatch {
+        code: &'static str,
+        zh: String,
+        en: String,
+        results: Vec<ItemResult>,
+    },
     /// 401: no valid staff session.
     #[error("not signed in")]
     Unauthorized,
@@ -151,6 +160,12 @@ impl ApiError {
                 ),
                 results,
             ),
+            ApiError::InvalidBatch {
+                code,
+                zh,
+                en,
+                results,
+            } => (StatusCode::UNPROCESSABLE_ENTITY, body(code, zh, en), results),
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 body("not_signed_in", "请先登录", "Please sign in"),

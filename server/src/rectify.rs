@@ -170,6 +170,7 @@ pub fn ticket_of(r: &TicketRow) -> Result<Ticket, ApiError> {
         spot_check: r.spot_check,
         feedback_level: r.feedback_level.and_then(|l| u8::try_from(l).ok()),
         closed_at: r.closed_at,
+        via_hotline: r.via_hotline,
     })
 }
 
@@ -249,6 +250,7 @@ pub fn view(r: &TicketRow, role: Role, now: i64, cal: &Calendar) -> Result<Ticke
         closed_at: t.closed_at,
         common_id: r.common_id,
         has_phone: t.has_phone,
+        via_hotline: t.via_hotline,
         phone_masked: role
             .may_reveal_phone()
             .then(|| r.evaluator_phone.as_deref().map(mask_phone))
@@ -273,6 +275,7 @@ pub async fn detail(
             actor: e.actor.unwrap_or_else(|| {
                 match e.actor_role.as_str() {
                     "citizen" => "评价人",
+                    "hotline" => "12345热线",
                     _ => "系统",
                 }
                 .into()
@@ -405,7 +408,12 @@ pub async fn step(
                 .into(),
         });
     }
-    if after.status == Status::AwaitingFeedback && before.status != Status::AwaitingFeedback {
+    // 回访: the hotline invites the re-rating of the tickets routed to it
+    // (it hears of the archive through its work order's steps).
+    if after.status == Status::AwaitingFeedback
+        && before.status != Status::AwaitingFeedback
+        && !r.via_hotline
+    {
         send_feedback(state, r, now).await?;
     }
     Ok(after)

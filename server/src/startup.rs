@@ -128,10 +128,21 @@ impl Application {
         state.store.seed_calendar(now_ms()).await?;
         // Ingest queues ratings for the provincial platform only when it is
         // configured (every server of a deployment has the same settings).
-        state
-            .store
-            .set_destination("province", state.settings.province.is_some(), now_ms())
-            .await?;
+        for (name, on) in [
+            ("province", state.settings.province.is_some()),
+            ("hotline", state.settings.hotline.is_some()),
+            ("sms", state.settings.sms_gateway.is_some()),
+        ] {
+            state.store.set_destination(name, on, now_ms()).await?;
+        }
+        // The regions whose bad ratings go to 12345.
+        let routes = state
+            .settings
+            .hotline
+            .as_ref()
+            .map(|h| h.regions.clone())
+            .unwrap_or_default();
+        state.store.set_routes("hotline", &routes).await?;
         state.store.backfill_rollups().await?;
         crate::rectify::open_new_tickets(&state, now_ms())
             .await
@@ -208,16 +219,22 @@ impl Application {
                 }
             });
         }
-        // The provincial platform's delivery worker (several servers share
-        // the outbox safely: `Store::claim_outbox`).
-        if let Some(dest) = self.jobs_state.settings.province.clone() {
+        // The delivery workers: the provincial platform, the 12345 hotline,
+        // the SMS gateway (several servers share the outbox safely:
+        // `Store::claim_outbox`).
+        let settings = &self.jobs_state.settings;
+        for dest in [&settings.province, &settings.hotline, &settings.sms_gateway]
+            .into_iter()
+            .flatten()
+        {
             if dest.paused {
                 tracing::warn!(
-                    "HCP_PROVINCE_PAUSED: records for the provincial platform are queued, not sent"
+                    destination = dest.name,
+                    "paused: records are queued, not sent"
                 );
             } else {
-                tracing::info!(destination = ?dest, "delivering to the provincial platform");
-                crate::upstream::spawn(self.jobs_state.store.clone(), dest);
+                tracing::info!(destination = ?dest, "delivering");
+                crate::upstream::spawn(self.jobs_state.store.clone(), dest.clone());
             }
         }
         let state = self.jobs_state.clone();

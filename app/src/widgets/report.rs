@@ -626,6 +626,7 @@ mod tests {
             ],
             total: Some(row("合计", Some(14.0))),
             note: String::new(),
+            undelivered: None,
         }
     }
 

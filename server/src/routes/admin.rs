@@ -305,6 +305,9 @@ async fn outbox(
                 body: cut_links(&r.body),
                 purpose: r.purpose,
                 created_at: r.created_at,
+                delivery: r.delivery,
+                delivery_at: r.delivery_at,
+                provider_id: r.provider_id,
             })
             .collect(),
     ))
@@ -325,6 +328,8 @@ async fn upstream(
     for d in state.store.outbox_stats(today).await? {
         let configured = match d.name.as_str() {
             "province" => state.settings.province.as_ref(),
+            "hotline" => state.settings.hotline.as_ref(),
+            "sms" => state.settings.sms_gateway.as_ref(),
             _ => None,
         };
         let dead_letters = state
@@ -343,6 +348,8 @@ async fn upstream(
             .collect();
         let (label_zh, label_en) = match d.name.as_str() {
             "province" => ("省好差评平台", "Provincial platform"),
+            "hotline" => ("12345 热线", "12345 hotline"),
+            "sms" => ("短信网关", "SMS gateway"),
             other => (other, other),
         };
         destinations.push(DestinationStatus {
@@ -364,7 +371,7 @@ async fn upstream(
 }
 
 fn known_destination(name: &str) -> Result<(), ApiError> {
-    if name == "province" {
+    if matches!(name, "province" | "hotline" | "sms") {
         Ok(())
     } else {
         Err(ApiError::NotFound {

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod cases;
 mod csv_file;
 pub mod devices;
+pub mod hotline;
 pub mod org;
 pub mod province;
 pub mod rate;
@@ -29,6 +30,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(rectify::router())
         .merge(reports::router())
         .merge(province::router())
+        .merge(hotline::router())
 }
 
 /// Reads a JSON body with our own errors (Chinese first) instead of axum's

@@ -130,6 +130,15 @@ async fn one(
     };
     let district = district_guard(&state, &staff, table, &params).await?;
     let mut report = reports::build(&state, table, &period, params, now_ms()).await?;
+    // 003 counts what was 归集并上传省平台: the 通报 says what has not.
+    let (from, to) = (
+        period.from.start_ms(),
+        period.to.start_ms() + domain::calendar::DAY_MS,
+    );
+    if let Some(n) = state.store.undelivered_ratings(from, to).await? {
+        report.undelivered = Some(n);
+        report.note.push_str(&domain::report::undelivered_note(n));
+    }
     if let Some(d) = district.filter(|_| table.needs().is_none()) {
         // The district's own row; the city's total is not theirs to see.
         report.rows.retain(|r| r.id == Some(d));

@@ -141,6 +141,10 @@ pub struct OutboxRow {
     pub body: String,
     pub purpose: String,
     pub created_at: i64,
+    /// The HTTP gateway's word on it: `sent`, `delivered`, `failed`.
+    pub delivery: Option<String>,
+    pub delivery_at: Option<i64>,
+    pub provider_id: Option<String>,
 }
 
 /// A finished case nobody has rated, for the default-rating job.
@@ -472,6 +476,7 @@ impl Store {
             // A case counts once it is finished (it never un-finishes).
             if out.1 != UpsertOutcome::Unchanged && c.finished {
                 rollup_cases(&mut Tx::from(&mut tx), &[out.0], 1).await?;
+                Tx::from(&mut tx).enqueue_cases(&[out.0], now).await?;
             }
             if let (Some((via, by)), false) = (audit, out.1 == UpsertOutcome::Unchanged) {
                 let after = case_snapshot!(tx, out.0);
@@ -490,6 +495,7 @@ impl Store {
                 .bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
             if n == 1 {
                 rollup_cases(&mut Tx::from(&mut tx), &[id], 1).await?;
+                Tx::from(&mut tx).enqueue_cases(&[id], now).await?;
             }
             tx.commit().await?;
             Ok(n == 1)
@@ -755,13 +761,26 @@ impl Store {
     // ---- SMS outbox ----
 
     #[allow(clippy::too_many_arguments)]
+    /// Writes a message to the SMS outbox and, when an HTTP gateway is
+    /// configured, queues it for the gateway's worker in the same
+    /// transaction.
     pub async fn insert_outbox(&self, sms: &crate::sms::Sms<'_>) -> Result<i64, StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query_scalar(
-            "INSERT INTO sms_outbox (case_id, ticket_id, phone, body, link_nonce, purpose, created_at, staff_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
-            .bind(sms.case_id).bind(sms.ticket_id).bind(sms.phone).bind(sms.body).bind(sms.link_nonce)
-            .bind(sms.purpose).bind(sms.now).bind(sms.staff_id)
-            .fetch_one(pool).await?))
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO sms_outbox (case_id, ticket_id, phone, body, link_nonce, purpose, created_at, staff_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+                .bind(sms.case_id).bind(sms.ticket_id).bind(sms.phone).bind(sms.body).bind(sms.link_nonce)
+                .bind(sms.purpose).bind(sms.now).bind(sms.staff_id)
+                .fetch_one(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO upstream_outbox (destination, kind, subject, ref_id, next_attempt_at, created_at) \
+                 SELECT d.name, 'sms', $1, $2, $3, $3 FROM upstream_destinations d WHERE d.name = 'sms' AND d.enabled")
+                .bind(format!("sms:{id}")).bind(id.to_string()).bind(sms.now)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(id)
+        })
     }
 
     /// An outbox message's number, with the reveal logged in the same
@@ -846,7 +865,8 @@ impl Store {
 
     pub async fn outbox(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, OutboxRow>(
-            "SELECT id, case_id, phone, body, purpose, created_at FROM sms_outbox ORDER BY id DESC LIMIT $1")
+            "SELECT id, case_id, phone, body, purpose, created_at, delivery, delivery_at, provider_id \
+             FROM sms_outbox ORDER BY id DESC LIMIT $1")
             .bind(limit).fetch_all(pool).await?))
     }
 

@@ -55,6 +55,42 @@ pub struct UpstreamRating {
     pub region_id: i64,
 }
 
+/// An SMS as the gateway worker sends it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SmsRow {
+    pub id: i64,
+    pub phone: String,
+    pub body: String,
+    pub purpose: String,
+}
+
+/// A hotline event's id seen before?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventClaim {
+    /// First time: apply it (or [`Store::release_hotline_event`] if that fails).
+    New,
+    /// The same event again.
+    Duplicate,
+    /// Other content under a known id: the first is kept.
+    Conflict,
+}
+
+/// A finished case with what its upstream record carries.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UpstreamCase {
+    pub id: i64,
+    pub case_no: String,
+    pub service_code: Option<String>,
+    pub service_name: Option<String>,
+    pub department: Option<String>,
+    pub place: String,
+    pub window: Option<String>,
+    pub applicant_type: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub region_id: i64,
+}
+
 /// How a claimed record was settled.
 #[derive(Debug, Clone)]
 pub enum Settle {
@@ -327,6 +363,190 @@ impl Store {
             qb.build().execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(())
+        })
+    }
+
+    /// The region codes whose tickets go to `destination` (replacing what
+    /// an earlier start wrote).
+    pub async fn set_routes(&self, destination: &str, codes: &[String]) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("DELETE FROM upstream_routes WHERE destination = $1")
+                .bind(destination).execute(&mut *tx).await?;
+            if !codes.is_empty() {
+                let mut qb = QueryBuilder::new("INSERT INTO upstream_routes (destination, region_code) ");
+                qb.push_values(codes, |mut b, c| {
+                    b.push_bind(destination.to_string()).push_bind(c.clone());
+                });
+                qb.push(" ON CONFLICT DO NOTHING");
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The region of each place of `ids`.
+    pub async fn place_regions(&self, ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, region_id FROM places WHERE id IN ({})",
+            placeholders(ids.len())
+        );
+        with_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            Ok(q.fetch_all(pool).await?)
+        })
+    }
+
+    /// Claims a hotline event id for `ticket_id` before it is applied: the
+    /// primary key makes two deliveries of one event race safely.
+    pub async fn claim_hotline_event(
+        &self,
+        event_id: &str,
+        ticket_id: i64,
+        digest: &str,
+        now: i64,
+    ) -> Result<EventClaim, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO hotline_events (event_id, ticket_id, digest, received_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (event_id) DO NOTHING")
+                .bind(event_id).bind(ticket_id).bind(digest).bind(now)
+                .execute(&mut *tx).await?.rows_affected();
+            let claim = if inserted == 1 {
+                EventClaim::New
+            } else {
+                let known: Option<String> = sqlx::query_scalar("SELECT digest FROM hotline_events WHERE event_id = $1")
+                    .bind(event_id).fetch_optional(&mut *tx).await?;
+                if known.as_deref() == Some(digest) { EventClaim::Duplicate } else { EventClaim::Conflict }
+            };
+            tx.commit().await?;
+            Ok(claim)
+        })
+    }
+
+    /// Forgets a claimed event that could not be applied: the hotline may
+    /// send it again later (when the ticket allows it).
+    pub async fn release_hotline_event(&self, event_id: &str) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("DELETE FROM hotline_events WHERE event_id = $1")
+                .bind(event_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The messages `ids` of the SMS outbox.
+    pub async fn sms_rows(&self, ids: &[i64]) -> Result<Vec<SmsRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, phone, body, purpose FROM sms_outbox WHERE id IN ({})",
+            placeholders(ids.len())
+        );
+        with_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, SmsRow>(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            Ok(q.fetch_all(pool).await?)
+        })
+    }
+
+    /// The gateway took the messages: their provider ids, for the receipts.
+    pub async fn sms_sent(
+        &self,
+        sent: &[(i64, Option<String>)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            for (id, provider) in sent {
+                sqlx::query("UPDATE sms_outbox SET provider_id = COALESCE($1, provider_id), \
+                             delivery = COALESCE(delivery, 'sent'), delivery_at = COALESCE(delivery_at, $2) WHERE id = $3")
+                    .bind(provider.as_deref()).bind(now).bind(*id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// A delivery receipt: the message the provider knows as `provider_id`
+    /// reached the phone or failed. False when no message has that id. A
+    /// message already delivered stays delivered (receipts may arrive out
+    /// of order or twice).
+    pub async fn sms_receipt(
+        &self,
+        provider_id: &str,
+        delivered: bool,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let n = sqlx::query(
+                "UPDATE sms_outbox SET delivery = $1, delivery_at = $2, delivery_error = $3 \
+                 WHERE provider_id = $4 AND (delivery IS NULL OR delivery <> 'delivered')")
+                .bind(if delivered { "delivered" } else { "failed" }).bind(now).bind(error).bind(provider_id)
+                .execute(&mut *tx).await?.rows_affected();
+            let known = n > 0 || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sms_outbox WHERE provider_id = $1")
+                .bind(provider_id).fetch_one(&mut *tx).await? > 0;
+            tx.commit().await?;
+            Ok(known)
+        })
+    }
+
+    /// Ratings given in `[from, to)` that have not reached the provincial
+    /// platform (waiting or dead); `None` while it is not configured.
+    pub async fn undelivered_ratings(&self, from: i64, to: i64) -> Result<Option<i64>, StoreError> {
+        with_pool!(self, pool => {
+            let on: Option<bool> = sqlx::query_scalar(
+                "SELECT enabled FROM upstream_destinations WHERE name = 'province'")
+                .fetch_optional(pool).await?;
+            if on != Some(true) {
+                return Ok(None);
+            }
+            Ok(Some(sqlx::query_scalar(
+                "SELECT COUNT(*) FROM upstream_outbox o JOIN ratings r ON r.id = o.ref_id \
+                 WHERE o.destination = 'province' AND o.kind = 'rating' AND o.status <> 'sent' \
+                 AND r.rated_at >= $1 AND r.rated_at < $2")
+                .bind(from).bind(to).fetch_one(pool).await?))
+        })
+    }
+
+    /// The cases `ids` with what their upstream records carry.
+    pub async fn upstream_cases(&self, ids: &[i64]) -> Result<Vec<UpstreamCase>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT c.id, c.case_no, si.code AS service_code, si.name AS service_name, \
+             COALESCE(d.name, wd.name) AS department, p.name AS place, w.name AS window, c.applicant_type, \
+             c.started_at, c.finished_at, p.region_id \
+             FROM cases c JOIN places p ON p.id = c.place_id LEFT JOIN windows w ON w.id = c.window_id \
+             LEFT JOIN service_items si ON si.id = c.service_item_id LEFT JOIN departments d ON d.id = si.department_id \
+             LEFT JOIN departments wd ON wd.id = w.department_id \
+             WHERE c.id IN ({})",
+            placeholders(ids.len())
+        );
+        with_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, UpstreamCase>(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            Ok(q.fetch_all(pool).await?)
         })
     }
 }

@@ -60,6 +60,8 @@ pub struct TicketRow {
     pub closed_at: Option<i64>,
     pub common_id: Option<i64>,
     pub version: i32,
+    /// Routed through the 12345 hotline.
+    pub via_hotline: bool,
     // From the rating and the organisation.
     pub level: i32,
     pub channel: String,
@@ -83,7 +85,7 @@ const TICKET_SELECT: &str = "SELECT t.id, t.rating_id, t.place_id, \
     t.window_id, t.department_id, t.service_item_id, \
     t.status, t.opened_at, t.has_phone, t.contact_due, t.appeal_due, t.rectify_due, t.contacted_at, t.verdict, \
     t.proposed, t.appealed, t.resume, t.requested_due, t.extended, t.outcome, t.description, t.archived_at, t.on_time, \
-    t.spot_check, t.feedback_level, t.closed_at, t.common_id, t.version, \
+    t.spot_check, t.feedback_level, t.closed_at, t.common_id, t.version, t.via_hotline, \
     r.level, r.channel, r.reasons, r.comment, r.case_no, p.name AS place_name, w.name AS window_name, \
     d.name AS department_name, si.name AS service_item_name, \
     COALESCE(r.evaluator_phone, c.applicant_phone) AS evaluator_phone, \
@@ -289,6 +291,7 @@ impl Store {
                         to_status: Some("open".into()), note: String::new(), at: now,
                     }).collect();
                     Tx::from(&mut tx).enqueue_steps(&steps, now).await?;
+                    Tx::from(&mut tx).enqueue_work_orders(&ids, now).await?;
                 }
                 opened.extend(ids);
             }
@@ -502,7 +505,8 @@ impl Store {
                 to_status: event.to_status.map(str::to_string),
                 note: event.note.to_string(), at: event.at,
             };
-            Tx::from(&mut tx).enqueue_steps(&[step], event.at).await?;
+            Tx::from(&mut tx).enqueue_steps(&[step.clone()], event.at).await?;
+            Tx::from(&mut tx).enqueue_hotline_step(&step, event.actor_role, event.at).await?;
             tx.commit().await?;
             Ok(true)
         })

@@ -358,3 +358,96 @@ impl<'t, 'c> Tx<'t, 'c> {
         })
     }
 }
+
+impl<'t, 'c> Tx<'t, 'c> {
+    /// Routes the just-opened tickets `ids` through the 12345 hotline where
+    /// their place's region (or an ancestor) is listed for it, and queues
+    /// a work order for each routed one; nothing while the hotline is off.
+    pub async fn enqueue_work_orders(&mut self, ids: &[i64], now: i64) -> Result<(), sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let route = format!(
+            "UPDATE tickets SET via_hotline = TRUE WHERE id IN ({}) \
+             AND EXISTS (SELECT 1 FROM places p JOIN regions g0 ON g0.id = p.region_id \
+               LEFT JOIN regions g1 ON g1.id = g0.parent_id LEFT JOIN regions g2 ON g2.id = g1.parent_id \
+               LEFT JOIN regions g3 ON g3.id = g2.parent_id \
+               JOIN upstream_routes u ON u.destination = 'hotline' \
+                 AND (u.region_code = '*' OR u.region_code IN (g0.code, g1.code, g2.code, g3.code)) \
+               WHERE p.id = tickets.place_id)",
+            super::reports::placeholders(ids.len())
+        );
+        let queue = format!(
+            "INSERT INTO upstream_outbox (destination, kind, subject, ref_id, next_attempt_at, created_at) \
+             SELECT 'hotline', 'workorder', 'ticket:' || CAST(id AS TEXT), CAST(id AS TEXT), $1, $1 \
+             FROM tickets WHERE via_hotline AND id IN ({}) ORDER BY id",
+            super::reports::placeholders_from(2, ids.len())
+        );
+        with_tx!(self, conn => {
+            let on: Option<bool> = sqlx::query_scalar(
+                "SELECT enabled FROM upstream_destinations WHERE name = 'hotline'")
+                .fetch_optional(&mut *conn).await?;
+            if on != Some(true) {
+                return Ok(());
+            }
+            let mut q = sqlx::query(&route);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *conn).await?;
+            let mut q = sqlx::query(&queue).bind(now);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *conn).await.map(drop)
+        })
+    }
+
+    /// Queues a step of a ticket routed to 12345 for the hotline (it
+    /// re-invites the citizen once the unit has rectified); the hotline's
+    /// own steps are not sent back to it.
+    pub async fn enqueue_hotline_step(
+        &mut self,
+        step: &domain::upstream::StepFacts,
+        actor_role: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        if actor_role == domain::Role::Hotline.as_str() {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(step).unwrap_or_default();
+        with_tx!(self, conn => {
+            sqlx::query(
+                "INSERT INTO upstream_outbox (destination, kind, subject, ref_id, payload, next_attempt_at, created_at) \
+                 SELECT 'hotline', 'rectify', 'ticket:' || CAST(t.id AS TEXT), CAST(t.id AS TEXT), $1, $2, $2 \
+                 FROM tickets t JOIN upstream_destinations d ON d.name = 'hotline' AND d.enabled \
+                 WHERE t.id = $3 AND t.via_hotline")
+                .bind(payload).bind(now).bind(step.ticket_id)
+                .execute(&mut *conn).await.map(drop)
+        })
+    }
+}
+
+impl<'t, 'c> Tx<'t, 'c> {
+    /// Queues the just-finished cases `ids` for the provincial platform
+    /// when it is enabled (a case goes up once, finished).
+    pub async fn enqueue_cases(&mut self, ids: &[i64], now: i64) -> Result<(), sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO upstream_outbox (destination, kind, subject, ref_id, next_attempt_at, created_at) \
+             SELECT d.name, 'case', 'case:' || CAST(c.id AS TEXT), CAST(c.id AS TEXT), $1, $1 \
+             FROM cases c JOIN upstream_destinations d ON d.enabled AND d.name = 'province' \
+             WHERE c.id IN ({})",
+            super::reports::placeholders_from(2, ids.len())
+        );
+        with_tx!(self, conn => {
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.execute(conn).await.map(drop)
+        })
+    }
+}

@@ -243,6 +243,8 @@ pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Opt
         public_url: None,
         sms_file: None,
         province: None,
+        hotline: None,
+        sms_gateway: None,
         policy: Default::default(),
         security: Default::default(),
     };

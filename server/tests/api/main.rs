@@ -6,6 +6,7 @@ mod channels;
 mod cluster;
 mod hardening;
 mod helpers;
+mod hotline;
 mod load;
 mod org;
 mod rectify;

@@ -24,6 +24,7 @@ crate::on_both_databases!(
     every_record_reaches_the_platform_once_and_in_order_through_failures_timeouts_and_lost_answers,
     a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing,
     only_a_system_admin_requeues_dead_letters_and_the_page_counts_them,
+    a_case_goes_up_once_when_it_is_finished,
 );
 
 mod postgres_only {
@@ -39,46 +40,46 @@ mod postgres_only {
     }
 }
 
-const TOKEN: &str = "province-test-token";
-const SIGNING_KEY: &str = "province-test-signing-key";
+pub(crate) const TOKEN: &str = "province-test-token";
+pub(crate) const SIGNING_KEY: &str = "province-test-signing-key";
 /// The worker's time limit per request; a "slow" platform answers later.
-const TIMEOUT_MS: u64 = 400;
+pub(crate) const TIMEOUT_MS: u64 = 400;
 /// Records per request.
-const BATCH: usize = 20;
+pub(crate) const BATCH: usize = 20;
 
 /// What the fake platform does with a request, in permille.
 #[derive(Clone, Copy, Default)]
-struct Faults {
+pub(crate) struct Faults {
     /// Answers 503 and stores nothing.
-    fail: u32,
+    pub(crate) fail: u32,
     /// Answers only after the worker gave up, storing nothing.
-    slow: u32,
+    pub(crate) slow: u32,
     /// Stores, then answers only after the worker gave up (the answer is
     /// lost: the worker sends the same records again).
-    lost: u32,
+    pub(crate) lost: u32,
     /// Holds every answer this long (ms) after storing.
-    delay_ms: u64,
+    pub(crate) delay_ms: u64,
     /// The first three requests fail, are too slow and lose their answer,
     /// in that order, whatever the dice say after.
-    scripted: bool,
+    pub(crate) scripted: bool,
 }
 
 #[derive(Default)]
-struct Platform {
+pub(crate) struct Platform {
     /// What the platform keeps, by key.
-    stored: HashMap<String, Value>,
+    pub(crate) stored: HashMap<String, Value>,
     /// Keys in the order they were first stored.
-    arrivals: Vec<String>,
+    pub(crate) arrivals: Vec<String>,
     /// Every request that named a key (retries included).
-    posts: HashMap<String, u32>,
+    pub(crate) posts: HashMap<String, u32>,
     /// Keys refused for good.
-    refused: HashSet<String>,
-    requests: u32,
+    pub(crate) refused: HashSet<String>,
+    pub(crate) requests: u32,
     /// Every request, faulty ones included.
-    calls: u32,
+    pub(crate) calls: u32,
     /// The most records one request carried.
-    largest: usize,
-    unauthorised: u32,
+    pub(crate) largest: usize,
+    pub(crate) unauthorised: u32,
 }
 
 #[derive(Clone)]
@@ -157,7 +158,7 @@ async fn receive(State(f): State<Fake>, headers: HeaderMap, body: String) -> Res
 }
 
 /// Starts the fake platform; its address and what it keeps.
-async fn fake_platform(faults: Faults) -> (String, Arc<Mutex<Platform>>) {
+pub(crate) async fn fake_platform(faults: Faults) -> (String, Arc<Mutex<Platform>>) {
     let platform = Arc::new(Mutex::new(Platform::default()));
     let app = Router::new()
         .route("/records", post(receive))
@@ -172,8 +173,13 @@ async fn fake_platform(faults: Faults) -> (String, Arc<Mutex<Platform>>) {
 }
 
 /// The destination as a test runs it: short timeouts, leases and backoff.
-fn destination(url: &str) -> Destination {
-    let mut d = Destination::new("province", url);
+pub(crate) fn destination(url: &str) -> Destination {
+    destination_named("province", url)
+}
+
+/// [`destination`] under another name (the hotline, the SMS gateway).
+pub(crate) fn destination_named(name: &'static str, url: &str) -> Destination {
+    let mut d = Destination::new(name, url);
     d.token = Some(TOKEN.into());
     d.signing_key = Some(SIGNING_KEY.into());
     d.batch = BATCH;
@@ -189,7 +195,7 @@ fn destination(url: &str) -> Destination {
 }
 
 /// Kiosk ratings, every fourth one bad (opening a ticket); their ids.
-async fn rate(app: &TestApp, n: u64, first_seq: u64) -> Vec<String> {
+pub(crate) async fn rate(app: &TestApp, n: u64, first_seq: u64) -> Vec<String> {
     let mut ids = Vec::new();
     let items: Vec<Value> = (0..n)
         .map(|i| {
@@ -212,16 +218,26 @@ async fn rate(app: &TestApp, n: u64, first_seq: u64) -> Vec<String> {
 
 /// Counts from the outbox.
 async fn outbox_counts(store: &Store) -> (i64, i64, i64) {
+    counts_of(store, "province").await
+}
+
+/// Pending, sent and dead records of `name`.
+pub(crate) async fn counts_of(store: &Store, name: &str) -> (i64, i64, i64) {
     let s = store.outbox_stats(0).await.unwrap();
-    let p = s.iter().find(|d| d.name == "province").unwrap();
+    let p = s.iter().find(|d| d.name == name).unwrap();
     (p.pending, p.sent_since, p.dead)
 }
 
 /// Waits (bounded) until nothing is pending.
 async fn drained(store: &Store) {
+    drained_of(store, "province").await
+}
+
+/// Waits (bounded) until nothing of `name` is pending.
+pub(crate) async fn drained_of(store: &Store, name: &str) {
     let until = now_ms() + 90_000;
     loop {
-        let (pending, _, _) = outbox_counts(store).await;
+        let (pending, _, _) = counts_of(store, name).await;
         if pending == 0 {
             return;
         }
@@ -503,6 +519,20 @@ async fn only_a_system_admin_requeues_dead_letters_and_the_page_counts_them(app:
         }
     }
 
+    // The 通报 says how many of the period's ratings have not arrived.
+    let (status, report) = app
+        .get_json(&format!("/api/v1/reports/districts?from={from}&to={to}"))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["undelivered"], refused.len() as i64);
+    assert!(
+        report["note"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("尚有 {} 条评价未上报省平台", refused.len())),
+        "{report}"
+    );
+
     // No session: 401. A unit administrator: 403.
     let anon = reqwest::Client::new();
     let r = anon
@@ -520,8 +550,12 @@ async fn only_a_system_admin_requeues_dead_letters_and_the_page_counts_them(app:
     let csrf = app.login_as("sysadmin").await;
     let (status, page) = app.get_json("/api/v1/admin/upstream").await;
     assert_eq!(status, 200, "{page}");
-    let d = &page["destinations"][0];
-    assert_eq!(d["name"], "province");
+    let d = page["destinations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "province")
+        .unwrap();
     assert_eq!(d["label_zh"], "省好差评平台");
     assert_eq!(d["enabled"], true);
     assert_eq!(d["pending"], 0);
@@ -881,4 +915,78 @@ async fn the_province_feed_answers_4xx_with_a_message_and_never_5xx(app: TestApp
             assert!(answer["error"]["message"].is_string(), "{status}: {answer}");
         }
     }
+}
+
+async fn push_cases(app: &TestApp, cases: Value) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/cases"))
+        .bearer_auth(server::demo::integration_token(
+            crate::helpers::ADMIN_PASSWORD,
+        ))
+        .json(&json!({ "cases": cases }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+async fn a_case_goes_up_once_when_it_is_finished(app: TestApp) {
+    app.store
+        .set_destination("province", true, now_ms())
+        .await
+        .unwrap();
+    let (url, platform) = fake_platform(Faults {
+        fail: 200,
+        lost: 200,
+        ..Faults::default()
+    })
+    .await;
+    // Two finished cases and one still in service.
+    push_cases(
+        &app,
+        json!([
+            { "case_no": "UP-1", "place_code": "HALL-DC", "window_code": "W01",
+              "service_item_code": "DC-RS-001", "status": "finished", "applicant_type": "organisation" },
+            { "case_no": "UP-2", "place_code": "HALL-DC", "status": "finished" },
+            { "case_no": "UP-3", "place_code": "HALL-DC", "window_code": "W02", "status": "in_service" },
+        ]),
+    )
+    .await;
+    // Pushed again unchanged: nothing more; UP-3 finishes: it goes up.
+    push_cases(
+        &app,
+        json!([
+            { "case_no": "UP-1", "place_code": "HALL-DC", "window_code": "W01",
+              "service_item_code": "DC-RS-001", "status": "finished", "applicant_type": "organisation" },
+            { "case_no": "UP-3", "place_code": "HALL-DC", "window_code": "W02", "status": "finished" },
+        ]),
+    )
+    .await;
+    let worker = server::upstream::spawn(app.store.clone(), destination(&url));
+    drained(&app.store).await;
+    worker.abort();
+    let p = platform.lock().unwrap();
+    let cases: HashMap<&str, &Value> = p
+        .stored
+        .values()
+        .filter(|r| r["kind"] == "case")
+        .map(|r| (r["data"]["办件编号"].as_str().unwrap(), &r["data"]))
+        .collect();
+    let mut numbers: Vec<&str> = cases.keys().copied().collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, ["UP-1", "UP-2", "UP-3"]);
+    let one = cases["UP-1"];
+    assert_eq!(one["办件状态"], "办结");
+    assert_eq!(one["申请人类型"], "法人");
+    assert_eq!(one["事项编码"], "DC-RS-001");
+    assert_eq!(one["行政区划代码"], "410402");
+    assert_eq!(one["办结时间"].as_str().unwrap().len(), 15);
+    assert!(p
+        .stored
+        .keys()
+        .filter(|k| k.contains("-case-"))
+        .all(|k| k.starts_with("410400-case-")));
+    let (pending, sent, dead) = outbox_counts(&app.store).await;
+    assert_eq!((pending, sent, dead), (0, 3, 0), "each case once");
 }

@@ -310,6 +310,7 @@ pub fn role_label(role: &str) -> &'static str {
         "supervisor" => "督查员",
         "system_admin" => "系统管理员",
         "citizen" => "评价人",
+        "hotline" => "12345热线",
         "system" => "系统",
         _ => "",
     }

@@ -13,6 +13,15 @@ pub struct OutboxMessage {
     pub body: String,
     pub purpose: String,
     pub created_at: i64,
+    /// With an HTTP SMS gateway: `sent` (the gateway took it),
+    /// `delivered` or `failed` (its delivery receipt); absent otherwise.
+    #[serde(default)]
+    pub delivery: Option<String>,
+    #[serde(default)]
+    pub delivery_at: Option<i64>,
+    /// The gateway's id of the message.
+    #[serde(default)]
+    pub provider_id: Option<String>,
 }
 
 /// What a jobs run did (`POST /api/v1/admin/jobs/run`).

@@ -24,7 +24,10 @@ pub use cases::*;
 pub use devices::*;
 pub use feedback::*;
 pub use flags::*;
-pub use province::{InboundAnswer, InboundBatch, InboundResult};
+pub use province::{
+    HotlineAnswer, HotlineBatch, HotlineResult, InboundAnswer, InboundBatch, InboundResult,
+    SmsReceipt, SmsReceiptAnswer, SmsReceipts,
+};
 pub use rate::*;
 pub use rectify::*;
 pub use staff::*;

@@ -28,3 +28,55 @@ pub struct InboundResult {
     /// (sent before with other content: the first is kept).
     pub status: ItemStatus,
 }
+
+/// `POST /api/v1/hotline/events`: what the 12345 hotline did with our
+/// work orders, in the order it happened.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HotlineBatch {
+    pub events: Vec<domain::hotline::HotlineEvent>,
+}
+
+/// What became of each event, in the batch's order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HotlineAnswer {
+    pub results: Vec<HotlineResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HotlineResult {
+    pub id: String,
+    /// `applied`, `duplicate` (applied before), `conflict` (other content
+    /// under a known id: the first stands) or `rejected` (see `error`; the
+    /// event may be sent again once the ticket allows it).
+    pub status: String,
+    /// The ticket's state after the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_status: Option<domain::rectify::Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<super::ErrorBody>,
+}
+
+/// `POST /api/v1/sms/receipts`: the SMS gateway's delivery receipts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsReceipts {
+    pub receipts: Vec<SmsReceipt>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsReceipt {
+    /// The gateway's id of the message (its answer when we sent it).
+    pub message_id: String,
+    /// `delivered` or `failed`.
+    pub status: String,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmsReceiptAnswer {
+    /// Per receipt, in order: `updated` or `unknown` (no message has that id).
+    pub results: Vec<String>,
+}

@@ -55,6 +55,10 @@ pub struct TicketView {
     pub closed_at: Option<i64>,
     pub common_id: Option<i64>,
     pub has_phone: bool,
+    /// Routed through the 12345 hotline: it contacts, verifies and
+    /// collects the re-rating; the unit rectifies.
+    #[serde(default)]
+    pub via_hotline: bool,
     /// 138****1234.
     pub phone_masked: Option<String>,
     /// The steps the caller may take now.

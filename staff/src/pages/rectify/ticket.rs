@@ -28,6 +28,8 @@ fn action_label(code: &str) -> &'static str {
         "reveal_phone" => "查看评价人联系方式",
         "evidence" => "上传佐证材料",
         "feedback_sent" => "发送回访短信",
+        "hotline_received" => "12345 热线已接单",
+        "hotline_assigned" => "12345 热线转交责任单位",
         _ => "其他",
     }
 }
@@ -307,6 +309,11 @@ pub fn TicketPage() -> impl IntoView {
                     let now = web::now_ms();
                     view! {
                         <div class="ticket-info">
+                            {d.ticket.via_hotline.then(|| view! {
+                                <p class="notice-info" data-testid="via-hotline">
+                                    "此差评已转 12345 热线：由热线沟通核实、回访评价人，本单位负责整改。"
+                                </p>
+                            })}
                             {ticket_fields(&d, now)}
                             <PhoneBox detail=detail revealed=revealed reveal=Callback::new(move |()| reveal())/>
                             <h2>"佐证材料"</h2>
