@@ -257,7 +257,7 @@ async fn build(
         .collect();
     let mut orders: HashMap<i64, crate::store::TicketRow> = HashMap::new();
     for i in items.iter().filter(|i| i.kind == "workorder") {
-        if let Some(id) = i.ref_id.parse().ok() {
+        if let Ok(id) = i.ref_id.parse() {
             if let Some(t) = store.ticket(id).await? {
                 orders.insert(id, t);
             }

@@ -505,7 +505,7 @@ impl Store {
                 to_status: event.to_status.map(str::to_string),
                 note: event.note.to_string(), at: event.at,
             };
-            Tx::from(&mut tx).enqueue_steps(&[step.clone()], event.at).await?;
+            Tx::from(&mut tx).enqueue_steps(std::slice::from_ref(&step), event.at).await?;
             Tx::from(&mut tx).enqueue_hotline_step(&step, event.actor_role, event.at).await?;
             tx.commit().await?;
             Ok(true)

@@ -966,6 +966,7 @@ async fn a_case_goes_up_once_when_it_is_finished(app: TestApp) {
     let worker = server::upstream::spawn(app.store.clone(), destination(&url));
     drained(&app.store).await;
     worker.abort();
+    let (pending, sent, dead) = outbox_counts(&app.store).await;
     let p = platform.lock().unwrap();
     let cases: HashMap<&str, &Value> = p
         .stored
@@ -987,6 +988,5 @@ async fn a_case_goes_up_once_when_it_is_finished(app: TestApp) {
         .keys()
         .filter(|k| k.contains("-case-"))
         .all(|k| k.starts_with("410400-case-")));
-    let (pending, sent, dead) = outbox_counts(&app.store).await;
     assert_eq!((pending, sent, dead), (0, 3, 0), "each case once");
 }
