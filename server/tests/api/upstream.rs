@@ -626,6 +626,7 @@ crate::on_both_databases_with!(
     inbound, crate::upstream::with_province;
     the_provinces_bad_ratings_enter_the_loop_once_and_are_not_sent_back,
     the_province_feed_answers_4xx_with_a_message_and_never_5xx,
+    the_provinces_monthly_file_is_imported_once_with_its_bad_rows_listed,
 );
 
 fn forwarded(upstream_id: &str, code: u8, rated_at: i64) -> Value {
@@ -989,4 +990,86 @@ async fn a_case_goes_up_once_when_it_is_finished(app: TestApp) {
         .filter(|k| k.contains("-case-"))
         .all(|k| k.starts_with("410400-case-")));
     assert_eq!((pending, sent, dead), (0, 3, 0), "each case once");
+}
+
+async fn post_file(app: &TestApp, csrf: &str, text: &str) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/admin/province/import"))
+        .header("x-csrf-token", csrf)
+        .header("content-type", "text/csv; charset=utf-8")
+        .body(text.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn the_provinces_monthly_file_is_imported_once_with_its_bad_rows_listed(app: TestApp) {
+    let at = domain::upstream::compact_china_time(now_ms() - 3 * 86_400_000);
+    let file = format!(
+        "\u{feff}upstream_id,place_code,window_code,satisfaction_code,rated_at,comment,evaluator_phone\n\
+         F-1,HALL-DC,W01,4,{at},态度生硬,13912340001\n\
+         F-2,HALL-DC,,5,{at},\"等了很久，没人管\",\n\
+         F-3,HALL-DC,W02,4,{at},,\n\
+         F-4,HALL-DC,W01,很差,{at},,\n\
+         F-5,NOWHERE,,4,{at},,\n\
+         F-1,HALL-DC,W01,4,{at},态度生硬,13912340001\n\
+         F-6,HALL-DC,W01,2,{at},,\n"
+    );
+    // Only a city-wide system admin imports it.
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/admin/province/import"))
+        .header("content-type", "text/csv")
+        .body(file.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let csrf = app.login_admin().await;
+    assert_eq!(post_file(&app, &csrf, &file).await.0, 403);
+
+    let csrf = app.login_as("sysadmin").await;
+    let (status, report) = post_file(&app, &csrf, &file).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        (report["rows"].as_u64(), report["imported"].as_u64()),
+        (Some(7), Some(3)),
+        "{report}"
+    );
+    let lines: Vec<(u64, &str)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(lines.len(), 4, "{report}");
+    assert_eq!(lines.iter().map(|l| l.0).collect::<Vec<_>>(), [5, 6, 7, 8]);
+    assert!(lines[0].1.contains("满意度代码"), "{lines:?}");
+    assert!(lines[1].1.contains("NOWHERE"), "{lines:?}");
+    assert!(lines[2].1.contains("重复"), "{lines:?}");
+    assert!(lines[3].1.contains("差评"), "{lines:?}");
+
+    // Imported again: nothing new.
+    let (_, again) = post_file(&app, &csrf, &file).await;
+    assert_eq!(again["imported"], 0, "{again}");
+    // Each good row is a ticket of the loop, like the feed's.
+    app.login_admin().await;
+    let (_, list) = app.get_json("/api/v1/loop/tickets").await;
+    let forwarded = list["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["channel"] == "qr_static")
+        .count();
+    assert_eq!(forwarded, 3, "{list}");
+    // A file that is not the province's: refused with the reason.
+    let csrf = app.login_as("sysadmin").await;
+    let (status, body) = post_file(&app, &csrf, "case_no,place_code\nX,HALL-DC\n").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("csv_header")),
+        "{body}"
+    );
 }

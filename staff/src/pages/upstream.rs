@@ -17,7 +17,73 @@ fn kind_zh(kind: &str) -> &'static str {
     match kind {
         "rating" => "评价",
         "rectify" => "整改环节",
+        "case" => "办件",
+        "workorder" => "12345 工单",
+        "sms" => "短信",
         _ => "其他",
+    }
+}
+
+/// 导入省平台差评文件: the province's monthly CSV of bad ratings from
+/// static QR codes, for a system admin; good rows enter the loop, bad rows
+/// are listed with their line.
+#[component]
+fn ProvinceFileImport(session: RwSignal<Option<app::api::types::StaffSession>>) -> impl IntoView {
+    use app::api::types::{ImportReport, RowError};
+    use wasm_bindgen::JsCast;
+    let running = RwSignal::new(false);
+    let report: RwSignal<Option<ImportReport>> = RwSignal::new(None);
+    let failed: RwSignal<Option<String>> = RwSignal::new(None);
+    let on_file = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        running.set(true);
+        report.set(None);
+        failed.set(None);
+        spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                Err(_) => failed.set(Some("无法读取文件".into())),
+                Ok(t) => {
+                    let text = t.as_string().unwrap_or_default();
+                    match admin::import_province_file(&csrf(session), text).await {
+                        Ok(r) => report.set(Some(r)),
+                        Err(e) => failed.set(Some(e.message())),
+                    }
+                }
+            }
+            running.set(false);
+        });
+    };
+    let row = |e: RowError| {
+        view! { <li>{format!("第 {} 行（{}）：{}", e.line, e.case_no, e.message)}</li> }
+    };
+    view! {
+        <section class="card upstream-import" data-testid="province-import">
+            <h2>"导入省平台差评文件"<small class="en">" · Import the province's file"</small></h2>
+            <p class="hint">"省平台按月回传的静态二维码差评（CSV，UTF-8）：列为 upstream_id、place_code、window_code、satisfaction_code、rated_at（YYYYMMDDThhmmss）、comment、evaluator_phone。同一条重复导入不会重复入库；有问题的行逐行列出，其余照常导入并进入差评整改。"</p>
+            <label class="file-pick">
+                <span>"选择文件"</span>
+                <input type="file" accept=".csv,text/csv" data-testid="province-file"
+                    disabled=move || running.get() on:change=on_file/>
+            </label>
+            {move || running.get().then(|| view! { <p class="hint" role="status">"正在导入…"</p> })}
+            {move || failed.get().map(|m| view! { <p class="error" role="alert" data-testid="province-import-error">{m}</p> })}
+            {move || report.get().map(|r| view! {
+                <p class="notice-ok" role="status" data-testid="province-import-result">
+                    {format!("共 {} 行，新导入 {} 条，{} 行有问题。", r.rows, r.imported, r.errors.len())}
+                </p>
+                <ul class="row-errors" data-testid="province-import-errors">
+                    {r.errors.into_iter().map(row).collect_view()}
+                </ul>
+            })}
+        </section>
     }
 }
 
@@ -150,6 +216,9 @@ pub fn UpstreamPage() -> impl IntoView {
             <p class="hint">"每条评价、每个整改环节都在保存的同一事务中排队，逐条上报省“好差评”平台（评价数据统一汇聚、差评统一整改）。发送失败自动按递增间隔重试；平台明确拒收的记录列为失败，须核实原因后重新排队。"</p>
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="upstream-error">{e}</p> })}
             {move || notice.get().map(|n| view! { <p class="notice-ok" role="status" data-testid="upstream-notice">{n}</p> })}
+            <Show when=is_admin>
+                <ProvinceFileImport session=session/>
+            </Show>
             {move || status.get().map(|s| {
                 if s.destinations.is_empty() {
                     view! { <p data-testid="upstream-none">"尚未配置上报目的地（HCP_PROVINCE_URL）。"</p> }.into_any()

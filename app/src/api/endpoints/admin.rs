@@ -140,6 +140,15 @@ pub async fn requeue_upstream(
     staff_post(&url, csrf, &RequeueRequest { ids }).await
 }
 
+/// `POST /api/v1/admin/province/import`: the province's monthly file of
+/// bad ratings (CSV).
+pub async fn import_province_file(
+    csrf: &str,
+    text: String,
+) -> Result<crate::api::types::ImportReport, ClientError> {
+    post_csv("/api/v1/admin/province/import", csrf, text).await
+}
+
 /// `POST /api/v1/admin/upstream/{name}/retry`: records waiting for a retry go now.
 pub async fn retry_upstream(csrf: &str, name: &str) -> Result<RequeueResult, ClientError> {
     let url = format!("/api/v1/admin/upstream/{name}/retry");
