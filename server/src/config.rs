@@ -176,6 +176,10 @@ pub struct Security {
     /// Enrolment attempts per client address (`HCP_LIMIT_ENROL_ADDRESS`);
     /// a code is burnt after this many wrong tries (`HCP_ENROL_TRIES`).
     pub enrol_per_address: Quota,
+    /// Requests per calling system to the callbacks (the province's feed,
+    /// the hotline's events, the SMS gateway's receipts;
+    /// `HCP_LIMIT_CALLBACKS`): a runaway peer cannot flood the loop.
+    pub callbacks: Quota,
     pub enrol_tries: u32,
     /// A kiosk or pad rating older than this when it arrives is stored,
     /// flagged `late` and kept out of valid figures until reviewed
@@ -200,6 +204,7 @@ impl Default for Security {
             lockout_secs: 900,
             hash_concurrency: 2,
             enrol_per_address: Quota::new(10, 600),
+            callbacks: Quota::new(600, 60),
             enrol_tries: 5,
             offline_window_days: 30,
             session_idle_mins: 60,
@@ -490,6 +495,7 @@ impl Settings {
                         (1..=64).contains(n)
                     })?,
                     enrol_per_address: quota("HCP_LIMIT_ENROL_ADDRESS", d.enrol_per_address)?,
+                    callbacks: quota("HCP_LIMIT_CALLBACKS", d.callbacks)?,
                     enrol_tries: number("HCP_ENROL_TRIES", d.enrol_tries, |n| {
                         (1..=20).contains(n)
                     })?,

@@ -62,6 +62,7 @@ pub struct Limiters {
     web_place: Bucket<i64>,
     login_address: Bucket<IpAddr>,
     enrol_address: Bucket<IpAddr>,
+    callbacks: Bucket<&'static str>,
     /// Permits to compute a password hash (argon2: 19 MiB each).
     pub hashing: Arc<Semaphore>,
 }
@@ -74,6 +75,7 @@ impl Limiters {
             web_place: Bucket::new(s.web_per_place),
             login_address: Bucket::new(s.login_per_address),
             enrol_address: Bucket::new(s.enrol_per_address),
+            callbacks: Bucket::new(s.callbacks),
             hashing: Arc::new(Semaphore::new(s.hash_concurrency)),
         }
     }
@@ -112,6 +114,14 @@ impl Limiters {
             .map_err(|wait| too_many(wait, "rate_limited_enrol"))
     }
 
+    /// One request of the calling system `who` (`province`, `hotline`,
+    /// `sms`) to its callback.
+    pub fn callback(&self, who: &'static str) -> Result<(), ApiError> {
+        self.callbacks
+            .take(&who, 1)
+            .map_err(|wait| too_many(wait, "rate_limited_callback"))
+    }
+
     /// Forgets keys whose buckets are full again (memory stays bounded).
     pub fn retain_recent(&self) {
         self.web_address.retain_recent();
@@ -119,6 +129,7 @@ impl Limiters {
         self.web_place.retain_recent();
         self.login_address.retain_recent();
         self.enrol_address.retain_recent();
+        self.callbacks.retain_recent();
     }
 }
 

@@ -137,6 +137,7 @@ async fn events(
         "12345 热线接入凭证无效",
         "The hotline's token is not valid",
     )?;
+    state.limits.callback("hotline")?;
     let batch: HotlineBatch = json_body(&headers, body, BODY_LIMIT)?;
     batch_size(batch.events.len())?;
     let prefix = crate::upstream::city_code(&state.store).await?;
@@ -296,6 +297,7 @@ async fn receipts(
         "短信网关回执凭证无效",
         "The SMS gateway's token is not valid",
     )?;
+    state.limits.callback("sms")?;
     let batch: SmsReceipts = json_body(&headers, body, BODY_LIMIT)?;
     batch_size(batch.receipts.len())?;
     let mut problems = Vec::new();

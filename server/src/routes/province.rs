@@ -72,6 +72,7 @@ async fn bad_ratings(
             en: "The province's token is not valid".into(),
         });
     }
+    state.limits.callback("province")?;
     let profile = province
         .map(|p| p.profile)
         .unwrap_or(domain::upstream::Profile::NATIONAL);

@@ -29,6 +29,11 @@ crate::on_both_databases_with!(
     every_sms_reaches_the_gateway_once_and_its_receipts_mark_delivery,
 );
 
+crate::on_both_databases_with!(
+    with_a_small_callback_budget, crate::hotline::callbacks_limited;
+    a_flood_of_callbacks_is_told_to_wait_and_each_system_has_its_own_budget,
+);
+
 const HOTLINE_TOKEN: &str = "hotline-callback-token-0123";
 const GATEWAY_TOKEN: &str = "sms-gateway-receipt-token-0123";
 /// The demo city's division code: the prefix of its work order numbers.
@@ -47,6 +52,41 @@ pub fn hotline_and_gateway(s: &mut Settings) {
     g.paused = true;
     g.inbound_token = Some(GATEWAY_TOKEN.into());
     s.sms_gateway = Some(g);
+}
+
+/// As [`hotline_and_gateway`], with five callback requests a minute.
+pub fn callbacks_limited(s: &mut Settings) {
+    hotline_and_gateway(s);
+    s.security.callbacks = server::config::Quota::new(5, 60);
+}
+
+async fn a_flood_of_callbacks_is_told_to_wait_and_each_system_has_its_own_budget(app: TestApp) {
+    let event =
+        json!([{ "id": "f-1", "work_order": format!("{CITY}-999999"), "type": "received" }]);
+    for i in 0..5 {
+        let (status, body) = post_events(&app, event.clone()).await;
+        assert_eq!(status, 200, "request {i}: {body}");
+    }
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/hotline/events"))
+        .bearer_auth(HOTLINE_TOKEN)
+        .json(&json!({ "events": event }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().get("retry-after").is_some());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited_callback");
+    // The SMS gateway's receipts are counted apart.
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/sms/receipts"))
+        .bearer_auth(GATEWAY_TOKEN)
+        .json(&json!({ "receipts": [{ "message_id": "m-1", "status": "delivered" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }
 
 async fn post_events(app: &TestApp, events: Value) -> (u16, Value) {
