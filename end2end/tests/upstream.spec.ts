@@ -9,14 +9,17 @@ const shot = (page: Page, name: string) => page.screenshot({ path: `screenshots/
 
 type Received = { key: string; kind: string; data: Record<string, unknown> };
 
-/** A fake provincial platform on PROVINCE_PORT: keeps what it is sent. */
+/** A fake provincial platform on PROVINCE_PORT: keeps what it is sent to /records. */
 function platform(received: Received[], auth: string[]): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      auth.push(String(req.headers.authorization));
-      for (const r of JSON.parse(body).records) received.push(r);
+      // The same server stands in for the 12345 hotline at /hotline.
+      if (req.url === '/records') {
+        auth.push(String(req.headers.authorization));
+        for (const r of JSON.parse(body).records) received.push(r);
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ results: [] }));
     });
@@ -138,5 +141,30 @@ test('a bad rating routed to 12345: the unit\'s tablet says the hotline contacts
   // Now the unit rectifies.
   await expect(page.getByTestId('step-archive')).toBeVisible();
   await shot(page, 'hotline-rectifying-1024');
+  await ctx.close();
+});
+
+test('the system admin imports the province\'s monthly file: good rows enter the loop, the bad one is listed by its line', async ({ browser }) => {
+  const base = `http://127.0.0.1:${REAL_NAME_PORT}`;
+  const ctx = await browser.newContext({ viewport: TABLET, baseURL: base });
+  const page = await ctx.newPage();
+  await signInOn(page, 'sysadmin');
+  await page.goto('/staff/upstream');
+  await hydrated(page);
+  const at = '20261101T093000';
+  const csv = [
+    'upstream_id,place_code,window_code,satisfaction_code,rated_at,comment,evaluator_phone',
+    `E2E-F-1,HALL-DC,W01,4,${at},扫码评价：材料要求说不清,13800001111`,
+    `E2E-F-2,HALL-DC,,5,${at},等候时间太长,`,
+    `E2E-F-3,NOWHERE,,4,${at},,`,
+  ].join('\n');
+  await page.getByTestId('province-file').setInputFiles({ name: '省平台差评2026年11月.csv', mimeType: 'text/csv', buffer: Buffer.from('\ufeff' + csv) });
+  await expect(page.getByTestId('province-import-result')).toContainText('共 3 行，新导入 2 条，1 行有问题');
+  await expect(page.getByTestId('province-import-errors')).toContainText('第 4 行（E2E-F-3）');
+  await expect(page.getByTestId('province-import-errors')).toContainText('NOWHERE');
+  await shot(page, 'province-import-1024');
+  // The same file again adds nothing.
+  await page.getByTestId('province-file').setInputFiles({ name: 'again.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect(page.getByTestId('province-import-result')).toContainText('新导入 0 条');
   await ctx.close();
 });

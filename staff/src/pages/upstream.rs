@@ -134,6 +134,8 @@ pub fn UpstreamPage() -> impl IntoView {
     let card = move |d: DestinationStatus| {
         let name = d.name.clone();
         let name2 = d.name.clone();
+        let configured = d.configured;
+        let dead = d.dead;
         let state = if !d.configured {
             "未配置（不排队、不发送）".to_string()
         } else if d.paused {
@@ -157,7 +159,7 @@ pub fn UpstreamPage() -> impl IntoView {
                     <div><dt>"失败（需处理）"</dt><dd data-testid="upstream-dead">{d.dead}</dd></div>
                 </dl>
                 {(d.pending > 0).then(|| view! { <p class="hint">{format!("{} 条记录等待发送{oldest}。", d.pending)}</p> })}
-                <Show when=is_admin>
+                <Show when=move || is_admin() && (configured || dead > 0)>
                     <div class="actions">
                         <button type="button" data-testid="upstream-retry"
                             disabled=move || busy.get()
@@ -216,9 +218,6 @@ pub fn UpstreamPage() -> impl IntoView {
             <p class="hint">"每条评价、每个整改环节都在保存的同一事务中排队，逐条上报省“好差评”平台（评价数据统一汇聚、差评统一整改）。发送失败自动按递增间隔重试；平台明确拒收的记录列为失败，须核实原因后重新排队。"</p>
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="upstream-error">{e}</p> })}
             {move || notice.get().map(|n| view! { <p class="notice-ok" role="status" data-testid="upstream-notice">{n}</p> })}
-            <Show when=is_admin>
-                <ProvinceFileImport session=session/>
-            </Show>
             {move || status.get().map(|s| {
                 if s.destinations.is_empty() {
                     view! { <p data-testid="upstream-none">"尚未配置上报目的地（HCP_PROVINCE_URL）。"</p> }.into_any()
@@ -226,6 +225,9 @@ pub fn UpstreamPage() -> impl IntoView {
                     s.destinations.into_iter().map(card).collect_view().into_any()
                 }
             })}
+            <Show when=is_admin>
+                <ProvinceFileImport session=session/>
+            </Show>
         </StaffPage>
     }
 }
