@@ -17,6 +17,7 @@ pub const CST_OFFSET_MS: i64 = 8 * 3_600_000;
 
 /// A calendar date (proleptic Gregorian).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Date {
     pub year: i32,
@@ -126,6 +127,7 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 
 /// What a listed day is, against the Monday-to-Friday rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DayKind {
     /// 放假: no work, even on a weekday.
@@ -151,6 +153,7 @@ impl DayKind {
 
 /// One listed day of a calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpecialDay {
     pub date: Date,
     pub kind: DayKind,
@@ -310,6 +313,7 @@ impl Calendar {
 
 /// Whether a deadline counts working or natural (calendar) days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CountKind {
     Working,
@@ -318,6 +322,7 @@ pub enum CountKind {
 
 /// "Within N working/natural days".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DaySpan {
     pub days: u32,
     pub kind: CountKind,

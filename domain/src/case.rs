@@ -11,6 +11,7 @@ use super::level::Level;
 /// Stages of a case that policy may let citizens rate separately (seed 004).
 /// Ordered as a case goes through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// 咨询预约: enquiry and appointment.
@@ -63,6 +64,7 @@ impl Stage {
 /// 一次一评: the first rating of a case (and stage) counts; later ones are
 /// 追加评价; 系统默认 is made by the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RatingKind {
     /// The rating that counts (also every rating not linked to a case).
@@ -146,6 +148,7 @@ pub const HOUR_MS: i64 = 3_600_000;
 /// 满意, marked 系统默认 and not counted as an active rating. Days and level
 /// are policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DefaultPolicy {
     /// Off where a region has no default rating (seed 002's districts):
     /// `HCP_DEFAULT_RATING_DAYS=off`.
@@ -180,6 +183,7 @@ pub fn default_due(finished_at: i64, now: i64, p: &DefaultPolicy) -> bool {
 /// SMS invitations: one when the case finishes, then reminders while it is
 /// unrated, `every_hours` apart and at most `max_reminders` of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReminderPolicy {
     pub every_hours: u32,
     pub max_reminders: u32,
@@ -206,6 +210,7 @@ pub fn reminder_due(sent: u32, last_sent_at: i64, now: i64, p: &ReminderPolicy) 
 
 /// Real-name data (mobile number, ID number) collected per policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RealName {
     /// Not asked for.
@@ -235,6 +240,7 @@ impl RealName {
 
 /// Who rated (004 第三条: 自然人、法人和其他组织).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EvaluatorType {
     /// 自然人.

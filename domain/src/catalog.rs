@@ -104,6 +104,7 @@ impl DimensionSet {
 
 /// Why a citizen was dissatisfied. Seed 000's common complaints come first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonTag {
     /// 服务态度差

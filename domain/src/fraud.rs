@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Why a rating was flagged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FlagReason {
     /// The evaluator is a staff member of the rated unit.
@@ -82,6 +83,7 @@ impl FlagReason {
 
 /// "At least `count` within `within_ms`".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Window {
     pub count: usize,
     pub within_ms: i64,
@@ -89,6 +91,7 @@ pub struct Window {
 
 /// The thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FraudPolicy {
     /// Distinct cases rated by one phone number.
     pub batch_phone: Window,

@@ -56,6 +56,7 @@ pub struct WorkOrderFacts {
 
 /// The work order as 12345 receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkOrder {
     #[serde(rename = "工单编号")]
     pub number: String,
@@ -122,6 +123,7 @@ pub fn work_order(f: &WorkOrderFacts, profile: &Profile, prefix: &str) -> WorkOr
 
 /// One event of the hotline's callback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HotlineEvent {
     /// The hotline's own id of this event: an event sent twice is applied

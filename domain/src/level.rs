@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One internal enum; external numeric codes are mapped explicitly with [`CodeMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     VerySatisfied,
@@ -16,6 +17,7 @@ pub enum Level {
 
 /// 好评 (非常满意, 满意), 中评 (基本满意), 差评 (不满意, 非常不满意).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Grade {
     Good,
@@ -108,6 +110,7 @@ impl Grade {
 
 /// The numeric code conventions met at the system's edges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CodeMap {
     /// GB/T 39046-2020 A.8: 1 = 非常满意 … 5 = 非常不满意.

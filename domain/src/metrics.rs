@@ -80,6 +80,7 @@ impl RatingFact {
 /// Additive counts: a rollup row holds these, and adding rows gives the
 /// counts of their union (the property tests check it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counts {
     /// 办件数.
     pub cases: u64,
@@ -266,6 +267,7 @@ pub fn percent(numerator: u64, denominator: u64) -> Option<f64> {
 /// Coverage needs distinct units, not sums: how many service items (or
 /// departments) had cases, and how many of those were rated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Coverage {
     pub items_with_cases: u64,
     pub items_rated: u64,
@@ -294,6 +296,7 @@ impl Coverage {
 
 /// Every figure of the 通报 tables.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Figures {
     pub counts: Counts,
     /// 评价率 = rated cases ÷ cases.

@@ -17,6 +17,7 @@ pub const DIGEST_HOUR: i64 = 8;
 
 /// How an administrator wants to be told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NotifyMode {
     Off,

@@ -28,6 +28,7 @@ pub struct DeviceBinding<'a> {
 
 /// One dimension of an itemized rating (分项评价).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemRating {
     pub dimension: String,
@@ -36,6 +37,7 @@ pub struct ItemRating {
 
 /// A rating, made on the device. Times are milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RatingRecord {
     /// UUIDv7 made on the device, so a retried upload is recognisable.

@@ -27,6 +27,7 @@ macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal / $zh:literal / $en:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vm])* $v),+ }
         impl $name {
@@ -92,6 +93,7 @@ str_enum!(
 
 /// One step on a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// 沟通: the evaluator was called (or could not be reached).
@@ -165,6 +167,7 @@ impl ActionKind {
 
 /// Day counts and choices, all policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoopPolicy {
     /// 沟通: 2 working days.
     pub contact: DaySpan,
@@ -189,6 +192,7 @@ impl Default for LoopPolicy {
 
 /// The state of one ticket: everything the rules need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ticket {
     pub status: Status,
     /// When the bad rating was given.
@@ -620,6 +624,7 @@ fn level_code(level: Level) -> u8 {
 
 /// A deadline missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Overdue {
     Contact,
@@ -687,6 +692,7 @@ fn mix(mut z: u64) -> u64 {
 
 /// What bad ratings have in common (共性问题).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "by", content = "value", rename_all = "snake_case")]
 pub enum GroupKey {
     Window(i64),

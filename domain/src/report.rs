@@ -13,6 +13,7 @@ use super::metrics::{Counts, Coverage, Figures};
 
 /// How a report cell reads: a count, a percentage, or a share of the total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CellKind {
     Count,
@@ -21,6 +22,7 @@ pub enum CellKind {
 
 /// One column of a 通报 table, headed as in the seed it reproduces.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportColumn {
     /// Stable key (`ratings`, `active_rate`, `m2026_10.ratings` …).
     pub key: String,
@@ -33,6 +35,7 @@ pub struct ReportColumn {
 
 /// One row: a district, department, window, staff member or line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportRow {
     pub id: Option<i64>,
     pub name: String,
@@ -48,6 +51,7 @@ pub struct ReportRow {
 /// `GET /api/v1/reports/{code}`: one 通报 table for a period. The same
 /// value is rendered on screen, in XLSX and in CSV.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub code: String,
     pub title: String,
@@ -72,6 +76,7 @@ pub struct Report {
 
 /// `GET /api/v1/reports`: the tables there are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportEntry {
     pub code: String,
     pub title: String,

@@ -28,6 +28,7 @@ impl std::error::Error for UnknownName {}
 
 /// Who acts: a staff account's role, or the evaluator on a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The rated staff member: sees the outcome, never the evaluator.
@@ -132,6 +133,7 @@ impl TryFrom<String> for Role {
 /// What a registered device is: a hall's kiosk, a window's pad, or a
 /// place's web endpoint (phones and PCs, staff entry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     Kiosk,

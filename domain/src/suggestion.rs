@@ -14,6 +14,7 @@ macro_rules! topics {
     ($($name:ident = $code:literal / $zh:literal / $en:literal : [$($kw:literal),*]),+ $(,)?) => {
         /// What a suggestion is about.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum Topic { $($name),+ }
 

@@ -19,6 +19,7 @@ pub const UNDO_WINDOW_MS: i64 = 10_000;
 
 /// The server's answer for one item of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ItemStatus {
     /// Stored now.
@@ -136,6 +137,7 @@ pub fn backoff_ms(failures: u32, jitter_permille: u16) -> u64 {
 
 /// What the device knows of a queued rating.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum QueueState {
     /// Waiting to upload (after `hold_until`, the end of the undo window).

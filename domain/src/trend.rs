@@ -14,6 +14,7 @@ pub const TREND_MONTHS: usize = 12;
 
 /// One figure's line: a value per month (`None`: nothing to divide by).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrendSeries {
     pub code: String,
     pub label: String,
@@ -24,6 +25,7 @@ pub struct TrendSeries {
 
 /// Ratings and bad ratings by weekday (Monday first) and hour (China time).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Heat {
     pub ratings: Vec<Vec<u64>>,
     pub bad: Vec<Vec<u64>>,
@@ -31,6 +33,7 @@ pub struct Heat {
 
 /// `GET /api/v1/reports/{code}/trend`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trend {
     /// `2026-11`, oldest first.
     pub months: Vec<String>,

@@ -12,6 +12,7 @@ use crate::Channel;
 
 /// How the evaluator (评价人) is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EvaluatorField {
     /// `138****1234` (or the masked ID number): the default (001 §6: the
@@ -36,6 +37,7 @@ impl EvaluatorField {
 
 /// Channel codes as a province's platform numbers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelTable {
     /// Our own channel codes (`kiosk`, `window_pad`, … as stored), with
@@ -71,6 +73,7 @@ impl ChannelTable {
 
 /// A province's way of reading the national data set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
     pub satisfaction: CodeMap,
     pub channels: ChannelTable,
@@ -125,6 +128,8 @@ pub struct RatingFacts {
 
 /// GB/T 39046-2020 Table 9, one rating; the field names are the data set's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ProvinceRatingRecord))]
 pub struct RatingRecord {
     #[serde(rename = "评价编号")]
     pub id: String,
@@ -207,6 +212,7 @@ pub struct CaseFacts {
 /// A case upstream (GB/T 39046-2020 办件信息, the fields a rating of it is
 /// matched by): sent once, when it is finished.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseRecord {
     #[serde(rename = "办件编号")]
     pub case_no: String,
@@ -257,6 +263,7 @@ pub fn case_record(c: &CaseFacts) -> CaseRecord {
 /// One step of a bad rating's rectification, as it happened (a snapshot
 /// of the ticket's audit line; 001 二(二) 整改及反馈情况同步报送).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepFacts {
     pub ticket_id: i64,
     /// `open`, or an [`crate::rectify::ActionKind`]'s code.
@@ -269,6 +276,7 @@ pub struct StepFacts {
 
 /// A rectification step upstream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepRecord {
     /// The bad rating the ticket is about (its 评价编号).
     #[serde(rename = "评价编号")]
@@ -353,6 +361,7 @@ pub fn parse_compact_china_time(s: &str) -> Option<i64> {
 /// One bad rating the province forwards (000 二: bad ratings from static
 /// QR codes, not linked to any case), as its feed sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InboundBadRating {
     /// The platform's own id: a record sent twice is stored once.
@@ -492,12 +501,14 @@ pub fn outcome_of_status(status: u16, body: &str) -> Outcome {
 
 /// The platform's answer to a batch: per record, by key.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchAnswer {
     #[serde(default)]
     pub results: Vec<RecordAnswer>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordAnswer {
     pub key: String,
     pub ok: bool,

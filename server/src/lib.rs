@@ -9,6 +9,7 @@ pub mod generator;
 pub mod jobs;
 pub mod limits;
 pub mod notify;
+pub mod openapi;
 pub mod push;
 pub mod ratings;
 pub mod rectify;

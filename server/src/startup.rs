@@ -287,7 +287,7 @@ fn router(state: AppState) -> Router {
     ));
     let body_timeout = std::time::Duration::from_secs(state.settings.security.body_timeout_secs);
     let app = Router::new()
-        .nest("/api/v1", api)
+        .merge(api)
         .route("/qr.svg", axum::routing::get(crate::routes::rate::qr_svg))
         .route("/sw.js", axum::routing::get(crate::assets::service_worker))
         .nest_service("/pkg", state.assets.pkg_service())

@@ -9,12 +9,13 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use domain::DEFAULT_DIMENSION_SET;
 use domain::{DeviceKind, Role};
 use rand::Rng;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::json_body;
@@ -26,20 +27,20 @@ use crate::store::NewDevice;
 /// Enrolment codes last a day.
 const ENROL_VALID_MS: i64 = 24 * 3_600_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/devices", get(list_devices).post(register_device))
-        .route("/admin/devices/{code}/enrolment", post(new_enrolment))
-        .route("/admin/devices/{code}/revoke", post(revoke))
-        .route("/admin/devices/{code}/voice", post(set_voice))
-        .route("/admin/outbox", get(outbox))
-        .route("/admin/outbox/{id}/reveal", post(reveal_outbox))
-        .route("/admin/jobs/run", post(run_jobs))
-        .route("/admin/upstream", get(upstream))
-        .route("/admin/upstream/{name}/requeue", post(requeue_upstream))
-        .route("/admin/upstream/{name}/retry", post(retry_upstream))
-        .route("/admin/posters", get(posters))
-        .route("/admin/audit", get(audit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_devices, register_device))
+        .routes(routes!(new_enrolment))
+        .routes(routes!(revoke))
+        .routes(routes!(set_voice))
+        .routes(routes!(outbox))
+        .routes(routes!(reveal_outbox))
+        .routes(routes!(run_jobs))
+        .routes(routes!(upstream))
+        .routes(routes!(requeue_upstream))
+        .routes(routes!(retry_upstream))
+        .routes(routes!(posters))
+        .routes(routes!(audit))
 }
 
 /// A unit admin manages their own place's devices; a system admin all.
@@ -52,6 +53,14 @@ fn place_scope(staff: &Staff) -> Result<Option<i64>, ApiError> {
     })
 }
 
+#[utoipa::path(
+    operation_id = "list_devices",
+    get,
+    path = "/admin/devices",
+    tag = "admin",
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::DeviceView>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn list_devices(
     State(state): State<AppState>,
     staff: Staff,
@@ -134,6 +143,15 @@ async fn check_device_scope(
 }
 
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "register_device",
+    post,
+    path = "/admin/devices",
+    tag = "admin",
+    request_body = app::api::types::RegisterDevice,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::EnrolmentCode), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn register_device(
     State(state): State<AppState>,
     staff: Staff,
@@ -258,6 +276,15 @@ async fn register_device(
 
 /// A new one-time code: to set up a replaced terminal or re-enrol a
 /// revoked one. The old token stops working once the code is used.
+#[utoipa::path(
+    operation_id = "new_enrolment",
+    post,
+    path = "/admin/devices/{code}/enrolment",
+    tag = "admin",
+    params(("code" = String, Path, description = "终端编号 / Device code")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::EnrolmentCode), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn new_enrolment(
     State(state): State<AppState>,
     staff: Staff,
@@ -275,6 +302,15 @@ async fn new_enrolment(
     Ok(Json(enrolment(&code, kind, enrol_code, expires_at)))
 }
 
+#[utoipa::path(
+    operation_id = "revoke",
+    post,
+    path = "/admin/devices/{code}/revoke",
+    tag = "admin",
+    params(("code" = String, Path, description = "终端编号 / Device code")),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn revoke(
     State(state): State<AppState>,
     staff: Staff,
@@ -289,6 +325,14 @@ async fn revoke(
 /// see what went out: numbers masked (138****1234) and links cut, so that
 /// nobody rates a citizen's case from here or learns who was invited. The
 /// whole number is a logged reveal (`POST /admin/outbox/{id}/reveal`).
+#[utoipa::path(
+    operation_id = "outbox",
+    get,
+    path = "/admin/outbox",
+    tag = "admin",
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::OutboxMessage>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn outbox(
     State(state): State<AppState>,
     staff: Staff,
@@ -316,6 +360,14 @@ async fn outbox(
 /// The upstream deliveries: per destination, what waits (and since
 /// when), what went today, the dead letters with their last error. City-wide
 /// system admins and supervisors read it; only system admins act on it.
+#[utoipa::path(
+    operation_id = "upstream",
+    get,
+    path = "/admin/upstream",
+    tag = "upstream",
+    responses((status = 200, description = "成功 / OK", body = app::api::types::UpstreamStatus), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn upstream(
     State(state): State<AppState>,
     staff: Staff,
@@ -386,6 +438,16 @@ fn known_destination(name: &str) -> Result<(), ApiError> {
 }
 
 /// Dead letters back to the queue (after the cause was fixed upstream).
+#[utoipa::path(
+    operation_id = "requeue_upstream",
+    post,
+    path = "/admin/upstream/{name}/requeue",
+    tag = "upstream",
+    request_body = app::api::types::RequeueRequest,
+    params(("name" = String, Path, description = "province、hotline 或 sms / Destination")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::RequeueResult), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn requeue_upstream(
     State(state): State<AppState>,
     staff: Staff,
@@ -412,6 +474,15 @@ async fn requeue_upstream(
 }
 
 /// Records waiting for their next try are tried now (the link is back).
+#[utoipa::path(
+    operation_id = "retry_upstream",
+    post,
+    path = "/admin/upstream/{name}/retry",
+    tag = "upstream",
+    params(("name" = String, Path, description = "province、hotline 或 sms / Destination")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::RequeueResult), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn retry_upstream(
     State(state): State<AppState>,
     staff: Staff,
@@ -424,6 +495,14 @@ async fn retry_upstream(
 }
 
 /// Runs the jobs now (they also run on a timer); idempotent.
+#[utoipa::path(
+    operation_id = "run_jobs",
+    post,
+    path = "/admin/jobs/run",
+    tag = "admin",
+    responses((status = 200, description = "成功 / OK", body = app::api::types::JobsReport), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn run_jobs(
     State(state): State<AppState>,
     staff: Staff,
@@ -440,6 +519,14 @@ struct Poster {
     path: String,
 }
 
+#[utoipa::path(
+    operation_id = "posters",
+    get,
+    path = "/admin/posters",
+    tag = "admin",
+    responses((status = 200, description = "成功 / OK", body = Vec<serde_json::Value>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn posters(
     State(state): State<AppState>,
     staff: Staff,
@@ -470,7 +557,7 @@ async fn posters(
     ))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 struct Voice {
     voice: bool,
 }
@@ -478,6 +565,16 @@ struct Voice {
 /// Recorded voice prompts on or off for one kiosk or pad; the device picks
 /// it up with its configuration.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "set_voice",
+    post,
+    path = "/admin/devices/{code}/voice",
+    tag = "admin",
+    request_body = Voice,
+    params(("code" = String, Path, description = "终端编号 / Device code")),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn set_voice(
     State(state): State<AppState>,
     staff: Staff,
@@ -494,10 +591,14 @@ async fn set_voice(
     Ok(Json(serde_json::json!({ "code": code, "voice": v.voice })))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// 对象类型 / Entity type
     entity: Option<String>,
+    /// 对象 id / Entity id
     entity_id: Option<String>,
+    /// 默认 100，最多 1000 / 100 unless given, at most 1000
     limit: Option<String>,
 }
 
@@ -510,6 +611,15 @@ fn given(v: &Option<String>) -> Option<&str> {
 /// cases), newest first: for system admins and supervisors. `entity` and
 /// `entity_id` narrow it; `limit` is 100 unless given, at most 1000.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "audit",
+    get,
+    path = "/admin/audit",
+    tag = "admin",
+    params(AuditQuery),
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::AuditEntry>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn audit(
     State(state): State<AppState>,
     staff: Staff,
@@ -587,6 +697,15 @@ fn cut_links(body: &str) -> String {
 /// The whole number of one message, for a supervisor or system admin who
 /// must check a delivery; every reveal is logged with who and when.
 #[tracing::instrument(skip_all, fields(sms = id))]
+#[utoipa::path(
+    operation_id = "reveal_outbox",
+    post,
+    path = "/admin/outbox/{id}/reveal",
+    tag = "admin",
+    params(("id" = i64, Path, description = "短信 id / Message id")),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn reveal_outbox(
     State(state): State<AppState>,
     staff: Staff,

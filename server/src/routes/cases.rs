@@ -10,11 +10,12 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use domain::case::{valid_id_no, valid_mobile};
 use domain::rating::CASE_NO_MAX_CHARS;
 use domain::Role;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::csv_file::{unreadable, CsvFile};
 use super::json_body;
@@ -27,11 +28,11 @@ use crate::store::{AuditBy, CaseUpsert, CaseVia, UpsertOutcome};
 pub const MAX_CASES: usize = 1000;
 const CSV_LIMIT: usize = 8 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/cases", post(push_cases))
-        .route("/cases/import", post(import_csv))
-        .route("/cases/{id}/links", post(case_link))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(push_cases))
+        .routes(routes!(import_csv))
+        .routes(routes!(case_link))
         .layer(DefaultBodyLimit::max(CSV_LIMIT))
 }
 
@@ -327,6 +328,15 @@ async fn source_of(
 }
 
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "push_cases",
+    post,
+    path = "/cases",
+    tag = "cases",
+    request_body = app::api::types::CasesRequest,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CasesResponse), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("integration_token" = []), ("staff_session" = []))
+)]
 async fn push_cases(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -454,6 +464,15 @@ pub fn parse_time(s: &str) -> Option<i64> {
 /// refused). Good rows are kept; bad rows are listed with line and reason.
 /// Large files are sent in slices by the import page, which shows progress.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "import_csv",
+    post,
+    path = "/cases/import",
+    tag = "cases",
+    request_body(content = crate::openapi::Binary, content_type = "text/csv", description = "办件 CSV（UTF-8）/ Cases as CSV"),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::ImportReport), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn import_csv(
     State(state): State<AppState>,
     staff: Staff,
@@ -563,6 +582,16 @@ async fn import_csv(
 /// A signed single-use link to rate a case: for the staff tablet's per-case
 /// QR code, or for a business system to show on its own pages (PC).
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "case_link",
+    post,
+    path = "/cases/{id}/links",
+    tag = "cases",
+    request_body = app::api::types::LinkRequest,
+    params(("id" = i64, Path, description = "办件 id / Case id")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::LinkResponse), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("integration_token" = []), ("staff_session" = []))
+)]
 async fn case_link(
     State(state): State<AppState>,
     Path(id): Path<i64>,

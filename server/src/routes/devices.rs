@@ -11,10 +11,11 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::json_body;
@@ -24,11 +25,11 @@ use crate::limits::ClientAddr;
 use crate::state::{now_ms, AppState};
 use crate::store::DeviceRow;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/devices/enrol", post(enrol))
-        .route("/devices/{code}", get(device_config))
-        .route("/pad/events", get(pad_events))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(enrol))
+        .routes(routes!(device_config))
+        .routes(routes!(pad_events))
 }
 
 pub fn config_of(device: DeviceRow) -> Result<DeviceConfig, ApiError> {
@@ -75,6 +76,15 @@ fn not_found(code: &str) -> ApiError {
 
 /// What an enrolled kiosk or pad needs to rate offline.
 #[tracing::instrument(skip_all, fields(code = %code))]
+#[utoipa::path(
+    operation_id = "device_config",
+    get,
+    path = "/devices/{code}",
+    tag = "devices",
+    params(("code" = String, Path, description = "终端编号 / Device code")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::DeviceConfig), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("device_token" = []))
+)]
 async fn device_config(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -93,6 +103,15 @@ async fn device_config(
 
 /// Trades a one-time enrolment code for the device's token.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "enrol",
+    post,
+    path = "/devices/enrol",
+    tag = "devices",
+    request_body = app::api::types::EnrolRequest,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::EnrolResponse), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn enrol(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -142,8 +161,10 @@ async fn enrol(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TokenQuery {
+    /// 窗口评价器令牌 / The pad's token
     token: String,
 }
 
@@ -151,6 +172,15 @@ struct TokenQuery {
 /// case its window starts. (EventSource cannot send headers, hence the
 /// token in the query.)
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "pad_events",
+    get,
+    path = "/pad/events",
+    tag = "devices",
+    params(TokenQuery),
+    responses((status = 200, description = "服务器推送事件 / Server-sent events", content_type = "text/event-stream", body = String), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn pad_events(
     State(state): State<AppState>,
     Query(q): Query<TokenQuery>,

@@ -12,13 +12,14 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use domain::hotline::{ticket_of_work_order, HotlineStep};
 use domain::rectify::Status;
 use domain::sync::ItemStatus;
 use domain::Role;
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json_body;
 use crate::auth;
@@ -33,16 +34,10 @@ const MAX_ITEMS: usize = 500;
 /// Bytes per request.
 const BODY_LIMIT: usize = 1 << 20;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/hotline/events",
-            post(events).layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT)),
-        )
-        .route(
-            "/sms/receipts",
-            post(receipts).layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT)),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(super::limited(routes!(events), BODY_LIMIT))
+        .routes(super::limited(routes!(receipts), BODY_LIMIT))
 }
 
 /// The destination whose inbound token the request carries, or 401.
@@ -125,6 +120,15 @@ fn as_body(e: ApiError) -> Result<ErrorBody, ApiError> {
 /// audit log. A step the ticket does not allow now is `rejected` with the
 /// reason and may be sent again.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "hotline_events",
+    post,
+    path = "/hotline/events",
+    tag = "upstream",
+    request_body = app::api::types::HotlineBatch,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::HotlineAnswer), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("callback_token" = []))
+)]
 async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -285,6 +289,15 @@ async fn events(
 
 /// The SMS gateway's delivery receipts.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "receipts",
+    post,
+    path = "/sms/receipts",
+    tag = "upstream",
+    request_body = app::api::types::SmsReceipts,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::SmsReceiptAnswer), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("callback_token" = []))
+)]
 async fn receipts(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -13,12 +13,55 @@ pub mod reports;
 pub mod staff;
 pub mod sync;
 
+use axum::extract::DefaultBodyLimit;
 use axum::Router;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 use crate::state::AppState;
 
+/// `/api/v1` and its description at `/api/v1/openapi.json`: every route
+/// is registered through `utoipa_axum::routes!`, which reads its path from
+/// the handler's `#[utoipa::path]`, so the two cannot disagree.
 pub fn api_router() -> Router<AppState> {
-    Router::new()
+    let (router, doc) = OpenApiRouter::new()
+        .nest("/api/v1", routes())
+        .split_for_parts();
+    let json = crate::openapi::document(doc)
+        .to_json()
+        .expect("the OpenAPI document serialises");
+    let json = std::sync::Arc::<str>::from(json);
+    router.route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || {
+            let json = json.clone();
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    json.to_string(),
+                )
+            }
+        }),
+    )
+}
+
+/// The description alone (tests and tools).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = OpenApiRouter::<AppState>::new()
+        .nest("/api/v1", routes())
+        .split_for_parts();
+    crate::openapi::document(doc)
+}
+
+/// A route with its own body limit.
+fn limited(
+    (schemas, paths, method): UtoipaMethodRouter<AppState>,
+    bytes: usize,
+) -> UtoipaMethodRouter<AppState> {
+    (schemas, paths, method.layer(DefaultBodyLimit::max(bytes)))
+}
+
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(sync::router())
         .merge(devices::router())
         .merge(staff::router())

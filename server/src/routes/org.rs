@@ -7,10 +7,11 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use domain::org::{parent_level_ok, OrgInput, OrgType};
 use domain::Role;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::csv_file::{unreadable, CsvFile};
 use super::json_body;
@@ -19,12 +20,12 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{AuditBy, OrgRow, OrgWrite, StaffExtra, StoreError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/org/import", post(import))
-        .route("/admin/org/{type}", get(list).post(create))
-        .route("/admin/org/{type}/{id}", put(update))
-        .route("/admin/org/{type}/{id}/active", post(set_active))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import))
+        .routes(routes!(list, create))
+        .routes(routes!(update))
+        .routes(routes!(set_active))
 }
 
 fn org_type(s: &str) -> Result<OrgType, ApiError> {
@@ -155,6 +156,15 @@ async fn write(
     }
 }
 
+#[utoipa::path(
+    operation_id = "org_list",
+    get,
+    path = "/admin/org/{type}",
+    tag = "org",
+    params(("type" = String, Path, description = "district、department、place、window / Unit type")),
+    responses((status = 200, description = "成功 / OK", body = Vec<crate::store::OrgRow>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     staff: Staff,
@@ -165,6 +175,16 @@ async fn list(
     Ok(Json(state.store.org_list(org_type(&t)?).await?))
 }
 
+#[utoipa::path(
+    operation_id = "create",
+    post,
+    path = "/admin/org/{type}",
+    tag = "org",
+    request_body = domain::org::OrgInput,
+    params(("type" = String, Path, description = "district、department、place、window / Unit type")),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     staff: Staff,
@@ -180,6 +200,16 @@ async fn create(
     Ok(Json(serde_json::json!({ "id": id })))
 }
 
+#[utoipa::path(
+    operation_id = "update",
+    put,
+    path = "/admin/org/{type}/{id}",
+    tag = "org",
+    request_body = domain::org::OrgInput,
+    params(("type" = String, Path, description = "district、department、place、window / Unit type"), ("id" = i64, Path, description = "单位 id / Unit id")),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn update(
     State(state): State<AppState>,
     staff: Staff,
@@ -195,12 +225,22 @@ async fn update(
     Ok(Json(serde_json::json!({ "id": id })))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 struct Active {
     active: bool,
 }
 
 /// Deactivating keeps the unit (ratings refer to it); it can be reactivated.
+#[utoipa::path(
+    operation_id = "set_active",
+    post,
+    path = "/admin/org/{type}/{id}/active",
+    tag = "org",
+    request_body = Active,
+    params(("type" = String, Path, description = "district、department、place、window / Unit type"), ("id" = i64, Path, description = "单位 id / Unit id")),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn set_active(
     State(state): State<AppState>,
     staff: Staff,
@@ -228,6 +268,15 @@ async fn set_active(
 /// CSV of the whole tree: `type,code,name,parent_code,kind,department_code`,
 /// parents before children. Good rows are kept; bad rows are listed.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "import",
+    post,
+    path = "/admin/org/import",
+    tag = "org",
+    request_body(content = crate::openapi::Binary, content_type = "text/csv", description = "组织机构 CSV / The organisation as CSV"),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::ImportReport), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn import(
     State(state): State<AppState>,
     staff: Staff,
@@ -301,7 +350,7 @@ async fn import(
 }
 
 /// A staff account as the system admin enters it.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct StaffInput {
     pub username: String,
     pub display_name: String,
@@ -485,6 +534,14 @@ async fn staff_write<'a>(
     ))
 }
 
+#[utoipa::path(
+    operation_id = "staff_list",
+    get,
+    path = "/admin/staff",
+    tag = "org",
+    responses((status = 200, description = "成功 / OK", body = Vec<crate::store::StaffAdminRow>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn staff_list(
     State(state): State<AppState>,
     staff: Staff,
@@ -493,6 +550,15 @@ async fn staff_list(
     Ok(Json(state.store.staff_admin_list().await?))
 }
 
+#[utoipa::path(
+    operation_id = "staff_create",
+    post,
+    path = "/admin/staff",
+    tag = "org",
+    request_body = StaffInput,
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn staff_create(
     State(state): State<AppState>,
     staff: Staff,
@@ -566,6 +632,16 @@ const PHOTO_MAX_BYTES: usize = 1024 * 1024;
 /// `POST /api/v1/admin/staff/{id}/photo`: the body is the image itself
 /// (JPEG or PNG, checked by its leading bytes), shown on the window pad.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "staff_photo_upload",
+    post,
+    path = "/admin/staff/{id}/photo",
+    tag = "org",
+    request_body(content = crate::openapi::Binary, content_type = "image/jpeg", description = "JPEG 或 PNG 照片 / A JPEG or PNG photo"),
+    params(("id" = i64, Path, description = "账号 id / Account id")),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn staff_photo_upload(
     State(state): State<AppState>,
     staff: Staff,
@@ -616,6 +692,15 @@ async fn staff_photo_upload(
 
 /// `GET /api/v1/photos/{id}`: a clerk's photo, as the window pad shows it
 /// (the id is random and changes with every upload).
+#[utoipa::path(
+    operation_id = "photo",
+    get,
+    path = "/photos/{id}",
+    tag = "org",
+    params(("id" = String, Path, description = "照片 id / Photo id")),
+    responses((status = 200, description = "照片 / The photo", content_type = "image/jpeg", body = crate::openapi::Binary), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(())
+)]
 pub async fn photo(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -645,6 +730,16 @@ pub async fn photo(
     ))
 }
 
+#[utoipa::path(
+    operation_id = "staff_update",
+    put,
+    path = "/admin/staff/{id}",
+    tag = "org",
+    request_body = StaffInput,
+    params(("id" = i64, Path, description = "账号 id / Account id")),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn staff_update(
     State(state): State<AppState>,
     staff: Staff,
@@ -682,6 +777,16 @@ async fn staff_update(
     Ok(Json(serde_json::json!({ "id": id })))
 }
 
+#[utoipa::path(
+    operation_id = "staff_active",
+    post,
+    path = "/admin/staff/{id}/active",
+    tag = "org",
+    request_body = Active,
+    params(("id" = i64, Path, description = "账号 id / Account id")),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn staff_active(
     State(state): State<AppState>,
     staff: Staff,
@@ -712,15 +817,14 @@ async fn staff_active(
     Ok(Json(serde_json::json!({ "id": id, "active": a.active })))
 }
 
-pub fn staff_router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/staff", get(staff_list).post(staff_create))
-        .route("/admin/staff/{id}", put(staff_update))
-        .route("/admin/staff/{id}/active", post(staff_active))
-        .route(
-            "/admin/staff/{id}/photo",
-            post(staff_photo_upload)
-                .layer(axum::extract::DefaultBodyLimit::max(PHOTO_MAX_BYTES + 1)),
-        )
-        .route("/photos/{id}", get(photo))
+pub fn staff_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(staff_list, staff_create))
+        .routes(routes!(staff_update))
+        .routes(routes!(staff_active))
+        .routes(super::limited(
+            routes!(staff_photo_upload),
+            PHOTO_MAX_BYTES + 1,
+        ))
+        .routes(routes!(photo))
 }

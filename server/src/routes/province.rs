@@ -10,11 +10,12 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use domain::sync::ItemStatus;
 use domain::upstream::InboundBadRating;
 use domain::{Channel, RatingRecord, DEFAULT_DIMENSION_SET};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json_body;
 use crate::auth;
@@ -29,16 +30,10 @@ const BODY_LIMIT: usize = 1 << 20;
 /// Bytes per uploaded file (about 20,000 rows).
 const FILE_LIMIT: usize = 8 << 20;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/province/bad-ratings",
-            post(bad_ratings).layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT)),
-        )
-        .route(
-            "/admin/province/import",
-            post(import_file).layer(axum::extract::DefaultBodyLimit::max(FILE_LIMIT)),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(super::limited(routes!(bad_ratings), BODY_LIMIT))
+        .routes(super::limited(routes!(import_file), FILE_LIMIT))
 }
 
 fn refused(index: usize, code: &str, zh: String, en: String) -> ItemResult {
@@ -56,6 +51,15 @@ fn refused(index: usize, code: &str, zh: String, en: String) -> ItemResult {
 }
 
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "bad_ratings",
+    post,
+    path = "/province/bad-ratings",
+    tag = "upstream",
+    request_body = app::api::types::InboundBatch,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::InboundAnswer), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("callback_token" = []))
+)]
 async fn bad_ratings(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -231,6 +235,15 @@ const FILE_COLUMNS: [&str; 7] = [
 /// (once: a file imported twice adds nothing), bad rows are listed with
 /// their line and reason.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "import_file",
+    post,
+    path = "/admin/province/import",
+    tag = "upstream",
+    request_body(content = crate::openapi::Binary, content_type = "text/csv", description = "省平台差评 CSV / The province's monthly file"),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::ImportReport), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn import_file(
     State(state): State<AppState>,
     staff: crate::auth::Staff,

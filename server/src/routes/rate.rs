@@ -6,21 +6,22 @@ use app::api::types::RateConfig;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use domain::case::Stage;
 use domain::{link, Channel};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::devices::config_of;
 use crate::error::ApiError;
 use crate::state::{now_ms, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/rate/place/{place}", get(place_config))
-        .route("/rate/place/{place}/{window}", get(window_config))
-        .route("/rate/link/{token}", get(link_config))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(place_config))
+        .routes(routes!(window_config))
+        .routes(routes!(link_config))
 }
 
 fn no_place(code: &str) -> ApiError {
@@ -90,6 +91,15 @@ async fn static_config(
     })
 }
 
+#[utoipa::path(
+    operation_id = "place_config",
+    get,
+    path = "/rate/place/{place}",
+    tag = "rate",
+    params(("place" = String, Path, description = "服务场所编码 / Place code")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::RateConfig), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(())
+)]
 async fn place_config(
     State(state): State<AppState>,
     Path(place): Path<String>,
@@ -97,6 +107,15 @@ async fn place_config(
     Ok(Json(static_config(&state, &place, None).await?))
 }
 
+#[utoipa::path(
+    operation_id = "window_config",
+    get,
+    path = "/rate/place/{place}/{window}",
+    tag = "rate",
+    params(("place" = String, Path, description = "服务场所编码 / Place code"), ("window" = String, Path, description = "窗口编码 / Window code")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::RateConfig), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(())
+)]
 async fn window_config(
     State(state): State<AppState>,
     Path((place, window)): Path<(String, String)>,
@@ -104,6 +123,15 @@ async fn window_config(
     Ok(Json(static_config(&state, &place, Some(&window)).await?))
 }
 
+#[utoipa::path(
+    operation_id = "link_config",
+    get,
+    path = "/rate/link/{token}",
+    tag = "rate",
+    params(("token" = String, Path, description = "一次性评价链接 / Single-use rating link")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::RateConfig), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(())
+)]
 async fn link_config(
     State(state): State<AppState>,
     Path(token): Path<String>,

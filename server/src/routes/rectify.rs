@@ -14,12 +14,11 @@ use app::api::types::{
 };
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use domain::calendar::{Date, DayKind, SpecialDay};
 use domain::link;
 use domain::rectify::{
@@ -31,6 +30,8 @@ use domain::{Level, ReasonTag};
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json_body;
 use crate::auth::Staff;
@@ -40,34 +41,31 @@ use crate::rectify::{self as loop_, Actor};
 use crate::state::{now_ms, AppState};
 use crate::store::{NewEvent, TicketRow};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/loop/tickets", get(list))
-        .route("/loop/tickets/{id}", get(one))
-        .route("/loop/tickets/{id}/steps", post(take_step))
-        .route("/loop/tickets/{id}/reveal", post(reveal))
-        .route(
-            "/loop/tickets/{id}/evidence",
-            post(upload).layer(DefaultBodyLimit::max(EVIDENCE_MAX_BYTES + 1)),
-        )
-        .route("/loop/evidence/{id}", get(download))
-        .route("/loop/events", get(events))
-        .route("/loop/sample", get(sample))
-        .route("/loop/common", get(common_overview).post(new_common))
-        .route("/loop/common/{id}/archive", post(common_archive))
-        .route("/loop/ledger", get(ledger))
-        .route("/loop/mine", get(mine))
-        .route("/admin/calendar", get(calendar_year))
-        .route("/admin/calendar/{day}", put(put_day).delete(delete_day))
-        .route(
-            "/feedback/{token}",
-            get(feedback_view).post(feedback_submit),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(one))
+        .routes(routes!(take_step))
+        .routes(routes!(reveal))
+        .routes(super::limited(routes!(upload), EVIDENCE_MAX_BYTES + 1))
+        .routes(routes!(download))
+        .routes(routes!(events))
+        .routes(routes!(sample))
+        .routes(routes!(common_overview, new_common))
+        .routes(routes!(common_archive))
+        .routes(routes!(ledger))
+        .routes(routes!(mine))
+        .routes(routes!(calendar_year))
+        .routes(routes!(put_day, delete_day))
+        .routes(routes!(feedback_view, feedback_submit))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Period {
+    /// 起始日 `YYYY-MM-DD` / First day
     from: Option<String>,
+    /// 截止日 `YYYY-MM-DD` / Last day
     to: Option<String>,
 }
 
@@ -107,10 +105,12 @@ impl Period {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     /// One status or several, comma-separated.
     status: Option<String>,
+    /// `true`：只列超期 / Only overdue tickets
     overdue: Option<String>,
     /// A page: at most `limit` (default 100, at most 500) from `offset`.
     limit: Option<i64>,
@@ -120,6 +120,15 @@ struct ListQuery {
 /// Tickets in the caller's scope, newest first, a page at a time; the
 /// counts (open, overdue, archived, on time, 整改满意率) are over all of
 /// them, so a flood of tickets cannot hide one from the count.
+#[utoipa::path(
+    operation_id = "rectify_list",
+    get,
+    path = "/loop/tickets",
+    tag = "loop",
+    params(ListQuery),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::TicketList), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     staff: Staff,
@@ -187,6 +196,15 @@ async fn list(
     }))
 }
 
+#[utoipa::path(
+    operation_id = "rectify_one",
+    get,
+    path = "/loop/tickets/{id}",
+    tag = "loop",
+    params(("id" = i64, Path, description = "工单 id / Ticket id")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::TicketDetail), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn one(
     State(state): State<AppState>,
     staff: Staff,
@@ -198,6 +216,16 @@ async fn one(
     ))
 }
 
+#[utoipa::path(
+    operation_id = "take_step",
+    post,
+    path = "/loop/tickets/{id}/steps",
+    tag = "loop",
+    request_body = app::api::types::StepRequest,
+    params(("id" = i64, Path, description = "工单 id / Ticket id")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::TicketDetail), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn take_step(
     State(state): State<AppState>,
     staff: Staff,
@@ -220,6 +248,15 @@ async fn take_step(
 
 /// The evaluator's full phone number and ID, for unit admins and
 /// supervisors only; every reveal is in the audit log.
+#[utoipa::path(
+    operation_id = "reveal",
+    post,
+    path = "/loop/tickets/{id}/reveal",
+    tag = "loop",
+    params(("id" = i64, Path, description = "工单 id / Ticket id")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::Revealed), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn reveal(
     State(state): State<AppState>,
     staff: Staff,
@@ -252,8 +289,10 @@ async fn reveal(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
+    /// `archive`（默认，整改材料）或 `appeal`（申诉材料）/ `archive` (default) or `appeal`
     purpose: Option<String>,
 }
 
@@ -312,6 +351,16 @@ pub(crate) fn attachment(
 
 /// One evidence file, sent as the raw body with its `Content-Type` and an
 /// `X-File-Name` (percent-encoded).
+#[utoipa::path(
+    operation_id = "upload",
+    post,
+    path = "/loop/tickets/{id}/evidence",
+    tag = "loop",
+    request_body(content = crate::openapi::Binary, content_type = "application/octet-stream", description = "证据文件（Content-Type 与 X-File-Name）/ The file, with its Content-Type and X-File-Name"),
+    params(("id" = i64, Path, description = "工单 id / Ticket id"), UploadQuery),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::EvidenceView), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn upload(
     State(state): State<AppState>,
     staff: Staff,
@@ -411,6 +460,15 @@ async fn upload(
     }))
 }
 
+#[utoipa::path(
+    operation_id = "download",
+    get,
+    path = "/loop/evidence/{id}",
+    tag = "loop",
+    params(("id" = i64, Path, description = "证据 id / Evidence id")),
+    responses((status = 200, description = "证据文件 / The file", content_type = "application/octet-stream", body = crate::openapi::Binary), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn download(
     State(state): State<AppState>,
     staff: Staff,
@@ -434,6 +492,14 @@ async fn download(
 /// (writes serialised, ids visible in order) this server's sync rings a
 /// bell and the stream also polls every second. A tablet that reconnects
 /// reloads its list (the page does so on `open`).
+#[utoipa::path(
+    operation_id = "rectify_events",
+    get,
+    path = "/loop/events",
+    tag = "loop",
+    responses((status = 200, description = "工单变化推送 / Ticket changes, as server-sent events", content_type = "text/event-stream", body = String), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn events(
     State(state): State<AppState>,
     staff: Staff,
@@ -612,6 +678,15 @@ fn unit_key(r: &TicketRow) -> i64 {
 }
 
 /// The supervisor's spot-check sample of rectifications archived in the period.
+#[utoipa::path(
+    operation_id = "sample",
+    get,
+    path = "/loop/sample",
+    tag = "loop",
+    params(Period),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::SampleView), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn sample(
     State(state): State<AppState>,
     staff: Staff,
@@ -686,6 +761,15 @@ fn group_input(r: &TicketRow) -> GroupInput {
 }
 
 /// Suggested common problems (tickets opened in the period) and those made.
+#[utoipa::path(
+    operation_id = "common_overview",
+    get,
+    path = "/loop/common",
+    tag = "loop",
+    params(Period),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CommonOverview), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn common_overview(
     State(state): State<AppState>,
     staff: Staff,
@@ -749,6 +833,15 @@ fn key_of(by: &str, value: &str) -> GroupKey {
 }
 
 /// Makes a common problem of tickets that share the key.
+#[utoipa::path(
+    operation_id = "new_common",
+    post,
+    path = "/loop/common",
+    tag = "loop",
+    request_body = app::api::types::NewCommon,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CommonView), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn new_common(
     State(state): State<AppState>,
     staff: Staff,
@@ -820,6 +913,16 @@ async fn new_common(
 }
 
 /// One rectification for every member still being rectified.
+#[utoipa::path(
+    operation_id = "common_archive",
+    post,
+    path = "/loop/common/{id}/archive",
+    tag = "loop",
+    request_body = app::api::types::CommonArchive,
+    params(("id" = i64, Path, description = "共性问题 id / Common problem id")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CommonArchiveResult), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn common_archive(
     State(state): State<AppState>,
     staff: Staff,
@@ -946,15 +1049,28 @@ fn ledger_row(r: &TicketRow, now: i64) -> Result<Vec<String>, ApiError> {
     ])
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LedgerQuery {
+    /// 起始日 `YYYY-MM-DD` / First day
     from: Option<String>,
+    /// 截止日 `YYYY-MM-DD` / Last day
     to: Option<String>,
+    /// `csv`（默认）或 `xlsx`
     format: Option<String>,
 }
 
 /// 整改台账: every ticket opened in the period, as CSV (UTF-8 with BOM,
 /// for Excel) or XLSX.
+#[utoipa::path(
+    operation_id = "ledger",
+    get,
+    path = "/loop/ledger",
+    tag = "loop",
+    params(LedgerQuery),
+    responses((status = 200, description = "整改台账（CSV 或 XLSX）/ The ledger, CSV or XLSX", content_type = "text/csv", body = String), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn ledger(
     State(state): State<AppState>,
     staff: Staff,
@@ -1041,6 +1157,14 @@ fn xlsx(lines: &[Vec<String>], period: &str) -> Result<Vec<u8>, ApiError> {
 }
 
 /// What the rated window's staff see: their tickets' outcome, no evaluator.
+#[utoipa::path(
+    operation_id = "mine",
+    get,
+    path = "/loop/mine",
+    tag = "loop",
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::MyTicketView>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn mine(
     State(state): State<AppState>,
     staff: Staff,
@@ -1068,12 +1192,23 @@ async fn mine(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct YearQuery {
+    /// 年份，默认今年 / The year, this one by default
     year: Option<i32>,
 }
 
 /// The special days of a year (any signed-in staff member may read them).
+#[utoipa::path(
+    operation_id = "calendar_year",
+    get,
+    path = "/admin/calendar",
+    tag = "admin",
+    params(YearQuery),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CalendarYear), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn calendar_year(
     State(state): State<AppState>,
     _staff: Staff,
@@ -1097,6 +1232,16 @@ async fn calendar_year(
     Ok(Json(CalendarYear { year, days }))
 }
 
+#[utoipa::path(
+    operation_id = "put_day",
+    put,
+    path = "/admin/calendar/{day}",
+    tag = "admin",
+    request_body = domain::calendar::SpecialDay,
+    params(("day" = String, Path, description = "日期 YYYY-MM-DD / The date")),
+    responses((status = 200, description = "成功 / OK", body = domain::calendar::SpecialDay), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn put_day(
     State(state): State<AppState>,
     staff: Staff,
@@ -1135,6 +1280,15 @@ async fn put_day(
     Ok(Json(input))
 }
 
+#[utoipa::path(
+    operation_id = "delete_day",
+    delete,
+    path = "/admin/calendar/{day}",
+    tag = "admin",
+    params(("day" = String, Path, description = "日期 YYYY-MM-DD / The date")),
+    responses((status = 204, description = "已删除 / Deleted"), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn delete_day(
     State(state): State<AppState>,
     staff: Staff,
@@ -1183,6 +1337,15 @@ async fn feedback_ticket(
     Ok((r, claims.nonce, used))
 }
 
+#[utoipa::path(
+    operation_id = "feedback_view",
+    get,
+    path = "/feedback/{token}",
+    tag = "feedback",
+    params(("token" = String, Path, description = "回访链接 / Feedback link")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::FeedbackView), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(())
+)]
 async fn feedback_view(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -1199,6 +1362,16 @@ async fn feedback_view(
 }
 
 /// The citizen's rating of the rectification: closes the ticket.
+#[utoipa::path(
+    operation_id = "feedback_submit",
+    post,
+    path = "/feedback/{token}",
+    tag = "feedback",
+    request_body = app::api::types::FeedbackSubmit,
+    params(("token" = String, Path, description = "回访链接 / Feedback link")),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(())
+)]
 async fn feedback_submit(
     State(state): State<AppState>,
     Path(token): Path<String>,

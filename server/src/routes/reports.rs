@@ -10,14 +10,15 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use domain::calendar::Date;
 use domain::case::mask_phone;
 use domain::report::{format_cell, Period, Table, TABLES};
 use domain::Role;
 use domain::{Channel, CodeMap};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::csv_file::write_safe;
 use super::json_body;
@@ -27,26 +28,35 @@ use crate::error::ApiError;
 use crate::reports::{self, Params};
 use crate::state::{now_ms, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/reports", get(index))
-        .route("/reports/{code}", get(one))
-        .route("/reports/{code}/trend", get(trend))
-        .route("/exports/ratings", get(export_ratings))
-        .route("/public/results", get(public_results))
-        .route("/flags", get(flags))
-        .route("/flags/review", post(review))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(index))
+        .routes(routes!(one))
+        .routes(routes!(trend))
+        .routes(routes!(export_ratings))
+        .routes(routes!(public_results))
+        .routes(routes!(flags))
+        .routes(routes!(review))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// 月份 `YYYY-MM` / A month
     month: Option<String>,
+    /// 季度 `YYYY-Qn` / A quarter
     quarter: Option<String>,
+    /// 起始日 `YYYY-MM-DD`（含）/ First day, inclusive
     from: Option<String>,
+    /// 截止日 `YYYY-MM-DD`（含）/ Last day, inclusive
     to: Option<String>,
+    /// 下钻到区县编码 / Drill down to a district (code)
     district: Option<String>,
+    /// 下钻到部门编码 / Drill down to a department (code)
     department: Option<String>,
+    /// 下钻到窗口编码 / Drill down to a window (code)
     window: Option<String>,
+    /// `json`（默认）、`csv` 或 `xlsx` / The answer's format
     format: Option<String>,
 }
 
@@ -91,6 +101,14 @@ impl ReportQuery {
     }
 }
 
+#[utoipa::path(
+    operation_id = "index",
+    get,
+    path = "/reports",
+    tag = "reports",
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::ReportEntry>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn index(staff: Staff) -> Result<Json<Vec<ReportEntry>>, ApiError> {
     staff.require_can(Role::reads_reports)?;
     // A district's supervisor is offered the tables it may read.
@@ -104,6 +122,15 @@ async fn index(staff: Staff) -> Result<Json<Vec<ReportEntry>>, ApiError> {
     ))
 }
 
+#[utoipa::path(
+    operation_id = "reports_one",
+    get,
+    path = "/reports/{code}",
+    tag = "reports",
+    params(("code" = String, Path, description = "报表编号 / Report code"), ReportQuery),
+    responses((status = 200, description = "成功 / OK", content((app::api::types::Report = "application/json"), (String = "text/csv"))), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn one(
     State(state): State<AppState>,
     staff: Staff,
@@ -212,6 +239,15 @@ async fn district_guard(
 /// The table's key figures month by month (the year up to the period's
 /// end) and its ratings by weekday and hour over the period, for the same
 /// district or department the table is drilled to.
+#[utoipa::path(
+    operation_id = "trend",
+    get,
+    path = "/reports/{code}/trend",
+    tag = "reports",
+    params(("code" = String, Path, description = "报表编号 / Report code"), ReportQuery),
+    responses((status = 200, description = "成功 / OK", body = domain::trend::Trend), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn trend(
     State(state): State<AppState>,
     staff: Staff,
@@ -255,6 +291,15 @@ async fn trend(
     Ok(Json(reports::trend(&state, &period, params).await?))
 }
 
+#[utoipa::path(
+    operation_id = "public_results",
+    get,
+    path = "/public/results",
+    tag = "reports",
+    params(ReportQuery),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::Report), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(())
+)]
 async fn public_results(
     State(state): State<AppState>,
     Query(q): Query<ReportQuery>,
@@ -420,6 +465,15 @@ fn xlsx(r: &Report) -> Result<Vec<u8>, ApiError> {
 /// `GET /api/v1/exports/ratings`: every rating of a period as CSV,
 /// streamed from a database cursor as it is read, so millions of rows
 /// neither sit in memory nor wait for the end. No evaluator identity.
+#[utoipa::path(
+    operation_id = "export_ratings",
+    get,
+    path = "/exports/ratings",
+    tag = "reports",
+    params(ReportQuery),
+    responses((status = 200, description = "评价数据 CSV / Ratings as CSV", content_type = "text/csv", body = String), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn export_ratings(
     State(state): State<AppState>,
     staff: Staff,
@@ -520,11 +574,22 @@ fn reasons_zh(json: &str) -> String {
         .join("、")
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct FlagQuery {
+    /// `reviewed`：已复核的；默认待复核 / `reviewed`, else those waiting
     status: Option<String>,
 }
 
+#[utoipa::path(
+    operation_id = "flags",
+    get,
+    path = "/flags",
+    tag = "reports",
+    params(FlagQuery),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::FlagList), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn flags(
     State(state): State<AppState>,
     staff: Staff,
@@ -571,6 +636,15 @@ async fn flags(
     }))
 }
 
+#[utoipa::path(
+    operation_id = "review",
+    post,
+    path = "/flags/review",
+    tag = "reports",
+    request_body = app::api::types::FlagReview,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::FlagReviewResult), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn review(
     State(state): State<AppState>,
     staff: Staff,

@@ -10,13 +10,14 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::response::{AppendHeaders, IntoResponse};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use domain::case::{mask_id_no, mask_phone, RatingKind, Stage};
 use domain::notice::NotifyMode;
 use domain::Role;
 use domain::{Channel, CodeMap, RatingRecord, ReasonTag, DEFAULT_DIMENSION_SET};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json_body;
 use crate::auth::{self, Staff};
@@ -28,24 +29,24 @@ use crate::store::{CaseRow, CaseUpsert, RatingViewRow};
 
 const LOGIN_BODY_LIMIT: usize = 4 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/staff/login", post(login))
-        .route("/staff/logout", post(logout))
-        .route("/staff/me", get(me))
-        .route("/staff/inbox", get(inbox))
-        .route("/staff/ratings", get(ratings))
-        .route("/staff/suggestions", get(suggestions))
-        .route("/staff/summary", get(summary))
-        .route("/staff/cases", get(window_cases))
-        .route("/staff/service", post(start_service))
-        .route("/staff/service/{id}/finish", post(finish_service))
-        .route("/staff/entries", post(enter_rating))
-        .route("/staff/settings", get(settings).put(put_settings))
-        .route("/staff/password", post(change_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(inbox))
+        .routes(routes!(ratings))
+        .routes(routes!(suggestions))
+        .routes(routes!(summary))
+        .routes(routes!(window_cases))
+        .routes(routes!(start_service))
+        .routes(routes!(finish_service))
+        .routes(routes!(enter_rating))
+        .routes(routes!(settings, put_settings))
+        .routes(routes!(change_password))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 struct PasswordChange {
     current: String,
     new: String,
@@ -54,6 +55,15 @@ struct PasswordChange {
 /// A staff member changes their own password: the current one is checked,
 /// and every session of the account ends (sign in again).
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "change_password",
+    post,
+    path = "/staff/password",
+    tag = "staff",
+    request_body = PasswordChange,
+    responses((status = 200, description = "已修改，请重新登录 / Changed; sign in again"), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn change_password(
     State(state): State<AppState>,
     staff: Staff,
@@ -97,6 +107,14 @@ async fn change_password(
 }
 
 /// The signed-in account's own settings (notices by SMS).
+#[utoipa::path(
+    operation_id = "settings",
+    get,
+    path = "/staff/settings",
+    tag = "staff",
+    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSettings), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn settings(
     State(state): State<AppState>,
     staff: Staff,
@@ -113,6 +131,15 @@ async fn settings(
 }
 
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "put_settings",
+    put,
+    path = "/staff/settings",
+    tag = "staff",
+    request_body = app::api::types::StaffSettings,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSettings), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn put_settings(
     State(state): State<AppState>,
     staff: Staff,
@@ -182,6 +209,15 @@ fn session_view(s: &crate::store::SessionRow) -> StaffSession {
 }
 
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "login",
+    post,
+    path = "/staff/login",
+    tag = "staff",
+    request_body = app::api::types::LoginRequest,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSession), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(())
+)]
 async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -250,6 +286,14 @@ async fn login(
 }
 
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "logout",
+    post,
+    path = "/staff/logout",
+    tag = "staff",
+    responses((status = 200, description = "已退出 / Signed out"), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn logout(
     State(state): State<AppState>,
     staff: Staff,
@@ -264,6 +308,14 @@ async fn logout(
     ))
 }
 
+#[utoipa::path(
+    operation_id = "me",
+    get,
+    path = "/staff/me",
+    tag = "staff",
+    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSession), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn me(State(state): State<AppState>, staff: Staff) -> Result<Json<StaffSession>, ApiError> {
     let mut s = session_view(&staff.session);
     if staff.role() == Role::SystemAdmin {
@@ -306,8 +358,10 @@ fn view(row: RatingViewRow) -> Result<RatingView, ApiError> {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// 最多条数 / At most this many
     limit: Option<i64>,
 }
 
@@ -327,6 +381,15 @@ async fn list(
 
 /// Bad ratings in the staff member's scope, newest first.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "inbox",
+    get,
+    path = "/staff/inbox",
+    tag = "staff",
+    params(ListQuery),
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::RatingView>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn inbox(
     State(state): State<AppState>,
     staff: Staff,
@@ -340,6 +403,15 @@ async fn inbox(
 /// each filed under its topic (`domain::suggestion`), and the count per
 /// topic of those listed.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "suggestions",
+    get,
+    path = "/staff/suggestions",
+    tag = "staff",
+    params(ListQuery),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::SuggestionList), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn suggestions(
     State(state): State<AppState>,
     staff: Staff,
@@ -371,6 +443,15 @@ async fn suggestions(
 
 /// All ratings in the staff member's scope, newest first.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "ratings",
+    get,
+    path = "/staff/ratings",
+    tag = "staff",
+    params(ListQuery),
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::RatingView>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn ratings(
     State(state): State<AppState>,
     staff: Staff,
@@ -381,6 +462,14 @@ async fn ratings(
 
 /// How many ratings, and how many bad ones, the staff member's scope holds.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "summary",
+    get,
+    path = "/staff/summary",
+    tag = "staff",
+    responses((status = 200, description = "成功 / OK", body = app::api::types::Summary), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn summary(State(state): State<AppState>, staff: Staff) -> Result<Json<Summary>, ApiError> {
     let (ratings, bad) = state.store.count_in_scope(staff.scope()?).await?;
     Ok(Json(Summary { ratings, bad }))
@@ -413,6 +502,14 @@ fn own_window(staff: &Staff) -> Result<(i64, i64), ApiError> {
 
 /// The cases of the staff member's window, newest first: no applicant
 /// phone or ID, no evaluator.
+#[utoipa::path(
+    operation_id = "window_cases",
+    get,
+    path = "/staff/cases",
+    tag = "window",
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::CaseView>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn window_cases(
     State(state): State<AppState>,
     staff: Staff,
@@ -425,6 +522,15 @@ async fn window_cases(
 /// 开始服务: the case appears on the window's pad at once; when the pad is
 /// not connected, the tablet gets a per-case QR link instead.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "start_service",
+    post,
+    path = "/staff/service",
+    tag = "window",
+    request_body = app::api::types::StartService,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::StartedService), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn start_service(
     State(state): State<AppState>,
     staff: Staff,
@@ -525,6 +631,15 @@ async fn start_service(
 /// 办结: the pad goes back to idle; the applicant, if a phone is known and
 /// the case is unrated, gets an SMS invitation.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "finish_service",
+    post,
+    path = "/staff/service/{id}/finish",
+    tag = "window",
+    params(("id" = i64, Path, description = "办件 id / Case id")),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CaseView), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn finish_service(
     State(state): State<AppState>,
     staff: Staff,
@@ -572,6 +687,15 @@ async fn finish_service(
 /// A paper form (书面评价表) or a phone / 12345 rating typed in by a unit
 /// administrator or supervisor: marked with the channel and who entered it.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "enter_rating",
+    post,
+    path = "/staff/entries",
+    tag = "staff",
+    request_body = app::api::types::StaffEntry,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::EntryResult), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("staff_session" = []))
+)]
 async fn enter_rating(
     State(state): State<AppState>,
     staff: Staff,

@@ -7,14 +7,15 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use domain::case::RealName;
 use domain::rating::DeviceBinding;
 use domain::sync::{corrected_time, lateness, ItemStatus, MAX_BATCH};
 use domain::DeviceKind;
 use domain::{Channel, RatingRecord};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::json_body;
@@ -31,9 +32,9 @@ pub const SYNC_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// hundreds, so a web batch holds a handful.
 pub const MAX_WEB_BATCH: usize = 5;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/sync", post(sync))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sync))
         .layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT))
 }
 
@@ -98,6 +99,15 @@ fn check_item(
 }
 
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    operation_id = "sync",
+    post,
+    path = "/sync",
+    tag = "sync",
+    request_body = app::api::types::SyncRequest,
+    responses((status = 200, description = "成功 / OK", body = app::api::types::SyncResponse), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    security(("device_token" = []), ())
+)]
 async fn sync(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,

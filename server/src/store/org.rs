@@ -8,7 +8,9 @@ use domain::org::OrgType;
 use super::audit::{audit_line, lock_row, staff_snapshot, LOCK_STAFF};
 use super::{with_pool, AuditBy, NewStaff, Store, StoreError};
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, PartialEq)]
+#[derive(
+    Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema,
+)]
 pub struct OrgRow {
     pub id: i64,
     pub code: String,
@@ -219,7 +221,9 @@ impl Store {
     }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, PartialEq)]
+#[derive(
+    Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema,
+)]
 pub struct StaffAdminRow {
     pub id: i64,
     pub username: String,

@@ -119,7 +119,9 @@ impl Store {
 
     /// Leases up to `limit` due records of `destination` until
     /// `now + lease_ms`, oldest first, at most one per subject (a subject's
-    /// later records wait until its earlier ones are settled), counting
+    /// later records wait until its earlier ones are settled; a rating is
+    /// its own subject, so it never waits and the subject index leaves
+    /// ratings out: migration 0018), counting
     /// the try. On PostgreSQL rows another worker is claiming are skipped
     /// (`SKIP LOCKED`), and the lease is checked again on the locked row,
     /// so two workers never hold one record.
@@ -142,8 +144,9 @@ impl Store {
             "WITH due AS MATERIALIZED ( \
                SELECT o.id FROM upstream_outbox o \
                WHERE o.destination = $3 AND o.status = 'pending' AND o.next_attempt_at <= $2 AND o.lease_until <= $2 \
-               AND NOT EXISTS (SELECT 1 FROM upstream_outbox p WHERE p.destination = o.destination \
-                 AND p.subject = o.subject AND p.status = 'pending' AND p.id < o.id) \
+               AND (o.kind = 'rating' OR NOT EXISTS (SELECT 1 FROM upstream_outbox p \
+                 WHERE p.destination = o.destination AND p.subject = o.subject \
+                 AND p.status = 'pending' AND p.kind <> 'rating' AND p.id < o.id)) \
                ORDER BY o.id LIMIT $4{lock}) \
              UPDATE upstream_outbox SET lease_until = $1, attempts = attempts + 1 \
              WHERE status = 'pending' AND lease_until <= $2 AND id IN (SELECT id FROM due) \

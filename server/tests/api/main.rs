@@ -8,6 +8,7 @@ mod hardening;
 mod helpers;
 mod hotline;
 mod load;
+mod openapi;
 mod org;
 mod rectify;
 mod reports;

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// One message of the default SMS gateway's outbox (admins only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OutboxMessage {
     pub id: i64,
     pub case_id: Option<i64>,
@@ -26,6 +27,7 @@ pub struct OutboxMessage {
 
 /// What a jobs run did (`POST /api/v1/admin/jobs/run`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobsReport {
     pub default_ratings: usize,
     pub reminders: usize,
@@ -59,6 +61,7 @@ pub const AUDIT_ENTITIES: [&str; 9] = [
 /// as small JSON objects, with no password hash, token or enrolment code,
 /// and phone and ID numbers masked (138****1234).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     /// When, epoch milliseconds.
@@ -82,6 +85,7 @@ pub struct AuditEntry {
 
 /// `GET /api/v1/admin/calendar?year=`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CalendarYear {
     pub year: i32,
     pub days: Vec<SpecialDay>,
@@ -90,6 +94,7 @@ pub struct CalendarYear {
 /// One organisation unit as the organisation page lists it
 /// (`GET /api/v1/admin/org/{type}`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrgRow {
     pub id: i64,
     pub code: String,
@@ -102,6 +107,7 @@ pub struct OrgRow {
 
 /// One staff account (`GET /api/v1/admin/staff`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StaffAccount {
     pub id: i64,
     pub username: String,
@@ -120,6 +126,7 @@ pub struct StaffAccount {
 /// A staff account as the form sends it (`POST /api/v1/admin/staff`,
 /// `PUT /api/v1/admin/staff/{id}`); a blank password keeps the old one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StaffAccountInput {
     pub username: String,
     pub display_name: String,
@@ -133,6 +140,7 @@ pub struct StaffAccountInput {
 
 /// One printable QR poster (`GET /api/v1/admin/posters`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Poster {
     pub place_name: String,
     pub window_name: Option<String>,
@@ -142,11 +150,13 @@ pub struct Poster {
 /// The upstream deliveries (`GET /api/v1/admin/upstream`): one entry per
 /// destination this deployment has queued for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UpstreamStatus {
     pub destinations: Vec<DestinationStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DestinationStatus {
     /// `province`.
     pub name: String,
@@ -172,6 +182,7 @@ pub struct DestinationStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeadLetterView {
     pub id: i64,
     /// `rating` or `rectify`.
@@ -186,6 +197,7 @@ pub struct DeadLetterView {
 /// `POST /api/v1/admin/upstream/{name}/requeue`: dead letters back to the
 /// queue: those listed, or (`ids` absent) all of them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequeueRequest {
     #[serde(default)]
     pub ids: Option<Vec<i64>>,
@@ -193,6 +205,7 @@ pub struct RequeueRequest {
 
 /// How many records a requeue or retry moved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequeueResult {
     pub moved: u64,
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 /// One case from a business system (`POST /api/v1/cases`) or a CSV row.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CaseIn {
     pub case_no: String,
@@ -36,12 +37,14 @@ pub struct CaseIn {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CasesRequest {
     pub cases: Vec<serde_json::Value>,
 }
 
 /// Per case: `created`, `updated`, `unchanged` or `rejected` (with the error).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CaseResult {
     pub index: usize,
     pub case_no: Option<String>,
@@ -53,12 +56,14 @@ pub struct CaseResult {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CasesResponse {
     pub results: Vec<CaseResult>,
 }
 
 /// `POST /api/v1/cases/import` (CSV): good rows kept, bad rows listed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub rows: usize,
     pub imported: usize,
@@ -66,6 +71,7 @@ pub struct ImportReport {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RowError {
     /// 1-based line number in the file (the header is line 1).
     pub line: usize,
@@ -76,6 +82,7 @@ pub struct RowError {
 
 /// A link to rate one case (`POST /api/v1/cases/{id}/links`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LinkRequest {
     pub channel: Channel,
     #[serde(default)]
@@ -83,6 +90,7 @@ pub struct LinkRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LinkResponse {
     pub token: String,
     /// Path on this server, e.g. `/r/<token>`.

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// `GET /api/v1/devices/{code}`: what a kiosk needs to work offline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeviceConfig {
     pub device_id: Uuid,
     pub code: String,
@@ -22,12 +23,14 @@ pub struct DeviceConfig {
 
 /// `POST /api/v1/devices/enrol`: a device trades its one-time code for a token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EnrolRequest {
     pub device_code: String,
     pub enrol_code: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EnrolResponse {
     /// Sent as `Authorization: Bearer` on every device request.
     pub token: String,
@@ -36,6 +39,7 @@ pub struct EnrolResponse {
 
 /// A device as administrators see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeviceView {
     pub code: String,
     pub kind: String,
@@ -68,6 +72,7 @@ impl DeviceView {
 pub const DEVICE_SILENT_MS: i64 = 24 * 3_600_000;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RegisterDevice {
     pub code: String,
     /// `kiosk` or `window_pad`.
@@ -83,6 +88,7 @@ pub struct RegisterDevice {
 
 /// A one-time enrolment code, shown once to the administrator.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EnrolmentCode {
     pub device_code: String,
     pub enrol_code: String,

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// `GET /api/v1/feedback/{token}`: what the citizen is asked to rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FeedbackView {
     pub place_name: String,
     pub window_name: Option<String>,
@@ -19,6 +20,7 @@ pub struct FeedbackView {
 
 /// `POST /api/v1/feedback/{token}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FeedbackSubmit {
     pub level: Level,
     #[serde(default)]

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// A rating flagged as possible misuse, as the review screen shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FlagView {
     pub rating_id: String,
     pub rated_at: i64,
@@ -31,6 +32,7 @@ pub struct FlagView {
 
 /// `GET /api/v1/flags?status=pending|reviewed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FlagList {
     pub flags: Vec<FlagView>,
     pub pending: u64,
@@ -38,6 +40,7 @@ pub struct FlagList {
 
 /// `POST /api/v1/flags/review`: a supervisor's decision on flagged ratings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FlagReview {
     pub rating_ids: Vec<String>,
     /// `genuine` (counted again) or `fraud` (stays out of every figure).
@@ -46,6 +49,7 @@ pub struct FlagReview {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FlagReviewResult {
     pub reviewed: u64,
 }

@@ -36,6 +36,7 @@ pub use window::*;
 
 /// Every error body: a stable code, Chinese first, English available.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
@@ -43,6 +44,7 @@ pub struct ErrorBody {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorResponse {
     pub error: ErrorBody,
     /// Per-item answers, when the error is about some items of a batch.

@@ -8,6 +8,7 @@ pub use domain::upstream::InboundBadRating;
 
 /// A batch from the provincial platform: 1 to 500 records.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InboundBatch {
     pub records: Vec<InboundBadRating>,
@@ -15,11 +16,13 @@ pub struct InboundBatch {
 
 /// What became of each record, in the batch's order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InboundAnswer {
     pub results: Vec<InboundResult>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InboundResult {
     pub upstream_id: String,
     /// Our rating made of it (its 差评整改 ticket is about this rating).
@@ -32,6 +35,7 @@ pub struct InboundResult {
 /// `POST /api/v1/hotline/events`: what the 12345 hotline did with our
 /// work orders, in the order it happened.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HotlineBatch {
     pub events: Vec<domain::hotline::HotlineEvent>,
@@ -39,11 +43,13 @@ pub struct HotlineBatch {
 
 /// What became of each event, in the batch's order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HotlineAnswer {
     pub results: Vec<HotlineResult>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HotlineResult {
     pub id: String,
     /// `applied`, `duplicate` (applied before), `conflict` (other content
@@ -59,12 +65,14 @@ pub struct HotlineResult {
 
 /// `POST /api/v1/sms/receipts`: the SMS gateway's delivery receipts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SmsReceipts {
     pub receipts: Vec<SmsReceipt>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SmsReceipt {
     /// The gateway's id of the message (its answer when we sent it).
@@ -76,6 +84,7 @@ pub struct SmsReceipt {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SmsReceiptAnswer {
     /// Per receipt, in order: `updated` or `unknown` (no message has that id).
     pub results: Vec<String>,

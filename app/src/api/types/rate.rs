@@ -11,6 +11,7 @@ use serde::Serialize;
 /// (`GET /api/v1/rate/place/{place}[/{window}]`) or a case link
 /// (`GET /api/v1/rate/link/{token}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RateConfig {
     pub device: DeviceConfig,
     pub channel: Channel,

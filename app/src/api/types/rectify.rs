@@ -18,6 +18,7 @@ use uuid::Uuid;
 /// evaluator's phone is only ever masked here; the full number comes from
 /// `POST /api/v1/loop/tickets/{id}/reveal`, which is logged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TicketView {
     pub id: i64,
     pub rating_id: Uuid,
@@ -67,6 +68,7 @@ pub struct TicketView {
 
 /// `GET /api/v1/loop/tickets`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TicketList {
     /// One page, newest first.
     pub tickets: Vec<TicketView>,
@@ -89,6 +91,7 @@ pub struct TicketList {
 
 /// One line of a ticket's audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TicketEvent {
     pub at: i64,
     /// Display name; 评价人 for the citizen, 系统 for the system.
@@ -102,6 +105,7 @@ pub struct TicketEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EvidenceView {
     pub id: i64,
     pub name: String,
@@ -114,6 +118,7 @@ pub struct EvidenceView {
 
 /// `GET /api/v1/loop/tickets/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TicketDetail {
     pub ticket: TicketView,
     pub events: Vec<TicketEvent>,
@@ -122,6 +127,7 @@ pub struct TicketDetail {
 
 /// `POST /api/v1/loop/tickets/{id}/steps`: one step and its note.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StepRequest {
     #[serde(flatten)]
     pub action: Action,
@@ -131,6 +137,7 @@ pub struct StepRequest {
 
 /// `POST /api/v1/loop/tickets/{id}/reveal` (logged).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Revealed {
     pub phone: Option<String>,
     pub id_no: Option<String>,
@@ -138,6 +145,7 @@ pub struct Revealed {
 
 /// Pushed on `GET /api/v1/loop/events` (server-sent events, event `ticket`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TicketPush {
     pub id: i64,
     pub level: Level,
@@ -148,6 +156,7 @@ pub struct TicketPush {
 /// What the rated window's staff see of their bad ratings: the outcome,
 /// never who rated (no phone, no ID, no rating id to look it up by).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MyTicketView {
     pub id: i64,
     pub status: TicketStatus,
@@ -167,6 +176,7 @@ pub struct MyTicketView {
 
 /// `GET /api/v1/loop/sample`: the supervisor's spot-check sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SampleView {
     pub from: String,
     pub to: String,
@@ -178,6 +188,7 @@ pub struct SampleView {
 
 /// A suggested common problem (共性问题).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommonGroup {
     pub key: GroupKey,
     /// 窗口：…, 事项：…, 原因：….
@@ -187,6 +198,7 @@ pub struct CommonGroup {
 
 /// `POST /api/v1/loop/common`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewCommon {
     pub key: GroupKey,
     pub title: String,
@@ -194,6 +206,7 @@ pub struct NewCommon {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommonView {
     pub id: i64,
     pub title: String,
@@ -203,6 +216,7 @@ pub struct CommonView {
 
 /// `GET /api/v1/loop/common`: suggestions and what exists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommonOverview {
     pub suggested: Vec<CommonGroup>,
     pub existing: Vec<CommonView>,
@@ -210,6 +224,7 @@ pub struct CommonOverview {
 
 /// `POST /api/v1/loop/common/{id}/archive`: one rectification for all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommonArchive {
     pub outcome: Outcome,
     pub note: String,
@@ -217,6 +232,7 @@ pub struct CommonArchive {
 
 /// How a batch step went, ticket by ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommonArchiveResult {
     pub archived: Vec<i64>,
     /// Tickets not in a state to archive, with why.

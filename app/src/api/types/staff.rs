@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 /// A paper form or phone call typed in by staff (`POST /api/v1/staff/entries`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StaffEntry {
     /// Made by the entry page, so a retried submission is stored once.
@@ -37,6 +38,7 @@ pub struct StaffEntry {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EntryResult {
     pub id: Uuid,
     pub status: ItemStatus,
@@ -45,6 +47,7 @@ pub struct EntryResult {
 
 /// `GET/PUT /api/v1/staff/settings`: the signed-in account's own settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StaffSettings {
     /// Where SMS notices go (unit administrators).
     pub phone: Option<String>,
@@ -52,6 +55,7 @@ pub struct StaffSettings {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -60,6 +64,7 @@ pub struct LoginRequest {
 /// The signed-in staff member, with the token every unsafe request must echo
 /// in the `X-CSRF-Token` header.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StaffSession {
     pub username: String,
     pub display_name: String,
@@ -76,12 +81,14 @@ pub struct StaffSession {
 /// not bad, newest first, each with its topic, and how many per topic
 /// (seed 001 三(四): 对好评建议进行分类分析).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SuggestionList {
     pub counts: Vec<TopicCount>,
     pub items: Vec<SuggestionView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TopicCount {
     pub topic: domain::suggestion::Topic,
     pub label: String,
@@ -89,6 +96,7 @@ pub struct TopicCount {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SuggestionView {
     pub topic: domain::suggestion::Topic,
     pub rating: RatingView,
@@ -96,6 +104,7 @@ pub struct SuggestionView {
 
 /// A rating as staff see it. It carries no evaluator identity by construction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RatingView {
     pub id: Uuid,
     pub rated_at: i64,
@@ -123,6 +132,7 @@ pub struct RatingView {
 
 /// `GET /api/v1/staff/summary`: counts in the caller's scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Summary {
     pub ratings: i64,
     pub bad: i64,
@@ -130,6 +140,7 @@ pub struct Summary {
 
 /// `POST /api/v1/staff/password`: every session of the account ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordChange {
     pub current: String,
     pub new: String,

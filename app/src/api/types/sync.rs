@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 /// `POST /api/v1/sync`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SyncRequest {
     pub device_id: Uuid,
     /// The device's clock when it sent the batch (ms since the epoch).
@@ -18,6 +19,7 @@ pub struct SyncRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ItemResult {
     /// Position in the batch.
     pub index: usize,
@@ -32,6 +34,7 @@ pub struct ItemResult {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SyncResponse {
     pub server_time: i64,
     pub results: Vec<ItemResult>,

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// Window staff start serving a citizen (开始服务).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StartService {
     #[serde(default)]
     pub case_no: Option<String>,
@@ -16,6 +17,7 @@ pub struct StartService {
 
 /// A case as window staff see it: never the applicant's phone or ID.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CaseView {
     pub id: i64,
     pub case_no: String,
@@ -27,6 +29,7 @@ pub struct CaseView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StartedService {
     pub case: CaseView,
     /// The window's pad is connected: the case is on its screen now.
@@ -37,6 +40,7 @@ pub struct StartedService {
 
 /// Pushed to a window pad (server-sent events).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PadEvent {
     /// 开始服务: a citizen is being served; the pad shows who serves them
@@ -52,6 +56,7 @@ pub enum PadEvent {
 /// The case on a window pad and the clerk serving it (shown to the
 /// citizen, as on the window's 公示牌).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PadCase {
     pub case_id: i64,
     pub case_no: String,
