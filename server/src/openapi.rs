@@ -6,8 +6,12 @@
 //! domain's, behind its `openapi` feature). This module adds what is the
 //! document's own: title, the four kinds of credential, the tags.
 
+use std::collections::BTreeMap;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi as Document, RefOr, Schema};
+
+use utoipa::openapi::{
+    ContentBuilder, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder, Schema,
+};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -20,6 +24,7 @@ The API of the 好差评 system: terminal sync, case push, the rectification loo
 platform and the 12345 hotline. Every error is `{\"error\": {\"code\", \"message\", \"message_en\"}}`, \
 Chinese first, English available. See docs/api.md."
     ),
+    components(schemas(app::api::types::ErrorResponse)),
     modifiers(&Credentials),
     tags(
         (name = "sync", description = "评价终端离线同步 / Terminals upload their ratings"),
@@ -71,6 +76,35 @@ impl utoipa::Modify for Credentials {
             "callback_token",
             bearer("省平台、12345、短信网关回调令牌（HCP_*_INBOUND_TOKEN）/ The upstream system's inbound token"),
         );
+    }
+}
+
+/// The error answers every operation has: `ErrorResponse` for any 4xx
+/// and 5xx (`responses(…, crate::openapi::Errors)` in each handler's
+/// `#[utoipa::path]`).
+pub struct Errors;
+
+impl utoipa::IntoResponses for Errors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorResponse")))
+                        .build(),
+                )
+                .build()
+                .into()
+        };
+        BTreeMap::from([
+            (
+                "4XX".to_string(),
+                error("错误（中文在前，英文备用） / Error, Chinese first"),
+            ),
+            ("5XX".to_string(), error("服务器错误 / Server error")),
+        ])
     }
 }
 

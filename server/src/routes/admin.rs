@@ -58,7 +58,7 @@ fn place_scope(staff: &Staff) -> Result<Option<i64>, ApiError> {
     get,
     path = "/admin/devices",
     tag = "admin",
-    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::DeviceView>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::DeviceView>), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn list_devices(
@@ -149,7 +149,7 @@ async fn check_device_scope(
     path = "/admin/devices",
     tag = "admin",
     request_body = app::api::types::RegisterDevice,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::EnrolmentCode), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::EnrolmentCode), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn register_device(
@@ -282,7 +282,7 @@ async fn register_device(
     path = "/admin/devices/{code}/enrolment",
     tag = "admin",
     params(("code" = String, Path, description = "终端编号 / Device code")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::EnrolmentCode), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::EnrolmentCode), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn new_enrolment(
@@ -308,7 +308,7 @@ async fn new_enrolment(
     path = "/admin/devices/{code}/revoke",
     tag = "admin",
     params(("code" = String, Path, description = "终端编号 / Device code")),
-    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn revoke(
@@ -330,7 +330,7 @@ async fn revoke(
     get,
     path = "/admin/outbox",
     tag = "admin",
-    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::OutboxMessage>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::OutboxMessage>), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn outbox(
@@ -365,7 +365,7 @@ async fn outbox(
     get,
     path = "/admin/upstream",
     tag = "upstream",
-    responses((status = 200, description = "成功 / OK", body = app::api::types::UpstreamStatus), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::UpstreamStatus), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn upstream(
@@ -445,7 +445,7 @@ fn known_destination(name: &str) -> Result<(), ApiError> {
     tag = "upstream",
     request_body = app::api::types::RequeueRequest,
     params(("name" = String, Path, description = "province、hotline 或 sms / Destination")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::RequeueResult), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::RequeueResult), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn requeue_upstream(
@@ -480,7 +480,7 @@ async fn requeue_upstream(
     path = "/admin/upstream/{name}/retry",
     tag = "upstream",
     params(("name" = String, Path, description = "province、hotline 或 sms / Destination")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::RequeueResult), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::RequeueResult), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn retry_upstream(
@@ -500,7 +500,7 @@ async fn retry_upstream(
     post,
     path = "/admin/jobs/run",
     tag = "admin",
-    responses((status = 200, description = "成功 / OK", body = app::api::types::JobsReport), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::JobsReport), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn run_jobs(
@@ -524,7 +524,7 @@ struct Poster {
     get,
     path = "/admin/posters",
     tag = "admin",
-    responses((status = 200, description = "成功 / OK", body = Vec<serde_json::Value>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = Vec<serde_json::Value>), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn posters(
@@ -572,7 +572,7 @@ struct Voice {
     tag = "admin",
     request_body = Voice,
     params(("code" = String, Path, description = "终端编号 / Device code")),
-    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn set_voice(
@@ -617,7 +617,7 @@ fn given(v: &Option<String>) -> Option<&str> {
     path = "/admin/audit",
     tag = "admin",
     params(AuditQuery),
-    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::AuditEntry>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::AuditEntry>), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn audit(
@@ -703,7 +703,7 @@ fn cut_links(body: &str) -> String {
     path = "/admin/outbox/{id}/reveal",
     tag = "admin",
     params(("id" = i64, Path, description = "短信 id / Message id")),
-    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn reveal_outbox(

@@ -334,7 +334,7 @@ async fn source_of(
     path = "/cases",
     tag = "cases",
     request_body = app::api::types::CasesRequest,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::CasesResponse), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CasesResponse), crate::openapi::Errors),
     security(("integration_token" = []), ("staff_session" = []))
 )]
 async fn push_cases(
@@ -470,7 +470,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
     path = "/cases/import",
     tag = "cases",
     request_body(content = crate::openapi::Binary, content_type = "text/csv", description = "办件 CSV（UTF-8）/ Cases as CSV"),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::ImportReport), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::ImportReport), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn import_csv(
@@ -589,7 +589,7 @@ async fn import_csv(
     tag = "cases",
     request_body = app::api::types::LinkRequest,
     params(("id" = i64, Path, description = "办件 id / Case id")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::LinkResponse), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::LinkResponse), crate::openapi::Errors),
     security(("integration_token" = []), ("staff_session" = []))
 )]
 async fn case_link(

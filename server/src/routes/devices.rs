@@ -82,7 +82,7 @@ fn not_found(code: &str) -> ApiError {
     path = "/devices/{code}",
     tag = "devices",
     params(("code" = String, Path, description = "终端编号 / Device code")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::DeviceConfig), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::DeviceConfig), crate::openapi::Errors),
     security(("device_token" = []))
 )]
 async fn device_config(
@@ -109,7 +109,7 @@ async fn device_config(
     path = "/devices/enrol",
     tag = "devices",
     request_body = app::api::types::EnrolRequest,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::EnrolResponse), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::EnrolResponse), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn enrol(
@@ -178,7 +178,7 @@ struct TokenQuery {
     path = "/pad/events",
     tag = "devices",
     params(TokenQuery),
-    responses((status = 200, description = "服务器推送事件 / Server-sent events", content_type = "text/event-stream", body = String), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "服务器推送事件 / Server-sent events", content_type = "text/event-stream", body = String), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn pad_events(

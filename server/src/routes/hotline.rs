@@ -126,7 +126,7 @@ fn as_body(e: ApiError) -> Result<ErrorBody, ApiError> {
     path = "/hotline/events",
     tag = "upstream",
     request_body = app::api::types::HotlineBatch,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::HotlineAnswer), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::HotlineAnswer), crate::openapi::Errors),
     security(("callback_token" = []))
 )]
 async fn events(
@@ -295,7 +295,7 @@ async fn events(
     path = "/sms/receipts",
     tag = "upstream",
     request_body = app::api::types::SmsReceipts,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::SmsReceiptAnswer), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::SmsReceiptAnswer), crate::openapi::Errors),
     security(("callback_token" = []))
 )]
 async fn receipts(

@@ -29,7 +29,8 @@ pub fn api_router() -> Router<AppState> {
     let json = crate::openapi::document(doc)
         .to_json()
         .expect("the OpenAPI document serialises");
-    let json = std::sync::Arc::<str>::from(json);
+    // Serialised once; each answer shares the bytes.
+    let json = axum::body::Bytes::from(json);
     router.route(
         "/api/v1/openapi.json",
         axum::routing::get(move || {
@@ -37,19 +38,11 @@ pub fn api_router() -> Router<AppState> {
             async move {
                 (
                     [(axum::http::header::CONTENT_TYPE, "application/json")],
-                    json.to_string(),
+                    json,
                 )
             }
         }),
     )
-}
-
-/// The description alone (tests and tools).
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = OpenApiRouter::<AppState>::new()
-        .nest("/api/v1", routes())
-        .split_for_parts();
-    crate::openapi::document(doc)
 }
 
 /// A route with its own body limit.

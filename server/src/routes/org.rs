@@ -162,7 +162,7 @@ async fn write(
     path = "/admin/org/{type}",
     tag = "org",
     params(("type" = String, Path, description = "district、department、place、window / Unit type")),
-    responses((status = 200, description = "成功 / OK", body = Vec<crate::store::OrgRow>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = Vec<crate::store::OrgRow>), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn list(
@@ -182,7 +182,7 @@ async fn list(
     tag = "org",
     request_body = domain::org::OrgInput,
     params(("type" = String, Path, description = "district、department、place、window / Unit type")),
-    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn create(
@@ -207,7 +207,7 @@ async fn create(
     tag = "org",
     request_body = domain::org::OrgInput,
     params(("type" = String, Path, description = "district、department、place、window / Unit type"), ("id" = i64, Path, description = "单位 id / Unit id")),
-    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn update(
@@ -238,7 +238,7 @@ struct Active {
     tag = "org",
     request_body = Active,
     params(("type" = String, Path, description = "district、department、place、window / Unit type"), ("id" = i64, Path, description = "单位 id / Unit id")),
-    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn set_active(
@@ -274,7 +274,7 @@ async fn set_active(
     path = "/admin/org/import",
     tag = "org",
     request_body(content = crate::openapi::Binary, content_type = "text/csv", description = "组织机构 CSV / The organisation as CSV"),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::ImportReport), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::ImportReport), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn import(
@@ -539,7 +539,7 @@ async fn staff_write<'a>(
     get,
     path = "/admin/staff",
     tag = "org",
-    responses((status = 200, description = "成功 / OK", body = Vec<crate::store::StaffAdminRow>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = Vec<crate::store::StaffAdminRow>), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn staff_list(
@@ -556,7 +556,7 @@ async fn staff_list(
     path = "/admin/staff",
     tag = "org",
     request_body = StaffInput,
-    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn staff_create(
@@ -639,7 +639,7 @@ const PHOTO_MAX_BYTES: usize = 1024 * 1024;
     tag = "org",
     request_body(content = crate::openapi::Binary, content_type = "image/jpeg", description = "JPEG 或 PNG 照片 / A JPEG or PNG photo"),
     params(("id" = i64, Path, description = "账号 id / Account id")),
-    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn staff_photo_upload(
@@ -698,7 +698,7 @@ async fn staff_photo_upload(
     path = "/photos/{id}",
     tag = "org",
     params(("id" = String, Path, description = "照片 id / Photo id")),
-    responses((status = 200, description = "照片 / The photo", content_type = "image/jpeg", body = crate::openapi::Binary), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "照片 / The photo", content_type = "image/jpeg", body = crate::openapi::Binary), crate::openapi::Errors),
     security(())
 )]
 pub async fn photo(
@@ -737,7 +737,7 @@ pub async fn photo(
     tag = "org",
     request_body = StaffInput,
     params(("id" = i64, Path, description = "账号 id / Account id")),
-    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn staff_update(
@@ -784,7 +784,7 @@ async fn staff_update(
     tag = "org",
     request_body = Active,
     params(("id" = i64, Path, description = "账号 id / Account id")),
-    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn staff_active(

@@ -57,7 +57,7 @@ fn refused(index: usize, code: &str, zh: String, en: String) -> ItemResult {
     path = "/province/bad-ratings",
     tag = "upstream",
     request_body = app::api::types::InboundBatch,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::InboundAnswer), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::InboundAnswer), crate::openapi::Errors),
     security(("callback_token" = []))
 )]
 async fn bad_ratings(
@@ -241,7 +241,7 @@ const FILE_COLUMNS: [&str; 7] = [
     path = "/admin/province/import",
     tag = "upstream",
     request_body(content = crate::openapi::Binary, content_type = "text/csv", description = "省平台差评 CSV / The province's monthly file"),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::ImportReport), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::ImportReport), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn import_file(

@@ -97,7 +97,7 @@ async fn static_config(
     path = "/rate/place/{place}",
     tag = "rate",
     params(("place" = String, Path, description = "服务场所编码 / Place code")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::RateConfig), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::RateConfig), crate::openapi::Errors),
     security(())
 )]
 async fn place_config(
@@ -113,7 +113,7 @@ async fn place_config(
     path = "/rate/place/{place}/{window}",
     tag = "rate",
     params(("place" = String, Path, description = "服务场所编码 / Place code"), ("window" = String, Path, description = "窗口编码 / Window code")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::RateConfig), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::RateConfig), crate::openapi::Errors),
     security(())
 )]
 async fn window_config(
@@ -129,7 +129,7 @@ async fn window_config(
     path = "/rate/link/{token}",
     tag = "rate",
     params(("token" = String, Path, description = "一次性评价链接 / Single-use rating link")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::RateConfig), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::RateConfig), crate::openapi::Errors),
     security(())
 )]
 async fn link_config(

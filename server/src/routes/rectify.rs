@@ -126,7 +126,7 @@ struct ListQuery {
     path = "/loop/tickets",
     tag = "loop",
     params(ListQuery),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::TicketList), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::TicketList), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn list(
@@ -202,7 +202,7 @@ async fn list(
     path = "/loop/tickets/{id}",
     tag = "loop",
     params(("id" = i64, Path, description = "工单 id / Ticket id")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::TicketDetail), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::TicketDetail), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn one(
@@ -223,7 +223,7 @@ async fn one(
     tag = "loop",
     request_body = app::api::types::StepRequest,
     params(("id" = i64, Path, description = "工单 id / Ticket id")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::TicketDetail), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::TicketDetail), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn take_step(
@@ -254,7 +254,7 @@ async fn take_step(
     path = "/loop/tickets/{id}/reveal",
     tag = "loop",
     params(("id" = i64, Path, description = "工单 id / Ticket id")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::Revealed), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::Revealed), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn reveal(
@@ -358,7 +358,7 @@ pub(crate) fn attachment(
     tag = "loop",
     request_body(content = crate::openapi::Binary, content_type = "application/octet-stream", description = "证据文件（Content-Type 与 X-File-Name）/ The file, with its Content-Type and X-File-Name"),
     params(("id" = i64, Path, description = "工单 id / Ticket id"), UploadQuery),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::EvidenceView), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::EvidenceView), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn upload(
@@ -466,7 +466,7 @@ async fn upload(
     path = "/loop/evidence/{id}",
     tag = "loop",
     params(("id" = i64, Path, description = "证据 id / Evidence id")),
-    responses((status = 200, description = "证据文件 / The file", content_type = "application/octet-stream", body = crate::openapi::Binary), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "证据文件 / The file", content_type = "application/octet-stream", body = crate::openapi::Binary), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn download(
@@ -497,7 +497,7 @@ async fn download(
     get,
     path = "/loop/events",
     tag = "loop",
-    responses((status = 200, description = "工单变化推送 / Ticket changes, as server-sent events", content_type = "text/event-stream", body = String), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "工单变化推送 / Ticket changes, as server-sent events", content_type = "text/event-stream", body = String), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn events(
@@ -684,7 +684,7 @@ fn unit_key(r: &TicketRow) -> i64 {
     path = "/loop/sample",
     tag = "loop",
     params(Period),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::SampleView), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::SampleView), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn sample(
@@ -767,7 +767,7 @@ fn group_input(r: &TicketRow) -> GroupInput {
     path = "/loop/common",
     tag = "loop",
     params(Period),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::CommonOverview), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CommonOverview), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn common_overview(
@@ -839,7 +839,7 @@ fn key_of(by: &str, value: &str) -> GroupKey {
     path = "/loop/common",
     tag = "loop",
     request_body = app::api::types::NewCommon,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::CommonView), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CommonView), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn new_common(
@@ -920,7 +920,7 @@ async fn new_common(
     tag = "loop",
     request_body = app::api::types::CommonArchive,
     params(("id" = i64, Path, description = "共性问题 id / Common problem id")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::CommonArchiveResult), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CommonArchiveResult), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn common_archive(
@@ -1068,7 +1068,7 @@ struct LedgerQuery {
     path = "/loop/ledger",
     tag = "loop",
     params(LedgerQuery),
-    responses((status = 200, description = "整改台账（CSV 或 XLSX）/ The ledger, CSV or XLSX", content_type = "text/csv", body = String), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "整改台账（CSV 或 XLSX）/ The ledger, CSV or XLSX", content_type = "text/csv", body = String), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn ledger(
@@ -1162,7 +1162,7 @@ fn xlsx(lines: &[Vec<String>], period: &str) -> Result<Vec<u8>, ApiError> {
     get,
     path = "/loop/mine",
     tag = "loop",
-    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::MyTicketView>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::MyTicketView>), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn mine(
@@ -1206,7 +1206,7 @@ struct YearQuery {
     path = "/admin/calendar",
     tag = "admin",
     params(YearQuery),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::CalendarYear), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CalendarYear), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn calendar_year(
@@ -1239,7 +1239,7 @@ async fn calendar_year(
     tag = "admin",
     request_body = domain::calendar::SpecialDay,
     params(("day" = String, Path, description = "日期 YYYY-MM-DD / The date")),
-    responses((status = 200, description = "成功 / OK", body = domain::calendar::SpecialDay), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = domain::calendar::SpecialDay), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn put_day(
@@ -1286,7 +1286,7 @@ async fn put_day(
     path = "/admin/calendar/{day}",
     tag = "admin",
     params(("day" = String, Path, description = "日期 YYYY-MM-DD / The date")),
-    responses((status = 204, description = "已删除 / Deleted"), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 204, description = "已删除 / Deleted"), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn delete_day(
@@ -1343,7 +1343,7 @@ async fn feedback_ticket(
     path = "/feedback/{token}",
     tag = "feedback",
     params(("token" = String, Path, description = "回访链接 / Feedback link")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::FeedbackView), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::FeedbackView), crate::openapi::Errors),
     security(())
 )]
 async fn feedback_view(
@@ -1369,7 +1369,7 @@ async fn feedback_view(
     tag = "feedback",
     request_body = app::api::types::FeedbackSubmit,
     params(("token" = String, Path, description = "回访链接 / Feedback link")),
-    responses((status = 200, description = "成功 / OK", body = serde_json::Value), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = serde_json::Value), crate::openapi::Errors),
     security(())
 )]
 async fn feedback_submit(

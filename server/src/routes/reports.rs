@@ -106,7 +106,7 @@ impl ReportQuery {
     get,
     path = "/reports",
     tag = "reports",
-    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::ReportEntry>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::ReportEntry>), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn index(staff: Staff) -> Result<Json<Vec<ReportEntry>>, ApiError> {
@@ -128,7 +128,7 @@ async fn index(staff: Staff) -> Result<Json<Vec<ReportEntry>>, ApiError> {
     path = "/reports/{code}",
     tag = "reports",
     params(("code" = String, Path, description = "报表编号 / Report code"), ReportQuery),
-    responses((status = 200, description = "成功 / OK", content((app::api::types::Report = "application/json"), (String = "text/csv"))), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", content((app::api::types::Report = "application/json"), (String = "text/csv"))), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn one(
@@ -245,7 +245,7 @@ async fn district_guard(
     path = "/reports/{code}/trend",
     tag = "reports",
     params(("code" = String, Path, description = "报表编号 / Report code"), ReportQuery),
-    responses((status = 200, description = "成功 / OK", body = domain::trend::Trend), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = domain::trend::Trend), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn trend(
@@ -297,7 +297,7 @@ async fn trend(
     path = "/public/results",
     tag = "reports",
     params(ReportQuery),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::Report), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::Report), crate::openapi::Errors),
     security(())
 )]
 async fn public_results(
@@ -471,7 +471,7 @@ fn xlsx(r: &Report) -> Result<Vec<u8>, ApiError> {
     path = "/exports/ratings",
     tag = "reports",
     params(ReportQuery),
-    responses((status = 200, description = "评价数据 CSV / Ratings as CSV", content_type = "text/csv", body = String), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "评价数据 CSV / Ratings as CSV", content_type = "text/csv", body = String), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn export_ratings(
@@ -587,7 +587,7 @@ struct FlagQuery {
     path = "/flags",
     tag = "reports",
     params(FlagQuery),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::FlagList), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::FlagList), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn flags(
@@ -642,7 +642,7 @@ async fn flags(
     path = "/flags/review",
     tag = "reports",
     request_body = app::api::types::FlagReview,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::FlagReviewResult), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::FlagReviewResult), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn review(

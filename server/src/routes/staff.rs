@@ -61,7 +61,7 @@ struct PasswordChange {
     path = "/staff/password",
     tag = "staff",
     request_body = PasswordChange,
-    responses((status = 200, description = "已修改，请重新登录 / Changed; sign in again"), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "已修改，请重新登录 / Changed; sign in again"), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn change_password(
@@ -112,7 +112,7 @@ async fn change_password(
     get,
     path = "/staff/settings",
     tag = "staff",
-    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSettings), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSettings), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn settings(
@@ -137,7 +137,7 @@ async fn settings(
     path = "/staff/settings",
     tag = "staff",
     request_body = app::api::types::StaffSettings,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSettings), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSettings), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn put_settings(
@@ -215,7 +215,7 @@ fn session_view(s: &crate::store::SessionRow) -> StaffSession {
     path = "/staff/login",
     tag = "staff",
     request_body = app::api::types::LoginRequest,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSession), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSession), crate::openapi::Errors),
     security(())
 )]
 async fn login(
@@ -291,7 +291,7 @@ async fn login(
     post,
     path = "/staff/logout",
     tag = "staff",
-    responses((status = 200, description = "已退出 / Signed out"), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "已退出 / Signed out"), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn logout(
@@ -313,7 +313,7 @@ async fn logout(
     get,
     path = "/staff/me",
     tag = "staff",
-    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSession), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::StaffSession), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn me(State(state): State<AppState>, staff: Staff) -> Result<Json<StaffSession>, ApiError> {
@@ -387,7 +387,7 @@ async fn list(
     path = "/staff/inbox",
     tag = "staff",
     params(ListQuery),
-    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::RatingView>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::RatingView>), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn inbox(
@@ -409,7 +409,7 @@ async fn inbox(
     path = "/staff/suggestions",
     tag = "staff",
     params(ListQuery),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::SuggestionList), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::SuggestionList), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn suggestions(
@@ -449,7 +449,7 @@ async fn suggestions(
     path = "/staff/ratings",
     tag = "staff",
     params(ListQuery),
-    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::RatingView>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::RatingView>), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn ratings(
@@ -467,7 +467,7 @@ async fn ratings(
     get,
     path = "/staff/summary",
     tag = "staff",
-    responses((status = 200, description = "成功 / OK", body = app::api::types::Summary), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::Summary), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn summary(State(state): State<AppState>, staff: Staff) -> Result<Json<Summary>, ApiError> {
@@ -507,7 +507,7 @@ fn own_window(staff: &Staff) -> Result<(i64, i64), ApiError> {
     get,
     path = "/staff/cases",
     tag = "window",
-    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::CaseView>), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = Vec<app::api::types::CaseView>), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn window_cases(
@@ -528,7 +528,7 @@ async fn window_cases(
     path = "/staff/service",
     tag = "window",
     request_body = app::api::types::StartService,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::StartedService), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::StartedService), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn start_service(
@@ -637,7 +637,7 @@ async fn start_service(
     path = "/staff/service/{id}/finish",
     tag = "window",
     params(("id" = i64, Path, description = "办件 id / Case id")),
-    responses((status = 200, description = "成功 / OK", body = app::api::types::CaseView), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::CaseView), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn finish_service(
@@ -693,7 +693,7 @@ async fn finish_service(
     path = "/staff/entries",
     tag = "staff",
     request_body = app::api::types::StaffEntry,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::EntryResult), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::EntryResult), crate::openapi::Errors),
     security(("staff_session" = []))
 )]
 async fn enter_rating(

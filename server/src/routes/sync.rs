@@ -105,7 +105,7 @@ fn check_item(
     path = "/sync",
     tag = "sync",
     request_body = app::api::types::SyncRequest,
-    responses((status = 200, description = "成功 / OK", body = app::api::types::SyncResponse), (status = "4XX", description = "错误（中文在前，英文备用） / Error, Chinese first", body = app::api::types::ErrorResponse), (status = "5XX", description = "服务器错误 / Server error", body = app::api::types::ErrorResponse)),
+    responses((status = 200, description = "成功 / OK", body = app::api::types::SyncResponse), crate::openapi::Errors),
     security(("device_token" = []), ())
 )]
 async fn sync(
