@@ -65,6 +65,9 @@ pub async fn deliver_once(
     client: &reqwest::Client,
     now: i64,
 ) -> Result<usize, StoreError> {
+    store
+        .expand_rating_batches(dest.name, Some(dest.batch))
+        .await?;
     let items = store
         .claim_outbox(dest.name, now, dest.lease_ms, dest.batch as i64)
         .await?;

@@ -117,6 +117,65 @@ impl Store {
         })
     }
 
+    /// Expands the oldest queued rating batches of `destination` into
+    /// per-rating records (a forwarded rating is left out: it came from the
+    /// platform), each batch deleted in the transaction that queues its
+    /// ratings, until at least `want` ratings were queued (`None`: all).
+    /// A batch's records are due from when it was queued. On PostgreSQL a
+    /// batch another instance is expanding is skipped. Returns how many
+    /// ratings the expanded batches named.
+    pub async fn expand_rating_batches(
+        &self,
+        destination: &str,
+        want: Option<usize>,
+    ) -> Result<usize, StoreError> {
+        let lock = if matches!(self, Store::Postgres(_)) {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let next = format!(
+            "SELECT id, rating_ids, created_at FROM upstream_rating_batches \
+             WHERE destination = $1 ORDER BY id LIMIT 1{lock}"
+        );
+        with_pool!(self, pool => {
+            // Most calls find nothing: they take no write lock for that.
+            let queued: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM upstream_rating_batches WHERE destination = $1 LIMIT 1")
+                .bind(destination).fetch_optional(pool).await?;
+            if queued.is_none() {
+                return Ok(0);
+            }
+            let mut tx = pool.begin_write().await?;
+            let mut total = 0;
+            while want.is_none_or(|w| total < w) {
+                let Some((id, list, at)) = sqlx::query_as::<_, (i64, String, i64)>(&next)
+                    .bind(destination).fetch_optional(&mut *tx).await? else {
+                    break;
+                };
+                sqlx::query("DELETE FROM upstream_rating_batches WHERE id = $1")
+                    .bind(id).execute(&mut *tx).await?;
+                let ids: Vec<String> = serde_json::from_str(&list)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                for chunk in ids.chunks(500) {
+                    let sql = format!(
+                        "INSERT INTO upstream_outbox (destination, kind, subject, ref_id, next_attempt_at, created_at) \
+                         SELECT $1, 'rating', r.id, r.id, $2, $2 FROM ratings r WHERE r.id IN ({}) \
+                         AND NOT EXISTS (SELECT 1 FROM inbound_ratings i WHERE i.rating_id = r.id)",
+                        super::reports::placeholders_from(3, chunk.len()));
+                    let mut q = sqlx::query(&sql).bind(destination).bind(at);
+                    for rid in chunk {
+                        q = q.bind(rid);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                total += ids.len();
+            }
+            tx.commit().await?;
+            Ok(total)
+        })
+    }
+
     /// Leases up to `limit` due records of `destination` until
     /// `now + lease_ms`, oldest first, at most one per subject (a subject's
     /// later records wait until its earlier ones are settled; a rating is
@@ -207,11 +266,16 @@ impl Store {
     }
 
     /// Per destination: pending (and since when), sent since `since`, dead.
+    /// A queued rating batch counts as the ratings it names (its forwarded
+    /// ones, which it will not send, included until it is expanded).
     pub async fn outbox_stats(&self, since: i64) -> Result<Vec<DestinationStats>, StoreError> {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, DestinationStats>(
             "SELECT d.name, d.enabled, \
-               (SELECT COUNT(*) FROM upstream_outbox o WHERE o.destination = d.name AND o.status = 'pending') AS pending, \
-               (SELECT MIN(o.created_at) FROM upstream_outbox o WHERE o.destination = d.name AND o.status = 'pending') AS oldest_pending_at, \
+               (SELECT COUNT(*) FROM upstream_outbox o WHERE o.destination = d.name AND o.status = 'pending') \
+               + (SELECT COALESCE(SUM(b.n), 0) FROM upstream_rating_batches b WHERE b.destination = d.name) AS pending, \
+               (SELECT MIN(x.at) FROM ( \
+                  SELECT MIN(o.created_at) AS at FROM upstream_outbox o WHERE o.destination = d.name AND o.status = 'pending' \
+                  UNION ALL SELECT MIN(b.created_at) FROM upstream_rating_batches b WHERE b.destination = d.name) x) AS oldest_pending_at, \
                (SELECT COUNT(*) FROM upstream_outbox o WHERE o.destination = d.name AND o.status = 'sent' AND o.sent_at >= $1) AS sent_since, \
                (SELECT COUNT(*) FROM upstream_outbox o WHERE o.destination = d.name AND o.status = 'dead') AS dead \
              FROM upstream_destinations d ORDER BY d.name")
@@ -521,6 +585,7 @@ impl Store {
             if on != Some(true) {
                 return Ok(None);
             }
+            self.expand_rating_batches("province", None).await?;
             Ok(Some(sqlx::query_scalar(
                 "SELECT COUNT(*) FROM upstream_outbox o JOIN ratings r ON r.id = o.ref_id \
                  WHERE o.destination = 'province' AND o.kind = 'rating' AND o.status <> 'sent' \

@@ -1384,6 +1384,12 @@ impl Store {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let store = self.clone();
         tokio::spawn(async move {
+            // Ratings still queued as a batch get their per-rating records
+            // first, so each row says 待上报 from the moment it is stored.
+            if let Err(e) = store.expand_rating_batches("province", None).await {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
             let sql = format!(
                 "SELECT r.id, r.rated_at, r.channel, r.level, r.kind, CASE WHEN {NOT_VALID} THEN FALSE ELSE TRUE END AS valid, \
                  COALESCE(CASE g0.level WHEN 'district' THEN g0.name WHEN 'town' THEN g1.name WHEN 'village' THEN g2.name END, '') AS district, \

@@ -302,26 +302,24 @@ impl Tx<'_, '_> {
 }
 
 impl<'t, 'c> Tx<'t, 'c> {
-    /// Queues the ratings `ids` (just stored) for every enabled
-    /// destination that takes ratings: one statement for the batch.
+    /// Queues the ratings `ids` (just stored) for the provincial platform
+    /// when it is enabled: one row naming the batch's ratings
+    /// (`upstream_rating_batches`), which the delivery worker expands into
+    /// per-rating records ([`Store::expand_rating_batches`]), so the ingest
+    /// transaction writes one small row, not one indexed row per rating.
+    ///
+    /// [`Store::expand_rating_batches`]: crate::store::Store::expand_rating_batches
     pub async fn enqueue_ratings(&mut self, ids: &[String], now: i64) -> Result<(), sqlx::Error> {
         if ids.is_empty() {
             return Ok(());
         }
-        let sql = format!(
-            "INSERT INTO upstream_outbox (destination, kind, subject, ref_id, next_attempt_at, created_at) \
-             SELECT d.name, 'rating', r.id, r.id, $1, $1 FROM ratings r \
-             JOIN upstream_destinations d ON d.enabled AND d.name = 'province' \
-             WHERE r.id IN ({}) \
-             AND NOT EXISTS (SELECT 1 FROM inbound_ratings i WHERE i.rating_id = r.id)",
-            super::reports::placeholders_from(2, ids.len())
-        );
+        let list = serde_json::to_string(ids).unwrap_or_default();
         with_tx!(self, conn => {
-            let mut q = sqlx::query(&sql).bind(now);
-            for id in ids {
-                q = q.bind(id);
-            }
-            q.execute(conn).await.map(drop)
+            sqlx::query(
+                "INSERT INTO upstream_rating_batches (destination, rating_ids, n, created_at) \
+                 SELECT d.name, $1, $2, $3 FROM upstream_destinations d WHERE d.enabled AND d.name = 'province'")
+                .bind(list).bind(ids.len() as i32).bind(now)
+                .execute(conn).await.map(drop)
         })
     }
 }

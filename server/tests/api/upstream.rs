@@ -25,6 +25,7 @@ crate::on_both_databases!(
     a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing,
     only_a_system_admin_requeues_dead_letters_and_the_page_counts_them,
     a_case_goes_up_once_when_it_is_finished,
+    a_synced_batch_is_queued_as_one_row_and_becomes_one_record_per_rating_once,
 );
 
 mod postgres_only {
@@ -475,6 +476,58 @@ async fn two_servers_share_the_outbox_and_post_each_record_once(app: TestApp) {
     assert!(p.posts.values().all(|n| *n == 1));
 }
 
+/// The sync ingest queues its new ratings as one row per batch; workers
+/// racing to expand them (three at once here; on PostgreSQL they skip a
+/// batch another holds) queue each rating exactly once, and the admin
+/// page counts them as pending all along.
+async fn a_synced_batch_is_queued_as_one_row_and_becomes_one_record_per_rating_once(app: TestApp) {
+    let none = rate(&app, 10, 1).await;
+    app.store
+        .set_destination("province", true, now_ms())
+        .await
+        .unwrap();
+    let ratings = rate(&app, 40, 11).await;
+    let app = &app;
+    let rows = |sql: &'static str| async move { app.text(sql).await.unwrap() };
+    assert_eq!(
+        rows("SELECT CAST(COUNT(*) AS TEXT) FROM upstream_rating_batches").await,
+        "4",
+        "four sync batches of ten, one row each; none while the platform was off"
+    );
+    assert_eq!(
+        rows("SELECT CAST(COUNT(*) AS TEXT) FROM upstream_outbox WHERE kind = 'rating'").await,
+        "0"
+    );
+    assert_eq!(outbox_counts(&app.store).await.0, 40 + 10);
+    let expanded = futures_util::future::join_all(
+        (0..3).map(|_| app.store.expand_rating_batches("province", None)),
+    )
+    .await;
+    let n: usize = expanded.into_iter().map(Result::unwrap).sum();
+    assert_eq!(n, 40, "each batch expanded by one of the workers");
+    assert_eq!(
+        rows("SELECT CAST(COUNT(*) AS TEXT) FROM upstream_rating_batches").await,
+        "0"
+    );
+    let queued = app
+        .text(
+            "SELECT CAST(COUNT(*) AS TEXT) || ',' || CAST(COUNT(DISTINCT ref_id) AS TEXT) \
+             FROM upstream_outbox WHERE kind = 'rating' AND status = 'pending'",
+        )
+        .await;
+    assert_eq!(queued.as_deref(), Some("40,40"));
+    assert_eq!(outbox_counts(&app.store).await.0, 40 + 10);
+    for id in none.iter().chain(&ratings) {
+        let n = app
+            .text(&format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM upstream_outbox WHERE kind = 'rating' AND ref_id = '{id}'"
+            ))
+            .await;
+        let want = if ratings.contains(id) { "1" } else { "0" };
+        assert_eq!(n.as_deref(), Some(want), "rating {id}");
+    }
+}
+
 async fn only_a_system_admin_requeues_dead_letters_and_the_page_counts_them(app: TestApp) {
     app.store
         .set_destination("province", true, now_ms())
@@ -719,7 +772,13 @@ async fn the_provinces_bad_ratings_enter_the_loop_once_and_are_not_sent_back(app
         .count();
     assert_eq!(n, 2, "no second ticket");
 
-    // Not queued back to the platform; their tickets' openings are.
+    // Not queued back to the platform (once their batch is expanded into
+    // per-rating records, as the worker does before it claims); their
+    // tickets' openings are.
+    app.store
+        .expand_rating_batches("province", None)
+        .await
+        .unwrap();
     let list = ids
         .iter()
         .map(|i| format!("'{i}'"))
@@ -743,6 +802,10 @@ async fn the_provinces_bad_ratings_enter_the_loop_once_and_are_not_sent_back(app
         .post_sync(&app.batch(vec![app.rating(1, "satisfied")]))
         .await;
     assert_eq!(resp.status(), 200);
+    app.store
+        .expand_rating_batches("province", None)
+        .await
+        .unwrap();
     let queued = app
         .text("SELECT CAST(COUNT(*) AS TEXT) FROM upstream_outbox WHERE kind = 'rating'")
         .await;
