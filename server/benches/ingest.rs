@@ -42,6 +42,7 @@ fn settings(database_url: &str) -> Settings {
         hotline: None,
         sms_gateway: None,
         policy: Default::default(),
+        ingest_writers: 2,
         security: Default::default(),
     }
 }

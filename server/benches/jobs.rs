@@ -62,6 +62,7 @@ fn settings(url: &str) -> Settings {
         hotline: None,
         sms_gateway: None,
         policy: Default::default(),
+        ingest_writers: 2,
         security: Default::default(),
     }
 }
@@ -90,10 +91,16 @@ async fn state(store: Store, url: &str) -> AppState {
         .site_root(settings.site_root.clone())
         .site_pkg_dir(settings.site_pkg_dir.clone())
         .build();
+    let writer = server::coalesce::Writer::start(
+        store.clone(),
+        settings.policy.fraud,
+        server::coalesce::writers_for(&store, settings.ingest_writers),
+    );
     AppState {
         reads: store.clone(),
         store: store.clone(),
         sms: Arc::new(server::sms::OutboxGateway::new(store, None)),
+        writer,
         limits: Arc::new(server::limits::Limiters::new(&settings.security)),
         settings: Arc::new(settings),
         leptos_options,

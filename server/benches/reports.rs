@@ -102,6 +102,7 @@ fn settings(url: &str) -> Settings {
         hotline: None,
         sms_gateway: None,
         policy: Default::default(),
+        ingest_writers: 2,
         security: Default::default(),
     }
 }

@@ -29,6 +29,10 @@ pub struct Settings {
     /// for demos and tests, where no phone receives it.
     pub sms_file: Option<String>,
     pub policy: Policy,
+    /// How many tasks store ratings on PostgreSQL, each merging the sync
+    /// batches that wait into one transaction (`HCP_INGEST_WRITERS`, 1–64,
+    /// default 2; `coalesce`). SQLite always has one.
+    pub ingest_writers: usize,
     /// Limits that keep the server and its figures safe (docs/security.md).
     pub security: Security,
     /// The provincial 好差评 platform (`HCP_PROVINCE_URL` and its
@@ -509,6 +513,7 @@ impl Settings {
                     })?,
                 }
             },
+            ingest_writers: number("HCP_INGEST_WRITERS", 2, |n| (1..=64).contains(n))?,
             policy: {
                 let mut p = Policy::default();
                 if let Some(d) = env("HCP_DEFAULT_RATING_DAYS") {

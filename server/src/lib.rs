@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod coalesce;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -11,9 +11,10 @@ use domain::{Channel, RatingRecord};
 use uuid::Uuid;
 
 use crate::auth;
+use crate::coalesce::Owned;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{DeviceRow, Ingested, NewRating};
+use crate::store::{DeviceRow, Ingested};
 
 /// A validated rating with its case resolved.
 pub struct Prepared {
@@ -220,26 +221,24 @@ async fn ingest(
     client_hash: Option<String>,
     received_at: i64,
 ) -> Result<Vec<Ingested>, ApiError> {
-    let canonical: Vec<String> = items.iter().map(|p| p.record.canonical()).collect();
-    let new: Vec<NewRating> = items
+    let owned: Vec<Owned> = items
         .iter()
-        .zip(&canonical)
-        .map(|(p, c)| {
+        .map(|p| {
             let (rated_at, late) = timing(&p.record);
-            NewRating {
+            Owned {
+                record: p.record.clone(),
+                canonical: p.record.canonical(),
+                rated_at,
                 case_id: p.case_id,
+                preset_kind: None,
                 entered_by,
                 link_nonce: p.link_nonce.clone(),
                 client_hash: client_hash.clone(),
                 late,
-                ..NewRating::plain(&p.record, c, rated_at)
             }
         })
         .collect();
-    let stored = state
-        .store
-        .ingest(&new, received_at, &state.settings.policy.fraud)
-        .await?;
+    let stored = state.writer.ingest(owned, received_at).await?;
     let bad: Vec<String> = items
         .iter()
         .filter(|p| p.record.level.is_bad())

@@ -84,6 +84,8 @@ impl Application {
             settings.secure_cookies = true;
         }
         let settings_security = settings.security.clone();
+        let settings_fraud = settings.policy.fraud;
+        let settings_writers = settings.ingest_writers;
         let pad_hub = PadHub::default();
         let instance: Arc<str> = uuid::Uuid::now_v7().simple().to_string().into();
         let reads = match &settings.database_read_url {
@@ -111,6 +113,11 @@ impl Application {
             calendar: Default::default(),
             ticket_notifier: None,
             last_contact: Default::default(),
+            writer: crate::coalesce::Writer::start(
+                store.clone(),
+                settings_fraud,
+                crate::coalesce::writers_for(&store, settings_writers),
+            ),
         };
         // Several servers on PostgreSQL hear each other's tickets and pad
         // events through the database.

@@ -56,6 +56,9 @@ pub struct AppState {
     /// When this server last wrote each terminal's last contact.
     #[from_ref(skip)]
     pub last_contact: Arc<LastContact>,
+    /// Stores ratings, merging the batches that wait (`coalesce`).
+    #[from_ref(skip)]
+    pub writer: crate::coalesce::Writer,
 }
 
 /// A terminal's last contact (the devices page) is written at most once a

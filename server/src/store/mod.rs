@@ -95,6 +95,21 @@ pub(crate) trait BeginWrite {
         &self,
     ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>>
            + Send;
+
+    /// [`BeginWrite::begin_write`] for the sync ingest, whose statements
+    /// are all keyed by the batch's ids. On PostgreSQL they run on generic
+    /// plans (`plan_cache_mode`, for this transaction only): without it
+    /// the server re-planned the nine-table rollup-facts join for almost
+    /// every batch (0.9 ms of planning against 2.9 ms of execution under
+    /// 200 devices, `pg_stat_statements`), since a custom plan always
+    /// looks cheaper for an `IN` list of known ids. The plan is the same
+    /// (by primary key, 20 to 500 rows), so nothing is lost by reusing it.
+    fn begin_batch(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>>
+           + Send {
+        self.begin_write()
+    }
 }
 
 impl BeginWrite for SqlitePool {
@@ -108,6 +123,11 @@ impl BeginWrite for PgPool {
     type Db = sqlx::Postgres;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         self.begin().await
+    }
+
+    async fn begin_batch(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin_with("BEGIN; SET LOCAL plan_cache_mode = force_generic_plan")
+            .await
     }
 }
 
@@ -132,7 +152,14 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // Batch statements have one text per size (a 500-row insert
+                // holds thousands of parameters), and a prepared one keeps
+                // its program: at sqlx's default of 100 per connection,
+                // merged syncs of every size held 234 MiB after 45 s under
+                // `make load` (80 MiB before merging). Frequent statements
+                // stay cached; the rest are prepared again, which is cheap.
+                .statement_cache_capacity(24);
             if let Some(dir) = std::path::Path::new(opts.get_filename()).parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(e.into()))?;

@@ -262,7 +262,7 @@ impl Store {
             v
         };
         with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_batch().await?;
             // 一次一评: which cases (and stages) already have their first rating.
             let mut rated: HashSet<(i64, Option<Stage>)> = HashSet::new();
             for chunk in case_ids.chunks(CHUNK) {

@@ -246,6 +246,7 @@ pub async fn spawn_app_with(db: Db, test: &str, tweak: fn(&mut Settings)) -> Opt
         hotline: None,
         sms_gateway: None,
         policy: Default::default(),
+        ingest_writers: 2,
         security: Default::default(),
     };
     let mut settings = settings;

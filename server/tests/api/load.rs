@@ -17,7 +17,158 @@ crate::on_both_databases_with!(
     two_hundred_devices_syncing_back_to_back_all_get_answers_and_no_500,
 );
 
-crate::on_both_databases!(a_database_growing_fast_has_its_planner_statistics_refreshed_once,);
+crate::on_both_databases!(
+    a_database_growing_fast_has_its_planner_statistics_refreshed_once,
+    concurrent_batches_sharing_ids_are_answered_as_if_stored_one_after_another,
+    a_batch_the_database_refuses_fails_alone_when_written_with_others,
+);
+
+/// The level a stored rating has, read from the content kept for it.
+async fn stored_level(app: &TestApp, id: &str) -> String {
+    let sql = "SELECT payload FROM ratings WHERE id = $1";
+    let payload: String = match &app.store {
+        server::store::Store::Sqlite(pool) => {
+            sqlx::query_scalar(sql).bind(id).fetch_one(pool).await
+        }
+        server::store::Store::Postgres(pool) => {
+            sqlx::query_scalar(sql).bind(id).fetch_one(pool).await
+        }
+    }
+    .unwrap();
+    let record: Value = serde_json::from_str(&payload).unwrap();
+    record["level"].as_str().unwrap().to_string()
+}
+
+/// Thirty batches at once: ten groups of ten ratings, each group sent as
+/// it is, sent again, and sent with every level changed. However the
+/// writer merges them, each rating is stored once, and the answers are
+/// those of the thirty batches stored one after the other in some order:
+/// one `accepted` per rating; a resend of what was stored is `duplicate`,
+/// other content under its id is `conflict` (and kept for review).
+async fn concurrent_batches_sharing_ids_are_answered_as_if_stored_one_after_another(app: TestApp) {
+    const GROUPS: u64 = 10;
+    const PER: u64 = 10;
+    let sent: Vec<Vec<Value>> = (0..GROUPS)
+        .map(|g| {
+            (1..=PER)
+                .map(|i| app.rating(g * PER + i, "satisfied"))
+                .collect()
+        })
+        .collect();
+    let mut bodies = Vec::new();
+    for items in &sent {
+        let changed: Vec<Value> = items
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r["level"] = json!("very_satisfied");
+                r
+            })
+            .collect();
+        bodies.push(("satisfied", app.batch(items.clone())));
+        bodies.push(("satisfied", app.batch(items.clone())));
+        bodies.push(("very_satisfied", app.batch(changed)));
+    }
+    let answers =
+        futures_util::future::join_all(bodies.iter().map(|(_, b)| app.post_sync(b))).await;
+    // rating id -> (level sent, status answered), one entry per sending.
+    let mut by_id: std::collections::HashMap<String, Vec<(&str, String)>> = Default::default();
+    for ((level, body), r) in bodies.iter().zip(answers) {
+        assert_eq!(r.status(), 200);
+        let answer: Value = r.json().await.unwrap();
+        let items = body["items"].as_array().unwrap();
+        let st = statuses(&answer);
+        assert_eq!(st.len(), items.len(), "one answer per item: {answer}");
+        for (item, status) in items.iter().zip(st) {
+            by_id
+                .entry(item["id"].as_str().unwrap().to_string())
+                .or_default()
+                .push((*level, status));
+        }
+    }
+    assert_eq!(by_id.len(), (GROUPS * PER) as usize);
+    let mut conflicts = 0;
+    for (id, sendings) in &by_id {
+        let accepted: Vec<&str> = sendings
+            .iter()
+            .filter(|(_, s)| s == "accepted")
+            .map(|(l, _)| *l)
+            .collect();
+        assert_eq!(accepted.len(), 1, "{id}: {sendings:?}");
+        let kept = accepted[0];
+        assert_eq!(stored_level(&app, id).await, kept, "{id}: {sendings:?}");
+        for (level, status) in sendings {
+            if status == "accepted" {
+                continue;
+            }
+            let expected = if *level == kept {
+                "duplicate"
+            } else {
+                "conflict"
+            };
+            assert_eq!(status, expected, "{id}: {sendings:?}");
+            conflicts += usize::from(status == "conflict");
+        }
+    }
+    assert_eq!(
+        app.count(CountedTable::Ratings).await,
+        (GROUPS * PER) as i64
+    );
+    assert_eq!(
+        app.count(CountedTable::SyncConflicts).await,
+        conflicts as i64
+    );
+}
+
+/// A batch PostgreSQL refuses (a NUL character in a comment) sent at the
+/// same time as twenty good ones: if the writer merged them, the merged
+/// write fails and each batch is written again on its own, so only that
+/// batch is refused (422, nothing of it stored) and every good one is
+/// stored. SQLite stores the NUL, so there all twenty-one are accepted.
+async fn a_batch_the_database_refuses_fails_alone_when_written_with_others(app: TestApp) {
+    let good: Vec<Value> = (0..20u64)
+        .map(|b| {
+            app.batch(
+                (1..=5)
+                    .map(|i| app.rating(b * 5 + i, "satisfied"))
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut odd = app.rating(1000, "satisfied");
+    odd["comment"] = json!("窗口\u{0}人员");
+    let odd = app.batch(vec![odd]);
+    let all: Vec<&Value> = good
+        .iter()
+        .take(10)
+        .chain([&odd])
+        .chain(good.iter().skip(10))
+        .collect();
+    let answers = futures_util::future::join_all(all.iter().map(|b| app.post_sync(b))).await;
+    let mut refused = 0;
+    for (body, r) in all.iter().zip(answers) {
+        let status = r.status().as_u16();
+        let answer: Value = r.json().await.unwrap();
+        if std::ptr::eq(*body, &odd) && app.store.kind() == "postgres" {
+            assert_eq!(status, 422, "{answer}");
+            assert_eq!(answer["error"]["code"], "invalid_text", "{answer}");
+            refused += 1;
+        } else {
+            assert_eq!(status, 200, "{answer}");
+            assert!(
+                statuses(&answer).iter().all(|s| s == "accepted"),
+                "{answer}"
+            );
+        }
+    }
+    let expected = if app.store.kind() == "postgres" {
+        100
+    } else {
+        101
+    };
+    assert_eq!(app.count(CountedTable::Ratings).await, expected);
+    assert_eq!(refused, usize::from(app.store.kind() == "postgres"));
+}
 
 /// 900 ratings into a fresh database: on PostgreSQL the hot tables are
 /// analysed (not waiting for autovacuum's minute), once; SQLite has none.
