@@ -27,8 +27,8 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::store::{Ingested, NewRating, Store, StoreError};
 
-/// At most this many ratings in one merged write (a sync batch is at most
-/// 500; a batch larger than this is written alone).
+/// A writer stops taking waiting batches once it holds this many ratings
+/// (a sync batch is at most 500, so a merged write holds fewer than 1,500).
 const MERGE_MAX: usize = 1000;
 
 /// How many writers merge batches: one on SQLite (one writer at a time
@@ -132,7 +132,15 @@ async fn run(store: Store, fraud: FraudPolicy, jobs: Arc<Mutex<mpsc::Receiver<Jo
             }
             group
         };
-        write(&store, &fraud, group).await;
+        // A panic answers the group's requests with an error (their reply
+        // senders are dropped) but must not take a writer away for good.
+        let written = std::panic::AssertUnwindSafe(write(&store, &fraud, group));
+        if futures_util::FutureExt::catch_unwind(written)
+            .await
+            .is_err()
+        {
+            tracing::error!("a ratings writer panicked; its batches were answered with an error");
+        }
     }
 }
 
