@@ -49,8 +49,18 @@ def sign_in(host, port, password):
     return conn, {"cookie": cookies, "x-csrf-token": csrf}
 
 
-def enrol(host, port, password, n, place, run):
+def enrol(host, port, password, n, place, run, notices):
     conn, auth = sign_in(host, port, password)
+    if notices:
+        # As in a deployed hall: its administrator is told of each bad
+        # rating at once, by SMS (the outbox), so ticket notices are part
+        # of the load.
+        status, _, raw = request(
+            conn, "PUT", "/api/v1/staff/settings",
+            {"phone": "13800000000", "notify": "instant"}, auth,
+        )
+        if status != 200:
+            raise SystemExit(f"notice settings: {status} {raw[:200]!r}")
     devices = []
     for i in range(n):
         code = f"KIOSK-LOAD-{run}-{i:04d}"
@@ -173,6 +183,8 @@ def main():
     ap.add_argument("--batch", type=int, default=20, help="ratings per sync")
     ap.add_argument("--bad-every", type=int, default=10, help="one bad rating in this many (0: none)")
     ap.add_argument("--no-cases", action="store_true", help="ratings without a case number")
+    ap.add_argument("--no-notices", action="store_true",
+                    help="the hall's administrator asks for no SMS notices")
     ap.add_argument("--password", default=os.environ.get("HCP_DEMO_PASSWORD", ""))
     ap.add_argument("--place", default="HALL-DC")
     ap.add_argument("--name", default="sync", help="prefix of the BENCH names")
@@ -185,7 +197,7 @@ def main():
         raise SystemExit("bounds: 1..1000 devices, up to 300 s, 1..500 ratings a batch")
     host, port = u.hostname, u.port or 80
     run = uuid.uuid4().hex[:6]
-    devices = enrol(host, port, a.password, a.devices, a.place, run)
+    devices = enrol(host, port, a.password, a.devices, a.place, run, not a.no_notices)
     out = {"lat": [], "ok": 0, "e4": 0, "e5": 0, "et": 0, "rated": 0, "samples": []}
     lock = threading.Lock()
     start = time.monotonic()

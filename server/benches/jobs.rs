@@ -91,9 +91,14 @@ async fn state(store: Store, url: &str) -> AppState {
         .site_root(settings.site_root.clone())
         .site_pkg_dir(settings.site_pkg_dir.clone())
         .build();
+    let calendar: Arc<server::rectify::CalendarCache> = Default::default();
     let writer = server::coalesce::Writer::start(
         store.clone(),
         settings.policy.fraud,
+        server::coalesce::TicketOpening {
+            calendar: calendar.clone(),
+            policy: settings.policy.rectify,
+        },
         server::coalesce::writers_for(&store, settings.ingest_writers),
     );
     AppState {
@@ -108,8 +113,11 @@ async fn state(store: Store, url: &str) -> AppState {
         pad_hub: Default::default(),
         public_url: "http://127.0.0.1".into(),
         loop_bell: Arc::new(tokio::sync::Notify::new()),
-        calendar: Default::default(),
+        calendar,
         ticket_notifier: None,
+        // Nobody listens: this bench measures the jobs, which send notices
+        // themselves.
+        announcer: server::notify::Announcer::new().0,
         assets: Arc::new(assets),
         hash_key: Arc::new(hash_key),
         instance: "bench".into(),

@@ -17,6 +17,12 @@
 //! A request that gives up waiting (the client went away) does not take its
 //! ratings back: they are stored, and the device's retry is answered
 //! `duplicate`, as after any lost answer.
+//!
+//! The writer also opens the tickets of the group's bad ratings, in one
+//! transaction after the ratings' own (a request used to open its own, one
+//! transaction and one commit each). The ratings are safe before it: a
+//! ticket that fails to open here is opened by the jobs' sweep. Each request
+//! is told which tickets its ratings opened, to announce them.
 
 use std::sync::Arc;
 
@@ -25,6 +31,7 @@ use domain::fraud::FraudPolicy;
 use domain::RatingRecord;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use crate::rectify::CalendarCache;
 use crate::store::{Ingested, NewRating, Store, StoreError};
 
 /// A writer stops taking waiting batches once it holds this many ratings
@@ -70,7 +77,23 @@ impl Owned {
 struct Job {
     items: Vec<Owned>,
     received_at: i64,
-    reply: oneshot::Sender<Result<Vec<Ingested>, StoreError>>,
+    reply: oneshot::Sender<Result<Written, StoreError>>,
+}
+
+/// What a writer answers a request.
+pub struct Written {
+    /// Per item, in order.
+    pub answers: Vec<Ingested>,
+    /// The tickets its bad ratings opened (ids), to announce.
+    pub tickets: Vec<i64>,
+}
+
+/// What a writer needs to open tickets: the calendar (the server's cache,
+/// so a calendar edit reaches it) and the loop's policy.
+#[derive(Clone)]
+pub struct TicketOpening {
+    pub calendar: Arc<CalendarCache>,
+    pub policy: domain::rectify::LoopPolicy,
 }
 
 /// The queue in front of the writers; cloned into every request's state.
@@ -82,22 +105,24 @@ pub struct Writer {
 impl Writer {
     /// Starts `writers` writer tasks on `store` (one is right for SQLite,
     /// whose writes are serialised anyway).
-    pub fn start(store: Store, fraud: FraudPolicy, writers: usize) -> Writer {
+    pub fn start(
+        store: Store,
+        fraud: FraudPolicy,
+        tickets: TicketOpening,
+        writers: usize,
+    ) -> Writer {
         let (queue, jobs) = mpsc::channel::<Job>(1024);
         let jobs = Arc::new(Mutex::new(jobs));
         for _ in 0..writers.max(1) {
-            tokio::spawn(run(store.clone(), fraud, jobs.clone()));
+            tokio::spawn(run(store.clone(), fraud, tickets.clone(), jobs.clone()));
         }
         Writer { queue }
     }
 
     /// Stores `items` (received at `received_at`), merged with whatever
-    /// other batches are waiting; answers per item, in order.
-    pub async fn ingest(
-        &self,
-        items: Vec<Owned>,
-        received_at: i64,
-    ) -> Result<Vec<Ingested>, StoreError> {
+    /// other batches are waiting, and opens the tickets of the bad ones;
+    /// answers per item, in order.
+    pub async fn ingest(&self, items: Vec<Owned>, received_at: i64) -> Result<Written, StoreError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             items,
@@ -111,7 +136,12 @@ impl Writer {
     }
 }
 
-async fn run(store: Store, fraud: FraudPolicy, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn run(
+    store: Store,
+    fraud: FraudPolicy,
+    tickets: TicketOpening,
+    jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
+) {
     loop {
         // Take the first waiting batch and whatever else waits behind it.
         let group = {
@@ -134,7 +164,7 @@ async fn run(store: Store, fraud: FraudPolicy, jobs: Arc<Mutex<mpsc::Receiver<Jo
         };
         // A panic answers the group's requests with an error (their reply
         // senders are dropped) but must not take a writer away for good.
-        let written = std::panic::AssertUnwindSafe(write(&store, &fraud, group));
+        let written = std::panic::AssertUnwindSafe(write(&store, &fraud, &tickets, group));
         if futures_util::FutureExt::catch_unwind(written)
             .await
             .is_err()
@@ -144,38 +174,101 @@ async fn run(store: Store, fraud: FraudPolicy, jobs: Arc<Mutex<mpsc::Receiver<Jo
     }
 }
 
-async fn write(store: &Store, fraud: &FraudPolicy, group: Vec<Job>) {
-    if group.len() > 1 {
-        // The latest arrival's time: none of them was stored before it.
-        let received_at = group
-            .iter()
-            .map(|j| j.received_at)
-            .max()
-            .unwrap_or_default();
-        let merged: Vec<NewRating> = group
+async fn write(store: &Store, fraud: &FraudPolicy, tickets: &TicketOpening, group: Vec<Job>) {
+    // The latest arrival's time: none of them was stored before it.
+    let received_at = group
+        .iter()
+        .map(|j| j.received_at)
+        .max()
+        .unwrap_or_default();
+    let mut done: Vec<(Job, Result<Vec<Ingested>, StoreError>)> = Vec::with_capacity(group.len());
+    let mut group = Some(group);
+    if group.as_ref().is_some_and(|g| g.len() > 1) {
+        let jobs = group.take().unwrap_or_default();
+        let merged: Vec<NewRating> = jobs
             .iter()
             .flat_map(|j| j.items.iter().map(Owned::borrow))
             .collect();
         match store.ingest(&merged, received_at, fraud).await {
             Ok(answers) if answers.len() == merged.len() => {
+                drop(merged);
                 let mut answers = answers.into_iter();
-                for job in group {
+                for job in jobs {
                     let mine: Vec<Ingested> = answers.by_ref().take(job.items.len()).collect();
-                    let _ = job.reply.send(Ok(mine));
+                    done.push((job, Ok(mine)));
                 }
-                return;
             }
-            Ok(_) => tracing::error!(
-                "a merged ingest answered the wrong number of items; writing each batch alone"
-            ),
-            Err(e) => {
-                tracing::warn!(error = ?e, batches = group.len(), "a merged ingest failed; writing each batch alone")
+            outcome => {
+                match outcome {
+                    Ok(_) => tracing::error!(
+                        "a merged ingest answered the wrong number of items; writing each batch alone"
+                    ),
+                    Err(e) => tracing::warn!(
+                        error = ?e,
+                        batches = jobs.len(),
+                        "a merged ingest failed; writing each batch alone"
+                    ),
+                }
+                drop(merged);
+                group = Some(jobs);
             }
         }
     }
-    for job in group {
+    for job in group.unwrap_or_default() {
         let items: Vec<NewRating> = job.items.iter().map(Owned::borrow).collect();
         let answer = store.ingest(&items, job.received_at, fraud).await;
+        drop(items);
+        done.push((job, answer));
+    }
+    // A rating named by two batches of the group: its ticket is told to
+    // the first.
+    let mut opened: std::collections::HashMap<String, i64> =
+        open_tickets(store, tickets, &done, received_at)
+            .await
+            .into_iter()
+            .map(|(ticket, rating)| (rating, ticket))
+            .collect();
+    for (job, answer) in done {
+        let answer = answer.map(|answers| Written {
+            tickets: job
+                .items
+                .iter()
+                .filter(|o| o.record.level.is_bad())
+                .filter_map(|o| opened.remove(&o.record.id.to_string()))
+                .collect(),
+            answers,
+        });
         let _ = job.reply.send(answer);
     }
+}
+
+/// Opens the tickets of the bad ratings the group stored, in one
+/// transaction; a failure is logged and left to the jobs' sweep.
+async fn open_tickets(
+    store: &Store,
+    tickets: &TicketOpening,
+    done: &[(Job, Result<Vec<Ingested>, StoreError>)],
+    now: i64,
+) -> Vec<(i64, String)> {
+    let bad: Vec<String> = done
+        .iter()
+        .filter(|(_, answer)| answer.is_ok())
+        .flat_map(|(job, _)| job.items.iter())
+        .filter(|o| o.record.level.is_bad())
+        .map(|o| o.record.id.to_string())
+        .collect();
+    let mut opened = vec![];
+    for chunk in bad.chunks(500) {
+        let found = async {
+            let rows = store.bad_ratings_without_ticket(500, Some(chunk)).await?;
+            crate::rectify::open_rows(store, &tickets.calendar, &tickets.policy, &rows, now).await
+        };
+        match found.await {
+            Ok(ids) => opened.extend(ids),
+            Err(e) => {
+                tracing::error!(error = ?e, "opening tickets for bad ratings failed; the jobs retry")
+            }
+        }
+    }
+    opened
 }

@@ -5,6 +5,8 @@
 //! ticket and kind), so two runs never send it twice. Messages go through
 //! the SMS gateway (the outbox table by default).
 
+use std::collections::HashSet;
+
 use domain::notice::{self, NoticeKind, OpenTicket};
 use domain::time::china_deadline;
 
@@ -66,15 +68,83 @@ fn message(kind: NoticeKind, t: &TicketDeadlineRow) -> String {
     }
 }
 
-/// Sends what is due at `now`; returns how many SMS went out.
+/// Sends what is due at `now` for every ticket still in the loop, digests
+/// included (the periodic jobs); returns how many SMS went out.
 pub async fn run(state: &AppState, now: i64) -> Result<usize, ApiError> {
+    due_for(state, None, now).await
+}
+
+/// Sends what is due at `now` for the tickets `ids` only (new tickets,
+/// told "at once"): the work follows what was opened, not how many tickets
+/// are open. Digests stay with the jobs.
+pub async fn opened(state: &AppState, ids: &[i64], now: i64) -> Result<usize, ApiError> {
+    due_for(state, Some(ids), now).await
+}
+
+/// Hands new tickets to this server's announcer task, which sends their
+/// "at once" notices beside the requests that opened them. The task takes
+/// whatever has arrived and sends for all of it in one run, so a burst of
+/// bad ratings costs a run per round of the task, not one per request.
+#[derive(Clone)]
+pub struct Announcer(tokio::sync::mpsc::UnboundedSender<(Vec<i64>, i64)>);
+
+/// The announcer's side of the queue, for [`announce_loop`].
+pub type Announced = tokio::sync::mpsc::UnboundedReceiver<(Vec<i64>, i64)>;
+
+impl Announcer {
+    pub fn new() -> (Announcer, Announced) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (Announcer(tx), rx)
+    }
+
+    /// Tickets opened at `now`; never waits.
+    pub fn opened(&self, ids: Vec<i64>, now: i64) {
+        if !ids.is_empty() {
+            let _ = self.0.send((ids, now));
+        }
+    }
+}
+
+/// The tickets one run takes at most.
+const ANNOUNCE_MAX: usize = 1000;
+
+/// Runs until the server stops: notices for the tickets handed over. A
+/// run that fails is logged; the jobs' tick sends what it left.
+pub async fn announce_loop(state: AppState, mut queue: Announced) {
+    while let Some((mut ids, mut now)) = queue.recv().await {
+        while ids.len() < ANNOUNCE_MAX {
+            match queue.try_recv() {
+                Ok((more, at)) => {
+                    ids.extend(more);
+                    now = now.max(at);
+                }
+                Err(_) => break,
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        if let Err(e) = opened(&state, &ids, now).await {
+            tracing::warn!(error = ?e, "notices failed; the jobs send them next time");
+        }
+    }
+}
+
+async fn due_for(state: &AppState, ids: Option<&[i64]>, now: i64) -> Result<usize, ApiError> {
     let recipients = state.store.notice_recipients().await?;
     if recipients.is_empty() {
         return Ok(0);
     }
-    let tickets = state.store.open_ticket_deadlines().await?;
-    let digest_day = notice::digest_day(now);
+    let tickets = state.store.open_ticket_deadlines(ids).await?;
+    // What was told already is read once, not tried again ticket by ticket.
+    let told: HashSet<(i64, i64, String)> = state
+        .store
+        .ticket_notices_told(ids)
+        .await?
+        .into_iter()
+        .collect();
+    let digest_day = notice::digest_day(now).filter(|_| ids.is_none());
     let mut sent = 0;
+    let mut alerts: Vec<(&NoticeRecipient, &TicketDeadlineRow, NoticeKind)> = vec![];
     for r in &recipients {
         let mine: Vec<&TicketDeadlineRow> = tickets.iter().filter(|t| responsible(r, t)).collect();
         if r.notify == "digest" {
@@ -109,17 +179,44 @@ pub async fn run(state: &AppState, now: i64) -> Result<usize, ApiError> {
         }
         for t in &mine {
             for k in notice::due(&open_ticket(t), now) {
-                if state
-                    .store
-                    .record_notice(r.id, Some(t.id), k.as_str(), None, now)
-                    .await?
-                {
-                    send(state, r, Some(t.id), &message(k, t), "alert", now).await?;
-                    sent += 1;
+                if !told.contains(&(r.id, t.id, k.as_str().to_string())) {
+                    alerts.push((r, *t, k));
                 }
             }
         }
     }
+    // Recorded (all at once) before they are sent: a second server's run
+    // that read the same "not told" records none of them and sends nothing.
+    let keys: Vec<(i64, i64, &str)> = alerts
+        .iter()
+        .map(|(r, t, k)| (r.id, t.id, k.as_str()))
+        .collect();
+    let recorded: HashSet<(i64, i64, String)> = state
+        .store
+        .record_ticket_notices(&keys, now)
+        .await?
+        .into_iter()
+        .collect();
+    let bodies: Vec<(&NoticeRecipient, i64, String)> = alerts
+        .into_iter()
+        .filter(|(r, t, k)| recorded.contains(&(r.id, t.id, k.as_str().to_string())))
+        .map(|(r, t, k)| (r, t.id, message(k, t)))
+        .collect();
+    let messages: Vec<Sms> = bodies
+        .iter()
+        .map(|(r, ticket, body)| Sms {
+            case_id: None,
+            ticket_id: Some(*ticket),
+            phone: &r.phone,
+            body,
+            link_nonce: None,
+            purpose: "alert",
+            now,
+            staff_id: Some(r.id),
+        })
+        .collect();
+    sent += messages.len();
+    state.sms.send_all(messages).await?;
     Ok(sent)
 }
 

@@ -238,20 +238,11 @@ async fn ingest(
             }
         })
         .collect();
-    let stored = state.writer.ingest(owned, received_at).await?;
-    let bad: Vec<String> = items
-        .iter()
-        .filter(|p| p.record.level.is_bad())
-        .map(|p| p.record.id.to_string())
-        .collect();
-    if !bad.is_empty() {
-        // The ratings are safe; a ticket that fails to open now is opened
-        // by the periodic jobs' sweep (or at start-up).
-        if let Err(e) = crate::rectify::open_tickets_for(state, &bad, received_at).await {
-            tracing::error!(error = ?e, "opening tickets for bad ratings failed; the jobs retry");
-        }
-    }
-    Ok(stored)
+    // The writer also opens the bad ratings' tickets (a ticket that fails
+    // to open there is opened by the jobs' sweep, or at start-up).
+    let written = state.writer.ingest(owned, received_at).await?;
+    crate::rectify::announce(state, written.tickets, received_at);
+    Ok(written.answers)
 }
 
 /// The device a batch claims to come from, checked against its token. A
@@ -269,10 +260,10 @@ pub async fn authenticate_device(
     };
     let auth = state
         .store
-        .device_auth(device_id)
+        .device_with_auth(device_id)
         .await?
         .ok_or_else(not_registered)?;
-    if auth.kind.is_terminal() {
+    if auth.device.kind.is_terminal() {
         if auth.revoked_at.is_some() {
             return Err(ApiError::Forbidden {
                 code: "device_revoked",
@@ -289,10 +280,7 @@ pub async fn authenticate_device(
             });
         }
     }
-    let device = state
-        .store
-        .device(device_id)
-        .await?
+    let device = Some(auth.device)
         .filter(|d| d.active)
         .ok_or_else(not_registered)?;
     let now = crate::state::now_ms();

@@ -14,7 +14,7 @@ use crate::auth::{self, Staff};
 use crate::error::ApiError;
 use crate::sms::Sms;
 use crate::state::AppState;
-use crate::store::{NewEvent, Scope, TicketRow, TicketUpdate};
+use crate::store::{NewEvent, Scope, Store, StoreError, TicketRow, TicketUpdate};
 
 /// This server's copy of the working-day calendar, read from
 /// `calendar_days` on first use and again after each edit: an edit on this
@@ -50,16 +50,24 @@ impl CalendarCache {
 /// The working-day calendar as the database holds it (cached, see
 /// [`CalendarCache`]).
 pub async fn calendar(state: &AppState) -> Result<std::sync::Arc<Calendar>, ApiError> {
-    let (generation, cached) = state.calendar.get();
+    Ok(calendar_in(&state.calendar, &state.store).await?)
+}
+
+/// [`calendar`] from a cache and a store (the ratings writer has no state).
+pub async fn calendar_in(
+    cache: &CalendarCache,
+    store: &Store,
+) -> Result<std::sync::Arc<Calendar>, StoreError> {
+    let (generation, cached) = cache.get();
     if let Some(cal) = cached {
         return Ok(cal);
     }
-    let days = state.store.calendar_days().await?;
+    let days = store.calendar_days().await?;
     let cal = std::sync::Arc::new(Calendar::new(
         days.into_iter()
             .filter_map(|d| Some((Date::parse(&d.day)?, DayKind::parse(&d.kind)?))),
     ));
-    state.calendar.keep(generation, cal.clone());
+    cache.keep(generation, cal.clone());
     Ok(cal)
 }
 
@@ -88,58 +96,60 @@ pub async fn open_new_tickets(state: &AppState, now: i64) -> Result<usize, ApiEr
     Ok(opened)
 }
 
-/// Opens the tickets of the bad ratings among `ids` (one request's), in one
-/// transaction.
-pub async fn open_tickets_for(
-    state: &AppState,
-    ids: &[String],
-    now: i64,
-) -> Result<usize, ApiError> {
-    let mut opened = 0;
-    for chunk in ids.chunks(500) {
-        let rows = state
-            .store
-            .bad_ratings_without_ticket(500, Some(chunk))
-            .await?;
-        opened += open(state, &rows, now).await?;
-    }
-    Ok(opened)
-}
-
 async fn open(
     state: &AppState,
     rows: &[crate::store::BadRatingRow],
     now: i64,
 ) -> Result<usize, ApiError> {
+    let opened = open_rows(
+        &state.store,
+        &state.calendar,
+        &state.settings.policy.rectify,
+        rows,
+        now,
+    )
+    .await?;
+    let n = opened.len();
+    announce(state, opened.into_iter().map(|(id, _)| id).collect(), now);
+    Ok(n)
+}
+
+/// Opens a ticket for each of `rows` (bad ratings without one) in one
+/// transaction, deadlines from the calendar; returns (ticket id, rating id)
+/// of those opened. [`announce`] tells the tablets and administrators.
+pub async fn open_rows(
+    store: &Store,
+    calendar: &CalendarCache,
+    policy: &domain::rectify::LoopPolicy,
+    rows: &[crate::store::BadRatingRow],
+    now: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(vec![]);
     }
-    let policy = state.settings.policy.rectify;
-    let cal = calendar(state).await?;
+    let cal = calendar_in(calendar, store).await?;
     let due: Vec<(&crate::store::BadRatingRow, i64, i64)> = rows
         .iter()
         .map(|r| {
-            let t = Ticket::open(r.rated_at, r.has_phone, &cal, &policy);
+            let t = Ticket::open(r.rated_at, r.has_phone, &cal, policy);
             (r, t.contact_due, t.appeal_due)
         })
         .collect();
-    let ids = state.store.open_tickets(&due, now).await?;
-    let opened = ids.len();
-    if opened > 0 {
-        if let Some(n) = &state.ticket_notifier {
-            n.opened(ids);
-        }
-        state.loop_bell.notify_waiters();
-        // Administrators who asked to be told at once: not on the request's
-        // path (a sync answers without waiting for SMS).
-        let state = state.clone();
-        tokio::spawn(async move {
-            if let Err(e) = crate::notify::run(&state, now).await {
-                tracing::warn!(error = ?e, "notices failed; the jobs send them next time");
-            }
-        });
+    store.open_tickets(&due, now).await
+}
+
+/// After tickets opened: every server's tablets hear of them (the push
+/// streams), and administrators who asked to be told at once get an SMS
+/// for these tickets, beside the request, not on its path.
+pub fn announce(state: &AppState, ids: Vec<i64>, now: i64) {
+    if ids.is_empty() {
+        return;
     }
-    Ok(opened)
+    if let Some(n) = &state.ticket_notifier {
+        n.opened(ids.clone());
+    }
+    state.loop_bell.notify_waiters();
+    state.announcer.opened(ids, now);
 }
 
 fn parse<T>(s: Option<&str>, f: impl Fn(&str) -> Option<T>) -> Option<T> {

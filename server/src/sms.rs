@@ -30,7 +30,12 @@ pub struct Sms<'a> {
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
 
 pub trait SmsGateway: Send + Sync {
-    fn send<'a>(&'a self, sms: Sms<'a>) -> SendFuture<'a>;
+    /// Queues several messages at once (one transaction for the outbox).
+    fn send_all<'a>(&'a self, all: Vec<Sms<'a>>) -> SendFuture<'a>;
+
+    fn send<'a>(&'a self, sms: Sms<'a>) -> SendFuture<'a> {
+        self.send_all(vec![sms])
+    }
 }
 
 /// The default gateway: the `sms_outbox` table, and (`HCP_SMS_FILE`) a
@@ -49,26 +54,36 @@ impl OutboxGateway {
 }
 
 impl SmsGateway for OutboxGateway {
-    fn send<'a>(&'a self, sms: Sms<'a>) -> SendFuture<'a> {
+    fn send_all<'a>(&'a self, all: Vec<Sms<'a>>) -> SendFuture<'a> {
         Box::pin(async move {
-            let id = self.store.insert_outbox(&sms).await?;
+            if all.is_empty() {
+                return Ok(());
+            }
+            let ids = self.store.insert_outbox_all(&all).await?;
             if let Some(path) = &self.file {
-                let line = serde_json::json!({
-                    "id": id, "phone": sms.phone, "body": sms.body, "purpose": sms.purpose,
-                    "case_id": sms.case_id, "ticket_id": sms.ticket_id, "created_at": sms.now,
-                });
+                let lines: String = ids
+                    .iter()
+                    .zip(&all)
+                    .map(|(id, sms)| {
+                        let line = serde_json::json!({
+                            "id": id, "phone": sms.phone, "body": sms.body, "purpose": sms.purpose,
+                            "case_id": sms.case_id, "ticket_id": sms.ticket_id, "created_at": sms.now,
+                        });
+                        format!("{line}\n")
+                    })
+                    .collect();
                 let written = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(path)
-                    .and_then(|mut f| {
-                        std::io::Write::write_all(&mut f, format!("{line}\n").as_bytes())
-                    });
+                    .and_then(|mut f| std::io::Write::write_all(&mut f, lines.as_bytes()));
                 if let Err(e) = written {
                     tracing::warn!(error = %e, "could not append to HCP_SMS_FILE");
                 }
             }
-            tracing::info!(outbox_id = id, case_id = ?sms.case_id, purpose = sms.purpose, "SMS queued in outbox");
+            for (id, sms) in ids.iter().zip(&all) {
+                tracing::info!(outbox_id = id, case_id = ?sms.case_id, purpose = sms.purpose, "SMS queued in outbox");
+            }
             Ok(())
         })
     }

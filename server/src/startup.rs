@@ -86,6 +86,9 @@ impl Application {
         let settings_security = settings.security.clone();
         let settings_fraud = settings.policy.fraud;
         let settings_writers = settings.ingest_writers;
+        let settings_loop = settings.policy.rectify;
+        let calendar: Arc<crate::rectify::CalendarCache> = Default::default();
+        let (announcer, announced) = crate::notify::Announcer::new();
         let pad_hub = PadHub::default();
         let instance: Arc<str> = uuid::Uuid::now_v7().simple().to_string().into();
         let reads = match &settings.database_read_url {
@@ -110,12 +113,17 @@ impl Application {
             hash_key: Arc::new(hash_key),
             instance: instance.clone(),
             ticket_feed: None,
-            calendar: Default::default(),
+            calendar: calendar.clone(),
             ticket_notifier: None,
+            announcer,
             last_contact: Default::default(),
             writer: crate::coalesce::Writer::start(
                 store.clone(),
                 settings_fraud,
+                crate::coalesce::TicketOpening {
+                    calendar: calendar.clone(),
+                    policy: settings_loop,
+                },
                 crate::coalesce::writers_for(&store, settings_writers),
             ),
         };
@@ -151,6 +159,7 @@ impl Application {
             .unwrap_or_default();
         state.store.set_routes("hotline", &routes).await?;
         state.store.backfill_rollups().await?;
+        tokio::spawn(crate::notify::announce_loop(state.clone(), announced));
         crate::rectify::open_new_tickets(&state, now_ms())
             .await
             .map_err(|e| anyhow::anyhow!("opening tickets for bad ratings: {e}"))?;

@@ -56,6 +56,9 @@ pub struct AppState {
     /// When this server last wrote each terminal's last contact.
     #[from_ref(skip)]
     pub last_contact: Arc<LastContact>,
+    /// Sends the "at once" notices of new tickets (`notify`).
+    #[from_ref(skip)]
+    pub announcer: crate::notify::Announcer,
     /// Stores ratings, merging the batches that wait (`coalesce`).
     #[from_ref(skip)]
     pub writer: crate::coalesce::Writer,

@@ -183,10 +183,6 @@ impl Store {
             .await?))
     }
 
-    pub async fn device_auth(&self, id: &Uuid) -> Result<Option<DeviceAuthRow>, StoreError> {
-        self.device_auth_where("id", id.to_string()).await
-    }
-
     pub async fn device_auth_by_code(
         &self,
         code: &str,
@@ -765,21 +761,37 @@ impl Store {
     /// configured, queues it for the gateway's worker in the same
     /// transaction.
     pub async fn insert_outbox(&self, sms: &crate::sms::Sms<'_>) -> Result<i64, StoreError> {
+        let ids = self.insert_outbox_all(std::slice::from_ref(sms)).await?;
+        ids.into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Db(sqlx::Error::RowNotFound))
+    }
+
+    /// [`Store::insert_outbox`] for several messages, in one transaction;
+    /// their ids, in order.
+    pub async fn insert_outbox_all(
+        &self,
+        all: &[crate::sms::Sms<'_>],
+    ) -> Result<Vec<i64>, StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO sms_outbox (case_id, ticket_id, phone, body, link_nonce, purpose, created_at, staff_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
-                .bind(sms.case_id).bind(sms.ticket_id).bind(sms.phone).bind(sms.body).bind(sms.link_nonce)
-                .bind(sms.purpose).bind(sms.now).bind(sms.staff_id)
-                .fetch_one(&mut *tx).await?;
-            sqlx::query(
-                "INSERT INTO upstream_outbox (destination, kind, subject, ref_id, next_attempt_at, created_at) \
-                 SELECT d.name, 'sms', $1, $2, $3, $3 FROM upstream_destinations d WHERE d.name = 'sms' AND d.enabled")
-                .bind(format!("sms:{id}")).bind(id.to_string()).bind(sms.now)
-                .execute(&mut *tx).await?;
+            let mut ids = Vec::with_capacity(all.len());
+            for sms in all {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO sms_outbox (case_id, ticket_id, phone, body, link_nonce, purpose, created_at, staff_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+                    .bind(sms.case_id).bind(sms.ticket_id).bind(sms.phone).bind(sms.body).bind(sms.link_nonce)
+                    .bind(sms.purpose).bind(sms.now).bind(sms.staff_id)
+                    .fetch_one(&mut *tx).await?;
+                sqlx::query(
+                    "INSERT INTO upstream_outbox (destination, kind, subject, ref_id, next_attempt_at, created_at) \
+                     SELECT d.name, 'sms', $1, $2, $3, $3 FROM upstream_destinations d WHERE d.name = 'sms' AND d.enabled")
+                    .bind(format!("sms:{id}")).bind(id.to_string()).bind(sms.now)
+                    .execute(&mut *tx).await?;
+                ids.push(id);
+            }
             tx.commit().await?;
-            Ok(id)
+            Ok(ids)
         })
     }
 
@@ -831,14 +843,59 @@ impl Store {
             .execute(pool).await?.rows_affected() > 0))
     }
 
-    /// Tickets still in the loop, with the deadlines notices are about.
-    pub async fn open_ticket_deadlines(&self) -> Result<Vec<TicketDeadlineRow>, StoreError> {
-        with_pool!(self, pool => Ok(sqlx::query_as::<_, TicketDeadlineRow>(
-            "SELECT t.id, t.place_id, t.department_id, t.status, t.opened_at, t.contact_due, t.contacted_at, \
-                    t.rectify_due, t.archived_at, p.name AS place_name, w.name AS window_name \
-             FROM tickets t JOIN places p ON p.id = t.place_id LEFT JOIN windows w ON w.id = t.window_id \
-             WHERE t.status NOT IN ('closed', 'excluded') AND t.archived_at IS NULL ORDER BY t.id")
-            .fetch_all(pool).await?))
+    /// Records ticket notices (staff member, ticket, kind) in one statement;
+    /// answers those that were not recorded before (to be sent).
+    pub async fn record_ticket_notices(
+        &self,
+        notices: &[(i64, i64, &str)],
+        now: i64,
+    ) -> Result<Vec<(i64, i64, String)>, StoreError> {
+        let mut recorded = vec![];
+        for chunk in notices.chunks(1000) {
+            with_pool!(self, pool => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO staff_notices (staff_id, ticket_id, kind, day, created_at) ");
+                qb.push_values(chunk, |mut b, (staff, ticket, kind)| {
+                    b.push_bind(*staff).push_bind(*ticket).push_bind(*kind).push("NULL").push_bind(now);
+                });
+                qb.push(" ON CONFLICT DO NOTHING RETURNING staff_id, ticket_id, kind");
+                recorded.extend(qb.build_query_as::<(i64, i64, String)>().fetch_all(pool).await?);
+            })
+        }
+        Ok(recorded)
+    }
+
+    /// Tickets still in the loop, with the deadlines notices are about:
+    /// all of them, or (`Some(ids)`) those among `ids`.
+    pub async fn open_ticket_deadlines(
+        &self,
+        ids: Option<&[i64]>,
+    ) -> Result<Vec<TicketDeadlineRow>, StoreError> {
+        with_pool!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT t.id, t.place_id, t.department_id, t.status, t.opened_at, t.contact_due, t.contacted_at, \
+                        t.rectify_due, t.archived_at, p.name AS place_name, w.name AS window_name \
+                 FROM tickets t JOIN places p ON p.id = t.place_id LEFT JOIN windows w ON w.id = t.window_id \
+                 WHERE t.status NOT IN ('closed', 'excluded') AND t.archived_at IS NULL");
+            push_ids(&mut qb, "t.id", ids);
+            qb.push(" ORDER BY t.id");
+            Ok(qb.build_query_as::<TicketDeadlineRow>().fetch_all(pool).await?)
+        })
+    }
+
+    /// The ticket notices already recorded (staff member, ticket, kind) for
+    /// the tickets still in the loop, or (`Some(ids)`) for those among `ids`.
+    pub async fn ticket_notices_told(
+        &self,
+        ids: Option<&[i64]>,
+    ) -> Result<Vec<(i64, i64, String)>, StoreError> {
+        with_pool!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT n.staff_id, n.ticket_id, n.kind FROM staff_notices n JOIN tickets t ON t.id = n.ticket_id \
+                 WHERE t.status NOT IN ('closed', 'excluded') AND t.archived_at IS NULL");
+            push_ids(&mut qb, "t.id", ids);
+            Ok(qb.build_query_as::<(i64, i64, String)>().fetch_all(pool).await?)
+        })
     }
 
     pub async fn staff_settings(
@@ -952,4 +1009,25 @@ impl Store {
         with_pool!(self, pool => Ok(sqlx::query_as::<_, ReminderCandidate>(&sql)
             .bind(limit).fetch_all(pool).await?))
     }
+}
+
+/// ` AND <column> IN (…)` when `ids` is given (an empty list matches nothing).
+fn push_ids<'a, DB: sqlx::Database>(
+    qb: &mut sqlx::QueryBuilder<'a, DB>,
+    column: &str,
+    ids: Option<&'a [i64]>,
+) where
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let Some(ids) = ids else { return };
+    if ids.is_empty() {
+        qb.push(" AND 1 = 0");
+        return;
+    }
+    qb.push(format!(" AND {column} IN ("));
+    let mut list = qb.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    list.push_unseparated(")");
 }

@@ -87,6 +87,15 @@ pub struct DeviceRow {
     pub enrolled_at: Option<i64>,
 }
 
+/// A device with what authenticates it, read in one query for each sync.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeviceWithAuth {
+    #[sqlx(flatten)]
+    pub device: DeviceRow,
+    pub token_hash: Option<String>,
+    pub revoked_at: Option<i64>,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StaffAuthRow {
     pub id: i64,
@@ -454,6 +463,16 @@ impl Store {
              FROM devices d JOIN places p ON p.id = d.place_id WHERE {column} = $1"
         );
         with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceRow>(&sql).bind(value).fetch_optional(pool).await?))
+    }
+
+    /// [`Store::device`] and its token and revocation, in one query (every
+    /// sync batch asks).
+    pub async fn device_with_auth(&self, id: &Uuid) -> Result<Option<DeviceWithAuth>, StoreError> {
+        with_pool!(self, pool => Ok(sqlx::query_as::<_, DeviceWithAuth>(
+            "SELECT d.id, d.code, d.kind, d.place_id, p.name AS place_name, d.window_id, d.dimension_set, d.active, d.voice, \
+                    d.enrolled_at, d.token_hash, d.revoked_at \
+             FROM devices d JOIN places p ON p.id = d.place_id WHERE d.id = $1")
+            .bind(id.to_string()).fetch_optional(pool).await?))
     }
 
     pub async fn window_ids_of_place(&self, place_id: i64) -> Result<Vec<i64>, StoreError> {

@@ -254,18 +254,19 @@ impl Store {
 
     /// Opens tickets (rating, contact deadline, appeal deadline) and logs
     /// each, in one transaction, a few multi-row statements per 500;
-    /// ratings that already have one are skipped. Returns the ids opened.
+    /// ratings that already have one are skipped. Returns the tickets
+    /// opened, (ticket id, rating id), by ticket id.
     pub async fn open_tickets(
         &self,
         rows: &[(&BadRatingRow, i64, i64)],
         now: i64,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<(i64, String)>, StoreError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let mut opened: Vec<i64> = Vec::new();
+            let mut opened: Vec<(i64, String)> = Vec::new();
             for chunk in rows.chunks(500) {
                 let mut qb = sqlx::QueryBuilder::new(
                     "INSERT INTO tickets (rating_id, place_id, window_id, department_id, service_item_id, staff_id, status, \
@@ -276,8 +277,9 @@ impl Store {
                         .push("'open'").push_bind(r.rated_at).push_bind(r.has_phone)
                         .push_bind(*contact_due).push_bind(*appeal_due).push_bind(now);
                 });
-                qb.push(" ON CONFLICT (rating_id) DO NOTHING RETURNING id");
-                let ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+                qb.push(" ON CONFLICT (rating_id) DO NOTHING RETURNING id, rating_id");
+                let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
                 if !ids.is_empty() {
                     let mut qb = sqlx::QueryBuilder::new(
                         "INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, note, at) ");
@@ -293,7 +295,7 @@ impl Store {
                     Tx::from(&mut tx).enqueue_steps(&steps, now).await?;
                     Tx::from(&mut tx).enqueue_work_orders(&ids, now).await?;
                 }
-                opened.extend(ids);
+                opened.extend(rows);
             }
             tx.commit().await?;
             opened.sort_unstable();

@@ -14,6 +14,7 @@ crate::on_both_databases!(
     a_rating_given_on_the_pad_cancels_the_deferred_invitation,
     the_clerks_number_and_photo_reach_the_pad,
     a_unit_administrator_is_told_of_a_new_bad_rating_once_by_sms,
+    concurrent_syncs_tell_the_administrator_of_each_new_ticket_exactly_once,
     a_digest_administrator_gets_one_sms_a_day,
     notice_settings_refuse_a_bad_phone_and_notices_without_one,
     devices_report_their_last_contact_and_take_a_voice_setting,
@@ -300,6 +301,61 @@ async fn a_unit_administrator_is_told_of_a_new_bad_rating_once_by_sms(app: TestA
     app.post_json("/api/v1/admin/jobs/run", &sys, &json!({}))
         .await;
     assert_eq!(notices_to(&app, "13600001111").await.len(), 1);
+}
+
+/// Twenty batches at once, each with two bad ratings: the writer merges
+/// them and the announcer sends for many tickets in one run, yet each
+/// ticket is told once, to the administrator of its unit, and the jobs'
+/// tick adds nothing.
+async fn concurrent_syncs_tell_the_administrator_of_each_new_ticket_exactly_once(app: TestApp) {
+    let csrf = app.login_admin().await;
+    set_notices(&app, &csrf, "13600003333", "instant").await;
+    let bodies: Vec<Value> = (0..20u64)
+        .map(|b| {
+            app.batch(
+                (1..=5u64)
+                    .map(|i| {
+                        let level = if i <= 2 { "dissatisfied" } else { "satisfied" };
+                        app.rating(b * 5 + i, level)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let answers = futures_util::future::join_all(bodies.iter().map(|b| app.post_sync(b))).await;
+    assert!(answers.iter().all(|r| r.status() == 200));
+    let mut sent = vec![];
+    for _ in 0..100 {
+        sent = notices_to(&app, "13600003333").await;
+        if sent.len() >= 40 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let tickets = |sent: &[(String, String)]| {
+        let mut t: Vec<String> = sent
+            .iter()
+            .map(|(purpose, body)| {
+                assert_eq!(purpose, "alert");
+                let at = body.find("工单 #").expect(body) + "工单 #".len();
+                body[at..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect()
+            })
+            .collect();
+        t.sort();
+        t
+    };
+    let told = tickets(&sent);
+    let mut distinct = told.clone();
+    distinct.dedup();
+    assert_eq!(told.len(), 40, "{sent:?}");
+    assert_eq!(distinct.len(), 40, "each ticket once: {told:?}");
+    let sys = app.login_as("sysadmin").await;
+    app.post_json("/api/v1/admin/jobs/run", &sys, &json!({}))
+        .await;
+    assert_eq!(tickets(&notices_to(&app, "13600003333").await), told);
 }
 
 async fn a_digest_administrator_gets_one_sms_a_day(app: TestApp) {
