@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use leptos::config::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 
 use crate::assets::Assets;
@@ -289,12 +289,30 @@ const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// have fallen behind their growth (one server at a time does it).
 const STATISTICS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-fn router(state: AppState) -> Router {
+/// The page routes, listed once per process.
+///
+/// Listing them runs the whole app once with every resource load held back
+/// by a flag that is global to the process (`SuppressResourceLoad` in
+/// leptos_server 0.8, leptos issue #4773): a page whose resource is first
+/// polled while any thread lists routes waits forever. A process that
+/// starts servers while others serve pages (the test suite, a second
+/// instance beside the first) must list them only once.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES
+        .get_or_init(|| generate_route_list(crate::shell::App))
+        .clone()
+}
+
+/// Everything this server answers over HTTP, on `state`. Building it lists
+/// no routes after the first time (see `page_routes`), so it is safe while
+/// other servers in the process render pages.
+pub fn router(state: AppState) -> Router {
     use axum::http::{header, HeaderValue};
     use tower_http::compression::CompressionLayer;
     use tower_http::set_header::SetResponseHeaderLayer;
 
-    let routes = generate_route_list(crate::shell::App);
+    let routes = page_routes();
     let opts = state.leptos_options.clone();
     let loader = rate_loader(state.clone());
     let api = api_router().layer(SetResponseHeaderLayer::if_not_present(

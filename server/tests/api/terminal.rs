@@ -19,6 +19,7 @@ crate::on_both_databases!(
     notice_settings_refuse_a_bad_phone_and_notices_without_one,
     devices_report_their_last_contact_and_take_a_voice_setting,
     the_phone_rating_page_is_rendered_by_the_server,
+    pages_render_while_other_servers_start_in_the_same_process,
     pages_are_compressed_and_revalidated_and_api_answers_never_stored,
     the_service_worker_keeps_no_staff_page_or_case_link,
 );
@@ -511,6 +512,55 @@ async fn the_phone_rating_page_is_rendered_by_the_server(app: TestApp) {
         .await
         .unwrap();
     assert!(html.contains("data-testid=\"rate-error\"") && html.contains("NO-SUCH"));
+}
+
+/// Every server start builds the router; a server beside it in the same
+/// process (the test suite, a second instance) may be rendering pages at
+/// that moment. Listing the page routes holds back every resource load in
+/// the process (leptos #4773), so a page rendered then used to wait
+/// forever: CI saw the phone page hang for 300 s. Routers built over and
+/// over while pages render must leave every page complete.
+async fn pages_render_while_other_servers_start_in_the_same_process(app: TestApp) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    const PAGES: usize = 100;
+    let done = Arc::new(AtomicBool::new(false));
+    let builder = {
+        let (state, done) = (app.state.clone(), done.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut built = 0u32;
+            while !done.load(Ordering::Relaxed) {
+                drop(server::startup::router(state.clone()));
+                built += 1;
+            }
+            built
+        })
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut hung = Vec::new();
+    for i in 0..PAGES {
+        match client.get(app.url("/q/HALL-DC/W01")).send().await {
+            Ok(r) => {
+                assert_eq!(r.status(), 200);
+                match r.text().await {
+                    Ok(html) => assert!(html.contains("data-testid=\"rate-place\""), "{html}"),
+                    Err(e) => hung.push(format!("page {i}: {e:?}")),
+                }
+            }
+            Err(e) => hung.push(format!("page {i}: {e:?}")),
+        }
+    }
+    done.store(true, Ordering::Relaxed);
+    let built = builder.await.unwrap();
+    assert!(built > 0, "no router was built while the pages rendered");
+    assert!(
+        hung.is_empty(),
+        "{} of {PAGES} pages did not finish within 10 s while {built} routers were built: {hung:?}",
+        hung.len()
+    );
 }
 
 async fn pages_are_compressed_and_revalidated_and_api_answers_never_stored(app: TestApp) {
