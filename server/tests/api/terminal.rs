@@ -524,7 +524,16 @@ async fn pages_render_while_other_servers_start_in_the_same_process(app: TestApp
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     const PAGES: usize = 100;
+    /// Stops the router builder however the test ends: a failed assertion
+    /// must not leave a blocking loop the runtime waits for at shutdown.
+    struct Stop(Arc<AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
     let done = Arc::new(AtomicBool::new(false));
+    let stop = Stop(done.clone());
     let builder = {
         let (state, done) = (app.state.clone(), done.clone());
         tokio::task::spawn_blocking(move || {
@@ -553,7 +562,7 @@ async fn pages_render_while_other_servers_start_in_the_same_process(app: TestApp
             Err(e) => hung.push(format!("page {i}: {e:?}")),
         }
     }
-    done.store(true, Ordering::Relaxed);
+    drop(stop);
     let built = builder.await.unwrap();
     assert!(built > 0, "no router was built while the pages rendered");
     assert!(
