@@ -230,18 +230,26 @@ impl Store {
             ),
             None => String::new(),
         };
+        // A list of ids (a group of new ratings): each joined row found by
+        // its key, so the work follows the list (`Reach`).
+        let reach = match (self, ids) {
+            (Store::Postgres(_), Some(_)) => super::reports::Reach::Probe,
+            _ => super::reports::Reach::Scan,
+        };
+        let fence = reach.fence();
         let sql = format!(
             // A bad rating the province forwarded (`inbound_ratings`) starts
             // its deadlines when it reached us, not when it was given: the
             // province sends them back monthly (000 二).
-            "SELECT r.id, COALESCE((SELECT i.received_at FROM inbound_ratings i WHERE i.rating_id = r.id), r.rated_at) AS rated_at, \
+            "SELECT r.id, COALESCE((SELECT i.received_at FROM inbound_ratings i WHERE i.rating_id = r.id{fence}), r.rated_at) AS rated_at, \
                     COALESCE(c.place_id, r.place_id) AS place_id, COALESCE(c.window_id, r.window_id) AS window_id, \
                     COALESCE(w.department_id, si.department_id) AS department_id, c.service_item_id, c.staff_id, \
                     (COALESCE(r.evaluator_phone, c.applicant_phone) IS NOT NULL) AS has_phone \
-             FROM ratings r LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN windows w ON w.id = COALESCE(c.window_id, r.window_id) \
+             FROM ratings r {} LEFT JOIN windows w ON w.id = COALESCE(c.window_id, r.window_id) \
              LEFT JOIN service_items si ON si.id = c.service_item_id \
-             WHERE r.grade = 'bad' AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.rating_id = r.id) {only} \
-             ORDER BY r.received_at, r.id LIMIT $1"
+             WHERE r.grade = 'bad' AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.rating_id = r.id{fence}) {only} \
+             ORDER BY r.received_at, r.id LIMIT $1",
+            reach.left_join("cases", "c", "c.id = r.case_id")
         );
         with_pool!(self, pool => {
             let mut q = sqlx::query_as::<_, BadRatingRow>(&sql).bind(limit);

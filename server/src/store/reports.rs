@@ -264,11 +264,64 @@ const PLACE_JOINS: &str = "JOIN regions g0 ON g0.id = p.region_id \
 /// (a hall kiosk, a phone); a rating without a case, for its own place and
 /// window.
 pub fn rating_units() -> String {
+    rating_units_by(Reach::Scan)
+}
+
+/// How a query over ratings (or cases) reaches the rows it joins.
+///
+/// PostgreSQL plans a join by cost: while `tickets`, `rating_flags` or
+/// `cases` look small to it, it reads each whole (a hash join, a hashed
+/// EXISTS) even for a list of 500 ids, so the work of an ingest grew with
+/// the database (66 ms for 500 facts at 130,000 flags; docs/scale.md).
+/// `Probe` finds each joined row by its key instead (a `LATERAL` or
+/// `EXISTS` fenced with `OFFSET 0`, which the planner can neither flatten
+/// nor hash): the work follows the list. PostgreSQL only; SQLite always
+/// probes by key, and has no `LATERAL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// A period or the whole table: hash joins are right.
+    Scan,
+    /// A short list of ids, on PostgreSQL.
+    Probe,
+}
+
+impl Reach {
+    /// `Probe` on PostgreSQL for a list of ids, `Scan` otherwise.
+    pub fn for_ids(sqlite: bool) -> Reach {
+        if sqlite {
+            Reach::Scan
+        } else {
+            Reach::Probe
+        }
+    }
+
+    /// What ends a subquery that must stay one (see [`Reach`]).
+    pub fn fence(self) -> &'static str {
+        match self {
+            Reach::Scan => "",
+            Reach::Probe => " OFFSET 0",
+        }
+    }
+
+    /// `LEFT JOIN {table} {alias} ON {on}`, or its probing form.
+    pub fn left_join(self, table: &str, alias: &str, on: &str) -> String {
+        match self {
+            Reach::Scan => format!("LEFT JOIN {table} {alias} ON {on}"),
+            Reach::Probe => format!(
+                "LEFT JOIN LATERAL (SELECT * FROM {table} {alias} WHERE {on} OFFSET 0) {alias} ON true"
+            ),
+        }
+    }
+}
+
+/// [`rating_units`], reaching its joins as `reach` says.
+pub fn rating_units_by(reach: Reach) -> String {
     format!(
-        "FROM ratings r LEFT JOIN cases c ON c.id = r.case_id \
+        "FROM ratings r {} \
          JOIN places p ON p.id = COALESCE(c.place_id, r.place_id) {PLACE_JOINS} \
          LEFT JOIN windows w ON w.id = COALESCE(c.window_id, r.window_id) \
-         LEFT JOIN service_items si ON si.id = c.service_item_id"
+         LEFT JOIN service_items si ON si.id = c.service_item_id",
+        reach.left_join("cases", "c", "c.id = r.case_id")
     )
 }
 
@@ -276,6 +329,14 @@ pub fn rating_units() -> String {
 /// fraud, or its ticket was found invalid or malicious (metrics::RatingFact::valid).
 pub const NOT_VALID: &str = "(t.status = 'excluded' OR EXISTS (SELECT 1 FROM rating_flags f \
      WHERE f.rating_id = r.id AND (f.verdict IS NULL OR f.verdict = 'fraud')))";
+
+/// [`NOT_VALID`], reaching the flags as `reach` says.
+pub fn not_valid(reach: Reach) -> String {
+    match reach {
+        Reach::Scan => NOT_VALID.to_string(),
+        Reach::Probe => NOT_VALID.replacen("'fraud'))", "'fraud') OFFSET 0)", 1),
+    }
+}
 
 /// `'kiosk', 'window_pad', …`: the on-site channels, from the domain.
 fn on_site_channels() -> String {
@@ -290,6 +351,11 @@ fn on_site_channels() -> String {
 /// One row per rating or case with its keys and 0/1 flags; `filter` is a
 /// WHERE (ratings) or AND (cases) clause.
 pub fn facts(source: Source, filter: &str) -> String {
+    facts_by(source, filter, Reach::Scan)
+}
+
+/// [`facts`], reaching its joins as `reach` says.
+pub fn facts_by(source: Source, filter: &str, reach: Reach) -> String {
     let keys = format!(
         "COALESCE(w.department_id, si.department_id, 0) AS department_id, {DISTRICT} AS district_id, \
          p.kind AS place_kind, p.id AS place_id"
@@ -299,24 +365,27 @@ pub fn facts(source: Source, filter: &str) -> String {
             "SELECT (r.rated_at + 28800000) / 86400000 AS day, ((r.rated_at + 28800000) % 86400000) / 3600000 AS hour, \
              {keys}, COALESCE(c.window_id, r.window_id, 0) AS window_id, \
              COALESCE(c.staff_id, 0) AS staff_id, COALESCE(c.service_item_id, 0) AS service_item_id, \
-             0 AS is_case, 0 AS rated, 1 AS is_rating, CASE WHEN {NOT_VALID} THEN 0 ELSE 1 END AS ok, \
+             0 AS is_case, 0 AS rated, 1 AS is_rating, CASE WHEN {} THEN 0 ELSE 1 END AS ok, \
              CASE WHEN r.kind <> 'system_default' THEN 1 ELSE 0 END AS act, \
              CASE WHEN r.channel IN ({}) THEN 1 ELSE 0 END AS site, \
              CASE WHEN r.grade = 'good' THEN 1 ELSE 0 END AS is_good, \
              CASE WHEN r.grade = 'bad' THEN 1 ELSE 0 END AS is_bad \
-             {} LEFT JOIN tickets t ON t.rating_id = r.id {filter}",
+             {} {} {filter}",
+            not_valid(reach),
             on_site_channels(),
-            rating_units()
+            rating_units_by(reach),
+            reach.left_join("tickets", "t", "t.rating_id = r.id"),
         ),
         Source::Cases => format!(
             "SELECT (c.finished_at + 28800000) / 86400000 AS day, ((c.finished_at + 28800000) % 86400000) / 3600000 AS hour, \
              {keys}, COALESCE(c.window_id, 0) AS window_id, \
              COALESCE(c.staff_id, 0) AS staff_id, COALESCE(c.service_item_id, 0) AS service_item_id, \
-             1 AS is_case, CASE WHEN EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id AND r.kind <> 'follow_up') \
+             1 AS is_case, CASE WHEN EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = c.id AND r.kind <> 'follow_up'{}) \
              THEN 1 ELSE 0 END AS rated, 0 AS is_rating, 0 AS ok, 0 AS act, 0 AS site, 0 AS is_good, 0 AS is_bad \
              FROM cases c JOIN places p ON p.id = c.place_id {PLACE_JOINS} \
              LEFT JOIN windows w ON w.id = c.window_id LEFT JOIN service_items si ON si.id = c.service_item_id \
-             WHERE c.status = 'finished' AND c.finished_at IS NOT NULL {filter}"
+             WHERE c.status = 'finished' AND c.finished_at IS NOT NULL {filter}",
+            reach.fence()
         ),
     }
 }
@@ -479,7 +548,7 @@ pub fn fact_select(source: Source, n: usize, sqlite: bool) -> String {
     // By id, cases are found by their key: `status || ''` keeps SQLite
     // from walking the (status, finished_at) index over every finished
     // case instead (150 ms per chunk at a million cases; bench `jobs`).
-    let facts = facts(source, &filter).replacen(
+    let facts = facts_by(source, &filter, Reach::for_ids(sqlite)).replacen(
         "WHERE c.status = 'finished'",
         "WHERE c.status || '' = 'finished'",
         1,
@@ -768,6 +837,51 @@ pub struct OrgUnit {
 }
 
 impl Store {
+    /// The plan the database picks to read back the facts of `ids` (what
+    /// every ingest does for its new ratings), one line per step: for
+    /// tests, and for an operator checking that it reads no table whole
+    /// ([`Reach`]).
+    pub async fn fact_plan(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        match self {
+            Store::Sqlite(pool) => {
+                let sql = format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    fact_select(Source::Ratings, ids.len(), true)
+                );
+                let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql);
+                for id in ids {
+                    q = q.bind(id);
+                }
+                Ok(q.fetch_all(pool).await?.into_iter().map(|r| r.3).collect())
+            }
+            Store::Postgres(pool) => {
+                // As the ingest runs it: a generic plan (`begin_batch`).
+                let mut conn = pool.acquire().await?;
+                let types = vec!["text"; ids.len()].join(", ");
+                let values = ids
+                    .iter()
+                    .map(|id| format!("'{}'", id.replace('\'', "''")))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                sqlx::raw_sql(&format!(
+                    "SET plan_cache_mode = force_generic_plan; PREPARE hcp_fact_plan({types}) AS {}",
+                    fact_select(Source::Ratings, ids.len(), false)
+                ))
+                .execute(&mut *conn)
+                .await?;
+                let plan = sqlx::query_scalar::<_, String>(&format!(
+                    "EXPLAIN EXECUTE hcp_fact_plan({values})"
+                ))
+                .fetch_all(&mut *conn)
+                .await;
+                sqlx::raw_sql("DEALLOCATE hcp_fact_plan; RESET plan_cache_mode")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(plan?)
+            }
+        }
+    }
+
     /// Sums a rollup and its unfolded deltas over days `from..=to` (day
     /// numbers) by two keys.
     pub async fn rollup_sums(

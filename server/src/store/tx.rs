@@ -9,8 +9,8 @@
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use super::reports::{
-    fact_select, placeholders, values_delta_sql, BatchRating, Fact, NewFlag, Rollup, RollupCounts,
-    RollupKey, Source, StaffIdentity, NOT_VALID,
+    fact_select, not_valid, placeholders, values_delta_sql, BatchRating, Fact, NewFlag, Reach,
+    Rollup, RollupCounts, RollupKey, Source, StaffIdentity,
 };
 
 /// An open transaction on one of the two databases.
@@ -148,8 +148,9 @@ impl Tx<'_, '_> {
              r.place_id, CAST(COALESCE(r.window_id, 0) AS BIGINT) AS window_id, r.client_hash, \
              CAST(COALESCE(w.department_id, si.department_id, 0) AS BIGINT) AS department_id \
              FROM ratings r JOIN devices dv ON dv.id = r.device_id LEFT JOIN windows w ON w.id = r.window_id \
-             LEFT JOIN cases c ON c.id = r.case_id LEFT JOIN service_items si ON si.id = c.service_item_id \
+             {} LEFT JOIN service_items si ON si.id = c.service_item_id \
              WHERE r.id IN ({})",
+            Reach::for_ids(self.is_sqlite()).left_join("cases", "c", "c.id = r.case_id"),
             placeholders(ids.len())
         );
         with_tx!(self, conn => {
@@ -261,9 +262,12 @@ impl Tx<'_, '_> {
         };
         // As `facts` reads it (`NOT` of a NULL, a rating with no ticket,
         // would be NULL).
+        let reach = Reach::for_ids(self.is_sqlite());
         let sql = format!(
-            "SELECT r.id FROM ratings r LEFT JOIN tickets t ON t.rating_id = r.id \
-             WHERE r.id IN ({list}) AND CASE WHEN {NOT_VALID} THEN 0 ELSE 1 END = 1"
+            "SELECT r.id FROM ratings r {} \
+             WHERE r.id IN ({list}) AND CASE WHEN {} THEN 0 ELSE 1 END = 1",
+            reach.left_join("tickets", "t", "t.rating_id = r.id"),
+            not_valid(reach)
         );
         with_tx!(self, conn => {
             let mut q = sqlx::query_scalar::<_, String>(&sql);
