@@ -830,6 +830,7 @@ pub enum CountedTable {
     SyncRejections,
     Regions,
     Tickets,
+    RatingFlags,
 }
 
 impl CountedTable {
@@ -840,6 +841,7 @@ impl CountedTable {
             CountedTable::SyncRejections => "sync_rejections",
             CountedTable::Regions => "regions",
             CountedTable::Tickets => "tickets",
+            CountedTable::RatingFlags => "rating_flags",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Tickets of the bad-rating loop, their audit log, evidence, feedback
 //! links, common problems and the working-day calendar.
 
-use super::reports::rollup_ratings;
+use super::reports::{rollup_ratings, Reach};
 use super::tx::Tx;
 use super::BeginWrite;
 use super::{with_pool, Scope, Store, StoreError};
@@ -232,9 +232,9 @@ impl Store {
         };
         // A list of ids (a group of new ratings): each joined row found by
         // its key, so the work follows the list (`Reach`).
-        let reach = match (self, ids) {
-            (Store::Postgres(_), Some(_)) => super::reports::Reach::Probe,
-            _ => super::reports::Reach::Scan,
+        let reach = match ids {
+            Some(_) => Reach::for_ids(matches!(self, Store::Sqlite(_))),
+            None => Reach::Scan,
         };
         let fence = reach.fence();
         let sql = format!(

@@ -326,16 +326,14 @@ pub fn rating_units_by(reach: Reach) -> String {
 }
 
 /// A rating is not valid while it has a flag not reviewed, or reviewed as
-/// fraud, or its ticket was found invalid or malicious (metrics::RatingFact::valid).
-pub const NOT_VALID: &str = "(t.status = 'excluded' OR EXISTS (SELECT 1 FROM rating_flags f \
-     WHERE f.rating_id = r.id AND (f.verdict IS NULL OR f.verdict = 'fraud')))";
-
-/// [`NOT_VALID`], reaching the flags as `reach` says.
+/// fraud, or its ticket was found invalid or malicious (metrics::RatingFact::valid);
+/// over `r` and its ticket `t`, reaching the flags as `reach` says.
 pub fn not_valid(reach: Reach) -> String {
-    match reach {
-        Reach::Scan => NOT_VALID.to_string(),
-        Reach::Probe => NOT_VALID.replacen("'fraud'))", "'fraud') OFFSET 0)", 1),
-    }
+    format!(
+        "(t.status = 'excluded' OR EXISTS (SELECT 1 FROM rating_flags f \
+         WHERE f.rating_id = r.id AND (f.verdict IS NULL OR f.verdict = 'fraud'){}))",
+        reach.fence()
+    )
 }
 
 /// `'kiosk', 'window_pad', …`: the on-site channels, from the domain.
@@ -855,8 +853,10 @@ impl Store {
                 Ok(q.fetch_all(pool).await?.into_iter().map(|r| r.3).collect())
             }
             Store::Postgres(pool) => {
-                // As the ingest runs it: a generic plan (`begin_batch`).
-                let mut conn = pool.acquire().await?;
+                // As the ingest runs it: in its transaction, on a generic
+                // plan (`begin_batch`), which only a prepared statement
+                // shows.
+                let mut tx = pool.begin_batch().await?;
                 let types = vec!["text"; ids.len()].join(", ");
                 let values = ids
                     .iter()
@@ -864,18 +864,18 @@ impl Store {
                     .collect::<Vec<_>>()
                     .join(", ");
                 sqlx::raw_sql(&format!(
-                    "SET plan_cache_mode = force_generic_plan; PREPARE hcp_fact_plan({types}) AS {}",
+                    "PREPARE hcp_fact_plan({types}) AS {}",
                     fact_select(Source::Ratings, ids.len(), false)
                 ))
-                .execute(&mut *conn)
+                .execute(&mut *tx)
                 .await?;
                 let plan = sqlx::query_scalar::<_, String>(&format!(
                     "EXPLAIN EXECUTE hcp_fact_plan({values})"
                 ))
-                .fetch_all(&mut *conn)
+                .fetch_all(&mut *tx)
                 .await;
-                sqlx::raw_sql("DEALLOCATE hcp_fact_plan; RESET plan_cache_mode")
-                    .execute(&mut *conn)
+                sqlx::raw_sql("DEALLOCATE hcp_fact_plan")
+                    .execute(&mut *tx)
                     .await?;
                 Ok(plan?)
             }
@@ -1505,7 +1505,7 @@ impl Store {
                 return;
             }
             let sql = format!(
-                "SELECT r.id, r.rated_at, r.channel, r.level, r.kind, CASE WHEN {NOT_VALID} THEN FALSE ELSE TRUE END AS valid, \
+                "SELECT r.id, r.rated_at, r.channel, r.level, r.kind, CASE WHEN {} THEN FALSE ELSE TRUE END AS valid, \
                  COALESCE(CASE g0.level WHEN 'district' THEN g0.name WHEN 'town' THEN g1.name WHEN 'village' THEN g2.name END, '') AS district, \
                  p.name AS place, w.name AS window, dp.name AS department, r.case_no, r.reasons, r.comment, \
                  r.evaluator_phone IS NOT NULL AS evaluator_phone, r.evaluator_id_no IS NOT NULL AS evaluator_id_no, \
@@ -1516,6 +1516,7 @@ impl Store {
                  LEFT JOIN tickets t ON t.rating_id = r.id \
                  LEFT JOIN upstream_outbox uo ON uo.ref_id = r.id AND uo.kind = 'rating' AND uo.destination = 'province' \
                  WHERE r.rated_at >= $1 AND r.rated_at < $2 ORDER BY r.rated_at, r.id",
+                not_valid(Reach::Scan),
                 rating_units()
             );
             let result: Result<(), StoreError> = with_pool!(&store, pool => {

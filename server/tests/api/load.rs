@@ -328,57 +328,34 @@ async fn an_ingest_reads_its_new_ratings_back_by_key_not_by_reading_whole_tables
             .collect();
         assert_eq!(app.post_sync(&app.batch(items)).await.status(), 200);
     }
-    let (ids, flags, tickets): (Vec<String>, i64, i64) = match &app.store {
-        server::store::Store::Sqlite(pool) => (
-            sqlx::query_scalar("SELECT id FROM ratings ORDER BY received_at DESC, id LIMIT 500")
-                .fetch_all(pool)
-                .await
-                .unwrap(),
-            sqlx::query_scalar("SELECT COUNT(*) FROM rating_flags")
-                .fetch_one(pool)
-                .await
-                .unwrap(),
-            sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
-                .fetch_one(pool)
-                .await
-                .unwrap(),
-        ),
-        server::store::Store::Postgres(pool) => {
-            let ids: Vec<String> = sqlx::query_scalar(
-                "SELECT id FROM ratings ORDER BY received_at DESC, id LIMIT 500",
-            )
-            .fetch_all(pool)
-            .await
-            .unwrap();
-            // A city's tables after some months: copies of a stored bad
-            // rating, each flagged, one in ten with a ticket.
-            for sql in [
-                "INSERT INTO ratings SELECT (jsonb_populate_record(NULL::ratings, to_jsonb(r) || jsonb_build_object(\
-                 'id', gen_random_uuid()::text, 'device_seq', 100000 + g))).* \
-                 FROM (SELECT * FROM ratings WHERE grade = 'bad' LIMIT 1) r, generate_series(1, 20000) g",
-                "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) \
-                 SELECT id, 'device_burst', 'copy', 0 FROM ratings WHERE device_seq > 100000",
-                "INSERT INTO tickets OVERRIDING SYSTEM VALUE SELECT (jsonb_populate_record(NULL::tickets, to_jsonb(t) || jsonb_build_object(\
-                 'id', 1000000 + x.n, 'rating_id', x.id))).* \
-                 FROM (SELECT * FROM tickets LIMIT 1) t, \
-                 (SELECT id, device_seq AS n FROM ratings WHERE device_seq > 100000 AND device_seq % 10 = 0) x",
-                "ANALYZE",
-            ] {
-                sqlx::query(sql).execute(pool).await.unwrap();
-            }
-            (
-                ids,
-                sqlx::query_scalar("SELECT COUNT(*) FROM rating_flags")
-                    .fetch_one(pool)
-                    .await
-                    .unwrap(),
-                sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
-                    .fetch_one(pool)
-                    .await
-                    .unwrap(),
-            )
+    let ids: Vec<String> = {
+        let sql = "SELECT id FROM ratings ORDER BY received_at DESC, id LIMIT 500";
+        match &app.store {
+            server::store::Store::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+            server::store::Store::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
         }
+        .unwrap()
     };
+    if let server::store::Store::Postgres(pool) = &app.store {
+        // A city's tables after some months: copies of a stored bad
+        // rating, each flagged, one in ten with a ticket.
+        for sql in [
+            "INSERT INTO ratings SELECT (jsonb_populate_record(NULL::ratings, to_jsonb(r) || jsonb_build_object(\
+             'id', gen_random_uuid()::text, 'device_seq', 100000 + g))).* \
+             FROM (SELECT * FROM ratings WHERE grade = 'bad' LIMIT 1) r, generate_series(1, 20000) g",
+            "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) \
+             SELECT id, 'device_burst', 'copy', 0 FROM ratings WHERE device_seq > 100000",
+            "INSERT INTO tickets OVERRIDING SYSTEM VALUE SELECT (jsonb_populate_record(NULL::tickets, to_jsonb(t) || jsonb_build_object(\
+             'id', 1000000 + x.n, 'rating_id', x.id))).* \
+             FROM (SELECT * FROM tickets LIMIT 1) t, \
+             (SELECT id, device_seq AS n FROM ratings WHERE device_seq > 100000 AND device_seq % 10 = 0) x",
+            "ANALYZE",
+        ] {
+            sqlx::query(sql).execute(pool).await.unwrap();
+        }
+    }
+    let flags = app.count(CountedTable::RatingFlags).await;
+    let tickets = app.count(CountedTable::Tickets).await;
     assert_eq!(ids.len(), 500);
     assert!(flags >= 1_000, "the burst detector flagged them ({flags})");
     assert!(tickets >= 140, "the bad ones have tickets ({tickets})");
