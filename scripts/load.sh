@@ -39,7 +39,7 @@ esac
 
 LEPTOS_SITE_ADDR=127.0.0.1:$port LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
   LEPTOS_OUTPUT_NAME=hcp DATABASE_URL=$url HCP_DEMO=1 HCP_DEMO_PASSWORD=$password \
-  HCP_LIMIT_ENROL_ADDRESS=0 HCP_LIMIT_LOGIN_ADDRESS=0 RUST_LOG=warn \
+  HCP_LIMIT_ENROL_ADDRESS=0 HCP_LIMIT_LOGIN_ADDRESS=0 RUST_LOG=${LOAD_RUST_LOG:-warn} \
   "${HCP_SERVER_BIN:-target/release/server}" > "$dir/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do

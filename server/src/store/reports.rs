@@ -429,7 +429,8 @@ pub fn placeholders_from(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// One row of [`facts`], typed: what one rating or case contributes.
+/// One row of [`facts`], typed: what one rating or case contributes,
+/// `n` times over ([`fact_select`] sums equal rows).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Fact {
     pub day: i64,
@@ -449,6 +450,8 @@ pub struct Fact {
     pub site: i64,
     pub is_good: i64,
     pub is_bad: i64,
+    /// How many ratings or cases this row stands for.
+    pub n: i64,
 }
 
 /// A rollup key: its integer columns in order, then `place_kind` if any.
@@ -511,7 +514,9 @@ impl Fact {
 pub fn aggregate(facts: &[Fact], rollup: Rollup, sign: i64) -> Vec<(RollupKey, RollupCounts)> {
     let mut out: std::collections::BTreeMap<RollupKey, RollupCounts> = Default::default();
     for f in facts {
-        out.entry(f.key(rollup)).or_default().add(&f.counts(), sign);
+        out.entry(f.key(rollup))
+            .or_default()
+            .add(&f.counts(), sign * f.n);
     }
     out.into_iter().collect()
 }
@@ -551,7 +556,13 @@ pub fn fact_select(source: Source, n: usize, sqlite: bool) -> String {
         "WHERE c.status || '' = 'finished'",
         1,
     );
-    format!("SELECT {cols}, x.place_kind FROM ({facts}) x")
+    // Summed per distinct row (a batch from one kiosk is a few: its days,
+    // hours and levels), so a few rows cross back, not one per rating.
+    let group = (1..=keys.len() + Flag::ALL.len() + 1)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("SELECT {cols}, x.place_kind, CAST(COUNT(*) AS BIGINT) AS n FROM ({facts}) x GROUP BY {group}")
 }
 
 /// Appends `rows` (aggregated counts) to `rollup`'s deltas: one multi-row
@@ -1649,6 +1660,7 @@ mod tests {
             site: 1,
             is_good: 1,
             is_bad: 0,
+            n: 1,
         };
         let c = fact.counts();
         assert_eq!(c.get("ratings"), Some(1));
