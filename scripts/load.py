@@ -114,7 +114,7 @@ def rating(cfg, seq, bad, case_no):
     }
 
 
-def device_loop(host, port, cfg, token, until, per_batch, bad_every, cases, out, lock):
+def device_loop(host, port, cfg, token, until, per_batch, bad_every, cases, out, lock, trace=None):
     conn = http.client.HTTPConnection(host, port, timeout=60)
     seq = 0
     lat, ok, e4, e5, et, rated = [], 0, 0, 0, 0, 0
@@ -135,6 +135,8 @@ def device_loop(host, port, cfg, token, until, per_batch, bad_every, cases, out,
             conn = http.client.HTTPConnection(host, port, timeout=60)
             continue
         lat.append(time.monotonic() - t0)
+        if trace is not None:
+            trace.append((t0, lat[-1]))
         if status == 200:
             ok += 1
             rated += per_batch
@@ -189,6 +191,7 @@ def main():
     ap.add_argument("--place", default="HALL-DC")
     ap.add_argument("--name", default="sync", help="prefix of the BENCH names")
     ap.add_argument("--pid", type=int, help="the server's pid, for its memory")
+    ap.add_argument("--trace", help="write each sync's start (s into the run) and latency (ms) to this CSV")
     a = ap.parse_args()
     u = urllib.parse.urlparse(a.url)
     if u.hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -199,11 +202,12 @@ def main():
     run = uuid.uuid4().hex[:6]
     devices = enrol(host, port, a.password, a.devices, a.place, run, not a.no_notices)
     out = {"lat": [], "ok": 0, "e4": 0, "e5": 0, "et": 0, "rated": 0, "samples": []}
+    trace = [] if a.trace else None
     lock = threading.Lock()
     start = time.monotonic()
     until = start + a.seconds
     threads = [
-        threading.Thread(target=device_loop, args=(host, port, cfg, tok, until, a.batch, a.bad_every, not a.no_cases, out, lock))
+        threading.Thread(target=device_loop, args=(host, port, cfg, tok, until, a.batch, a.bad_every, not a.no_cases, out, lock, trace))
         for cfg, tok in devices
     ]
     for t in threads:
@@ -214,6 +218,11 @@ def main():
             peak = max(peak, rss_kb(a.pid) or 0)
         time.sleep(0.2)
     elapsed = time.monotonic() - start
+    if trace is not None:
+        with open(a.trace, "w") as f:
+            f.write("start_s,latency_ms\n")
+            for t0, l in sorted(trace):
+                f.write(f"{t0 - start:.3f},{l * 1000:.1f}\n")
     n = a.name
     ms = lambda s: f"{s * 1000:.0f}"
     print(f"BENCH {n}_{a.devices}dev_p50 {ms(pct(out['lat'], 50))} ms")

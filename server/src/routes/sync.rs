@@ -173,7 +173,17 @@ async fn sync(
             .iter()
             .any(|r| r.get("link").is_some_and(|l| !l.is_null()))
         && crate::auth::has_staff_session(&state, &headers).await;
-    let place_windows = state.store.window_ids_of_place(device.place_id).await?;
+    // The place's windows matter only to a device of no window whose
+    // ratings name one (a hall kiosk where the citizen picked a window).
+    let names_window = batch
+        .items
+        .iter()
+        .any(|r| r.get("window_id").is_some_and(|w| !w.is_null()));
+    let place_windows = if device.window_id.is_none() && names_window {
+        state.store.window_ids_of_place(device.place_id).await?
+    } else {
+        vec![]
+    };
     let binding = DeviceBinding {
         device_id: batch.device_id,
         channels: device.kind.channels(),

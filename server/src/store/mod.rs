@@ -104,6 +104,7 @@ pub(crate) trait BeginWrite {
     /// 200 devices, `pg_stat_statements`), since a custom plan always
     /// looks cheaper for an `IN` list of known ids. The plan is the same
     /// (by primary key, 20 to 500 rows), so nothing is lost by reusing it.
+    /// Nor is it ever JIT-compiled (see `Store::open`).
     fn begin_batch(
         &self,
     ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>>
@@ -126,8 +127,10 @@ impl BeginWrite for PgPool {
     }
 
     async fn begin_batch(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-        self.begin_with("BEGIN; SET LOCAL plan_cache_mode = force_generic_plan")
-            .await
+        self.begin_with(
+            "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL jit = off",
+        )
+        .await
     }
 }
 
@@ -174,10 +177,18 @@ impl Store {
             }
             Store::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // No JIT compilation: the server's statements are short, and a
+            // cost estimate made before the first ANALYZE (a new database
+            // filling fast) pushed the rollup-facts join over
+            // `jit_above_cost`, so each merged write spent 400 ms compiling
+            // it (docs/scale.md). Set per connection here; the ingest's
+            // transactions also set it themselves (`begin_batch`), which a
+            // pooler in transaction mode cannot lose.
+            let opts = sqlx::postgres::PgConnectOptions::from_str(url)?.options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(opts)
                 .await?;
             if primary {
                 sqlx::migrate!("./migrations/postgres").run(&pool).await?;

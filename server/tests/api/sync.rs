@@ -12,6 +12,7 @@ crate::on_both_databases!(
     malformed_json_gets_a_400_with_a_clear_message,
     wrong_types_get_a_422_naming_the_field,
     an_unknown_level_is_rejected_with_its_position_and_nothing_is_stored,
+    a_hall_kiosk_may_name_a_window_of_its_own_hall_only,
     an_over_long_comment_is_rejected_with_a_clear_message,
     an_oversized_body_gets_a_413,
     a_body_that_is_not_json_gets_a_415,
@@ -158,6 +159,45 @@ async fn an_unknown_level_is_rejected_with_its_position_and_nothing_is_stored(ap
     // Nothing of the batch is stored, but the refused item is kept as received.
     assert_eq!(app.count(CountedTable::Ratings).await, 0);
     assert_eq!(app.count(CountedTable::SyncRejections).await, 1);
+}
+
+/// A kiosk of no window (the hall's) may rate a window the citizen picked,
+/// if it is one of its own hall's; any other window is refused with its
+/// position, and nothing of the batch is stored.
+async fn a_hall_kiosk_may_name_a_window_of_its_own_hall_only(app: TestApp) {
+    assert_eq!(
+        app.kiosk.window_id, None,
+        "the test kiosk serves the whole hall"
+    );
+    let place = app.kiosk.place_id;
+    let own: i64 = app
+        .text(&format!(
+            "SELECT CAST(MIN(id) AS TEXT) FROM windows WHERE place_id = {place}"
+        ))
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Not a window of this hall (the test city has no other hall's).
+    let foreign = 999_999;
+    let mut picked = app.rating(1, "satisfied");
+    picked["window_id"] = json!(own);
+    let mut elsewhere = app.rating(2, "satisfied");
+    elsewhere["window_id"] = json!(foreign);
+    let r = app
+        .post_sync(&app.batch(vec![picked.clone(), elsewhere]))
+        .await;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "only the foreign window: {body}");
+    assert_eq!(results[0]["index"], 1);
+    assert_eq!(results[0]["error"]["code"], "window_mismatch");
+    assert_eq!(app.count(CountedTable::Ratings).await, 0);
+
+    let r = app.post_sync(&app.batch(vec![picked])).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.count(CountedTable::Ratings).await, 1);
 }
 
 async fn an_over_long_comment_is_rejected_with_a_clear_message(app: TestApp) {
