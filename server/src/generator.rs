@@ -613,11 +613,6 @@ pub async fn generate(
             "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))",
         )
         .await?;
-        // A bulk load leaves the planner blind until the next statistics
-        // tick: the first syncs after a demo start were planned against a
-        // never-analysed ratings table and took twice as long for seconds
-        // (docs/scale.md).
-        store.refresh_statistics().await?;
     }
     Ok(made)
 }

@@ -325,21 +325,22 @@ pub fn rating_units_by(reach: Reach) -> String {
     )
 }
 
+/// A flag `f` that takes its rating out of the figures: not reviewed yet, or
+/// reviewed as fraud. Written as `COALESCE(…) = 'fraud'`, not `f.verdict IS
+/// NULL OR …`, so that the flags are reached only by their key: with no
+/// statistics yet (a new database growing fast, before the next ANALYZE)
+/// PostgreSQL took `IS NULL` for rare and combined the pending-flags index
+/// with the key for every rating, reading every unreviewed flag each time
+/// (1.2 ms a rating; under `make load` the first seconds ran at half speed).
+const FLAG_COUNTS: &str = "COALESCE(f.verdict, 'fraud') = 'fraud'";
+
 /// A rating is not valid while it has a flag not reviewed, or reviewed as
 /// fraud, or its ticket was found invalid or malicious (metrics::RatingFact::valid);
 /// over `r` and its ticket `t`, reaching the flags as `reach` says.
-///
-/// The verdict is tested as `COALESCE(f.verdict, 'fraud') = 'fraud'`, not
-/// `f.verdict IS NULL OR …`, so that the flags are reached only by their
-/// key: with no statistics yet (a new database growing fast, before the
-/// next ANALYZE) PostgreSQL took `IS NULL` for rare and combined the
-/// pending-flags index with the key for every rating, reading every
-/// unreviewed flag each time (1.2 ms a rating; under `make load` the first
-/// seconds ran at half speed).
 pub fn not_valid(reach: Reach) -> String {
     format!(
         "(t.status = 'excluded' OR EXISTS (SELECT 1 FROM rating_flags f \
-         WHERE f.rating_id = r.id AND COALESCE(f.verdict, 'fraud') = 'fraud'{}))",
+         WHERE f.rating_id = r.id AND {FLAG_COUNTS}{}))",
         reach.fence()
     )
 }
@@ -1068,7 +1069,7 @@ impl Store {
              p.kind AS place_kind, p.id AS place_id, CAST(COALESCE(t.window_id, 0) AS BIGINT) AS window_id, \
              CAST(COALESCE(t.staff_id, 0) AS BIGINT) AS staff_id, r.level, t.status, t.verdict, t.archived_at, \
              t.contact_due, t.contacted_at, t.rectify_due, t.extended, t.feedback_level, \
-             EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id AND COALESCE(f.verdict, 'fraud') = 'fraud') AS flagged, \
+             EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id AND {FLAG_COUNTS}) AS flagged, \
              t.has_phone, r.evaluator_phone IS NOT NULL AS evaluator_phone, r.evaluator_id_no IS NOT NULL AS evaluator_id_no, \
              COALESCE(c.applicant_phone IS NOT NULL OR c.applicant_id_no IS NOT NULL, FALSE) AS applicant_known \
              FROM tickets t CROSS JOIN ratings r JOIN places p ON p.id = t.place_id {PLACE_JOINS} \
@@ -1089,7 +1090,7 @@ impl Store {
              CAST(COALESCE(w.department_id, si.department_id, 0) AS BIGINT) AS department_id, \
              CAST({DISTRICT} AS BIGINT) AS district_id, r.level, r.kind, r.channel, \
              COALESCE(t.status = 'excluded', FALSE) AS excluded, \
-             EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id AND COALESCE(f.verdict, 'fraud') = 'fraud') AS flagged \
+             EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id AND {FLAG_COUNTS}) AS flagged \
              {} LEFT JOIN tickets t ON t.rating_id = r.id WHERE r.rated_at >= $1 AND r.rated_at < $2",
             rating_units()
         );

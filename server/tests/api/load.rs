@@ -329,23 +329,12 @@ async fn an_ingest_reads_its_new_ratings_back_by_key_not_by_reading_whole_tables
             .collect();
         assert_eq!(app.post_sync(&app.batch(items)).await.status(), 200);
     }
-    let ids: Vec<String> = {
-        let sql = "SELECT id FROM ratings ORDER BY received_at DESC, id LIMIT 500";
-        match &app.store {
-            server::store::Store::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await,
-            server::store::Store::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
-        }
-        .unwrap()
-    };
+    let ids = latest_500_ids(&app).await;
     if let server::store::Store::Postgres(pool) = &app.store {
         // A city's tables after some months: copies of a stored bad
         // rating, each flagged, one in ten with a ticket.
+        add_flagged_copies(pool).await;
         for sql in [
-            "INSERT INTO ratings SELECT (jsonb_populate_record(NULL::ratings, to_jsonb(r) || jsonb_build_object(\
-             'id', gen_random_uuid()::text, 'device_seq', 100000 + g))).* \
-             FROM (SELECT * FROM ratings WHERE grade = 'bad' LIMIT 1) r, generate_series(1, 20000) g",
-            "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) \
-             SELECT id, 'device_burst', 'copy', 0 FROM ratings WHERE device_seq > 100000",
             "INSERT INTO tickets OVERRIDING SYSTEM VALUE SELECT (jsonb_populate_record(NULL::tickets, to_jsonb(t) || jsonb_build_object(\
              'id', 1000000 + x.n, 'rating_id', x.id))).* \
              FROM (SELECT * FROM tickets LIMIT 1) t, \
@@ -401,24 +390,9 @@ async fn before_any_statistics_an_ingest_reads_flags_by_key_and_compiles_nothing
         })
         .collect();
     assert_eq!(app.post_sync(&app.batch(items)).await.status(), 200);
-    let ids: Vec<String> = {
-        let sql = "SELECT id FROM ratings ORDER BY received_at DESC, id LIMIT 500";
-        match &app.store {
-            server::store::Store::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await,
-            server::store::Store::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
-        }
-        .unwrap()
-    };
+    let ids = latest_500_ids(&app).await;
     if let server::store::Store::Postgres(pool) = &app.store {
-        for sql in [
-            "INSERT INTO ratings SELECT (jsonb_populate_record(NULL::ratings, to_jsonb(r) || jsonb_build_object(\
-             'id', gen_random_uuid()::text, 'device_seq', 100000 + g))).* \
-             FROM (SELECT * FROM ratings WHERE grade = 'bad' LIMIT 1) r, generate_series(1, 20000) g",
-            "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) \
-             SELECT id, 'device_burst', 'copy', 0 FROM ratings WHERE device_seq > 100000",
-        ] {
-            sqlx::query(sql).execute(pool).await.unwrap();
-        }
+        add_flagged_copies(pool).await;
         let jit: String = sqlx::query_scalar("SHOW jit")
             .fetch_one(pool)
             .await
@@ -435,4 +409,28 @@ async fn before_any_statistics_an_ingest_reads_flags_by_key_and_compiles_nothing
         !plan.iter().any(|l| l.contains("JIT")),
         "the facts query is JIT-compiled: {plan:#?}"
     );
+}
+
+/// The ids of the 500 ratings stored last.
+async fn latest_500_ids(app: &TestApp) -> Vec<String> {
+    let sql = "SELECT id FROM ratings ORDER BY received_at DESC, id LIMIT 500";
+    match &app.store {
+        server::store::Store::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+        server::store::Store::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+    }
+    .unwrap()
+}
+
+/// 20,000 copies of a stored bad rating (`device_seq` above 100,000), each
+/// with an unreviewed device-burst flag, and no ANALYZE.
+async fn add_flagged_copies(pool: &sqlx::PgPool) {
+    for sql in [
+        "INSERT INTO ratings SELECT (jsonb_populate_record(NULL::ratings, to_jsonb(r) || jsonb_build_object(\
+         'id', gen_random_uuid()::text, 'device_seq', 100000 + g))).* \
+         FROM (SELECT * FROM ratings WHERE grade = 'bad' LIMIT 1) r, generate_series(1, 20000) g",
+        "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) \
+         SELECT id, 'device_burst', 'copy', 0 FROM ratings WHERE device_seq > 100000",
+    ] {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
 }
