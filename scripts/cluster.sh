@@ -4,7 +4,7 @@
 # two release servers on 127.0.0.1:3401 and :3402, and HAProxy (Debian's
 # package, installed on first use) in front on http://127.0.0.1:3400,
 # round robin, server-sent events kept open. Ctrl-C stops everything.
-# With CLUSTER_LOAD=1 it runs scripts/load.py through the balancer instead
+# With CLUSTER_LOAD=1 it runs the load tool (hcp-load) through the balancer instead
 # (LOAD_DEVICES, LOAD_SECONDS) and stops. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,7 +66,8 @@ pids+=($!)
 for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$front/" && break; sleep 0.2; done
 
 if [ "${CLUSTER_LOAD:-0}" = 1 ]; then
-  python3 scripts/load.py --url "http://127.0.0.1:$front" --devices "${LOAD_DEVICES:-200}" \
+  cargo build -q --release -p hcp-load
+  target/release/hcp-load --url "http://127.0.0.1:$front" --devices "${LOAD_DEVICES:-200}" \
     --seconds "${LOAD_SECONDS:-20}" --password "$password" --name load_cluster
   echo "BENCH load_cluster_server_error_lines $(cat "$dir"/server-*.log | grep -c ' ERROR ' || true) count"
   exit 0

@@ -2,11 +2,11 @@
 # `make load`: starts the release server on 127.0.0.1 with a fresh database
 # (SQLite by default; LOAD_DB=postgres for a fresh PostgreSQL database on the
 # local server), enrols LOAD_DEVICES kiosks and has them sync back to back for
-# LOAD_SECONDS (scripts/load.py), prints BENCH lines and the server's ERROR
-# count, and stops the server. Bounded: loopback only, at most 1000 devices
-# and 300 seconds (load.py refuses more). LOAD_ARGS passes more options to
-# load.py (e.g. `--no-cases`, `--batch 50`). Every kiosk here sends hours'
-# worth of ratings within seconds, which the misuse detector flags as device
+# LOAD_SECONDS (the `hcp-load` tool, load/), prints BENCH lines and the
+# server's ERROR count, and stops the server. Bounded: loopback only, at most
+# 1000 devices and 300 seconds (hcp-load refuses more). LOAD_ARGS passes more
+# options to hcp-load (e.g. `--no-cases`, `--batch 50`, `--trace t.csv`).
+# Every kiosk here sends hours' worth of ratings within seconds, which the misuse detector flags as device
 # bursts (10 in 60 s); HCP_FLAG_DEVICE_BURST=0 (passed to the server)
 # measures ingest without that path.
 set -euo pipefail
@@ -18,6 +18,8 @@ db=${LOAD_DB:-sqlite}
 port=${LOAD_PORT:-3300}
 password=load-demo-password
 dir=target/load
+# The load tool: small (no server code), built once in release.
+cargo build -q --release -p hcp-load
 rm -rf "$dir" && mkdir -p "$dir"
 server= dropdb=
 cleanup() {
@@ -47,6 +49,6 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-python3 scripts/load.py --url "http://127.0.0.1:$port" --devices "$devices" --seconds "$seconds" \
+target/release/hcp-load --url "http://127.0.0.1:$port" --devices "$devices" --seconds "$seconds" \
   --password "$password" --pid "$server" --name "load_${db}" ${LOAD_ARGS:-}
 echo "BENCH load_${db}_${devices}dev_server_error_lines $(grep -c ' ERROR ' "$dir/server.log" || true) count"

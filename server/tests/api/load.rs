@@ -15,6 +15,7 @@ pub fn many_devices(s: &mut Settings) {
 crate::on_both_databases_with!(
     load, crate::load::many_devices;
     two_hundred_devices_syncing_back_to_back_all_get_answers_and_no_500,
+    the_load_tool_counts_exactly_what_the_server_stored,
 );
 
 crate::on_both_databases!(
@@ -433,4 +434,50 @@ async fn add_flagged_copies(pool: &sqlx::PgPool) {
     ] {
         sqlx::query(sql).execute(pool).await.unwrap();
     }
+}
+
+/// The load tool's figures are the server's: three devices syncing for a
+/// second store exactly the ratings the tool counts as answered, with no
+/// error, and their bad ratings open tickets. It loads no other machine.
+async fn the_load_tool_counts_exactly_what_the_server_stored(app: TestApp) {
+    let ratings = app.count(CountedTable::Ratings).await;
+    let tickets = app.count(CountedTable::Tickets).await;
+    let args = |url: &str| hcp_load::Args {
+        url: url.into(),
+        devices: 3,
+        seconds: 1.0,
+        batch: 5,
+        bad_every: 5,
+        password: crate::helpers::ADMIN_PASSWORD.into(),
+        ..Default::default()
+    };
+    let report = hcp_load::run(&args(&app.address)).await.unwrap();
+    let lines = report.lines().join("\n");
+    assert!(report.batches_ok >= 3, "{lines}");
+    assert_eq!(
+        (
+            report.errors_5xx,
+            report.errors_4xx,
+            report.errors_transport
+        ),
+        (0, 0, 0),
+        "{lines}"
+    );
+    assert_eq!(report.latencies.len() as u64, report.batches_ok);
+    assert!(lines.contains(&format!("BENCH sync_3dev_batches {} ok", report.batches_ok)));
+    let stored = app.count(CountedTable::Ratings).await - ratings;
+    assert_eq!(stored as u64, report.ratings_sent_ok, "{lines}");
+    assert_eq!(report.ratings_sent_ok, report.batches_ok * 5);
+    // One bad rating in each batch of five, each with its own case.
+    let opened = app.count(CountedTable::Tickets).await - tickets;
+    assert_eq!(opened as u64, report.batches_ok, "{lines}");
+
+    let refused = hcp_load::run(&args("http://192.0.2.1:3000")).await;
+    assert!(refused.err().unwrap().contains("loopback only"));
+    let refused = hcp_load::run(&hcp_load::Args {
+        devices: 1001,
+        ..args(&app.address)
+    })
+    .await;
+    assert!(refused.err().unwrap().starts_with("bounds"));
 }
