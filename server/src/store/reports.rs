@@ -902,6 +902,59 @@ impl Store {
         }
     }
 
+    /// The plan of the web-burst detector's read around a web endpoint's
+    /// ratings at one window (`Tx::ratings_near` with `Around::Endpoint`,
+    /// `k` neighbours a side), one line per step: for tests and operators.
+    /// On PostgreSQL sequential scans are ruled out: a test database is a
+    /// few pages, read whole more cheaply than through any index, which
+    /// says nothing of which index can serve the query on a city's table.
+    pub async fn endpoint_near_plan(
+        &self,
+        device: &str,
+        window: i64,
+        k: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = super::tx::near_sql(Around::Endpoint(device, window), k);
+        let offset = k.saturating_sub(1) as i64;
+        let reason = domain::fraud::FlagReason::WebBurst.as_str();
+        match self {
+            Store::Sqlite(pool) => {
+                let rows = sqlx::query_as::<_, (i64, i64, i64, String)>(&format!(
+                    "EXPLAIN QUERY PLAN {sql}"
+                ))
+                .bind(device)
+                .bind(window)
+                .bind(0_i64)
+                .bind(1_i64)
+                .bind(60_000_i64)
+                .bind(offset)
+                .bind(reason)
+                .fetch_all(pool)
+                .await?;
+                Ok(rows.into_iter().map(|r| r.3).collect())
+            }
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin_batch().await?;
+                sqlx::raw_sql(&format!(
+                    "SET LOCAL enable_seqscan = off; \
+                     PREPARE hcp_near_plan(text, bigint, bigint, bigint, bigint, bigint, text) AS {sql}"
+                ))
+                .execute(&mut *tx)
+                .await?;
+                let plan = sqlx::query_scalar::<_, String>(&format!(
+                    "EXPLAIN EXECUTE hcp_near_plan('{}', {window}, 0, 1, 60000, {offset}, '{reason}')",
+                    device.replace('\'', "''")
+                ))
+                .fetch_all(&mut *tx)
+                .await;
+                sqlx::raw_sql("DEALLOCATE hcp_near_plan")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(plan?)
+            }
+        }
+    }
+
     /// Sums a rollup and its unfolded deltas over days `from..=to` (day
     /// numbers) by two keys.
     pub async fn rollup_sums(

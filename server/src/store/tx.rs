@@ -90,6 +90,42 @@ pub enum Around<'a> {
     Endpoint(&'a str, i64),
 }
 
+/// The SQL of [`Tx::ratings_near`]: `$1` (and `$2`) the key, then lo, hi,
+/// within, the neighbour's offset, reason. The same text on both databases;
+/// [`crate::store::Store::near_plan`] shows its plan.
+pub(crate) fn near_sql(around: Around<'_>, k: usize) -> String {
+    let (cond, first) = match around {
+        Around::Device(_) => ("device_id = $1", 2),
+        Around::Address(_) => ("client_hash = $1", 2),
+        // `ratings_endpoint_rated` has this expression and this condition.
+        Around::Endpoint(..) => (
+            "device_id = $1 AND COALESCE(window_id, 0) = $2 AND client_hash IS NOT NULL",
+            3,
+        ),
+    };
+    let [lo_p, hi_p, w_p, off_p, reason_p] = [0, 1, 2, 3, 4].map(|i| format!("${}", first + i));
+    // With no neighbours to read (a threshold of 1) the span alone.
+    let (from, to) = if k == 0 {
+        (lo_p.clone(), hi_p.clone())
+    } else {
+        (
+            format!(
+                "COALESCE((SELECT rated_at FROM ratings WHERE {cond} AND rated_at < {lo_p} \
+                 AND rated_at >= {lo_p} - {w_p} ORDER BY rated_at DESC LIMIT 1 OFFSET {off_p}), {lo_p} - {w_p})"
+            ),
+            format!(
+                "COALESCE((SELECT rated_at FROM ratings WHERE {cond} AND rated_at > {hi_p} \
+                 AND rated_at <= {hi_p} + {w_p} ORDER BY rated_at LIMIT 1 OFFSET {off_p}), {hi_p} + {w_p})"
+            ),
+        )
+    };
+    format!(
+        "SELECT r.id, r.rated_at, EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id \
+         AND f.reason = {reason_p}) AS flagged FROM ratings r \
+         WHERE {cond} AND r.rated_at >= {from} AND r.rated_at <= {to}"
+    )
+}
+
 impl Tx<'_, '_> {
     fn is_sqlite(&self) -> bool {
         matches!(self, Tx::Sqlite(_))
@@ -209,36 +245,7 @@ impl Tx<'_, '_> {
         within: i64,
         reason: &str,
     ) -> Result<Vec<(String, i64, bool)>, sqlx::Error> {
-        // $1 (and $2) the key, then lo, hi, within, the neighbour's offset, reason.
-        let (cond, first) = match around {
-            Around::Device(_) => ("device_id = $1", 2),
-            Around::Address(_) => ("client_hash = $1", 2),
-            Around::Endpoint(..) => (
-                "device_id = $1 AND COALESCE(window_id, 0) = $2 AND client_hash IS NOT NULL",
-                3,
-            ),
-        };
-        let [lo_p, hi_p, w_p, off_p, reason_p] = [0, 1, 2, 3, 4].map(|i| format!("${}", first + i));
-        // With no neighbours to read (a threshold of 1) the span alone.
-        let (from, to) = if k == 0 {
-            (lo_p.clone(), hi_p.clone())
-        } else {
-            (
-                format!(
-                    "COALESCE((SELECT rated_at FROM ratings WHERE {cond} AND rated_at < {lo_p} \
-                     AND rated_at >= {lo_p} - {w_p} ORDER BY rated_at DESC LIMIT 1 OFFSET {off_p}), {lo_p} - {w_p})"
-                ),
-                format!(
-                    "COALESCE((SELECT rated_at FROM ratings WHERE {cond} AND rated_at > {hi_p} \
-                     AND rated_at <= {hi_p} + {w_p} ORDER BY rated_at LIMIT 1 OFFSET {off_p}), {hi_p} + {w_p})"
-                ),
-            )
-        };
-        let sql = format!(
-            "SELECT r.id, r.rated_at, EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id \
-             AND f.reason = {reason_p}) AS flagged FROM ratings r \
-             WHERE {cond} AND r.rated_at >= {from} AND r.rated_at <= {to}"
-        );
+        let sql = near_sql(around, k);
         let offset = k.saturating_sub(1) as i64;
         with_tx!(self, conn => {
             let mut q = sqlx::query_as::<_, (String, i64, bool)>(&sql);

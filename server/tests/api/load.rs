@@ -24,6 +24,7 @@ crate::on_both_databases!(
     a_batch_the_database_refuses_fails_alone_when_written_with_others,
     an_ingest_reads_its_new_ratings_back_by_key_not_by_reading_whole_tables,
     before_any_statistics_an_ingest_reads_flags_by_key_and_compiles_nothing,
+    the_web_burst_detector_reads_one_window_of_an_endpoint_through_its_own_index,
 );
 
 /// The level a stored rating has, read from the content kept for it.
@@ -480,4 +481,32 @@ async fn the_load_tool_counts_exactly_what_the_server_stored(app: TestApp) {
     })
     .await;
     assert!(refused.err().unwrap().starts_with("bounds"));
+}
+
+/// The web-burst detector's read (a web endpoint's ratings at one window,
+/// around a batch, and the nearest on each side) is served by the index
+/// made for it, on the device, the window as the query compares it and the
+/// time; not by a device-only index that reads every window's ratings of
+/// the place, and no index is kept on kiosk ratings for it.
+async fn the_web_burst_detector_reads_one_window_of_an_endpoint_through_its_own_index(
+    app: TestApp,
+) {
+    let device = app.kiosk.device_id.to_string();
+    for k in [0, 4] {
+        let plan = app.store.endpoint_near_plan(&device, 3, k).await.unwrap();
+        let text = plan.join("\n");
+        assert!(text.contains("ratings_endpoint_rated"), "{text}");
+        for other in ["ratings_device_rated", "ratings_device_window_rated"] {
+            assert!(!text.contains(other), "{text}");
+        }
+        assert!(
+            !plan.iter().any(|l| {
+                let l = l.trim_start();
+                l.starts_with("SCAN r")
+                    || l.starts_with("SCAN ratings")
+                    || l.contains("Seq Scan on ratings")
+            }),
+            "{text}"
+        );
+    }
 }
