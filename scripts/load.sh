@@ -6,8 +6,8 @@
 # server's ERROR count, and stops the server. Bounded: loopback only, at most
 # 1000 devices and 300 seconds (hcp-load refuses more). LOAD_ARGS passes more
 # options to hcp-load (e.g. `--no-cases`, `--batch 50`, `--trace t.csv`).
-# Every kiosk here sends hours' worth of ratings within seconds, which the misuse detector flags as device
-# bursts (10 in 60 s); HCP_FLAG_DEVICE_BURST=0 (passed to the server)
+# Every kiosk here sends hours' worth of ratings within seconds, which the
+# misuse detector flags as device bursts (10 in 60 s); HCP_FLAG_DEVICE_BURST=0 (passed to the server)
 # measures ingest without that path.
 set -euo pipefail
 cd "$(dirname "$0")/.."

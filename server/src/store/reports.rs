@@ -854,6 +854,35 @@ pub struct OrgUnit {
     pub active: bool,
 }
 
+/// A text as a PostgreSQL literal, for the plan helpers below.
+fn pg_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The plan PostgreSQL gives `sql` as the ingest runs it: in its
+/// transaction, on a generic plan (`begin_batch`), which only a prepared
+/// statement shows. `setup` runs first in that transaction; `types` and
+/// `values` are the parameters' types and literals. One line per step.
+async fn pg_generic_plan(
+    pool: &sqlx::PgPool,
+    setup: &str,
+    sql: &str,
+    types: &str,
+    values: &str,
+) -> Result<Vec<String>, StoreError> {
+    let mut tx = pool.begin_batch().await?;
+    sqlx::raw_sql(&format!("{setup} PREPARE hcp_plan({types}) AS {sql}"))
+        .execute(&mut *tx)
+        .await?;
+    let plan = sqlx::query_scalar::<_, String>(&format!("EXPLAIN EXECUTE hcp_plan({values})"))
+        .fetch_all(&mut *tx)
+        .await;
+    sqlx::raw_sql("DEALLOCATE hcp_plan")
+        .execute(&mut *tx)
+        .await?;
+    Ok(plan?)
+}
+
 impl Store {
     /// The plan the database picks to read back the facts of `ids` (what
     /// every ingest does for its new ratings), one line per step: for
@@ -873,31 +902,10 @@ impl Store {
                 Ok(q.fetch_all(pool).await?.into_iter().map(|r| r.3).collect())
             }
             Store::Postgres(pool) => {
-                // As the ingest runs it: in its transaction, on a generic
-                // plan (`begin_batch`), which only a prepared statement
-                // shows.
-                let mut tx = pool.begin_batch().await?;
                 let types = vec!["text"; ids.len()].join(", ");
-                let values = ids
-                    .iter()
-                    .map(|id| format!("'{}'", id.replace('\'', "''")))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                sqlx::raw_sql(&format!(
-                    "PREPARE hcp_fact_plan({types}) AS {}",
-                    fact_select(Source::Ratings, ids.len(), false)
-                ))
-                .execute(&mut *tx)
-                .await?;
-                let plan = sqlx::query_scalar::<_, String>(&format!(
-                    "EXPLAIN EXECUTE hcp_fact_plan({values})"
-                ))
-                .fetch_all(&mut *tx)
-                .await;
-                sqlx::raw_sql("DEALLOCATE hcp_fact_plan")
-                    .execute(&mut *tx)
-                    .await?;
-                Ok(plan?)
+                let values: Vec<String> = ids.iter().map(|id| pg_literal(id)).collect();
+                let sql = fact_select(Source::Ratings, ids.len(), false);
+                pg_generic_plan(pool, "", &sql, &types, &values.join(", ")).await
             }
         }
     }
@@ -934,23 +942,14 @@ impl Store {
                 Ok(rows.into_iter().map(|r| r.3).collect())
             }
             Store::Postgres(pool) => {
-                let mut tx = pool.begin_batch().await?;
-                sqlx::raw_sql(&format!(
-                    "SET LOCAL enable_seqscan = off; \
-                     PREPARE hcp_near_plan(text, bigint, bigint, bigint, bigint, bigint, text) AS {sql}"
-                ))
-                .execute(&mut *tx)
-                .await?;
-                let plan = sqlx::query_scalar::<_, String>(&format!(
-                    "EXPLAIN EXECUTE hcp_near_plan('{}', {window}, 0, 1, 60000, {offset}, '{reason}')",
-                    device.replace('\'', "''")
-                ))
-                .fetch_all(&mut *tx)
-                .await;
-                sqlx::raw_sql("DEALLOCATE hcp_near_plan")
-                    .execute(&mut *tx)
-                    .await?;
-                Ok(plan?)
+                let values = format!(
+                    "{}, {window}, 0, 1, 60000, {offset}, {}",
+                    pg_literal(device),
+                    pg_literal(reason)
+                );
+                let types = "text, bigint, bigint, bigint, bigint, bigint, text";
+                let no_seqscan = "SET LOCAL enable_seqscan = off;";
+                pg_generic_plan(pool, no_seqscan, &sql, types, &values).await
             }
         }
     }
