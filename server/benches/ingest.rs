@@ -9,6 +9,9 @@
 //! - the ingest with the outbox on (queuing for the provincial platform)
 //!   against off, measured off, on, on, off: their means and ratio;
 //! - the kiosk's wasm + js + css, raw, gzip and brotli (release build).
+//!
+//! `BENCH_SQLITE_ONLY=1` stops after the SQLite figures (about 25 s: for
+//! alternating two builds on this noisy machine).
 
 use std::io::Write;
 use std::time::Instant;
@@ -490,6 +493,9 @@ fn main() {
         report("sqlite", n, http, raw, 30_000.0);
         let (delivered, records) = delivery(&store).await;
         report_outbox("sqlite", http, with_outbox, delivered, records);
+        if std::env::var("BENCH_SQLITE_ONLY").is_ok() {
+            return;
+        }
         let mut dbs = Vec::new();
         for tag in ["http", "outbox", "outbox2", "http2", "raw"] {
             dbs.push(pg_database(tag).await);

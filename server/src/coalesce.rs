@@ -18,11 +18,12 @@
 //! ratings back: they are stored, and the device's retry is answered
 //! `duplicate`, as after any lost answer.
 //!
-//! The writer also opens the tickets of the group's bad ratings, in one
-//! transaction after the ratings' own (a request used to open its own, one
-//! transaction and one commit each). The ratings are safe before it: a
-//! ticket that fails to open here is opened by the jobs' sweep. Each request
-//! is told which tickets its ratings opened, to announce them.
+//! The writer also opens the tickets of the group's bad ratings, in the
+//! ratings' own transaction under a savepoint (`Store::ingest_opening`; a
+//! separate transaction cost SQLite's single writer a second BEGIN and
+//! COMMIT per batch). The ratings do not depend on it: if opening fails,
+//! that part alone is rolled back and the jobs' sweep opens the tickets.
+//! Each request is told which tickets its ratings opened, to announce them.
 
 use std::sync::Arc;
 
@@ -32,7 +33,7 @@ use domain::RatingRecord;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::rectify::CalendarCache;
-use crate::store::{Ingested, NewRating, Store, StoreError};
+use crate::store::{Deadlines, Ingested, NewRating, Store, StoreError};
 
 /// A writer stops taking waiting batches once it holds this many ratings
 /// (a sync batch is at most 500, so a merged write holds fewer than 1,500).
@@ -181,6 +182,21 @@ async fn write(store: &Store, fraud: &FraudPolicy, tickets: &TicketOpening, grou
         .map(|j| j.received_at)
         .max()
         .unwrap_or_default();
+    // The calendar the tickets' deadlines are counted on (cached); without
+    // it the ratings are stored all the same and the jobs' sweep opens
+    // their tickets.
+    let calendar = match crate::rectify::calendar_in(&tickets.calendar, store).await {
+        Ok(cal) => Some(cal),
+        Err(e) => {
+            tracing::error!(error = ?e, "reading the calendar failed; the jobs open the tickets");
+            None
+        }
+    };
+    let deadlines = calendar.as_deref().map(|calendar| Deadlines {
+        calendar,
+        policy: &tickets.policy,
+    });
+    let mut opened: Vec<(i64, String)> = vec![];
     let mut done: Vec<(Job, Result<Vec<Ingested>, StoreError>)> = Vec::with_capacity(group.len());
     let mut group = Some(group);
     if group.as_ref().is_some_and(|g| g.len() > 1) {
@@ -189,9 +205,13 @@ async fn write(store: &Store, fraud: &FraudPolicy, tickets: &TicketOpening, grou
             .iter()
             .flat_map(|j| j.items.iter().map(Owned::borrow))
             .collect();
-        match store.ingest(&merged, received_at, fraud).await {
-            Ok(answers) if answers.len() == merged.len() => {
+        match store
+            .ingest_opening(&merged, received_at, fraud, deadlines)
+            .await
+        {
+            Ok((answers, tickets)) if answers.len() == merged.len() => {
                 drop(merged);
+                opened.extend(tickets);
                 let mut answers = answers.into_iter();
                 for job in jobs {
                     let mine: Vec<Ingested> = answers.by_ref().take(job.items.len()).collect();
@@ -216,18 +236,22 @@ async fn write(store: &Store, fraud: &FraudPolicy, tickets: &TicketOpening, grou
     }
     for job in group.unwrap_or_default() {
         let items: Vec<NewRating> = job.items.iter().map(Owned::borrow).collect();
-        let answer = store.ingest(&items, job.received_at, fraud).await;
+        let answer = store
+            .ingest_opening(&items, job.received_at, fraud, deadlines)
+            .await
+            .map(|(answers, tickets)| {
+                opened.extend(tickets);
+                answers
+            });
         drop(items);
         done.push((job, answer));
     }
     // A rating named by two batches of the group: its ticket is told to
     // the first.
-    let mut opened: std::collections::HashMap<String, i64> =
-        open_tickets(store, tickets, &done, received_at)
-            .await
-            .into_iter()
-            .map(|(ticket, rating)| (rating, ticket))
-            .collect();
+    let mut opened: std::collections::HashMap<String, i64> = opened
+        .into_iter()
+        .map(|(ticket, rating)| (rating, ticket))
+        .collect();
     for (job, answer) in done {
         let answer = answer.map(|answers| Written {
             tickets: job
@@ -240,35 +264,4 @@ async fn write(store: &Store, fraud: &FraudPolicy, tickets: &TicketOpening, grou
         });
         let _ = job.reply.send(answer);
     }
-}
-
-/// Opens the tickets of the bad ratings the group stored, in one
-/// transaction; a failure is logged and left to the jobs' sweep.
-async fn open_tickets(
-    store: &Store,
-    tickets: &TicketOpening,
-    done: &[(Job, Result<Vec<Ingested>, StoreError>)],
-    now: i64,
-) -> Vec<(i64, String)> {
-    let bad: Vec<String> = done
-        .iter()
-        .filter(|(_, answer)| answer.is_ok())
-        .flat_map(|(job, _)| job.items.iter())
-        .filter(|o| o.record.level.is_bad())
-        .map(|o| o.record.id.to_string())
-        .collect();
-    let mut opened = vec![];
-    for chunk in bad.chunks(500) {
-        let found = async {
-            let rows = store.bad_ratings_without_ticket(500, Some(chunk)).await?;
-            crate::rectify::open_rows(store, &tickets.calendar, &tickets.policy, &rows, now).await
-        };
-        match found.await {
-            Ok(ids) => opened.extend(ids),
-            Err(e) => {
-                tracing::error!(error = ?e, "opening tickets for bad ratings failed; the jobs retry")
-            }
-        }
-    }
-    opened
 }

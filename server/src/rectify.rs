@@ -128,14 +128,11 @@ pub async fn open_rows(
         return Ok(vec![]);
     }
     let cal = calendar_in(calendar, store).await?;
-    let due: Vec<(&crate::store::BadRatingRow, i64, i64)> = rows
-        .iter()
-        .map(|r| {
-            let t = Ticket::open(r.rated_at, r.has_phone, &cal, policy);
-            (r, t.contact_due, t.appeal_due)
-        })
-        .collect();
-    store.open_tickets(&due, now).await
+    let deadlines = crate::store::Deadlines {
+        calendar: &cal,
+        policy,
+    };
+    store.open_tickets(&deadlines.due(rows), now).await
 }
 
 /// After tickets opened: every server's tablets hear of them (the push

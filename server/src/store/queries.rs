@@ -11,7 +11,7 @@ use domain::{DeviceKind, RatingRecord, Role};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::reports::{detect_flags, insert_flags, rollup_cases, rollup_ratings};
+use super::reports::{batch_of, detect_flags, insert_flags, rollup_cases, rollup_ratings};
 use super::tx::Tx;
 use super::{with_pool, Store, StoreError};
 use domain::fraud::FraudPolicy;
@@ -53,6 +53,51 @@ impl<'a> NewRating<'a> {
             client_hash: None,
             late: None,
         }
+    }
+}
+
+/// Tickets opened: (ticket id, rating id).
+pub type OpenedTickets = Vec<(i64, String)>;
+
+/// What opening a bad rating's ticket needs: the working-day calendar and
+/// the loop's deadlines (`domain::rectify::Ticket::open`).
+#[derive(Clone, Copy)]
+pub struct Deadlines<'a> {
+    pub calendar: &'a domain::calendar::Calendar,
+    pub policy: &'a domain::rectify::LoopPolicy,
+}
+
+impl Deadlines<'_> {
+    /// Each row with its ticket's contact and appeal deadlines.
+    pub fn due(self, rows: &[super::BadRatingRow]) -> Vec<(&super::BadRatingRow, i64, i64)> {
+        rows.iter()
+            .map(|r| {
+                let t = domain::rectify::Ticket::open(
+                    r.rated_at,
+                    r.has_phone,
+                    self.calendar,
+                    self.policy,
+                );
+                (r, t.contact_due, t.appeal_due)
+            })
+            .collect()
+    }
+
+    /// Opens the tickets of the bad ratings `ids` that have none, inside
+    /// `tx`, at `now`: (ticket id, rating id).
+    pub async fn tickets(
+        self,
+        tx: &mut Tx<'_, '_>,
+        ids: &[String],
+        now: i64,
+    ) -> Result<Vec<(i64, String)>, sqlx::Error> {
+        let mut opened = vec![];
+        for chunk in ids.chunks(CHUNK) {
+            let rows = tx.bad_ratings_without_ticket(chunk).await?;
+            opened.extend(tx.open_tickets(&self.due(&rows), now).await?);
+        }
+        opened.sort_unstable();
+        Ok(opened)
     }
 }
 
@@ -250,13 +295,31 @@ fn push_rating_values<'a, DB>(
 impl Store {
     /// Stores a batch of validated ratings in one transaction and answers
     /// per item (see `domain::sync`). Conflicts are kept aside.
-    #[tracing::instrument(skip_all, err, fields(n = items.len()))]
     pub async fn ingest(
         &self,
         items: &[NewRating<'_>],
         received_at: i64,
         fraud: &FraudPolicy,
     ) -> Result<Vec<Ingested>, StoreError> {
+        Ok(self
+            .ingest_opening(items, received_at, fraud, None)
+            .await?
+            .0)
+    }
+
+    /// [`Store::ingest`], and with `open` the tickets of the bad ratings
+    /// it stores opened in the same transaction, under a savepoint: if
+    /// opening them fails, that part alone is rolled back (logged; the
+    /// jobs' sweep opens them) and the ratings are stored all the same.
+    /// Also answers the tickets opened, (ticket id, rating id).
+    #[tracing::instrument(skip_all, err, fields(n = items.len()))]
+    pub async fn ingest_opening(
+        &self,
+        items: &[NewRating<'_>],
+        received_at: i64,
+        fraud: &FraudPolicy,
+        open: Option<Deadlines<'_>>,
+    ) -> Result<(Vec<Ingested>, OpenedTickets), StoreError> {
         let keyed: Vec<(Uuid, &str)> = items.iter().map(|n| (n.record.id, n.canonical)).collect();
         let firsts: Vec<&NewRating> = items
             .iter()
@@ -319,7 +382,13 @@ impl Store {
             }
             // Misuse flags, then the new ratings' contribution (flagged
             // ones count as not valid until reviewed), in this transaction.
-            let mut flags = detect_flags(&mut Tx::from(&mut tx), &new_ids, fraud).await?;
+            let fresh: Vec<&NewRating> = rows
+                .iter()
+                .map(|(n, _)| *n)
+                .filter(|n| inserted.contains(&n.record.id.to_string()))
+                .collect();
+            let batch = batch_of(&mut Tx::from(&mut tx), &fresh).await?;
+            let mut flags = detect_flags(&mut Tx::from(&mut tx), &batch, fraud).await?;
             flags.extend(rows.iter().filter_map(|(n, _)| {
                 let id = n.record.id.to_string();
                 let detail = n.late.clone()?;
@@ -380,8 +449,30 @@ impl Store {
                         .await?;
                 }
             }
+            let mut opened = vec![];
+            if let Some(open) = open {
+                // Also a retried rating's whose ticket did not open before.
+                let bad: Vec<String> = firsts
+                    .iter()
+                    .filter(|n| n.record.level.is_bad())
+                    .map(|n| n.record.id.to_string())
+                    .collect();
+                if !bad.is_empty() {
+                    let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+                    match open.tickets(&mut Tx::from(&mut savepoint), &bad, received_at).await {
+                        Ok(ids) => {
+                            savepoint.commit().await?;
+                            opened = ids;
+                        }
+                        Err(e) => {
+                            tracing::error!(error = ?e, "opening tickets for bad ratings failed; the jobs retry");
+                            savepoint.rollback().await?;
+                        }
+                    }
+                }
+            }
             tx.commit().await?;
-            Ok(items
+            let answers = items
                 .iter()
                 .zip(statuses)
                 .map(|(n, status)| Ingested {
@@ -390,7 +481,8 @@ impl Store {
                         .then(|| kind_of.get(&n.record.id).copied())
                         .flatten(),
                 })
-                .collect())
+                .collect();
+            Ok((answers, opened))
         })
     }
 

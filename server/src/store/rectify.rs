@@ -211,10 +211,39 @@ fn scope_sql(alias: &str) -> String {
     )
 }
 
+/// The SQL of the bad ratings without a ticket (`$1` the limit, then the
+/// `ids` ids when a list is given), oldest first.
+pub(crate) fn bad_ratings_sql(sqlite: bool, ids: Option<usize>) -> String {
+    let only = match ids {
+        Some(n) => format!("AND r.id IN ({})", super::reports::placeholders_from(2, n)),
+        None => String::new(),
+    };
+    // A list of ids (a group of new ratings): each joined row found by
+    // its key, so the work follows the list (`Reach`).
+    let reach = match ids {
+        Some(_) => Reach::for_ids(sqlite),
+        None => Reach::Scan,
+    };
+    let fence = reach.fence();
+    format!(
+        // A bad rating the province forwarded (`inbound_ratings`) starts
+        // its deadlines when it reached us, not when it was given: the
+        // province sends them back monthly (000 二).
+        "SELECT r.id, COALESCE((SELECT i.received_at FROM inbound_ratings i WHERE i.rating_id = r.id{fence}), r.rated_at) AS rated_at, \
+                COALESCE(c.place_id, r.place_id) AS place_id, COALESCE(c.window_id, r.window_id) AS window_id, \
+                COALESCE(w.department_id, si.department_id) AS department_id, c.service_item_id, c.staff_id, \
+                (COALESCE(r.evaluator_phone, c.applicant_phone) IS NOT NULL) AS has_phone \
+         FROM ratings r {} LEFT JOIN windows w ON w.id = COALESCE(c.window_id, r.window_id) \
+         LEFT JOIN service_items si ON si.id = c.service_item_id \
+         WHERE r.grade = 'bad' AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.rating_id = r.id{fence}) {only} \
+         ORDER BY r.received_at, r.id LIMIT $1",
+        reach.left_join("cases", "c", "c.id = r.case_id")
+    )
+}
+
 impl Store {
     // ---- opening tickets ----
 
-    /// Bad ratings with no ticket, oldest first.
     /// Bad ratings without a ticket: the oldest `limit`, or (`ids`) those
     /// of one request.
     pub async fn bad_ratings_without_ticket(
@@ -222,35 +251,10 @@ impl Store {
         limit: i64,
         ids: Option<&[String]>,
     ) -> Result<Vec<BadRatingRow>, StoreError> {
-        let only = match ids {
-            Some([]) => return Ok(vec![]),
-            Some(ids) => format!(
-                "AND r.id IN ({})",
-                super::reports::placeholders_from(2, ids.len())
-            ),
-            None => String::new(),
-        };
-        // A list of ids (a group of new ratings): each joined row found by
-        // its key, so the work follows the list (`Reach`).
-        let reach = match ids {
-            Some(_) => Reach::for_ids(matches!(self, Store::Sqlite(_))),
-            None => Reach::Scan,
-        };
-        let fence = reach.fence();
-        let sql = format!(
-            // A bad rating the province forwarded (`inbound_ratings`) starts
-            // its deadlines when it reached us, not when it was given: the
-            // province sends them back monthly (000 二).
-            "SELECT r.id, COALESCE((SELECT i.received_at FROM inbound_ratings i WHERE i.rating_id = r.id{fence}), r.rated_at) AS rated_at, \
-                    COALESCE(c.place_id, r.place_id) AS place_id, COALESCE(c.window_id, r.window_id) AS window_id, \
-                    COALESCE(w.department_id, si.department_id) AS department_id, c.service_item_id, c.staff_id, \
-                    (COALESCE(r.evaluator_phone, c.applicant_phone) IS NOT NULL) AS has_phone \
-             FROM ratings r {} LEFT JOIN windows w ON w.id = COALESCE(c.window_id, r.window_id) \
-             LEFT JOIN service_items si ON si.id = c.service_item_id \
-             WHERE r.grade = 'bad' AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.rating_id = r.id{fence}) {only} \
-             ORDER BY r.received_at, r.id LIMIT $1",
-            reach.left_join("cases", "c", "c.id = r.case_id")
-        );
+        if ids.is_some_and(|v| v.is_empty()) {
+            return Ok(vec![]);
+        }
+        let sql = bad_ratings_sql(matches!(self, Store::Sqlite(_)), ids.map(<[String]>::len));
         with_pool!(self, pool => {
             let mut q = sqlx::query_as::<_, BadRatingRow>(&sql).bind(limit);
             for id in ids.unwrap_or_default() {
@@ -261,9 +265,9 @@ impl Store {
     }
 
     /// Opens tickets (rating, contact deadline, appeal deadline) and logs
-    /// each, in one transaction, a few multi-row statements per 500;
-    /// ratings that already have one are skipped. Returns the tickets
-    /// opened, (ticket id, rating id), by ticket id.
+    /// each, in one transaction ([`Tx::open_tickets`]); ratings that
+    /// already have one are skipped. Returns the tickets opened, (ticket
+    /// id, rating id), by ticket id.
     pub async fn open_tickets(
         &self,
         rows: &[(&BadRatingRow, i64, i64)],
@@ -274,39 +278,8 @@ impl Store {
         }
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let mut opened: Vec<(i64, String)> = Vec::new();
-            for chunk in rows.chunks(500) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO tickets (rating_id, place_id, window_id, department_id, service_item_id, staff_id, status, \
-                     opened_at, has_phone, contact_due, appeal_due, updated_at) ");
-                qb.push_values(chunk, |mut b, (r, contact_due, appeal_due)| {
-                    b.push_bind(r.id.clone()).push_bind(r.place_id).push_bind(r.window_id)
-                        .push_bind(r.department_id).push_bind(r.service_item_id).push_bind(r.staff_id)
-                        .push("'open'").push_bind(r.rated_at).push_bind(r.has_phone)
-                        .push_bind(*contact_due).push_bind(*appeal_due).push_bind(now);
-                });
-                qb.push(" ON CONFLICT (rating_id) DO NOTHING RETURNING id, rating_id");
-                let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-                if !ids.is_empty() {
-                    let mut qb = sqlx::QueryBuilder::new(
-                        "INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, note, at) ");
-                    qb.push_values(&ids, |mut b, id| {
-                        b.push_bind(*id).push("NULL").push("'system'").push("'open'").push("NULL")
-                            .push("'open'").push("''").push_bind(now);
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                    let steps: Vec<domain::upstream::StepFacts> = ids.iter().map(|id| domain::upstream::StepFacts {
-                        ticket_id: *id, action: "open".into(), from_status: None,
-                        to_status: Some("open".into()), note: String::new(), at: now,
-                    }).collect();
-                    Tx::from(&mut tx).enqueue_steps(&steps, now).await?;
-                    Tx::from(&mut tx).enqueue_work_orders(&ids, now).await?;
-                }
-                opened.extend(rows);
-            }
+            let opened = Tx::from(&mut tx).open_tickets(rows, now).await?;
             tx.commit().await?;
-            opened.sort_unstable();
             Ok(opened)
         })
     }

@@ -924,7 +924,6 @@ impl Store {
     ) -> Result<Vec<String>, StoreError> {
         let sql = super::tx::near_sql(Around::Endpoint(device, window), k);
         let offset = k.saturating_sub(1) as i64;
-        let reason = domain::fraud::FlagReason::WebBurst.as_str();
         match self {
             Store::Sqlite(pool) => {
                 let rows = sqlx::query_as::<_, (i64, i64, i64, String)>(&format!(
@@ -936,18 +935,13 @@ impl Store {
                 .bind(1_i64)
                 .bind(60_000_i64)
                 .bind(offset)
-                .bind(reason)
                 .fetch_all(pool)
                 .await?;
                 Ok(rows.into_iter().map(|r| r.3).collect())
             }
             Store::Postgres(pool) => {
-                let values = format!(
-                    "{}, {window}, 0, 1, 60000, {offset}, {}",
-                    pg_literal(device),
-                    pg_literal(reason)
-                );
-                let types = "text, bigint, bigint, bigint, bigint, bigint, text";
+                let values = format!("{}, {window}, 0, 1, 60000, {offset}", pg_literal(device));
+                let types = "text, bigint, bigint, bigint, bigint, bigint";
                 let no_seqscan = "SET LOCAL enable_seqscan = off;";
                 pg_generic_plan(pool, no_seqscan, &sql, types, &values).await
             }
@@ -1342,44 +1336,101 @@ async fn burst_flags(
     detail: &str,
 ) -> Result<Vec<NewFlag>, sqlx::Error> {
     let k = domain::fraud::neighbours(window);
-    let rows = tx
-        .ratings_near(around, span, k, window.within_ms, reason.as_str())
-        .await?;
-    let times: Vec<i64> = rows.iter().map(|(_, at, _)| *at).collect();
-    Ok(rows
-        .iter()
+    let rows = tx.ratings_near(around, span, k, window.within_ms).await?;
+    let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
+    let hits: Vec<String> = rows
+        .into_iter()
         .zip(domain::fraud::in_dense_window(&times, window))
-        .filter(|((.., flagged), hit)| *hit && !*flagged)
-        .map(|((id, ..), _)| NewFlag {
-            rating_id: id.clone(),
+        .filter(|(_, hit)| *hit)
+        .map(|((id, _), _)| id)
+        .collect();
+    // Which of them are flagged already: read only when there are hits
+    // (most batches have none).
+    let mut flagged = std::collections::HashSet::new();
+    for chunk in hits.chunks(ROLLUP_CHUNK) {
+        flagged.extend(tx.flagged(chunk, reason.as_str()).await?);
+    }
+    Ok(hits
+        .into_iter()
+        .filter(|id| !flagged.contains(id))
+        .map(|rating_id| NewFlag {
+            rating_id,
             reason: reason.as_str(),
             detail: detail.to_string(),
         })
         .collect())
 }
 
-/// Finds misuse among the ratings `ids` just stored, inside `tx`: 自评,
-/// 批量评价 and device bursts (`domain::fraud`). Returns the flags to set,
-/// which may name earlier ratings of the same phone or device.
-#[tracing::instrument(level = "debug", skip_all, fields(n = ids.len()))]
-pub async fn detect_flags(
+/// The ratings `fresh` (just stored, inside `tx`) as the misuse detectors
+/// read them. What they need is in hand but each device's kind (one small
+/// read) and, for a rating that names its evaluator, the department it
+/// rates, which only 自评 compares: those ratings are read back whole
+/// (`Tx::batch_ratings`). The others' `department_id` is 0, unread.
+pub async fn batch_of(
     tx: &mut Tx<'_, '_>,
-    ids: &[String],
-    policy: &FraudPolicy,
-) -> Result<Vec<NewFlag>, sqlx::Error> {
-    use domain::fraud::{self, FlagReason, PhoneRating};
-    let mut batch: Vec<BatchRating> = vec![];
+    fresh: &[&super::NewRating<'_>],
+) -> Result<Vec<BatchRating>, sqlx::Error> {
+    let named = |n: &&&super::NewRating<'_>| {
+        n.record.evaluator_phone.is_some() || n.record.evaluator_id_no.is_some()
+    };
+    let ids: Vec<String> = fresh
+        .iter()
+        .filter(named)
+        .map(|n| n.record.id.to_string())
+        .collect();
+    let mut batch: Vec<BatchRating> = Vec::with_capacity(fresh.len());
     for chunk in ids.chunks(ROLLUP_CHUNK) {
         batch.extend(tx.batch_ratings(chunk).await?);
     }
+    let mut devices: Vec<String> = fresh
+        .iter()
+        .filter(|n| !named(n))
+        .map(|n| n.record.device_id.to_string())
+        .collect();
+    devices.sort_unstable();
+    devices.dedup();
+    let mut kinds: std::collections::HashMap<String, DeviceKind> =
+        std::collections::HashMap::with_capacity(devices.len());
+    for chunk in devices.chunks(ROLLUP_CHUNK) {
+        kinds.extend(tx.device_kinds(chunk).await?);
+    }
+    batch.extend(fresh.iter().filter(|n| !named(n)).filter_map(|n| {
+        let device_id = n.record.device_id.to_string();
+        Some(BatchRating {
+            id: n.record.id.to_string(),
+            device_kind: *kinds.get(&device_id)?,
+            device_id,
+            evaluator_phone: None,
+            evaluator_id_no: None,
+            rated_at: n.rated_at,
+            place_id: n.record.place_id,
+            window_id: n.record.window_id.unwrap_or(0),
+            department_id: 0,
+            client_hash: n.client_hash.clone(),
+        })
+    }));
+    Ok(batch)
+}
+
+/// Finds misuse among the ratings `batch` just stored ([`batch_of`]),
+/// inside `tx`: 自评, 批量评价 and device bursts (`domain::fraud`).
+/// Returns the flags to set, which may name earlier ratings of the same
+/// phone or device.
+#[tracing::instrument(level = "debug", skip_all, fields(n = batch.len()))]
+pub async fn detect_flags(
+    tx: &mut Tx<'_, '_>,
+    batch: &[BatchRating],
+    policy: &FraudPolicy,
+) -> Result<Vec<NewFlag>, sqlx::Error> {
+    use domain::fraud::{self, FlagReason, PhoneRating};
     let mut flags: Vec<NewFlag> = vec![];
     // 自评.
     let mut staff: Vec<StaffIdentity> = vec![];
-    for chunk in evaluator_numbers(&batch).chunks(ROLLUP_CHUNK) {
+    for chunk in evaluator_numbers(batch).chunks(ROLLUP_CHUNK) {
         staff.extend(tx.staff_identities(chunk).await?);
     }
     if !staff.is_empty() {
-        flags.extend(self_evaluation_flags(&batch, &staff));
+        flags.extend(self_evaluation_flags(batch, &staff));
     }
     // 批量评价: the phone's ratings around the batch's.
     let w = policy.batch_phone;

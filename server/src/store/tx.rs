@@ -8,6 +8,8 @@
 
 use sqlx::{Postgres, Sqlite, Transaction};
 
+use super::rectify::BadRatingRow;
+
 use super::reports::{
     fact_select, not_valid, placeholders, values_delta_sql, BatchRating, Fact, NewFlag, Reach,
     Rollup, RollupCounts, RollupKey, Source, StaffIdentity,
@@ -91,8 +93,8 @@ pub enum Around<'a> {
 }
 
 /// The SQL of [`Tx::ratings_near`]: `$1` (and `$2`) the key, then lo, hi,
-/// within, the neighbour's offset, reason. The same text on both databases;
-/// [`crate::store::Store::near_plan`] shows its plan.
+/// within, the neighbour's offset. The same text on both databases;
+/// [`crate::store::Store::endpoint_near_plan`] shows its plan.
 pub(crate) fn near_sql(around: Around<'_>, k: usize) -> String {
     let (cond, first) = match around {
         Around::Device(_) => ("device_id = $1", 2),
@@ -103,7 +105,7 @@ pub(crate) fn near_sql(around: Around<'_>, k: usize) -> String {
             3,
         ),
     };
-    let [lo_p, hi_p, w_p, off_p, reason_p] = [0, 1, 2, 3, 4].map(|i| format!("${}", first + i));
+    let [lo_p, hi_p, w_p, off_p] = [0, 1, 2, 3].map(|i| format!("${}", first + i));
     // With no neighbours to read (a threshold of 1) the span alone.
     let (from, to) = if k == 0 {
         (lo_p.clone(), hi_p.clone())
@@ -120,8 +122,7 @@ pub(crate) fn near_sql(around: Around<'_>, k: usize) -> String {
         )
     };
     format!(
-        "SELECT r.id, r.rated_at, EXISTS (SELECT 1 FROM rating_flags f WHERE f.rating_id = r.id \
-         AND f.reason = {reason_p}) AS flagged FROM ratings r \
+        "SELECT r.id, r.rated_at FROM ratings r \
          WHERE {cond} AND r.rated_at >= {from} AND r.rated_at <= {to}"
     )
 }
@@ -198,6 +199,31 @@ impl Tx<'_, '_> {
         })
     }
 
+    /// The kinds of the devices `ids`: (id, kind).
+    pub async fn device_kinds(
+        &mut self,
+        ids: &[String],
+    ) -> Result<Vec<(String, domain::DeviceKind)>, sqlx::Error> {
+        let sql = format!(
+            "SELECT id, kind FROM devices WHERE id IN ({})",
+            placeholders(ids.len())
+        );
+        let rows: Vec<(String, String)> = with_tx!(self, conn => {
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(conn).await
+        })?;
+        rows.into_iter()
+            .map(|(id, kind)| {
+                let kind = domain::DeviceKind::try_from(kind)
+                    .map_err(|e| sqlx::Error::Decode(e.into()))?;
+                Ok((id, kind))
+            })
+            .collect()
+    }
+
     /// Staff members whose phone or ID number (upper case) is in `numbers`.
     pub async fn staff_identities(
         &mut self,
@@ -235,27 +261,44 @@ impl Tx<'_, '_> {
     /// The ratings of `around` a batch spanning `lo..=hi` that a burst
     /// detector reads (`domain::fraud::reach`): those in the span and the
     /// nearest `k` on each side (ties included), no further than `within`
-    /// outside it; with whether each is flagged for `reason` already:
-    /// (id, when, flagged).
+    /// outside it: (id, when).
     pub async fn ratings_near(
         &mut self,
         around: Around<'_>,
         (lo, hi): (i64, i64),
         k: usize,
         within: i64,
-        reason: &str,
-    ) -> Result<Vec<(String, i64, bool)>, sqlx::Error> {
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
         let sql = near_sql(around, k);
         let offset = k.saturating_sub(1) as i64;
         with_tx!(self, conn => {
-            let mut q = sqlx::query_as::<_, (String, i64, bool)>(&sql);
+            let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
             q = match around {
                 Around::Device(d) => q.bind(d),
                 Around::Address(h) => q.bind(h),
                 Around::Endpoint(d, w) => q.bind(d).bind(w),
             };
-            q.bind(lo).bind(hi).bind(within).bind(offset).bind(reason)
+            q.bind(lo).bind(hi).bind(within).bind(offset)
                 .fetch_all(conn).await
+        })
+    }
+
+    /// Of the ratings `ids`, those flagged for `reason` already.
+    pub async fn flagged(
+        &mut self,
+        ids: &[String],
+        reason: &str,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let sql = format!(
+            "SELECT rating_id FROM rating_flags WHERE reason = $1 AND rating_id IN ({})",
+            super::reports::placeholders_from(2, ids.len())
+        );
+        with_tx!(self, conn => {
+            let mut q = sqlx::query_scalar::<_, String>(&sql).bind(reason);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(conn).await
         })
     }
 
@@ -434,6 +477,82 @@ impl<'t, 'c> Tx<'t, 'c> {
                 .bind(payload).bind(now).bind(step.ticket_id)
                 .execute(&mut *conn).await.map(drop)
         })
+    }
+}
+
+impl<'t, 'c> Tx<'t, 'c> {
+    /// [`crate::store::Store::bad_ratings_without_ticket`] of `ids`, in
+    /// this transaction.
+    pub async fn bad_ratings_without_ticket(
+        &mut self,
+        ids: &[String],
+    ) -> Result<Vec<BadRatingRow>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = super::rectify::bad_ratings_sql(self.is_sqlite(), Some(ids.len()));
+        with_tx!(self, conn => {
+            let mut q = sqlx::query_as::<_, BadRatingRow>(&sql).bind(ids.len() as i64);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(conn).await
+        })
+    }
+
+    /// Opens tickets (rating, contact deadline, appeal deadline) and logs
+    /// each, a few multi-row statements per 500; ratings that already
+    /// have one are skipped. Returns the tickets opened, (ticket id,
+    /// rating id), by ticket id.
+    pub async fn open_tickets(
+        &mut self,
+        rows: &[(&BadRatingRow, i64, i64)],
+        now: i64,
+    ) -> Result<Vec<(i64, String)>, sqlx::Error> {
+        let mut opened: Vec<(i64, String)> = Vec::new();
+        for chunk in rows.chunks(500) {
+            let rows: Vec<(i64, String)> = with_tx!(self, conn => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO tickets (rating_id, place_id, window_id, department_id, service_item_id, staff_id, status, \
+                     opened_at, has_phone, contact_due, appeal_due, updated_at) ");
+                qb.push_values(chunk, |mut b, (r, contact_due, appeal_due)| {
+                    b.push_bind(r.id.clone()).push_bind(r.place_id).push_bind(r.window_id)
+                        .push_bind(r.department_id).push_bind(r.service_item_id).push_bind(r.staff_id)
+                        .push("'open'").push_bind(r.rated_at).push_bind(r.has_phone)
+                        .push_bind(*contact_due).push_bind(*appeal_due).push_bind(now);
+                });
+                qb.push(" ON CONFLICT (rating_id) DO NOTHING RETURNING id, rating_id");
+                qb.build_query_as().fetch_all(conn).await
+            })?;
+            let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+            if !ids.is_empty() {
+                with_tx!(self, conn => {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO ticket_events (ticket_id, actor_id, actor_role, action, from_status, to_status, note, at) ");
+                    qb.push_values(&ids, |mut b, id| {
+                        b.push_bind(*id).push("NULL").push("'system'").push("'open'").push("NULL")
+                            .push("'open'").push("''").push_bind(now);
+                    });
+                    qb.build().execute(conn).await.map(drop)
+                })?;
+                let steps: Vec<domain::upstream::StepFacts> = ids
+                    .iter()
+                    .map(|id| domain::upstream::StepFacts {
+                        ticket_id: *id,
+                        action: "open".into(),
+                        from_status: None,
+                        to_status: Some("open".into()),
+                        note: String::new(),
+                        at: now,
+                    })
+                    .collect();
+                self.enqueue_steps(&steps, now).await?;
+                self.enqueue_work_orders(&ids, now).await?;
+            }
+            opened.extend(rows);
+        }
+        opened.sort_unstable();
+        Ok(opened)
     }
 }
 

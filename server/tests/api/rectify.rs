@@ -25,6 +25,7 @@ crate::on_both_databases!(
     two_admins_acting_at_once_cannot_both_win,
     system_admins_are_told_which_years_holidays_are_missing_until_entered,
     a_district_supervisor_sees_and_acts_only_within_its_district,
+    a_ticket_that_cannot_open_loses_no_rating_and_opens_on_the_next_sweep,
 );
 
 /// A bad rating at window W01 by static QR, with the evaluator's phone.
@@ -1277,4 +1278,79 @@ async fn a_district_supervisor_sees_and_acts_only_within_its_district(app: TestA
         "{r}"
     );
     assert_eq!(app.get_json("/api/v1/flags").await.0, 200);
+}
+
+async fn a_ticket_that_cannot_open_loses_no_rating_and_opens_on_the_next_sweep(app: TestApp) {
+    // The tickets are opened in the ratings' own transaction, under a
+    // savepoint: make every ticket insert fail.
+    let sqlite = matches!(app.store, Store::Sqlite(_));
+    if sqlite {
+        app.exec(
+            "CREATE TRIGGER refuse_tickets BEFORE INSERT ON tickets \
+             BEGIN SELECT RAISE(ABORT, 'tickets refused'); END",
+        )
+        .await;
+    } else {
+        app.exec(
+            "CREATE FUNCTION refuse_tickets() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'tickets refused'; END $$",
+        )
+        .await;
+        app.exec(
+            "CREATE TRIGGER refuse_tickets BEFORE INSERT ON tickets \
+             FOR EACH ROW EXECUTE FUNCTION refuse_tickets()",
+        )
+        .await;
+    }
+    let bad = app.rating(1, "very_dissatisfied");
+    let bad_id = bad["id"].as_str().unwrap().to_string();
+    let batch = app.batch(vec![
+        app.rating(2, "satisfied"),
+        bad,
+        app.rating(3, "dissatisfied"),
+    ]);
+    let r = app.post_sync(&batch).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        crate::helpers::statuses(&body),
+        ["accepted", "accepted", "accepted"],
+        "{body}"
+    );
+    use server::store::CountedTable;
+    assert_eq!(app.count(CountedTable::Ratings).await, 3);
+    assert_eq!(app.count(CountedTable::Tickets).await, 0);
+    // Counted in the figures all the same (the rollups were written in the
+    // transaction the savepoint was rolled back inside).
+    app.store.fold_rollups().await.unwrap();
+    let counted = app
+        .text("SELECT CAST(SUM(ratings) AS TEXT) FROM rollup_day")
+        .await;
+    assert_eq!(counted.as_deref(), Some("3"));
+    // Once tickets can be opened again, the jobs' sweep opens both, once.
+    app.exec(if sqlite {
+        "DROP TRIGGER refuse_tickets"
+    } else {
+        "DROP TRIGGER refuse_tickets ON tickets"
+    })
+    .await;
+    app.login_admin().await;
+    let now = server::state::now_ms();
+    assert_eq!(
+        server::rectify::open_new_tickets(&app.state, now)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        server::rectify::open_new_tickets(&app.state, now)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(app.count(CountedTable::Tickets).await, 2);
+    ticket_of(&app, &bad_id).await;
+    // A retried batch finds its ratings stored and opens nothing more.
+    assert_eq!(app.post_sync(&batch).await.status(), 200);
+    assert_eq!(app.count(CountedTable::Tickets).await, 2);
 }
