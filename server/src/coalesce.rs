@@ -33,7 +33,7 @@ use domain::RatingRecord;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::rectify::CalendarCache;
-use crate::store::{Deadlines, Ingested, NewRating, Store, StoreError};
+use crate::store::{Deadlines, Ingested, NewRating, OpenedTickets, Store, StoreError};
 
 /// A writer stops taking waiting batches once it holds this many ratings
 /// (a sync batch is at most 500, so a merged write holds fewer than 1,500).
@@ -196,7 +196,7 @@ async fn write(store: &Store, fraud: &FraudPolicy, tickets: &TicketOpening, grou
         calendar,
         policy: &tickets.policy,
     });
-    let mut opened: Vec<(i64, String)> = vec![];
+    let mut opened: OpenedTickets = vec![];
     let mut done: Vec<(Job, Result<Vec<Ingested>, StoreError>)> = Vec::with_capacity(group.len());
     let mut group = Some(group);
     if group.as_ref().is_some_and(|g| g.len() > 1) {

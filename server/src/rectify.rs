@@ -123,7 +123,7 @@ pub async fn open_rows(
     policy: &domain::rectify::LoopPolicy,
     rows: &[crate::store::BadRatingRow],
     now: i64,
-) -> Result<Vec<(i64, String)>, StoreError> {
+) -> Result<crate::store::OpenedTickets, StoreError> {
     if rows.is_empty() {
         return Ok(vec![]);
     }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::reports::{batch_of, detect_flags, insert_flags, rollup_cases, rollup_ratings};
 use super::tx::Tx;
-use super::{with_pool, Store, StoreError};
+use super::{with_pool, Deadlines, OpenedTickets, Store, StoreError};
 use domain::fraud::FraudPolicy;
 
 /// Rows per multi-row statement: 24 binds each stays far below both
@@ -53,51 +53,6 @@ impl<'a> NewRating<'a> {
             client_hash: None,
             late: None,
         }
-    }
-}
-
-/// Tickets opened: (ticket id, rating id).
-pub type OpenedTickets = Vec<(i64, String)>;
-
-/// What opening a bad rating's ticket needs: the working-day calendar and
-/// the loop's deadlines (`domain::rectify::Ticket::open`).
-#[derive(Clone, Copy)]
-pub struct Deadlines<'a> {
-    pub calendar: &'a domain::calendar::Calendar,
-    pub policy: &'a domain::rectify::LoopPolicy,
-}
-
-impl Deadlines<'_> {
-    /// Each row with its ticket's contact and appeal deadlines.
-    pub fn due(self, rows: &[super::BadRatingRow]) -> Vec<(&super::BadRatingRow, i64, i64)> {
-        rows.iter()
-            .map(|r| {
-                let t = domain::rectify::Ticket::open(
-                    r.rated_at,
-                    r.has_phone,
-                    self.calendar,
-                    self.policy,
-                );
-                (r, t.contact_due, t.appeal_due)
-            })
-            .collect()
-    }
-
-    /// Opens the tickets of the bad ratings `ids` that have none, inside
-    /// `tx`, at `now`: (ticket id, rating id).
-    pub async fn tickets(
-        self,
-        tx: &mut Tx<'_, '_>,
-        ids: &[String],
-        now: i64,
-    ) -> Result<Vec<(i64, String)>, sqlx::Error> {
-        let mut opened = vec![];
-        for chunk in ids.chunks(CHUNK) {
-            let rows = tx.bad_ratings_without_ticket(chunk).await?;
-            opened.extend(tx.open_tickets(&self.due(&rows), now).await?);
-        }
-        opened.sort_unstable();
-        Ok(opened)
     }
 }
 

@@ -211,6 +211,51 @@ fn scope_sql(alias: &str) -> String {
     )
 }
 
+/// Tickets opened: (ticket id, rating id).
+pub type OpenedTickets = Vec<(i64, String)>;
+
+/// What opening a bad rating's ticket needs: the working-day calendar and
+/// the loop's deadlines (`domain::rectify::Ticket::open`).
+#[derive(Clone, Copy)]
+pub struct Deadlines<'a> {
+    pub calendar: &'a domain::calendar::Calendar,
+    pub policy: &'a domain::rectify::LoopPolicy,
+}
+
+impl Deadlines<'_> {
+    /// Each row with its ticket's contact and appeal deadlines.
+    pub fn due(self, rows: &[BadRatingRow]) -> Vec<(&BadRatingRow, i64, i64)> {
+        rows.iter()
+            .map(|r| {
+                let t = domain::rectify::Ticket::open(
+                    r.rated_at,
+                    r.has_phone,
+                    self.calendar,
+                    self.policy,
+                );
+                (r, t.contact_due, t.appeal_due)
+            })
+            .collect()
+    }
+
+    /// Opens the tickets of the bad ratings `ids` that have none, inside
+    /// `tx`, at `now`: (ticket id, rating id).
+    pub async fn tickets(
+        self,
+        tx: &mut Tx<'_, '_>,
+        ids: &[String],
+        now: i64,
+    ) -> Result<OpenedTickets, sqlx::Error> {
+        let mut opened = vec![];
+        for chunk in ids.chunks(500) {
+            let rows = tx.bad_ratings_without_ticket(chunk).await?;
+            opened.extend(tx.open_tickets(&self.due(&rows), now).await?);
+        }
+        opened.sort_unstable();
+        Ok(opened)
+    }
+}
+
 /// The SQL of the bad ratings without a ticket (`$1` the limit, then the
 /// `ids` ids when a list is given), oldest first.
 pub(crate) fn bad_ratings_sql(sqlite: bool, ids: Option<usize>) -> String {
@@ -272,7 +317,7 @@ impl Store {
         &self,
         rows: &[(&BadRatingRow, i64, i64)],
         now: i64,
-    ) -> Result<Vec<(i64, String)>, StoreError> {
+    ) -> Result<OpenedTickets, StoreError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }

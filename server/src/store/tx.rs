@@ -8,7 +8,7 @@
 
 use sqlx::{Postgres, Sqlite, Transaction};
 
-use super::rectify::BadRatingRow;
+use super::rectify::{BadRatingRow, OpenedTickets};
 
 use super::reports::{
     fact_select, not_valid, placeholders, values_delta_sql, BatchRating, Fact, NewFlag, Reach,
@@ -508,8 +508,8 @@ impl<'t, 'c> Tx<'t, 'c> {
         &mut self,
         rows: &[(&BadRatingRow, i64, i64)],
         now: i64,
-    ) -> Result<Vec<(i64, String)>, sqlx::Error> {
-        let mut opened: Vec<(i64, String)> = Vec::new();
+    ) -> Result<OpenedTickets, sqlx::Error> {
+        let mut opened: OpenedTickets = Vec::new();
         for chunk in rows.chunks(500) {
             let rows: Vec<(i64, String)> = with_tx!(self, conn => {
                 let mut qb = sqlx::QueryBuilder::new(
