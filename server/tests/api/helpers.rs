@@ -419,6 +419,15 @@ impl TestApp {
         }
     }
 
+    /// [`TestApp::exec`], answering the database's refusal instead of
+    /// failing the test.
+    pub async fn try_exec(&self, sql: &str) -> Result<(), sqlx::Error> {
+        match &self.store {
+            Store::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop),
+            Store::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop),
+        }
+    }
+
     /// One text value read straight from the test's database.
     pub async fn text(&self, sql: &str) -> Option<String> {
         match &self.store {

@@ -25,6 +25,7 @@ crate::on_both_databases!(
     an_ingest_reads_its_new_ratings_back_by_key_not_by_reading_whole_tables,
     before_any_statistics_an_ingest_reads_flags_by_key_and_compiles_nothing,
     the_web_burst_detector_reads_one_window_of_an_endpoint_through_its_own_index,
+    a_rating_naming_what_does_not_exist_is_refused_and_what_a_rating_names_stays,
 );
 
 /// The level a stored rating has, read from the content kept for it.
@@ -509,4 +510,176 @@ async fn the_web_burst_detector_reads_one_window_of_an_endpoint_through_its_own_
             "{text}"
         );
     }
+}
+
+/// The columns of `ratings`, in the order [`copy_of`] writes them.
+const RATING_COLUMNS: [&str; 26] = [
+    "id",
+    "device_id",
+    "device_seq",
+    "channel",
+    "case_no",
+    "place_id",
+    "window_id",
+    "level",
+    "grade",
+    "dimension_set",
+    "items",
+    "reasons",
+    "comment",
+    "device_time",
+    "rated_at",
+    "received_at",
+    "payload",
+    "case_id",
+    "stage",
+    "kind",
+    "proactive",
+    "entered_by",
+    "evaluator_phone",
+    "evaluator_id_no",
+    "client_hash",
+    "evaluator_type",
+];
+
+/// One statement inserting two copies of rating `id` under new ids, the
+/// second with `column` set to `value`.
+fn copy_of(id: &str, column: &str, value: &str) -> String {
+    let select = |new_id: String, changed: Option<&str>| {
+        let exprs: Vec<String> = RATING_COLUMNS
+            .iter()
+            .map(|c| match (*c, changed) {
+                ("id", _) => format!("'{new_id}'"),
+                (c, Some(v)) if c == column => v.to_string(),
+                (c, _) => c.to_string(),
+            })
+            .collect();
+        format!("SELECT {} FROM ratings WHERE id = '{id}'", exprs.join(", "))
+    };
+    format!(
+        "INSERT INTO ratings ({}) {} UNION ALL {}",
+        RATING_COLUMNS.join(", "),
+        select(uuid::Uuid::now_v7().to_string(), None),
+        select(uuid::Uuid::now_v7().to_string(), Some(value)),
+    )
+}
+
+fn refused_as_a_missing_reference(r: Result<(), sqlx::Error>, what: &str) {
+    let e = r.expect_err(what);
+    let kind = e.as_database_error().map(|d| d.kind());
+    assert!(
+        matches!(kind, Some(sqlx::error::ErrorKind::ForeignKeyViolation)),
+        "{what}: {e}"
+    );
+}
+
+/// What a rating names (its device, place, window, case, the staff member
+/// who entered it) and a misuse flag's rating must exist, and stay, as
+/// foreign keys would keep them. SQLite has the foreign keys; PostgreSQL
+/// checks once per statement instead of once per row and key (migration
+/// 0023), which a statement of several rows with one bad row, and a delete
+/// racing an insert not yet committed, must not get past.
+async fn a_rating_naming_what_does_not_exist_is_refused_and_what_a_rating_names_stays(
+    app: TestApp,
+) {
+    let item = app.rating(1, "satisfied");
+    let id = item["id"].as_str().unwrap().to_string();
+    let r = app.post_sync(&app.batch(vec![item])).await;
+    assert_eq!(r.status(), 200);
+    let before = app.count(CountedTable::Ratings).await;
+    for (column, value) in [
+        ("device_id", "'no-such-device'"),
+        ("place_id", "999999"),
+        ("window_id", "999999"),
+        ("case_id", "999999"),
+        ("entered_by", "999999"),
+    ] {
+        refused_as_a_missing_reference(app.try_exec(&copy_of(&id, column, value)).await, column);
+    }
+    // Each statement failed whole: the good copy beside the bad is not kept.
+    assert_eq!(app.count(CountedTable::Ratings).await, before);
+    // Every reference as it was: stored.
+    app.try_exec(&copy_of(&id, "comment", "'副本'"))
+        .await
+        .expect("a copy naming what exists");
+    assert_eq!(app.count(CountedTable::Ratings).await, before + 2);
+
+    refused_as_a_missing_reference(
+        app.try_exec(
+            "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) \
+             VALUES ('no-such-rating', 'device_burst', '', 0)",
+        )
+        .await,
+        "a flag of no rating",
+    );
+    app.try_exec(&format!(
+        "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) VALUES ('{id}', 'device_burst', '', 0)"
+    ))
+    .await
+    .expect("a flag of a stored rating");
+
+    let device = app.kiosk.device_id;
+    let place = app.kiosk.place_id;
+    for sql in [
+        format!("DELETE FROM devices WHERE id = '{device}'"),
+        format!("DELETE FROM places WHERE id = {place}"),
+        format!("DELETE FROM ratings WHERE id = '{id}'"),
+    ] {
+        refused_as_a_missing_reference(app.try_exec(&sql).await, &sql);
+    }
+    // A place no rating names can go (nothing else names this one).
+    let empty = format!(
+        "INSERT INTO places (code, name, kind, region_id) SELECT 'EMPTY', '空', 'hall', region_id \
+         FROM places WHERE id = {place}"
+    );
+    app.exec(&empty).await;
+    app.try_exec("DELETE FROM places WHERE code = 'EMPTY'")
+        .await
+        .expect("a place no rating names");
+
+    // PostgreSQL: a delete that comes while a rating naming the row is not
+    // yet committed waits for it, then refuses.
+    let server::store::Store::Postgres(pool) = &app.store else {
+        return;
+    };
+    app.exec(&empty).await;
+    let new_place: i64 = sqlx::query_scalar("SELECT id FROM places WHERE code = 'EMPTY'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query(&copy_of(&id, "place_id", &new_place.to_string()))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let deleting = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            sqlx::query("DELETE FROM places WHERE code = 'EMPTY'")
+                .execute(&pool)
+                .await
+                .map(drop)
+        })
+    };
+    // Until the delete is seen waiting on a lock (or has ended: without
+    // the insert's lock it would not wait, and be let through).
+    while !deleting.is_finished() {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM places%'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tx.commit().await.unwrap();
+    refused_as_a_missing_reference(
+        deleting.await.unwrap(),
+        "a place named by a rating committed while its delete waited",
+    );
+    assert_eq!(app.count(CountedTable::Ratings).await, before + 4);
 }
