@@ -910,40 +910,50 @@ impl Store {
         }
     }
 
-    /// The plan of the web-burst detector's read around a web endpoint's
-    /// ratings at one window (`Tx::ratings_near` with `Around::Endpoint`,
-    /// `k` neighbours a side), one line per step: for tests and operators.
-    /// On PostgreSQL sequential scans are ruled out: a test database is a
-    /// few pages, read whole more cheaply than through any index, which
-    /// says nothing of which index can serve the query on a city's table.
-    pub async fn endpoint_near_plan(
+    /// The plan of the burst detectors' read around a device's ratings
+    /// (`Tx::ratings_near` with `Around::Device`), or with `window` a web
+    /// endpoint's at one window (`Around::Endpoint`), `k` neighbours a
+    /// side, one line per step: for tests and operators. On PostgreSQL
+    /// sequential scans are ruled out: a test database is a few pages, read
+    /// whole more cheaply than through any index, which says nothing of
+    /// which index can serve the query on a city's table.
+    pub async fn near_plan(
         &self,
         device: &str,
-        window: i64,
+        window: Option<i64>,
         k: usize,
     ) -> Result<Vec<String>, StoreError> {
-        let sql = super::tx::near_sql(Around::Endpoint(device, window), k);
+        let around = match window {
+            Some(w) => Around::Endpoint(device, w),
+            None => Around::Device(device),
+        };
+        let sql = super::tx::near_sql(around, k);
         let offset = k.saturating_sub(1) as i64;
         match self {
             Store::Sqlite(pool) => {
-                let rows = sqlx::query_as::<_, (i64, i64, i64, String)>(&format!(
-                    "EXPLAIN QUERY PLAN {sql}"
-                ))
-                .bind(device)
-                .bind(window)
-                .bind(0_i64)
-                .bind(1_i64)
-                .bind(60_000_i64)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?;
+                let sql = format!("EXPLAIN QUERY PLAN {sql}");
+                let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql).bind(device);
+                if let Some(w) = window {
+                    query = query.bind(w);
+                }
+                let rows = query
+                    .bind(0_i64)
+                    .bind(1_i64)
+                    .bind(60_000_i64)
+                    .bind(offset)
+                    .fetch_all(pool)
+                    .await?;
                 Ok(rows.into_iter().map(|r| r.3).collect())
             }
             Store::Postgres(pool) => {
-                let values = format!("{}, {window}, 0, 1, 60000, {offset}", pg_literal(device));
-                let types = "text, bigint, bigint, bigint, bigint, bigint";
+                let (key, key_types) = match window {
+                    Some(w) => (format!("{}, {w}", pg_literal(device)), "text, bigint"),
+                    None => (pg_literal(device), "text"),
+                };
+                let values = format!("{key}, 0, 1, 60000, {offset}");
+                let types = format!("{key_types}, bigint, bigint, bigint, bigint");
                 let no_seqscan = "SET LOCAL enable_seqscan = off;";
-                pg_generic_plan(pool, no_seqscan, &sql, types, &values).await
+                pg_generic_plan(pool, no_seqscan, &sql, &types, &values).await
             }
         }
     }

@@ -94,7 +94,7 @@ pub enum Around<'a> {
 
 /// The SQL of [`Tx::ratings_near`]: `$1` (and `$2`) the key, then lo, hi,
 /// within, the neighbour's offset. The same text on both databases;
-/// [`crate::store::Store::endpoint_near_plan`] shows its plan.
+/// [`crate::store::Store::near_plan`] shows its plan.
 pub(crate) fn near_sql(around: Around<'_>, k: usize) -> String {
     let (cond, first) = match around {
         Around::Device(_) => ("device_id = $1", 2),

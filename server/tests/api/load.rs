@@ -25,6 +25,7 @@ crate::on_both_databases!(
     an_ingest_reads_its_new_ratings_back_by_key_not_by_reading_whole_tables,
     before_any_statistics_an_ingest_reads_flags_by_key_and_compiles_nothing,
     the_web_burst_detector_reads_one_window_of_an_endpoint_through_its_own_index,
+    the_device_burst_detector_reads_a_device_by_time_and_no_index_is_kept_by_sequence,
     a_rating_naming_what_does_not_exist_is_refused_and_what_a_rating_names_stays,
 );
 
@@ -494,7 +495,7 @@ async fn the_web_burst_detector_reads_one_window_of_an_endpoint_through_its_own_
 ) {
     let device = app.kiosk.device_id.to_string();
     for k in [0, 4] {
-        let plan = app.store.endpoint_near_plan(&device, 3, k).await.unwrap();
+        let plan = app.store.near_plan(&device, Some(3), k).await.unwrap();
         let text = plan.join("\n");
         assert!(text.contains("ratings_endpoint_rated"), "{text}");
         for other in ["ratings_device_rated", "ratings_device_window_rated"] {
@@ -510,6 +511,40 @@ async fn the_web_burst_detector_reads_one_window_of_an_endpoint_through_its_own_
             "{text}"
         );
     }
+}
+
+/// The device-burst detector's read (a kiosk's ratings around a batch,
+/// and the nearest on each side) is served by the device and time index.
+/// That read is the only one by device, so no index on the device's
+/// sequence numbers is kept for it (migration 0024): each rating is
+/// written into one index fewer.
+async fn the_device_burst_detector_reads_a_device_by_time_and_no_index_is_kept_by_sequence(
+    app: TestApp,
+) {
+    let device = app.kiosk.device_id.to_string();
+    for k in [0, 4] {
+        let plan = app.store.near_plan(&device, None, k).await.unwrap();
+        let text = plan.join("\n");
+        assert!(text.contains("ratings_device_rated"), "{text}");
+        assert!(
+            !plan.iter().any(|l| {
+                let l = l.trim_start();
+                l.starts_with("SCAN r")
+                    || l.starts_with("SCAN ratings")
+                    || l.contains("Seq Scan on ratings")
+            }),
+            "{text}"
+        );
+    }
+    let sql = match app.store {
+        server::store::Store::Sqlite(_) => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'ratings_device_seq'"
+        }
+        server::store::Store::Postgres(_) => {
+            "SELECT indexname::TEXT FROM pg_indexes WHERE indexname = 'ratings_device_seq'"
+        }
+    };
+    assert_eq!(app.text(sql).await, None);
 }
 
 /// The columns of `ratings`, in the order [`copy_of`] writes them.
