@@ -191,6 +191,12 @@ fn q(s: &str) -> String {
 
 /// Makes the organisation and a period's cases and ratings under `city`
 /// (a new 淄博市 when `None`).
+/// A UUIDv7 text made at `at` (milliseconds), unique by `i`.
+fn generated_id(at: i64, i: u64) -> String {
+    let at = at.max(0) as u64;
+    format!("{:08x}-{:04x}-7000-8000-{i:012x}", at >> 16, at & 0xffff)
+}
+
 pub async fn generate(
     store: &Store,
     city: Option<i64>,
@@ -446,6 +452,11 @@ pub async fn generate(
     let end = period.to.add_days(1).start_ms();
     let days = period.days();
     let pg = store.kind() == "postgres";
+    // Each rating's id carries its time, as a device's would: on PostgreSQL
+    // it lands in its month's partition.
+    store
+        .make_rating_months(period.from.start_ms(), end)
+        .await?;
     let mut made = Generated {
         ratings: 0,
         cases: 0,
@@ -527,7 +538,8 @@ pub async fn generate(
                     continue;
                 }
                 rating_rows.push_str(&format!(
-                    "00000000-0000-7000-8000-{i:012x},{device},{i},{channel},G{case_id},{place},{window},{level},{grade},{dims},[],[],\"\",{rated_at},{rated_at},{rated_at},{{}},{case_id},,{kind},{},,{phone},\n",
+                    "{},{device},{i},{channel},G{case_id},{place},{window},{level},{grade},{dims},[],[],\"\",{rated_at},{rated_at},{rated_at},{{}},{case_id},,{kind},{},,{phone},\n",
+                    generated_id(rated_at, i),
                     if active { "t" } else { "f" }
                 ));
             } else {
@@ -551,7 +563,8 @@ pub async fn generate(
                     rating_rows.push(',');
                 }
                 rating_rows.push_str(&format!(
-                    "('00000000-0000-7000-8000-{i:012x}','{device}',{i},'{channel}','G{case_id}',{place},{window},{level},'{grade}','{dims}','[]','[]','',{rated_at},{rated_at},{rated_at},'{{}}',{case_id},NULL,'{kind}',{},NULL,{phone},NULL)",
+                    "('{}','{device}',{i},'{channel}','G{case_id}',{place},{window},{level},'{grade}','{dims}','[]','[]','',{rated_at},{rated_at},{rated_at},'{{}}',{case_id},NULL,'{kind}',{},NULL,{phone},NULL)",
+                    generated_id(rated_at, i),
                     if active { "TRUE" } else { "FALSE" }
                 ));
             }

@@ -13,6 +13,12 @@ use crate::store::NewRating;
 
 const BATCH: i64 = 500;
 
+/// How far ahead the months of ratings are made on PostgreSQL: three
+/// months and more, so that a month is made long before its first rating
+/// (migration 0025: a month whose ids reached the default partition first
+/// stays there).
+const MONTHS_AHEAD_MS: i64 = 92 * DAY_MS;
+
 /// One tick of the periodic jobs, run by exactly one server of those
 /// sharing the database: the tick (`now` in whole periods of
 /// `policy.jobs_every_secs`) is claimed first; `None` when another server
@@ -42,6 +48,10 @@ pub async fn run(state: &AppState, now: i64) -> Result<JobsReport, ApiError> {
         invitations: crate::routes::staff::send_due_invitations(state, now, None).await?,
         notices: crate::notify::run(state, now).await?,
         tickets_opened: crate::rectify::open_new_tickets(state, now).await?,
+        rating_months: state
+            .store
+            .make_rating_months(now, now + MONTHS_AHEAD_MS)
+            .await?,
     })
 }
 

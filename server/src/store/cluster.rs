@@ -133,9 +133,12 @@ impl Store {
         if !mine {
             return Ok(vec![]);
         }
+        // A partitioned table (ratings, by month: migration 0025) has no
+        // counts of its own: its partitions are read and analysed.
         let stale: Vec<String> = sqlx::query_scalar(
             "SELECT s.relname::TEXT FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
-             WHERE s.schemaname = current_schema() AND s.relname = ANY($1) \
+             LEFT JOIN pg_inherits i ON i.inhrelid = s.relid LEFT JOIN pg_class p ON p.oid = i.inhparent \
+             WHERE s.schemaname = current_schema() AND COALESCE(p.relname, s.relname) = ANY($1) \
              AND s.n_mod_since_analyze > 500 + 0.2 * GREATEST(c.reltuples, 0) ORDER BY s.relname",
         )
         .bind(&HOT_TABLES[..])
@@ -143,9 +146,9 @@ impl Store {
         .await?;
         for table in &stale {
             // Inside the lock's transaction (one server analyses, not two).
-            // ANALYZE's lock does not block inserts, and a name from the
-            // fixed list above is safe to format in.
-            sqlx::query(&format!("ANALYZE {table}"))
+            // ANALYZE's lock does not block inserts; the name, a table of
+            // the list above or one of its partitions, is quoted.
+            sqlx::query(&format!("ANALYZE \"{}\"", table.replace('"', "\"\"")))
                 .execute(&mut *tx)
                 .await?;
         }

@@ -621,6 +621,34 @@ impl Store {
         })
     }
 
+    /// Makes the month partitions of ratings for the China-time months that
+    /// [from, to] touches (migration 0025), returning how many were new.
+    /// PostgreSQL only: SQLite's one table needs none.
+    pub async fn make_rating_months(&self, from: i64, to: i64) -> Result<usize, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(0),
+            Store::Postgres(pool) => {
+                // A year a call: the function refuses spans over three.
+                const YEAR_MS: i64 = 365 * 86_400_000;
+                let (mut at, mut made) = (from, 0usize);
+                while at <= to {
+                    let end = at.saturating_add(YEAR_MS).min(to);
+                    let n: i32 = sqlx::query_scalar("SELECT rating_months($1, $2)")
+                        .bind(at)
+                        .bind(end)
+                        .fetch_one(pool)
+                        .await?;
+                    made += n.max(0) as usize;
+                    if end >= to {
+                        break;
+                    }
+                    at = end + 1;
+                }
+                Ok(made)
+            }
+        }
+    }
+
     /// The servers that ran the given ticks, oldest first.
     pub async fn job_tick_runners(
         &self,

@@ -71,7 +71,7 @@ pub async fn config(app: &TestApp, path: &str) -> RateConfig {
 }
 
 /// Pushes one case as the demo business system; returns its id.
-async fn push_case(app: &TestApp, case: Value) -> Value {
+pub(crate) async fn push_case(app: &TestApp, case: Value) -> Value {
     let r = app
         .client
         .post(app.url("/api/v1/cases"))

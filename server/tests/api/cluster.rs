@@ -251,7 +251,7 @@ async fn a_pad_on_one_server_is_pushed_the_service_started_on_the_other(app: Tes
 }
 
 /// The ratings export's data rows (after the header).
-async fn exported_rows(address: &str) -> usize {
+pub(crate) async fn exported_rows(address: &str) -> usize {
     let c = reqwest::Client::builder()
         .cookie_store(true)
         .build()

@@ -178,13 +178,19 @@ async fn a_batch_the_database_refuses_fails_alone_when_written_with_others(app: 
 
 /// 900 ratings into a fresh database: on PostgreSQL the hot tables are
 /// analysed (not waiting for autovacuum's minute), once; SQLite has none.
+/// On PostgreSQL ratings are kept by month (migration 0025): what is
+/// analysed is this month's partition, which holds them.
 async fn a_database_growing_fast_has_its_planner_statistics_refreshed_once(app: TestApp) {
+    let now = domain::calendar::Date::of_instant(now_ms());
+    let month = format!("ratings_{}_{:02}", now.year, now.month);
     if let server::store::Store::Postgres(pool) = &app.store {
         // Autovacuum stays out of the way, so what analyses is the server.
-        sqlx::query("ALTER TABLE ratings SET (autovacuum_enabled = false)")
-            .execute(pool)
-            .await
-            .unwrap();
+        sqlx::query(&format!(
+            "ALTER TABLE {month} SET (autovacuum_enabled = false)"
+        ))
+        .execute(pool)
+        .await
+        .unwrap();
     }
     for b in 0..2u64 {
         let items: Vec<Value> = (1..=450)
@@ -202,8 +208,9 @@ async fn a_database_growing_fast_has_its_planner_statistics_refreshed_once(app: 
     };
     let analysed = || async {
         sqlx::query_scalar::<_, bool>(
-            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'ratings'",
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = $1",
         )
+        .bind(&month)
         .fetch_one(pool)
         .await
         .unwrap()
@@ -219,7 +226,7 @@ async fn a_database_growing_fast_has_its_planner_statistics_refreshed_once(app: 
         assert!(now_ms() < until, "the ratings table was never analysed");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     };
-    assert!(tables.contains(&"ratings".to_string()), "{tables:?}");
+    assert!(tables.contains(&month), "{tables:?}");
     assert!(analysed().await);
     // Fresh statistics: nothing again until the table grows by a fifth.
     assert!(!app
@@ -227,7 +234,7 @@ async fn a_database_growing_fast_has_its_planner_statistics_refreshed_once(app: 
         .refresh_statistics()
         .await
         .unwrap()
-        .contains(&"ratings".to_string()));
+        .contains(&month));
 }
 
 const DEVICES: usize = 200;
@@ -543,7 +550,7 @@ async fn the_device_burst_detector_reads_a_device_by_time_and_no_index_is_kept_b
 }
 
 /// The columns of `ratings`, in the order [`copy_of`] writes them.
-const RATING_COLUMNS: [&str; 26] = [
+pub(crate) const RATING_COLUMNS: [&str; 26] = [
     "id",
     "device_id",
     "device_seq",
@@ -574,7 +581,7 @@ const RATING_COLUMNS: [&str; 26] = [
 
 /// One statement inserting two copies of rating `id` under new ids, the
 /// second with `column` set to `value`.
-fn copy_of(id: &str, column: &str, value: &str) -> String {
+pub(crate) fn copy_of(id: &str, column: &str, value: &str) -> String {
     let select = |new_id: String, changed: Option<&str>| {
         let exprs: Vec<String> = RATING_COLUMNS
             .iter()

@@ -10,6 +10,7 @@ mod hotline;
 mod load;
 mod openapi;
 mod org;
+mod partitions;
 mod rectify;
 mod reports;
 mod seeds;

@@ -40,6 +40,9 @@ pub struct JobsReport {
     /// SMS notices to unit administrators.
     #[serde(default)]
     pub notices: usize,
+    /// Month partitions of ratings made ahead (PostgreSQL; none on SQLite).
+    #[serde(default)]
+    pub rating_months: usize,
 }
 
 /// What the audit history of edits covers (`GET /api/v1/admin/audit?entity=`):
