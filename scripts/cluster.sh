@@ -29,11 +29,14 @@ trap cleanup EXIT
 psql -q "$pg" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 url="${pg%/*}/$db"
 
+# Merging writers: about as many in all as the database has cores, so one
+# each for two servers on a 2-core machine (docs/deploy.md).
 serve() { # port demo
   LEPTOS_SITE_ADDR=127.0.0.1:$1 LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
     LEPTOS_OUTPUT_NAME=hcp DATABASE_URL=$url HCP_DEMO=$2 HCP_DEMO_PASSWORD=$password \
     HCP_PUBLIC_URL=http://127.0.0.1:$front HCP_CLIENT_IP_HEADER=X-Real-IP \
     HCP_LIMIT_ENROL_ADDRESS=${HCP_LIMIT_ENROL_ADDRESS:-0} HCP_LIMIT_LOGIN_ADDRESS=${HCP_LIMIT_LOGIN_ADDRESS:-0} \
+    HCP_INGEST_WRITERS=${HCP_INGEST_WRITERS:-1} \
     RUST_LOG=${RUST_LOG:-warn} target/release/server > "$dir/server-$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do curl -sf -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.2; done

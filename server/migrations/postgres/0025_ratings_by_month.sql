@@ -142,7 +142,7 @@ CREATE TRIGGER ratings_case_first_deleted AFTER DELETE ON ratings
 -- table lock does not come within a second (running statements hold it:
 -- the next call makes it; the jobs make months three ahead).
 CREATE FUNCTION rating_months(from_ms BIGINT, to_ms BIGINT) RETURNS INTEGER
-LANGUAGE plpgsql SET lock_timeout = '1s' AS $$
+LANGUAGE plpgsql SET lock_timeout = '60s' AS $$
 DECLARE
     lo BIGINT := china_month_start(from_ms, 0);
     hi BIGINT;
@@ -153,7 +153,11 @@ BEGIN
     IF to_ms - from_ms > 366::bigint * 3 * 86400000 THEN
         RAISE EXCEPTION 'rating_months: a span of more than three years' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- Another server making months holds this for at most about a second
+    -- a month; then the table lock is waited for a second at most (the
+    -- function's SET clause restores the caller's timeout on return).
     PERFORM pg_advisory_xact_lock(hashtext('rating_months'));
+    PERFORM set_config('lock_timeout', '1s', true);
     WHILE lo <= to_ms LOOP
         hi := china_month_start(lo, 1);
         part := 'ratings_' || to_char(to_timestamp(lo / 1000.0 + 28800) AT TIME ZONE 'UTC', 'YYYY_MM');

@@ -27,6 +27,18 @@ mod postgres_only {
         })
         .await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_month_is_not_made_while_ratings_are_busy_and_is_made_at_the_next_call() {
+        let test = "a_month_is_not_made_while_ratings_are_busy";
+        crate::helpers::within_limit(test, async {
+            if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
+                super::a_month_is_not_made_while_ratings_are_busy_and_is_made_at_the_next_call(app)
+                    .await;
+            }
+        })
+        .await;
+    }
 }
 
 fn partition_of(d: Date) -> String {
@@ -226,4 +238,26 @@ async fn two_servers_making_the_same_months_at_once_make_each_once(app: TestApp)
             .unwrap();
         assert_eq!(there.as_deref(), Some(m.as_str()));
     }
+}
+
+/// Making a month locks `ratings` whole for a moment. While a long
+/// statement reads ratings (an export, say), the call gives up on that
+/// month within about a second instead of queueing every sync behind it,
+/// fails nothing, and the next call makes it.
+async fn a_month_is_not_made_while_ratings_are_busy_and_is_made_at_the_next_call(app: TestApp) {
+    let Store::Postgres(pool) = &app.store else {
+        unreachable!()
+    };
+    let at = now_ms() + 500 * 86_400_000;
+    let mut reading = pool.begin().await.unwrap();
+    sqlx::query("SELECT count(*) FROM ratings")
+        .execute(&mut *reading)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(app.store.make_rating_months(at, at).await.unwrap(), 0);
+    let waited = started.elapsed();
+    assert!(waited < std::time::Duration::from_secs(10), "{waited:?}");
+    reading.commit().await.unwrap();
+    assert_eq!(app.store.make_rating_months(at, at).await.unwrap(), 1);
 }
