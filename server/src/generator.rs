@@ -189,14 +189,14 @@ fn q(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// Makes the organisation and a period's cases and ratings under `city`
-/// (a new 淄博市 when `None`).
 /// A UUIDv7 text made at `at` (milliseconds), unique by `i`.
 fn generated_id(at: i64, i: u64) -> String {
     let at = at.max(0) as u64;
     format!("{:08x}-{:04x}-7000-8000-{i:012x}", at >> 16, at & 0xffff)
 }
 
+/// Makes the organisation and a period's cases and ratings under `city`
+/// (a new 淄博市 when `None`).
 pub async fn generate(
     store: &Store,
     city: Option<i64>,
@@ -628,4 +628,26 @@ pub async fn generate(
         .await?;
     }
     Ok(made)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::generated_id;
+
+    /// A generated id is a UUIDv7 whose time is the rating's, as a
+    /// device's is: on PostgreSQL it is routed to the rating's month.
+    #[test]
+    fn a_generated_id_is_a_uuid_v7_made_at_the_rating_time() {
+        for (at, i) in [
+            (0, 0),
+            (1_764_518_400_000, 7),
+            (1_798_732_800_123, u64::from(u32::MAX)),
+        ] {
+            let id = uuid::Uuid::parse_str(&generated_id(at, i)).unwrap();
+            assert_eq!(id.get_version_num(), 7);
+            let (secs, nanos) = id.get_timestamp().unwrap().to_unix();
+            assert_eq!(secs as i64 * 1000 + i64::from(nanos / 1_000_000), at);
+        }
+        assert_ne!(generated_id(5, 1), generated_id(5, 2));
+    }
 }

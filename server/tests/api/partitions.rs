@@ -221,12 +221,13 @@ async fn two_servers_making_the_same_months_at_once_make_each_once(app: TestApp)
         months.insert(partition_of(d));
         d = Date::of_instant(month_start(d) + 40 * 86_400_000);
     }
+    // Each month made by one of them (they take turns, a year a call):
+    // without the lock they time each other out and make fewer.
     assert_eq!(
         a + b,
         months.len(),
         "made by the first server: {a}, the second: {b}"
     );
-    assert!(a == 0 || b == 0, "one server makes them all: {a} and {b}");
     let Store::Postgres(pool) = &app.store else {
         unreachable!()
     };
