@@ -14,44 +14,14 @@ crate::on_both_databases_with!(
     two_hundred_tickets_opened_at_once_on_two_servers_all_reach_the_tablet_stream,
 );
 
-/// Several servers share one PostgreSQL database; SQLite serves one server
-/// (docs/deploy.md), whose pads connect to it.
-mod postgres {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_pad_on_one_server_is_pushed_the_service_started_on_the_other() {
-        let test = "a_pad_on_one_server_is_pushed_the_service_started_on_the_other";
-        crate::helpers::within_limit(test, async {
-            if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
-                super::a_pad_on_one_server_is_pushed_the_service_started_on_the_other(app).await;
-            }
-        })
-        .await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar() {
-        let test = "a_calendar_edit_on_one_server_reaches_the_other";
-        crate::helpers::within_limit(test, async {
-            if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
-                super::a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar(app)
-                    .await;
-            }
-        })
-        .await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary() {
-        let test = "with_a_read_url_the_ratings_export_reads_the_replica";
-        crate::helpers::within_limit(test, async {
-            if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
-                super::with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary(app)
-                    .await;
-            }
-        })
-        .await;
-    }
-}
+// Several servers share one PostgreSQL database; SQLite serves one server
+// (docs/deploy.md), whose pads connect to it.
+crate::on_postgres_only!(
+    postgres;
+    a_pad_on_one_server_is_pushed_the_service_started_on_the_other,
+    a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar,
+    with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary,
+);
 
 async fn each_jobs_tick_runs_on_exactly_one_of_two_servers(app: TestApp) {
     let (_, other) = app.second_instance().await;

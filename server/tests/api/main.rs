@@ -83,3 +83,24 @@ macro_rules! on_both_databases_with {
         }
     };
 }
+
+/// Declares each listed `async fn name(app: TestApp)` as one test on
+/// PostgreSQL alone, `$module::name` (several servers on one database:
+/// SQLite serves one server).
+#[macro_export]
+macro_rules! on_postgres_only {
+    ($module:ident; $($name:ident),* $(,)?) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::helpers::within_limit(stringify!($name), async {
+                        if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Db::Postgres, stringify!($name)).await {
+                            super::$name(app).await;
+                        }
+                    }).await;
+                }
+            )*
+        }
+    };
+}

@@ -16,30 +16,11 @@ crate::on_both_databases!(
     a_case_keeps_one_first_rating_per_stage_whatever_month_its_ratings_are_in,
 );
 
-mod postgres_only {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn two_servers_making_the_same_months_at_once_make_each_once() {
-        let test = "two_servers_making_the_same_months_at_once";
-        crate::helpers::within_limit(test, async {
-            if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
-                super::two_servers_making_the_same_months_at_once_make_each_once(app).await;
-            }
-        })
-        .await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_month_is_not_made_while_ratings_are_busy_and_is_made_at_the_next_call() {
-        let test = "a_month_is_not_made_while_ratings_are_busy";
-        crate::helpers::within_limit(test, async {
-            if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
-                super::a_month_is_not_made_while_ratings_are_busy_and_is_made_at_the_next_call(app)
-                    .await;
-            }
-        })
-        .await;
-    }
-}
+crate::on_postgres_only!(
+    postgres_only;
+    two_servers_making_the_same_months_at_once_make_each_once,
+    a_month_is_not_made_while_ratings_are_busy_and_is_made_at_the_next_call,
+);
 
 fn partition_of(d: Date) -> String {
     format!("ratings_{}_{:02}", d.year, d.month)

@@ -28,18 +28,10 @@ crate::on_both_databases!(
     a_synced_batch_is_queued_as_one_row_and_becomes_one_record_per_rating_once,
 );
 
-mod postgres_only {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn two_servers_share_the_outbox_and_post_each_record_once() {
-        let test = "two_servers_share_the_outbox_and_post_each_record_once";
-        crate::helpers::within_limit(test, async {
-            if let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Postgres, test).await {
-                super::two_servers_share_the_outbox_and_post_each_record_once(app).await;
-            }
-        })
-        .await;
-    }
-}
+crate::on_postgres_only!(
+    postgres_only;
+    two_servers_share_the_outbox_and_post_each_record_once,
+);
 
 pub(crate) const TOKEN: &str = "province-test-token";
 pub(crate) const SIGNING_KEY: &str = "province-test-signing-key";
