@@ -3,9 +3,12 @@
 # local PostgreSQL (a database `hcp_cluster`, made afresh with demo data),
 # two release servers on 127.0.0.1:3401 and :3402, and HAProxy (Debian's
 # package, installed on first use) in front on http://127.0.0.1:3400,
-# round robin, server-sent events kept open. Ctrl-C stops everything.
+# each request to the server with the fewest in progress (leastconn;
+# CLUSTER_BALANCE=roundrobin to compare), server-sent events kept open.
+# Ctrl-C stops everything. HCP_SERVER_BIN runs another server binary.
 # With CLUSTER_LOAD=1 it runs the load tool (hcp-load) through the balancer instead
-# (LOAD_DEVICES, LOAD_SECONDS) and stops. Loopback only.
+# (LOAD_DEVICES, LOAD_SECONDS, LOAD_ARGS such as --trace FILE.csv) and stops.
+# Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +40,7 @@ serve() { # port demo
     HCP_PUBLIC_URL=http://127.0.0.1:$front HCP_CLIENT_IP_HEADER=X-Real-IP \
     HCP_LIMIT_ENROL_ADDRESS=${HCP_LIMIT_ENROL_ADDRESS:-0} HCP_LIMIT_LOGIN_ADDRESS=${HCP_LIMIT_LOGIN_ADDRESS:-0} \
     HCP_INGEST_WRITERS=${HCP_INGEST_WRITERS:-1} \
-    RUST_LOG=${RUST_LOG:-warn} target/release/server > "$dir/server-$1.log" 2>&1 &
+    RUST_LOG=${RUST_LOG:-warn} ${HCP_SERVER_BIN:-target/release/server} > "$dir/server-$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do curl -sf -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.2; done
   echo "server on :$1 did not start; see $dir/server-$1.log" >&2; exit 1
@@ -59,7 +62,10 @@ frontend hcp
     http-request set-header X-Real-IP %[src]
     default_backend servers
 backend servers
-    balance roundrobin
+    # The server with the fewest requests in progress: a server slowed for
+    # a moment (its writer's group, a statistics refresh) gets fewer new
+    # ones instead of an equal share (docs/scale.md, stop 36).
+    balance ${CLUSTER_BALANCE:-leastconn}
     option httpchk GET /
     server a 127.0.0.1:$a check
     server b 127.0.0.1:$b check
@@ -71,7 +77,7 @@ for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$front/" && bre
 if [ "${CLUSTER_LOAD:-0}" = 1 ]; then
   cargo build -q --release -p hcp-load
   target/release/hcp-load --url "http://127.0.0.1:$front" --devices "${LOAD_DEVICES:-200}" \
-    --seconds "${LOAD_SECONDS:-20}" --password "$password" --name load_cluster
+    --seconds "${LOAD_SECONDS:-20}" --password "$password" --name load_cluster ${LOAD_ARGS:-}
   echo "BENCH load_cluster_server_error_lines $(cat "$dir"/server-*.log | grep -c ' ERROR ' || true) count"
   exit 0
 fi
