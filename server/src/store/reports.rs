@@ -1570,9 +1570,16 @@ pub async fn insert_flags(
         moving.extend(tx.valid_ratings(chunk).await?);
     }
     rollup_ratings(tx, &moving, -1).await?;
-    let owned: Vec<NewFlag> = flags.into_iter().cloned().collect();
-    for chunk in owned.chunks(ROLLUP_CHUNK) {
-        tx.insert_flags(chunk, now).await?;
+    // The batch's own ratings' flags (sorted and without repeats above)
+    // cannot exist yet; an earlier rating's may (another batch's burst).
+    let (new, old): (Vec<NewFlag>, Vec<NewFlag>) = flags
+        .into_iter()
+        .cloned()
+        .partition(|f| fresh.contains(&f.rating_id));
+    for (owned, fresh) in [(new, true), (old, false)] {
+        for chunk in owned.chunks(ROLLUP_CHUNK) {
+            tx.insert_flags(chunk, fresh, now).await?;
+        }
     }
     rollup_ratings(tx, &moving, 1).await
 }

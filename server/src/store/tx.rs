@@ -329,8 +329,17 @@ impl Tx<'_, '_> {
     }
 
     /// Sets `flags` (a second one for the same rating and reason is kept
-    /// out): one multi-row insert.
-    pub async fn insert_flags(&mut self, flags: &[NewFlag], now: i64) -> Result<(), sqlx::Error> {
+    /// out): one multi-row insert. `fresh`: every flag names a rating this
+    /// transaction wrote and `flags` repeats no (rating, reason), so none
+    /// can exist yet (no other transaction sees those ratings) and the
+    /// insert is a plain one; PostgreSQL's `ON CONFLICT` costs a probe of
+    /// the key and one more WAL record per row (Heap/HEAP_CONFIRM).
+    pub async fn insert_flags(
+        &mut self,
+        flags: &[NewFlag],
+        fresh: bool,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
         let values = (0..flags.len())
             .map(|i| {
                 if self.is_sqlite() {
@@ -341,9 +350,13 @@ impl Tx<'_, '_> {
             })
             .collect::<Vec<_>>()
             .join(", ");
+        let conflict = if fresh {
+            ""
+        } else {
+            " ON CONFLICT (rating_id, reason) DO NOTHING"
+        };
         let sql = format!(
-            "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) VALUES {values} \
-             ON CONFLICT (rating_id, reason) DO NOTHING"
+            "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) VALUES {values}{conflict}"
         );
         with_tx!(self, conn => {
             let mut q = sqlx::query(&sql);

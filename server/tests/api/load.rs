@@ -698,13 +698,60 @@ async fn a_rating_naming_what_does_not_exist_is_refused_and_what_a_rating_names_
                 .map(drop)
         })
     };
-    // Until the delete is seen waiting on a lock (or has ended: without
-    // the insert's lock it would not wait, and be let through).
-    while !deleting.is_finished() {
+    until_waiting_on_a_lock(pool, &deleting, "DELETE FROM places%").await;
+    tx.commit().await.unwrap();
+    refused_as_a_missing_reference(
+        deleting.await.unwrap(),
+        "a place named by a rating committed while its delete waited",
+    );
+    assert_eq!(app.count(CountedTable::Ratings).await, before + 4);
+
+    // The same for a flag of a rating committed earlier (migration 0026
+    // locks only the flagged ratings that other transactions can see, and
+    // this is one): the delete waits for the flag, then refuses.
+    let other = app.rating(2, "satisfied");
+    let other_id = other["id"].as_str().unwrap().to_string();
+    assert_eq!(app.post_sync(&app.batch(vec![other])).await.status(), 200);
+    let flags: i64 = sqlx::query_scalar("SELECT count(*) FROM rating_flags WHERE rating_id = $1")
+        .bind(&other_id)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(flags, 0, "the rating is not flagged yet");
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query(&format!(
+        "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) VALUES ('{other_id}', 'device_burst', '', 0)"
+    ))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let deleting = {
+        let pool = pool.clone();
+        let sql = format!("DELETE FROM ratings WHERE id = '{other_id}'");
+        tokio::spawn(async move { sqlx::query(&sql).execute(&pool).await.map(drop) })
+    };
+    until_waiting_on_a_lock(pool, &deleting, "DELETE FROM ratings%").await;
+    tx.commit().await.unwrap();
+    refused_as_a_missing_reference(
+        deleting.await.unwrap(),
+        "a rating flagged by a transaction that committed while its delete waited",
+    );
+    assert_eq!(app.count(CountedTable::Ratings).await, before + 5);
+}
+
+/// Until the statement `like` names is seen waiting on a lock, or `task`
+/// has ended (without the lock it would not wait, and be let through).
+async fn until_waiting_on_a_lock(
+    pool: &sqlx::PgPool,
+    task: &tokio::task::JoinHandle<Result<(), sqlx::Error>>,
+    like: &str,
+) {
+    while !task.is_finished() {
         let waiting: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM places%'",
+             AND wait_event_type = 'Lock' AND query LIKE $1",
         )
+        .bind(like)
         .fetch_one(pool)
         .await
         .unwrap();
@@ -713,10 +760,4 @@ async fn a_rating_naming_what_does_not_exist_is_refused_and_what_a_rating_names_
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    tx.commit().await.unwrap();
-    refused_as_a_missing_reference(
-        deleting.await.unwrap(),
-        "a place named by a rating committed while its delete waited",
-    );
-    assert_eq!(app.count(CountedTable::Ratings).await, before + 4);
 }
