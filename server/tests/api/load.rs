@@ -684,26 +684,13 @@ async fn a_rating_naming_what_does_not_exist_is_refused_and_what_a_rating_names_
         .fetch_one(pool)
         .await
         .unwrap();
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query(&copy_of(&id, "place_id", &new_place.to_string()))
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    let deleting = {
-        let pool = pool.clone();
-        tokio::spawn(async move {
-            sqlx::query("DELETE FROM places WHERE code = 'EMPTY'")
-                .execute(&pool)
-                .await
-                .map(drop)
-        })
-    };
-    until_waiting_on_a_lock(pool, &deleting, "DELETE FROM places%").await;
-    tx.commit().await.unwrap();
-    refused_as_a_missing_reference(
-        deleting.await.unwrap(),
+    delete_racing_an_uncommitted_insert(
+        pool,
+        &copy_of(&id, "place_id", &new_place.to_string()),
+        "DELETE FROM places WHERE code = 'EMPTY'",
         "a place named by a rating committed while its delete waited",
-    );
+    )
+    .await;
     assert_eq!(app.count(CountedTable::Ratings).await, before + 4);
 
     // The same for a flag of a rating committed earlier (migration 0026
@@ -718,40 +705,41 @@ async fn a_rating_naming_what_does_not_exist_is_refused_and_what_a_rating_names_
         .await
         .unwrap();
     assert_eq!(flags, 0, "the rating is not flagged yet");
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query(&format!(
-        "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) VALUES ('{other_id}', 'device_burst', '', 0)"
-    ))
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    let deleting = {
-        let pool = pool.clone();
-        let sql = format!("DELETE FROM ratings WHERE id = '{other_id}'");
-        tokio::spawn(async move { sqlx::query(&sql).execute(&pool).await.map(drop) })
-    };
-    until_waiting_on_a_lock(pool, &deleting, "DELETE FROM ratings%").await;
-    tx.commit().await.unwrap();
-    refused_as_a_missing_reference(
-        deleting.await.unwrap(),
+    delete_racing_an_uncommitted_insert(
+        pool,
+        &format!(
+            "INSERT INTO rating_flags (rating_id, reason, detail, flagged_at) VALUES ('{other_id}', 'device_burst', '', 0)"
+        ),
+        &format!("DELETE FROM ratings WHERE id = '{other_id}'"),
         "a rating flagged by a transaction that committed while its delete waited",
-    );
+    )
+    .await;
     assert_eq!(app.count(CountedTable::Ratings).await, before + 5);
 }
 
-/// Until the statement `like` names is seen waiting on a lock, or `task`
-/// has ended (without the lock it would not wait, and be let through).
-async fn until_waiting_on_a_lock(
+/// Runs `insert` in a transaction left open, starts `delete` beside it,
+/// and commits once the delete is seen waiting on a lock (or has ended:
+/// without the insert's lock it would not wait, and be let through); the
+/// delete must then be refused as a missing reference.
+async fn delete_racing_an_uncommitted_insert(
     pool: &sqlx::PgPool,
-    task: &tokio::task::JoinHandle<Result<(), sqlx::Error>>,
-    like: &str,
+    insert: &str,
+    delete: &str,
+    what: &str,
 ) {
-    while !task.is_finished() {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query(insert).execute(&mut *tx).await.unwrap();
+    let deleting = {
+        let (pool, sql) = (pool.clone(), delete.to_string());
+        tokio::spawn(async move { sqlx::query(&sql).execute(&pool).await.map(drop) })
+    };
+    let like = format!("{}%", delete.split(" WHERE").next().unwrap_or(delete));
+    while !deleting.is_finished() {
         let waiting: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
              AND wait_event_type = 'Lock' AND query LIKE $1",
         )
-        .bind(like)
+        .bind(&like)
         .fetch_one(pool)
         .await
         .unwrap();
@@ -760,4 +748,6 @@ async fn until_waiting_on_a_lock(
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    tx.commit().await.unwrap();
+    refused_as_a_missing_reference(deleting.await.unwrap(), what);
 }
