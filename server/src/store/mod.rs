@@ -113,6 +113,10 @@ pub(crate) trait BeginWrite {
     }
 }
 
+/// Connections each server keeps to PostgreSQL (and to its read replica),
+/// all opened at start (docs/deploy.md counts them per server).
+pub const PG_CONNECTIONS: u32 = 16;
+
 impl BeginWrite for SqlitePool {
     type Db = sqlx::Sqlite;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
@@ -185,8 +189,14 @@ impl Store {
             // transactions also set it themselves (`begin_batch`), which a
             // pooler in transaction mode cannot lose.
             let opts = sqlx::postgres::PgConnectOptions::from_str(url)?.options([("jit", "off")]);
+            // All 16 connections are opened before the server answers, and
+            // kept: a server started (or restarted) while its devices wait
+            // would otherwise open them in the first burst of syncs, each a
+            // new PostgreSQL backend, and that burst's answers were the
+            // slowest of a `make cluster` run (docs/scale.md, stop 38).
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(PG_CONNECTIONS)
+                .min_connections(PG_CONNECTIONS)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;

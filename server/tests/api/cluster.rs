@@ -21,7 +21,40 @@ crate::on_postgres_only!(
     a_pad_on_one_server_is_pushed_the_service_started_on_the_other,
     a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar,
     with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary,
+    a_server_has_all_its_database_connections_open_before_the_first_burst,
 );
+
+/// A server (re)started while its devices wait opens its pool before it
+/// answers, not during their first burst of syncs (docs/scale.md, stop
+/// 38): right after start, with only the two test kiosks enrolled, every
+/// connection of the pool is open, and a burst of 40 requests adds none.
+async fn a_server_has_all_its_database_connections_open_before_the_first_burst(app: TestApp) {
+    let server::store::Store::Postgres(pool) = &app.store else {
+        unreachable!()
+    };
+    let open = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND backend_type = 'client backend'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    let pooled = i64::from(server::store::PG_CONNECTIONS);
+    // The pool, and the one connection each server keeps for LISTEN.
+    let at_start = open().await;
+    assert!(at_start >= pooled, "{at_start} connections open at start");
+    let batches: Vec<Value> = (1..=40)
+        .map(|seq| app.batch(vec![app.rating(seq, "satisfied")]))
+        .collect();
+    let burst = batches.iter().map(|b| app.post_sync(b));
+    for r in futures_util::future::join_all(burst).await {
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(app.count(server::store::CountedTable::Ratings).await, 40);
+    assert_eq!(open().await, at_start);
+}
 
 async fn each_jobs_tick_runs_on_exactly_one_of_two_servers(app: TestApp) {
     let (_, other) = app.second_instance().await;

@@ -177,9 +177,10 @@ async fn a_batch_the_database_refuses_fails_alone_when_written_with_others(app: 
 }
 
 /// 900 ratings into a fresh database: on PostgreSQL the hot tables are
-/// analysed (not waiting for autovacuum's minute), once; SQLite has none.
-/// On PostgreSQL ratings are kept by month (migration 0025): what is
-/// analysed is this month's partition, which holds them.
+/// analysed (not waiting for autovacuum's minute), from a small sample,
+/// once, and again only when the table has grown fivefold; SQLite has
+/// none. On PostgreSQL ratings are kept by month (migration 0025): what
+/// is analysed is this month's partition, which holds them.
 async fn a_database_growing_fast_has_its_planner_statistics_refreshed_once(app: TestApp) {
     let now = domain::calendar::Date::of_instant(now_ms());
     let month = format!("ratings_{}_{:02}", now.year, now.month);
@@ -192,12 +193,16 @@ async fn a_database_growing_fast_has_its_planner_statistics_refreshed_once(app: 
         .await
         .unwrap();
     }
-    for b in 0..2u64 {
-        let items: Vec<Value> = (1..=450)
-            .map(|i| app.rating(b * 450 + i, "satisfied"))
-            .collect();
-        assert_eq!(app.post_sync(&app.batch(items)).await.status(), 200);
-    }
+    let this = &app;
+    let sync = |batches: std::ops::Range<u64>| async move {
+        for b in batches {
+            let items: Vec<Value> = (1..=450)
+                .map(|i| this.rating(b * 450 + i, "satisfied"))
+                .collect();
+            assert_eq!(this.post_sync(&this.batch(items)).await.status(), 200);
+        }
+    };
+    sync(0..2).await;
     assert_eq!(app.count(CountedTable::Ratings).await, 900);
     if app.store.kind() == "sqlite" {
         assert!(app.store.refresh_statistics().await.unwrap().is_empty());
@@ -228,13 +233,56 @@ async fn a_database_growing_fast_has_its_planner_statistics_refreshed_once(app: 
     };
     assert!(tables.contains(&month), "{tables:?}");
     assert!(analysed().await);
-    // Fresh statistics: nothing again until the table grows by a fifth.
+    // A sample of 3,000 rows (target 10), not 30,000: the histogram of the
+    // 900 distinct sequence numbers has 11 bounds, not 101.
+    let bounds: i32 = sqlx::query_scalar(
+        "SELECT array_length(histogram_bounds::TEXT::BIGINT[], 1) FROM pg_stats \
+         WHERE tablename = $1 AND attname = 'device_seq'",
+    )
+    .bind(&month)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(bounds, 11);
+    // Twice the size (900 more, seen in the counts): not again yet.
+    sync(2..4).await;
+    let counted = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = $1",
+        )
+        .bind(&month)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    let until = now_ms() + 15_000;
+    while counted().await < 900 {
+        assert!(now_ms() < until, "the 900 new ratings were never counted");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     assert!(!app
         .store
         .refresh_statistics()
         .await
         .unwrap()
         .contains(&month));
+    // Five times the size (4,500 ratings since, more than 500 + 4 × 900):
+    // analysed again.
+    sync(4..12).await;
+    let until = now_ms() + 15_000;
+    while !app
+        .store
+        .refresh_statistics()
+        .await
+        .unwrap()
+        .contains(&month)
+    {
+        assert!(
+            now_ms() < until,
+            "never analysed again at five times the size"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 const DEVICES: usize = 200;
