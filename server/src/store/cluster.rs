@@ -152,9 +152,11 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         // For this transaction only: autovacuum and reports keep 100.
-        sqlx::query("SET LOCAL default_statistics_target = 10")
-            .execute(&mut *tx)
-            .await?;
+        if !stale.is_empty() {
+            sqlx::query("SET LOCAL default_statistics_target = 10")
+                .execute(&mut *tx)
+                .await?;
+        }
         for table in &stale {
             // Inside the lock's transaction (one server analyses, not two).
             // ANALYZE's lock does not block inserts; the name, a table of

@@ -211,16 +211,18 @@ async fn a_database_growing_fast_has_its_planner_statistics_refreshed_once(app: 
     let server::store::Store::Postgres(pool) = &app.store else {
         unreachable!()
     };
-    let analysed = || async {
-        sqlx::query_scalar::<_, bool>(
-            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = $1",
+    // Whether the month was analysed, and its rows changed since.
+    let stat = || async {
+        sqlx::query_as::<_, (bool, i64)>(
+            "SELECT last_analyze IS NOT NULL, n_mod_since_analyze FROM pg_stat_user_tables \
+             WHERE relname = $1",
         )
         .bind(&month)
         .fetch_one(pool)
         .await
         .unwrap()
     };
-    assert!(!analysed().await, "nothing analysed it yet");
+    assert!(!stat().await.0, "nothing analysed it yet");
     // Each backend reports its counts within a second or so.
     let until = now_ms() + 15_000;
     let tables = loop {
@@ -232,7 +234,7 @@ async fn a_database_growing_fast_has_its_planner_statistics_refreshed_once(app: 
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     };
     assert!(tables.contains(&month), "{tables:?}");
-    assert!(analysed().await);
+    assert!(stat().await.0);
     // A sample of 3,000 rows (target 10), not 30,000: the histogram of the
     // 900 distinct sequence numbers has 11 bounds, not 101.
     let bounds: i32 = sqlx::query_scalar(
@@ -246,17 +248,8 @@ async fn a_database_growing_fast_has_its_planner_statistics_refreshed_once(app: 
     assert_eq!(bounds, 11);
     // Twice the size (900 more, seen in the counts): not again yet.
     sync(2..4).await;
-    let counted = || async {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = $1",
-        )
-        .bind(&month)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-    };
     let until = now_ms() + 15_000;
-    while counted().await < 900 {
+    while stat().await.1 < 900 {
         assert!(now_ms() < until, "the 900 new ratings were never counted");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
