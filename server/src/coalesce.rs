@@ -33,7 +33,7 @@ use domain::RatingRecord;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::rectify::CalendarCache;
-use crate::store::{Deadlines, Ingested, NewRating, OpenedTickets, Store, StoreError};
+use crate::store::{Deadlines, Held, Ingested, NewRating, OpenedTickets, Store, StoreError};
 
 /// A writer stops taking waiting batches once it holds this many ratings
 /// (a sync batch is at most 500, so a merged write holds fewer than 1,500).
@@ -143,6 +143,10 @@ async fn run(
     tickets: TicketOpening,
     jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
 ) {
+    // The writer's own connection (`store::Held`), taken before the first
+    // batch arrives and kept; after a failed write it is closed and a
+    // fresh one taken for the next group.
+    let mut held: Option<Held> = store.hold_for_writer().await.ok();
     loop {
         // Take the first waiting batch and whatever else waits behind it.
         let group = {
@@ -163,19 +167,91 @@ async fn run(
             }
             group
         };
+        if held.is_none() {
+            // Without it the group is written all the same, through the pool.
+            held = match store.hold_for_writer().await {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    tracing::warn!(error = ?e, "the ratings writer has no connection of its own");
+                    None
+                }
+            };
+        }
         // A panic answers the group's requests with an error (their reply
         // senders are dropped) but must not take a writer away for good.
-        let written = std::panic::AssertUnwindSafe(write(&store, &fraud, &tickets, group));
-        if futures_util::FutureExt::catch_unwind(written)
-            .await
-            .is_err()
-        {
-            tracing::error!("a ratings writer panicked; its batches were answered with an error");
+        let written =
+            std::panic::AssertUnwindSafe(write(&store, held.as_mut(), &fraud, &tickets, group));
+        let failed = match futures_util::FutureExt::catch_unwind(written).await {
+            Ok(failed) => failed,
+            Err(_) => {
+                tracing::error!(
+                    "a ratings writer panicked; its batches were answered with an error"
+                );
+                true
+            }
+        };
+        if failed {
+            if let Some(h) = held.take() {
+                h.close().await;
+            }
         }
     }
 }
 
-async fn write(store: &Store, fraud: &FraudPolicy, tickets: &TicketOpening, group: Vec<Job>) {
+/// Stores `ratings` on the writer's connection, or through the pool. A
+/// connection that was lost (the database restarted, or ended that
+/// backend) is not used again, and the same write is made once more
+/// through the pool, whose connections are tested before use: the devices
+/// are answered as if nothing happened.
+async fn store_on(
+    store: &Store,
+    held: &mut Option<&mut Held>,
+    ratings: &[NewRating<'_>],
+    received_at: i64,
+    fraud: &FraudPolicy,
+    deadlines: Option<Deadlines<'_>>,
+) -> Result<(Vec<Ingested>, OpenedTickets), StoreError> {
+    if let Some(conn) = held {
+        match store
+            .ingest_opening_on(conn, ratings, received_at, fraud, deadlines)
+            .await
+        {
+            Err(e) if lost_connection(&e) => {
+                tracing::warn!(error = ?e, "the ratings writer lost its connection; writing through the pool");
+                *held = None;
+            }
+            written => return written,
+        }
+    }
+    store
+        .ingest_opening(ratings, received_at, fraud, deadlines)
+        .await
+}
+
+/// Whether `e` says the connection itself is gone (I/O, protocol, or
+/// PostgreSQL's classes 08 "connection exception" and 57 "operator
+/// intervention", such as a terminated backend), not the write's content.
+fn lost_connection(e: &StoreError) -> bool {
+    match e {
+        StoreError::Db(sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_)) => true,
+        StoreError::Db(sqlx::Error::Database(db)) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57")),
+        _ => false,
+    }
+}
+
+/// Writes `group` and answers each of its requests; true when a write
+/// failed (the connection is then not trusted for the next group).
+async fn write(
+    store: &Store,
+    mut held: Option<&mut Held>,
+    fraud: &FraudPolicy,
+    tickets: &TicketOpening,
+    group: Vec<Job>,
+) -> bool {
+    let had_connection = held.is_some();
+    let mut failed = false;
     // The latest arrival's time: none of them was stored before it.
     let received_at = group
         .iter()
@@ -205,10 +281,7 @@ async fn write(store: &Store, fraud: &FraudPolicy, tickets: &TicketOpening, grou
             .iter()
             .flat_map(|j| j.items.iter().map(Owned::borrow))
             .collect();
-        match store
-            .ingest_opening(&merged, received_at, fraud, deadlines)
-            .await
-        {
+        match store_on(store, &mut held, &merged, received_at, fraud, deadlines).await {
             Ok((answers, tickets)) if answers.len() == merged.len() => {
                 drop(merged);
                 opened.extend(tickets);
@@ -223,11 +296,14 @@ async fn write(store: &Store, fraud: &FraudPolicy, tickets: &TicketOpening, grou
                     Ok(_) => tracing::error!(
                         "a merged ingest answered the wrong number of items; writing each batch alone"
                     ),
-                    Err(e) => tracing::warn!(
-                        error = ?e,
-                        batches = jobs.len(),
-                        "a merged ingest failed; writing each batch alone"
-                    ),
+                    Err(e) => {
+                        failed = true;
+                        tracing::warn!(
+                            error = ?e,
+                            batches = jobs.len(),
+                            "a merged ingest failed; writing each batch alone"
+                        )
+                    }
                 }
                 drop(merged);
                 group = Some(jobs);
@@ -236,9 +312,9 @@ async fn write(store: &Store, fraud: &FraudPolicy, tickets: &TicketOpening, grou
     }
     for job in group.unwrap_or_default() {
         let items: Vec<NewRating> = job.items.iter().map(Owned::borrow).collect();
-        let answer = store
-            .ingest_opening(&items, job.received_at, fraud, deadlines)
+        let answer = store_on(store, &mut held, &items, job.received_at, fraud, deadlines)
             .await
+            .inspect_err(|_| failed = true)
             .map(|(answers, tickets)| {
                 opened.extend(tickets);
                 answers
@@ -264,4 +340,5 @@ async fn write(store: &Store, fraud: &FraudPolicy, tickets: &TicketOpening, grou
         });
         let _ = job.reply.send(answer);
     }
+    failed || (had_connection && held.is_none())
 }

@@ -83,6 +83,24 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// Runs `$body` with `$conn` the connection `$held` holds and `$begin` the
+/// function that begins a sync ingest's transaction on it.
+macro_rules! with_held {
+    ($held:expr, $conn:ident, $begin:ident => $body:expr) => {
+        match $held {
+            $crate::store::Held::Sqlite($conn) => {
+                let $begin = $crate::store::Held::begin_batch_sqlite;
+                $body
+            }
+            $crate::store::Held::Postgres($conn) => {
+                let $begin = $crate::store::Held::begin_batch_postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_held;
+
 /// Starts a transaction that may write. On SQLite it is `BEGIN IMMEDIATE`:
 /// the database's one write lock is taken at the start, so a second writer
 /// waits for it (`busy_timeout`) instead of failing with "database is
@@ -117,10 +135,17 @@ pub(crate) trait BeginWrite {
 /// all opened at start (docs/deploy.md counts them per server).
 pub const PG_CONNECTIONS: u32 = 16;
 
+/// How SQLite's write transactions begin (see [`BeginWrite`]).
+const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+/// How PostgreSQL's sync ingest transactions begin (see
+/// [`BeginWrite::begin_batch`]).
+const PG_BEGIN_BATCH: &str =
+    "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL jit = off";
+
 impl BeginWrite for SqlitePool {
     type Db = sqlx::Sqlite;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.begin_with("BEGIN IMMEDIATE").await
+        self.begin_with(SQLITE_BEGIN_WRITE).await
     }
 }
 
@@ -131,10 +156,47 @@ impl BeginWrite for PgPool {
     }
 
     async fn begin_batch(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-        self.begin_with(
-            "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL jit = off",
-        )
-        .await
+        self.begin_with(PG_BEGIN_BATCH).await
+    }
+}
+
+/// A connection one task keeps across its transactions: the ratings
+/// writer's (`coalesce`). The ingest's statements stay prepared and
+/// planned on it, and its database backend's caches stay warm; taken
+/// from the pool for each write, a merged write landed on each of the 16
+/// connections in turn, and every one of them prepared, planned and read
+/// its catalogs for the same statements (docs/scale.md, stop 39).
+pub enum Held {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+/// The name the ratings writer's connection shows in PostgreSQL's
+/// `pg_stat_activity` (`application_name`).
+pub const WRITER_APPLICATION_NAME: &str = "hcp ratings writer";
+
+impl Held {
+    /// Closes the connection instead of giving it back (after a failed
+    /// write: a fresh one is taken for the next).
+    pub async fn close(self) {
+        let _ = match self {
+            Held::Sqlite(c) => c.close().await,
+            Held::Postgres(c) => c.close().await,
+        };
+    }
+
+    /// [`BeginWrite::begin_batch`] on this connection.
+    pub(crate) async fn begin_batch_sqlite(
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    ) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
+        sqlx::Connection::begin_with(&mut **conn, SQLITE_BEGIN_WRITE).await
+    }
+
+    /// [`BeginWrite::begin_batch`] on this connection.
+    pub(crate) async fn begin_batch_postgres(
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Postgres>,
+    ) -> Result<sqlx::Transaction<'_, sqlx::Postgres>, sqlx::Error> {
+        sqlx::Connection::begin_with(&mut **conn, PG_BEGIN_BATCH).await
     }
 }
 
@@ -208,6 +270,29 @@ impl Store {
             return Err(StoreError::UnsupportedUrl);
         };
         Ok(store)
+    }
+
+    /// A connection from the pool, kept by the caller (see [`Held`]).
+    pub async fn hold(&self) -> Result<Held, StoreError> {
+        Ok(match self {
+            Store::Sqlite(p) => Held::Sqlite(p.acquire().await?),
+            Store::Postgres(p) => Held::Postgres(p.acquire().await?),
+        })
+    }
+
+    /// [`Store::hold`] for the ratings writer: on PostgreSQL it is named
+    /// [`WRITER_APPLICATION_NAME`], so an operator (and a test) sees which
+    /// backend writes the ratings.
+    pub async fn hold_for_writer(&self) -> Result<Held, StoreError> {
+        let mut held = self.hold().await?;
+        if let Held::Postgres(conn) = &mut held {
+            sqlx::query(&format!(
+                "SET application_name = '{WRITER_APPLICATION_NAME}'"
+            ))
+            .execute(&mut **conn)
+            .await?;
+        }
+        Ok(held)
     }
 
     pub fn kind(&self) -> &'static str {

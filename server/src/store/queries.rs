@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::reports::{batch_of, detect_flags, insert_flags, rollup_cases, rollup_ratings};
 use super::tx::Tx;
-use super::{with_pool, Deadlines, OpenedTickets, Store, StoreError};
+use super::{with_held, with_pool, Deadlines, OpenedTickets, Store, StoreError};
 use domain::fraud::FraudPolicy;
 
 /// Rows per multi-row statement: 24 binds each stays far below both
@@ -267,9 +267,24 @@ impl Store {
     /// opening them fails, that part alone is rolled back (logged; the
     /// jobs' sweep opens them) and the ratings are stored all the same.
     /// Also answers the tickets opened, (ticket id, rating id).
-    #[tracing::instrument(skip_all, err, fields(n = items.len()))]
     pub async fn ingest_opening(
         &self,
+        items: &[NewRating<'_>],
+        received_at: i64,
+        fraud: &FraudPolicy,
+        open: Option<Deadlines<'_>>,
+    ) -> Result<(Vec<Ingested>, OpenedTickets), StoreError> {
+        let mut held = self.hold().await?;
+        self.ingest_opening_on(&mut held, items, received_at, fraud, open)
+            .await
+    }
+
+    /// [`Store::ingest_opening`] on a connection the caller keeps (the
+    /// ratings writer's, see [`super::Held`]).
+    #[tracing::instrument(skip_all, err, fields(n = items.len()))]
+    pub async fn ingest_opening_on(
+        &self,
+        held: &mut super::Held,
         items: &[NewRating<'_>],
         received_at: i64,
         fraud: &FraudPolicy,
@@ -288,8 +303,8 @@ impl Store {
             v.dedup();
             v
         };
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_batch().await?;
+        with_held!(held, conn, begin => {
+            let mut tx = begin(conn).await?;
             // 一次一评: which cases (and stages) already have their first rating.
             let mut rated: HashSet<(i64, Option<Stage>)> = HashSet::new();
             for chunk in case_ids.chunks(CHUNK) {

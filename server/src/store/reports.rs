@@ -1333,40 +1333,50 @@ pub fn spans<K: PartialEq>(items: impl IntoIterator<Item = (K, i64)>) -> Vec<(K,
     out
 }
 
-/// The ratings `around` a batch's span (`domain::fraud::reach`) that lie
-/// in a dense window (`domain::fraud::in_dense_window`) and are not yet
-/// flagged for `reason`: flags to set. Ratings flagged already are left
-/// alone, so a long burst sent in many batches flags each rating once.
+/// For each key of `keys` (a key of one kind, its batch's span, and the
+/// flag's detail), the ratings around the span (`domain::fraud::reach`)
+/// that lie in a dense window (`domain::fraud::in_dense_window`) and are
+/// not yet flagged for `reason`: flags to set. Ratings flagged already are
+/// left alone, so a long burst sent in many batches flags each rating
+/// once. All keys are read together ([`Tx::ratings_near_each`]), and
+/// whether their hits are flagged in one read.
 async fn burst_flags(
     tx: &mut Tx<'_, '_>,
-    around: Around<'_>,
-    span: (i64, i64),
+    keys: &[(Around<'_>, (i64, i64), String)],
     window: domain::fraud::Window,
     reason: domain::fraud::FlagReason,
-    detail: &str,
 ) -> Result<Vec<NewFlag>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(vec![]);
+    }
     let k = domain::fraud::neighbours(window);
-    let rows = tx.ratings_near(around, span, k, window.within_ms).await?;
-    let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
-    let hits: Vec<String> = rows
-        .into_iter()
-        .zip(domain::fraud::in_dense_window(&times, window))
-        .filter(|(_, hit)| *hit)
-        .map(|((id, _), _)| id)
-        .collect();
+    let spans: Vec<(Around, (i64, i64))> = keys.iter().map(|(a, s, _)| (*a, *s)).collect();
+    let near = tx.ratings_near_each(&spans, k, window.within_ms).await?;
+    // (rating, the key it was found around): a rating has one key of a kind.
+    let mut hits: Vec<(String, usize)> = vec![];
+    for (i, rows) in near.into_iter().enumerate() {
+        let times: Vec<i64> = rows.iter().map(|(_, at)| *at).collect();
+        hits.extend(
+            rows.into_iter()
+                .zip(domain::fraud::in_dense_window(&times, window))
+                .filter(|(_, hit)| *hit)
+                .map(|((id, _), _)| (id, i)),
+        );
+    }
     // Which of them are flagged already: read only when there are hits
     // (most batches have none).
+    let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
     let mut flagged = std::collections::HashSet::new();
-    for chunk in hits.chunks(ROLLUP_CHUNK) {
+    for chunk in ids.chunks(ROLLUP_CHUNK) {
         flagged.extend(tx.flagged(chunk, reason.as_str()).await?);
     }
     Ok(hits
         .into_iter()
-        .filter(|id| !flagged.contains(id))
-        .map(|rating_id| NewFlag {
+        .filter(|(id, _)| !flagged.contains(id))
+        .map(|(rating_id, i)| NewFlag {
             rating_id,
             reason: reason.as_str(),
-            detail: detail.to_string(),
+            detail: keys[i].2.clone(),
         })
         .collect())
 }
@@ -1491,12 +1501,11 @@ pub async fn detect_flags(
             b.within_ms / 1000,
             b.count
         );
-        for (device, lo, hi) in devices {
-            let around = Around::Device(device);
-            flags.extend(
-                burst_flags(tx, around, (lo, hi), b, FlagReason::DeviceBurst, &detail).await?,
-            );
-        }
+        let keys: Vec<(Around, (i64, i64), String)> = devices
+            .into_iter()
+            .map(|(device, lo, hi)| (Around::Device(device), (lo, hi), detail.clone()))
+            .collect();
+        flags.extend(burst_flags(tx, &keys, b, FlagReason::DeviceBurst).await?);
     }
     // Web bursts: per client address, and per window (or place). Only
     // ratings from browsers (they carry a client hash): not 系统默认
@@ -1516,12 +1525,11 @@ pub async fn detect_flags(
             a.within_ms / 1000,
             a.count
         );
-        for (hash, lo, hi) in addresses {
-            let around = Around::Address(hash);
-            flags.extend(
-                burst_flags(tx, around, (lo, hi), a, FlagReason::AddressBurst, &detail).await?,
-            );
-        }
+        let keys: Vec<(Around, (i64, i64), String)> = addresses
+            .into_iter()
+            .map(|(hash, lo, hi)| (Around::Address(hash), (lo, hi), detail.clone()))
+            .collect();
+        flags.extend(burst_flags(tx, &keys, a, FlagReason::AddressBurst).await?);
     }
     let wb = policy.web_burst;
     if wb.count > 0 {
@@ -1529,18 +1537,19 @@ pub async fn detect_flags(
             web.iter()
                 .map(|r| ((r.device_id.as_str(), r.window_id), r.rated_at)),
         );
-        for ((device, window), lo, hi) in endpoints {
-            let detail = format!(
-                "同一{}在 {} 秒内有 {} 条以上扫码评价",
-                if window == 0 { "场所" } else { "窗口" },
-                wb.within_ms / 1000,
-                wb.count
-            );
-            let around = Around::Endpoint(device, window);
-            flags.extend(
-                burst_flags(tx, around, (lo, hi), wb, FlagReason::WebBurst, &detail).await?,
-            );
-        }
+        let keys: Vec<(Around, (i64, i64), String)> = endpoints
+            .into_iter()
+            .map(|((device, window), lo, hi)| {
+                let detail = format!(
+                    "同一{}在 {} 秒内有 {} 条以上扫码评价",
+                    if window == 0 { "场所" } else { "窗口" },
+                    wb.within_ms / 1000,
+                    wb.count
+                );
+                (Around::Endpoint(device, window), (lo, hi), detail)
+            })
+            .collect();
+        flags.extend(burst_flags(tx, &keys, wb, FlagReason::WebBurst).await?);
     }
     Ok(flags)
 }

@@ -96,35 +96,65 @@ pub enum Around<'a> {
 /// within, the neighbour's offset. The same text on both databases;
 /// [`crate::store::Store::near_plan`] shows its plan.
 pub(crate) fn near_sql(around: Around<'_>, k: usize) -> String {
-    let (cond, first) = match around {
-        Around::Device(_) => ("device_id = $1", 2),
-        Around::Address(_) => ("client_hash = $1", 2),
-        // `ratings_endpoint_rated` has this expression and this condition.
-        Around::Endpoint(..) => (
-            "device_id = $1 AND COALESCE(window_id, 0) = $2 AND client_hash IS NOT NULL",
-            3,
-        ),
+    let first = match around {
+        Around::Device(_) | Around::Address(_) => 2,
+        Around::Endpoint(..) => 3,
     };
-    let [lo_p, hi_p, w_p, off_p] = [0, 1, 2, 3].map(|i| format!("${}", first + i));
-    // With no neighbours to read (a threshold of 1) the span alone.
-    let (from, to) = if k == 0 {
-        (lo_p.clone(), hi_p.clone())
-    } else {
-        (
-            format!(
-                "COALESCE((SELECT rated_at FROM ratings WHERE {cond} AND rated_at < {lo_p} \
-                 AND rated_at >= {lo_p} - {w_p} ORDER BY rated_at DESC LIMIT 1 OFFSET {off_p}), {lo_p} - {w_p})"
-            ),
-            format!(
-                "COALESCE((SELECT rated_at FROM ratings WHERE {cond} AND rated_at > {hi_p} \
-                 AND rated_at <= {hi_p} + {w_p} ORDER BY rated_at LIMIT 1 OFFSET {off_p}), {hi_p} + {w_p})"
-            ),
-        )
-    };
+    let [lo, hi, w, off] = [0, 1, 2, 3].map(|i| format!("${}", first + i));
+    let (cond, from, to) = near_parts(around, ["$1", "$2"], [&lo, &hi, &w, &off], k);
     format!(
         "SELECT r.id, r.rated_at FROM ratings r \
          WHERE {cond} AND r.rated_at >= {from} AND r.rated_at <= {to}"
     )
+}
+
+/// The SQL of [`Tx::ratings_near_each`] on PostgreSQL: every key's reads
+/// in one statement, over arrays of keys (`$1`), windows (`$2`, read for
+/// web endpoints only) and spans (`$3`, `$4`); `$5` within, `$6` the
+/// neighbour's offset. Rows carry the key's position (from 1). Each key's
+/// bounds are found first (`OFFSET 0` keeps them a step of their own, so
+/// they are read once per key, not once per month of `ratings`), then its
+/// ratings between them.
+pub(crate) fn near_each_sql(around: Around<'_>, k: usize) -> String {
+    let (cond, from, to) = near_parts(around, ["d.k", "d.w"], ["d.lo", "d.hi", "$5", "$6"], k);
+    format!(
+        "SELECT d.i, r.id, r.rated_at FROM \
+         unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS d(k, w, lo, hi, i) \
+         CROSS JOIN LATERAL (SELECT {from} AS f, {to} AS t OFFSET 0) b \
+         JOIN ratings r ON {cond} AND r.rated_at >= b.f AND r.rated_at <= b.t"
+    )
+}
+
+/// What [`near_sql`] reads, with its key (and window) and its lo, hi,
+/// within and offset given as SQL expressions: the condition on a rating
+/// of the key, and the first and last time to read.
+fn near_parts(
+    around: Around<'_>,
+    [key, win]: [&str; 2],
+    [lo_p, hi_p, w_p, off_p]: [&str; 4],
+    k: usize,
+) -> (String, String, String) {
+    let cond = match around {
+        Around::Device(_) => format!("device_id = {key}"),
+        Around::Address(_) => format!("client_hash = {key}"),
+        // `ratings_endpoint_rated` has this expression and this condition.
+        Around::Endpoint(..) => format!(
+            "device_id = {key} AND COALESCE(window_id, 0) = {win} AND client_hash IS NOT NULL"
+        ),
+    };
+    // With no neighbours to read (a threshold of 1) the span alone.
+    if k == 0 {
+        return (cond, lo_p.to_string(), hi_p.to_string());
+    }
+    let from = format!(
+        "COALESCE((SELECT rated_at FROM ratings WHERE {cond} AND rated_at < {lo_p} \
+         AND rated_at >= {lo_p} - {w_p} ORDER BY rated_at DESC LIMIT 1 OFFSET {off_p}), {lo_p} - {w_p})"
+    );
+    let to = format!(
+        "COALESCE((SELECT rated_at FROM ratings WHERE {cond} AND rated_at > {hi_p} \
+         AND rated_at <= {hi_p} + {w_p} ORDER BY rated_at LIMIT 1 OFFSET {off_p}), {hi_p} + {w_p})"
+    );
+    (cond, from, to)
 }
 
 impl Tx<'_, '_> {
@@ -283,12 +313,74 @@ impl Tx<'_, '_> {
         })
     }
 
+    /// [`Tx::ratings_near`] for several keys of one kind (`spans`, each
+    /// a key and its batch's span): the rows of each key, in order. On
+    /// PostgreSQL one statement reads them all (a merged write names some
+    /// fifty devices, each a round trip of its own before, stop 39); on
+    /// SQLite, whose reads are calls into the same process, one each.
+    pub async fn ratings_near_each(
+        &mut self,
+        spans: &[(Around<'_>, (i64, i64))],
+        k: usize,
+        within: i64,
+    ) -> Result<Vec<Vec<(String, i64)>>, sqlx::Error> {
+        let mut out: Vec<Vec<(String, i64)>> = vec![vec![]; spans.len()];
+        match self {
+            Tx::Postgres(t) if spans.len() > 1 => {
+                let sql = near_each_sql(spans[0].0, k);
+                let mut keys: Vec<&str> = Vec::with_capacity(spans.len());
+                let mut windows: Vec<i64> = Vec::with_capacity(spans.len());
+                for (around, _) in spans {
+                    let (key, window) = match *around {
+                        Around::Device(d) => (d, 0),
+                        Around::Address(h) => (h, 0),
+                        Around::Endpoint(d, w) => (d, w),
+                    };
+                    keys.push(key);
+                    windows.push(window);
+                }
+                let los: Vec<i64> = spans.iter().map(|(_, (lo, _))| *lo).collect();
+                let his: Vec<i64> = spans.iter().map(|(_, (_, hi))| *hi).collect();
+                let rows: Vec<(i64, String, i64)> = sqlx::query_as(&sql)
+                    .bind(keys)
+                    .bind(windows)
+                    .bind(los)
+                    .bind(his)
+                    .bind(within)
+                    .bind(k.saturating_sub(1) as i64)
+                    .fetch_all(&mut ***t)
+                    .await?;
+                for (i, id, at) in rows {
+                    if let Some(v) = usize::try_from(i - 1).ok().and_then(|i| out.get_mut(i)) {
+                        v.push((id, at));
+                    }
+                }
+            }
+            _ => {
+                for ((around, span), v) in spans.iter().zip(out.iter_mut()) {
+                    *v = self.ratings_near(*around, *span, k, within).await?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Of the ratings `ids`, those flagged for `reason` already.
     pub async fn flagged(
         &mut self,
         ids: &[String],
         reason: &str,
     ) -> Result<Vec<String>, sqlx::Error> {
+        if let Tx::Postgres(t) = self {
+            // One text whatever the number of ids: prepared once.
+            return sqlx::query_scalar(
+                "SELECT rating_id FROM rating_flags WHERE reason = $1 AND rating_id = ANY($2)",
+            )
+            .bind(reason)
+            .bind(ids)
+            .fetch_all(&mut ***t)
+            .await;
+        }
         let sql = format!(
             "SELECT rating_id FROM rating_flags WHERE reason = $1 AND rating_id IN ({})",
             super::reports::placeholders_from(2, ids.len())

@@ -22,7 +22,81 @@ crate::on_postgres_only!(
     a_calendar_edit_on_one_server_reaches_the_other_servers_cached_calendar,
     with_a_read_url_the_ratings_export_reads_the_replica_and_writes_go_to_the_primary,
     a_server_has_all_its_database_connections_open_before_the_first_burst,
+    the_ratings_writers_keep_their_own_connections_and_losing_one_costs_no_device_an_error,
 );
+
+/// Each ratings writer writes its merged groups on a connection of its own,
+/// kept across groups, so the ingest's statements are prepared and planned
+/// once (docs/scale.md, stop 39). When the database ends that connection,
+/// the group is written through the pool and every device is answered as
+/// usual; the writer then takes a fresh connection.
+async fn the_ratings_writers_keep_their_own_connections_and_losing_one_costs_no_device_an_error(
+    app: TestApp,
+) {
+    let server::store::Store::Postgres(pool) = &app.store else {
+        unreachable!()
+    };
+    let writers = || async {
+        sqlx::query_scalar::<_, i32>(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+             AND application_name = $1 ORDER BY pid",
+        )
+        .bind(server::store::WRITER_APPLICATION_NAME)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    };
+    let expected = server::coalesce::writers_for(&app.store, app.settings.ingest_writers);
+    let before = writers().await;
+    assert_eq!(before.len(), expected, "{before:?}");
+    let mut seq = 0;
+    let mut burst = |n: u64| {
+        let batches: Vec<Value> = (seq + 1..=seq + n)
+            .map(|s| app.batch(vec![app.rating(s, "satisfied")]))
+            .collect();
+        seq += n;
+        batches
+    };
+    for _ in 0..3 {
+        let batches = burst(10);
+        for r in futures_util::future::join_all(batches.iter().map(|b| app.post_sync(b))).await {
+            assert_eq!(r.status(), 200);
+        }
+        assert_eq!(
+            writers().await,
+            before,
+            "the writers kept their connections"
+        );
+    }
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY($1)")
+        .bind(&before)
+        .execute(pool)
+        .await
+        .unwrap();
+    // Syncs one after the other until each writer has met its lost
+    // connection (which writer takes a group is not fixed).
+    let mut after = vec![];
+    for _ in 0..40 {
+        let batch = burst(1).remove(0);
+        let r = app.post_sync(&batch).await;
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(crate::helpers::statuses(&body), ["accepted"]);
+        after = writers().await;
+        if after.len() == expected && after.iter().all(|p| !before.contains(p)) {
+            break;
+        }
+    }
+    assert_eq!(after.len(), expected, "fresh writer connections: {after:?}");
+    assert!(
+        after.iter().all(|p| !before.contains(p)),
+        "{before:?} {after:?}"
+    );
+    assert_eq!(
+        app.count(server::store::CountedTable::Ratings).await,
+        seq as i64
+    );
+}
 
 /// A server (re)started while its devices wait opens its pool before it
 /// answers, not during their first burst of syncs (docs/scale.md, stop

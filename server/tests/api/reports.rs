@@ -27,6 +27,7 @@ crate::on_both_databases!(
     a_small_city_shaped_like_seed_003_gives_every_rate,
     flagged_ratings_stay_out_of_the_figures_until_a_supervisor_reviews_them,
     a_long_burst_sent_in_many_batches_flags_each_rating_once_and_keeps_the_rollups_exact,
+    one_write_holding_several_kiosks_bursts_flags_exactly_each_kiosks_dense_ratings,
     reports_export_with_the_seed_headings_and_the_ratings_export_streams,
     only_supervisors_and_unit_admins_read_reports_and_anyone_the_public_page,
 );
@@ -996,6 +997,116 @@ async fn flagged_ratings_stay_out_of_the_figures_until_a_supervisor_reviews_them
     let kept = rollup_rows(&app.store).await;
     app.store.rebuild_rollups().await.unwrap();
     assert_eq!(kept, rollup_rows(&app.store).await);
+}
+
+/// A merged write holds the batches of many kiosks, whose bursts are read
+/// together (on PostgreSQL in one statement, stop 39): each kiosk's flags
+/// are exactly those a detector over that kiosk's own history sets, every
+/// rating flagged once, none borrowed from another kiosk's neighbours.
+async fn one_write_holding_several_kiosks_bursts_flags_exactly_each_kiosks_dense_ratings(
+    app: TestApp,
+) {
+    let kiosks = crate::load::enrol_kiosks(&app, 3).await;
+    let policy = FraudPolicy::default().device_burst;
+    let t0 = now_ms() - 3_600_000;
+    // Per kiosk, gaps between ratings (ms): one in a steady burst, one
+    // calm, one calm then a burst that starts in the second write. The
+    // three share their times, so a read that mixed kiosks would find
+    // bursts in the calm one.
+    let gaps: [Vec<i64>; 3] = [
+        vec![2_000; 24],
+        vec![7_000; 24],
+        (0..24).map(|i| if i < 9 { 7_000 } else { 1_500 }).collect(),
+    ];
+    let times: Vec<Vec<i64>> = gaps
+        .iter()
+        .map(|g| {
+            g.iter()
+                .scan(t0, |at, gap| {
+                    *at += gap;
+                    Some(*at)
+                })
+                .collect()
+        })
+        .collect();
+    let records: Vec<Vec<RatingRecord>> = kiosks
+        .iter()
+        .zip(&times)
+        .enumerate()
+        .map(|(k, ((config, _), times))| {
+            times
+                .iter()
+                .enumerate()
+                .map(|(i, at)| RatingRecord {
+                    // Kiosks share times and sequence numbers, not ids.
+                    id: domain::rating::new_rating_id(
+                        *at as u64,
+                        &[k as u8, i as u8, 7, 0, 0, 0, 0, 0, 0, 1],
+                    ),
+                    ..record(
+                        config.device_id,
+                        config.place_id,
+                        None,
+                        Channel::Kiosk,
+                        Level::Satisfied,
+                        *at,
+                        i as u64 + 1,
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    // The first 12 of each kiosk, one write per kiosk; then the other 12
+    // of all three in one write.
+    for kiosk in &records {
+        let first: Vec<(RatingRecord, Option<i64>)> =
+            kiosk[..12].iter().map(|r| (r.clone(), None)).collect();
+        ingest(&app.store, &first).await;
+    }
+    let merged: Vec<(RatingRecord, Option<i64>)> = records
+        .iter()
+        .flat_map(|kiosk| kiosk[12..].iter().map(|r| (r.clone(), None)))
+        .collect();
+    ingest(&app.store, &merged).await;
+    let mut expected: Vec<String> = records
+        .iter()
+        .zip(&times)
+        .flat_map(|(kiosk, times)| {
+            kiosk
+                .iter()
+                .zip(domain::fraud::in_dense_window(times, policy))
+                .filter(|(_, hit)| *hit)
+                .map(|(r, _)| r.id.to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty());
+    let flagged: Vec<String> = match &app.store {
+        Store::Sqlite(p) => sqlx::query_scalar(
+            "SELECT rating_id FROM rating_flags WHERE reason = 'device_burst' ORDER BY rating_id",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+        Store::Postgres(p) => sqlx::query_scalar(
+            "SELECT rating_id FROM rating_flags WHERE reason = 'device_burst' ORDER BY rating_id",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+    };
+    assert_eq!(flagged, expected);
+    // The calm kiosk has none; the other two have some in both writes.
+    let of = |k: usize, range: std::ops::Range<usize>| {
+        records[k][range]
+            .iter()
+            .filter(|r| flagged.contains(&r.id.to_string()))
+            .count()
+    };
+    assert_eq!(of(1, 0..24), 0);
+    assert!(of(0, 0..12) > 0 && of(0, 12..24) > 0);
+    assert!(of(2, 12..24) > 0);
 }
 
 async fn a_long_burst_sent_in_many_batches_flags_each_rating_once_and_keeps_the_rollups_exact(
