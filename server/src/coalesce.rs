@@ -144,8 +144,8 @@ async fn run(
     jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
 ) {
     // The writer's own connection (`store::Held`), taken before the first
-    // batch arrives and kept; after a failed write it is closed and a
-    // fresh one taken for the next group.
+    // batch arrives and kept; once lost (or after a panic) a fresh one is
+    // taken for the next group.
     let mut held: Option<Held> = store.hold_for_writer().await.ok();
     loop {
         // Take the first waiting batch and whatever else waits behind it.
@@ -181,8 +181,8 @@ async fn run(
         // senders are dropped) but must not take a writer away for good.
         let written =
             std::panic::AssertUnwindSafe(write(&store, held.as_mut(), &fraud, &tickets, group));
-        let failed = match futures_util::FutureExt::catch_unwind(written).await {
-            Ok(failed) => failed,
+        let lost = match futures_util::FutureExt::catch_unwind(written).await {
+            Ok(lost) => lost,
             Err(_) => {
                 tracing::error!(
                     "a ratings writer panicked; its batches were answered with an error"
@@ -190,7 +190,7 @@ async fn run(
                 true
             }
         };
-        if failed {
+        if lost {
             if let Some(h) = held.take() {
                 h.close().await;
             }
@@ -233,7 +233,12 @@ async fn store_on(
 /// intervention", such as a terminated backend), not the write's content.
 fn lost_connection(e: &StoreError) -> bool {
     match e {
-        StoreError::Db(sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_)) => true,
+        StoreError::Db(
+            sqlx::Error::Io(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed,
+        ) => true,
         StoreError::Db(sqlx::Error::Database(db)) => db
             .code()
             .is_some_and(|c| c.starts_with("08") || c.starts_with("57")),
@@ -241,8 +246,9 @@ fn lost_connection(e: &StoreError) -> bool {
     }
 }
 
-/// Writes `group` and answers each of its requests; true when a write
-/// failed (the connection is then not trusted for the next group).
+/// Writes `group` and answers each of its requests; true when the
+/// writer's connection was lost on the way (a write the database refused
+/// for its content leaves the connection as it was).
 async fn write(
     store: &Store,
     mut held: Option<&mut Held>,
@@ -251,7 +257,6 @@ async fn write(
     group: Vec<Job>,
 ) -> bool {
     let had_connection = held.is_some();
-    let mut failed = false;
     // The latest arrival's time: none of them was stored before it.
     let received_at = group
         .iter()
@@ -296,14 +301,11 @@ async fn write(
                     Ok(_) => tracing::error!(
                         "a merged ingest answered the wrong number of items; writing each batch alone"
                     ),
-                    Err(e) => {
-                        failed = true;
-                        tracing::warn!(
-                            error = ?e,
-                            batches = jobs.len(),
-                            "a merged ingest failed; writing each batch alone"
-                        )
-                    }
+                    Err(e) => tracing::warn!(
+                        error = ?e,
+                        batches = jobs.len(),
+                        "a merged ingest failed; writing each batch alone"
+                    ),
                 }
                 drop(merged);
                 group = Some(jobs);
@@ -314,7 +316,6 @@ async fn write(
         let items: Vec<NewRating> = job.items.iter().map(Owned::borrow).collect();
         let answer = store_on(store, &mut held, &items, job.received_at, fraud, deadlines)
             .await
-            .inspect_err(|_| failed = true)
             .map(|(answers, tickets)| {
                 opened.extend(tickets);
                 answers
@@ -340,5 +341,5 @@ async fn write(
         });
         let _ = job.reply.send(answer);
     }
-    failed || (had_connection && held.is_none())
+    had_connection && held.is_none()
 }

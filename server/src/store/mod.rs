@@ -176,8 +176,8 @@ pub enum Held {
 pub const WRITER_APPLICATION_NAME: &str = "hcp ratings writer";
 
 impl Held {
-    /// Closes the connection instead of giving it back (after a failed
-    /// write: a fresh one is taken for the next).
+    /// Closes the connection instead of giving it back (once it was lost,
+    /// or its writer panicked: a fresh one is taken for the next group).
     pub async fn close(self) {
         let _ = match self {
             Held::Sqlite(c) => c.close().await,
