@@ -77,6 +77,9 @@ impl Owned {
 
 struct Job {
     items: Vec<Owned>,
+    /// The sending device, when its last contact is due (noted with the
+    /// group's, before the answers).
+    touch: Option<String>,
     received_at: i64,
     reply: oneshot::Sender<Result<Written, StoreError>>,
 }
@@ -122,11 +125,18 @@ impl Writer {
 
     /// Stores `items` (received at `received_at`), merged with whatever
     /// other batches are waiting, and opens the tickets of the bad ones;
-    /// answers per item, in order.
-    pub async fn ingest(&self, items: Vec<Owned>, received_at: i64) -> Result<Written, StoreError> {
+    /// answers per item, in order. `touch`: a device whose last contact is
+    /// due (`ratings::contact_due`), written before the answer.
+    pub async fn ingest(
+        &self,
+        items: Vec<Owned>,
+        touch: Option<String>,
+        received_at: i64,
+    ) -> Result<Written, StoreError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             items,
+            touch,
             received_at,
             reply,
         };
@@ -322,6 +332,17 @@ async fn write(
             });
         drop(items);
         done.push((job, answer));
+    }
+    // The devices page's last contact, of the whole group at once: one
+    // statement, not one write per request (on SQLite each was a write
+    // transaction of its own, queued behind the writer's: when 200 kiosks
+    // first spoke at once, the last ones waited over a second). It is not
+    // the ratings' business: a failure is logged, the ratings stand.
+    let mut touched: Vec<String> = done.iter().filter_map(|(j, _)| j.touch.clone()).collect();
+    touched.sort_unstable();
+    touched.dedup();
+    if let Err(e) = store.touch_devices(&touched, received_at).await {
+        tracing::warn!(error = ?e, "noting the devices' last contact failed");
     }
     // A rating named by two batches of the group: its ticket is told to
     // the first.

@@ -196,21 +196,24 @@ pub async fn store(
         |r| (rated_at(r), None),
         entered_by,
         None,
+        None,
         received_at,
     )
     .await
 }
 
 /// [`store`] for a device batch: `timing` gives each rating's time and why
-/// it is in doubt (flagged `late`); `client_hash` marks web ratings.
+/// it is in doubt (flagged `late`); `client_hash` marks web ratings;
+/// `touch`, the device whose last contact the writer notes ([`contact_due`]).
 pub async fn store_with(
     state: &AppState,
     items: &[Prepared],
     timing: impl Fn(&RatingRecord) -> (i64, Option<String>),
     client_hash: Option<String>,
+    touch: Option<String>,
     received_at: i64,
 ) -> Result<Vec<Ingested>, ApiError> {
-    ingest(state, items, timing, None, client_hash, received_at).await
+    ingest(state, items, timing, None, client_hash, touch, received_at).await
 }
 
 async fn ingest(
@@ -219,6 +222,7 @@ async fn ingest(
     timing: impl Fn(&RatingRecord) -> (i64, Option<String>),
     entered_by: Option<i64>,
     client_hash: Option<String>,
+    touch: Option<String>,
     received_at: i64,
 ) -> Result<Vec<Ingested>, ApiError> {
     let owned: Vec<Owned> = items
@@ -240,7 +244,7 @@ async fn ingest(
         .collect();
     // The writer also opens the bad ratings' tickets (a ticket that fails
     // to open there is opened by the jobs' sweep, or at start-up).
-    let written = state.writer.ingest(owned, received_at).await?;
+    let written = state.writer.ingest(owned, touch, received_at).await?;
     crate::rectify::announce(state, written.tickets, received_at);
     Ok(written.answers)
 }
@@ -249,6 +253,29 @@ async fn ingest(
 /// place's web endpoint has no token: anyone may rate through it, but only
 /// on the web channels and, for a case, only with that case's link.
 pub async fn authenticate_device(
+    state: &AppState,
+    device_id: &Uuid,
+    headers: &HeaderMap,
+) -> Result<DeviceRow, ApiError> {
+    let device = check_device(state, device_id, headers).await?;
+    let now = crate::state::now_ms();
+    if let Some(id) = contact_due(state, &device, now) {
+        state.store.touch_devices(&[id], now).await?;
+    }
+    Ok(device)
+}
+
+/// The terminal's id when its last contact (the devices page) should be
+/// written now: at most once a minute per device and server.
+pub fn contact_due(state: &AppState, device: &DeviceRow, now: i64) -> Option<String> {
+    (device.kind.is_terminal() && state.last_contact.due(&device.id, now))
+        .then(|| device.id.clone())
+}
+
+/// [`authenticate_device`] without writing the last contact: a sync hands
+/// it to the ratings writer, which writes those of a whole group at once
+/// (`coalesce`), instead of one write per request.
+pub async fn check_device(
     state: &AppState,
     device_id: &Uuid,
     headers: &HeaderMap,
@@ -280,15 +307,9 @@ pub async fn authenticate_device(
             });
         }
     }
-    let device = Some(auth.device)
+    Some(auth.device)
         .filter(|d| d.active)
-        .ok_or_else(not_registered)?;
-    let now = crate::state::now_ms();
-    if device.kind.is_terminal() && state.last_contact.due(&device.id, now) {
-        // The devices page shows when each terminal last spoke to us.
-        state.store.touch_device(&device.id, now).await?;
-    }
-    Ok(device)
+        .ok_or_else(not_registered)
 }
 
 /// A case link: the token to hand out and the nonce that makes it single-use.

@@ -203,7 +203,10 @@ async fn pad_events(
     let link = crate::push::PadLink::open(&state, window_id).await?;
     let conn = (conn, link);
     let now = now_ms();
-    state.store.touch_device(&device.id, now).await?;
+    state
+        .store
+        .touch_devices(std::slice::from_ref(&device.id), now)
+        .await?;
     // First the window's state: a case in service, or one finished a
     // moment ago and still unrated (the pad reloaded while asking).
     let first = match state.store.current_case_at_window(window_id).await? {

@@ -129,7 +129,9 @@ async fn sync(
             ),
         });
     }
-    let device = ratings::authenticate_device(&state, &batch.device_id, &headers).await?;
+    // The last contact is written by the ratings writer, with its group's.
+    let device = ratings::check_device(&state, &batch.device_id, &headers).await?;
+    let touch = ratings::contact_due(&state, &device, received_at);
     let web = device.kind == DeviceKind::Web;
     if web && batch.items.len() > MAX_WEB_BATCH {
         return Err(ApiError::Unprocessable {
@@ -269,6 +271,10 @@ async fn sync(
     if !refused.is_empty() {
         state
             .store
+            .touch_devices(touch.as_slice(), received_at)
+            .await?;
+        state
+            .store
             .record_rejections(&device.id, &rejections, received_at)
             .await?;
         return Err(ApiError::InvalidItems {
@@ -292,7 +298,8 @@ async fn sync(
             (t, late)
         }
     };
-    let answers = ratings::store_with(&state, &records, timing, client_hash, received_at).await?;
+    let answers =
+        ratings::store_with(&state, &records, timing, client_hash, touch, received_at).await?;
     let results = records
         .iter()
         .zip(answers)

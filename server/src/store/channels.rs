@@ -662,12 +662,23 @@ impl Store {
         })
     }
 
-    /// Marks a kiosk or pad as heard from (at most once a minute).
-    pub async fn touch_device(&self, id: &str, now: i64) -> Result<(), StoreError> {
+    /// Marks kiosks and pads as heard from (at most once a minute each), in
+    /// one statement: the ratings writer notes a whole group's at once.
+    pub async fn touch_devices(&self, ids: &[String], now: i64) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE devices SET last_seen_at = $1 WHERE id IN ({}) \
+             AND (last_seen_at IS NULL OR last_seen_at < $1 - 60000)",
+            super::reports::placeholders_from(2, ids.len())
+        );
         with_pool!(self, pool => {
-            sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2 \
-                         AND (last_seen_at IS NULL OR last_seen_at < $1 - 60000)")
-                .bind(now).bind(id).execute(pool).await?;
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.execute(pool).await?;
             Ok(())
         })
     }

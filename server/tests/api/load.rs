@@ -19,6 +19,7 @@ crate::on_both_databases_with!(
 );
 
 crate::on_both_databases!(
+    kiosks_syncing_at_once_show_their_last_contact_by_their_answer_and_once_a_minute,
     a_database_growing_fast_has_its_planner_statistics_refreshed_once,
     concurrent_batches_sharing_ids_are_answered_as_if_stored_one_after_another,
     a_batch_the_database_refuses_fails_alone_when_written_with_others,
@@ -791,4 +792,69 @@ async fn delete_racing_an_uncommitted_insert(
     }
     tx.commit().await.unwrap();
     refused_as_a_missing_reference(deleting.await.unwrap(), what);
+}
+
+/// Each kiosk's last contact on the devices page, by code (null: never).
+async fn last_contacts(app: &TestApp) -> std::collections::HashMap<String, Option<i64>> {
+    let (status, list) = app.get_json("/api/v1/admin/devices").await;
+    assert_eq!(status, 200);
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["last_seen_at"].as_i64(),
+            )
+        })
+        .collect()
+}
+
+/// The ratings writer notes the last contact of a whole group of syncs in
+/// one statement (on SQLite one write per request queued behind the
+/// writer, and 200 kiosks speaking at once waited over a second). What a
+/// device sees is unchanged: by its answer, refused or not, its last
+/// contact is written; and at most once a minute.
+async fn kiosks_syncing_at_once_show_their_last_contact_by_their_answer_and_once_a_minute(
+    app: TestApp,
+) {
+    app.login_admin().await;
+    app.exec("UPDATE devices SET last_seen_at = NULL").await;
+    let (kiosk, other) = (&app.kiosk, &app.other_kiosk);
+    let body = |k: &app::api::types::DeviceConfig, items: Vec<Value>| json!({ "device_id": k.device_id, "sent_at": now_ms(), "items": items });
+    // A refused batch: its device spoke all the same.
+    let before = now_ms();
+    let mut wrong = rating_for(other, 1, "satisfied");
+    wrong["level"] = json!("superb");
+    let r = app.post_sync(&body(other, vec![wrong])).await;
+    assert_eq!(r.status(), 422);
+    let seen = last_contacts(&app).await;
+    let at = seen[&other.code].expect("the refused batch's kiosk has a last contact");
+    assert!((before..=now_ms()).contains(&at));
+    assert_eq!(seen[&kiosk.code], None);
+    // Five batches at once, written together.
+    let before = now_ms();
+    let bodies: Vec<Value> = (1..=5u64)
+        .map(|i| body(kiosk, vec![rating_for(kiosk, i, "satisfied")]))
+        .collect();
+    let answers = futures_util::future::join_all(bodies.iter().map(|b| app.post_sync(b))).await;
+    let after = now_ms();
+    for r in answers {
+        assert_eq!(r.status(), 200);
+    }
+    let at = last_contacts(&app).await[&kiosk.code].expect("the kiosk has a last contact");
+    assert!(
+        (before..=after).contains(&at),
+        "{before} <= {at} <= {after}"
+    );
+    // Within the minute it is not written again.
+    app.exec("UPDATE devices SET last_seen_at = NULL").await;
+    for (k, seq) in [(kiosk, 6), (other, 7)] {
+        let r = app
+            .post_sync(&body(k, vec![rating_for(k, seq, "satisfied")]))
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    let seen = last_contacts(&app).await;
+    assert_eq!((seen[&kiosk.code], seen[&other.code]), (None, None));
 }
